@@ -1,0 +1,106 @@
+# sluice — one plain GNU Makefile (see STYLE.md section 7).
+#
+#   make            build/libsluice.a and build/sluice (optimised, -g)
+#   make test       sanitizer build in build/san/: unit runner + every case
+#   make test SAN=0 the same without sanitizers (build/)
+#   make demo       the README's demo pipeline on the embedded SQLite destination
+#   make bench      benchmarks (print side-by-side ratios)
+#   make install PREFIX=/usr/local
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+SAN      ?= 1
+PKGS     := sqlite3 yaml-0.1 zlib libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS     := $(PKG_LIBS) -lyajl -lpthread -lm
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+BASEFLAGS:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(PKG_CFLAGS)
+OPTFLAGS := -O2 -g
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -DSLUICE_TESTING
+
+SRC      := $(wildcard src/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+# $(call objs,BUILD_DIR,SOURCES)
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+.PHONY: all test test-unit test-cases demo bench install clean check-style valgrind
+all: build/libsluice.a build/sluice
+
+# ---- optimised build (build/) -------------------------------------------------------------
+build/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -Isrc -c $< -o $@
+build/obj/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -c $< -o $@
+build/obj/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -Isrc -Itests/unit -c $< -o $@
+build/libsluice.a: $(call objs,build,$(SRC))
+	@rm -f $@
+	ar rcs $@ $^
+build/sluice: $(call objs,build,$(CLI_SRC)) build/libsluice.a
+	$(CC) $(OPTFLAGS) -o $@ $^ $(LIBS)
+build/test/unit: $(call objs,build,$(UNIT_SRC)) build/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPTFLAGS) -o $@ $^ $(LIBS)
+build/examples/c_api: examples/c_api.c build/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -o $@ $< build/libsluice.a $(LIBS)
+
+# ---- sanitizer build (build/san/) ---------------------------------------------------------
+build/san/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -c $< -o $@
+build/san/obj/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -c $< -o $@
+build/san/obj/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -Itests/unit -c $< -o $@
+build/san/libsluice.a: $(call objs,build/san,$(SRC))
+	@rm -f $@
+	ar rcs $@ $^
+build/san/sluice: $(call objs,build/san,$(CLI_SRC)) build/san/libsluice.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+build/san/test/unit: $(call objs,build/san,$(UNIT_SRC)) build/san/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+build/san/examples/c_api: examples/c_api.c build/san/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -o $@ $< build/san/libsluice.a $(LIBS)
+
+ifeq ($(SAN),1)
+TB := build/san
+else
+TB := build
+endif
+
+test: $(TB)/sluice $(TB)/test/unit $(TB)/examples/c_api
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  sh tests/run_all.sh $(TB)
+
+demo: build/sluice
+	sh examples/demo/run_demo.sh build/sluice
+
+bench: build/sluice
+	sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 build/sluice $(DESTDIR)$(PREFIX)/bin/sluice
+	install -m 644 build/libsluice.a $(DESTDIR)$(PREFIX)/lib/libsluice.a
+	install -m 644 include/sluice.h $(DESTDIR)$(PREFIX)/include/sluice.h
+
+valgrind: build/sluice build/test/unit
+	valgrind --error-exitcode=1 --leak-check=full build/test/unit
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

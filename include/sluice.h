@@ -1,0 +1,233 @@
+/*
+ * sluice.h — the public C API of sluice, a data loading tool.
+ *
+ * sluice extracts JSON items from resources (C callbacks, commands, files), normalizes nested
+ * JSON into relational tables (dlt's layout), and loads them into a destination with the
+ * append, replace or merge write disposition, one transaction per load package.
+ *
+ * Conventions (see STYLE.md):
+ * - Every fallible function returns sluice_status; SLUICE_OK is 0. The numbers never change.
+ * - Details of the last error live on the pipeline handle: sluice_last_error(p). The first
+ *   error of a call wins; the next public call on the handle clears it.
+ * - Opaque handles. open() hands back a handle even when it fails (except out of memory), so
+ *   the caller can read the error; close() it in every case. Every free/close accepts NULL.
+ * - Strings passed in are copied. Strings and structs returned are borrowed ("valid until the
+ *   next call on this handle") unless the function says the caller owns them, in which case
+ *   they are released with sluice_free().
+ * - The library never prints. Log lines and progress go through callbacks.
+ * - Thread model: a handle is used by one thread at a time; separate handles share nothing.
+ *   Call sluice_global_init() once per process before anything else.
+ */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLUICE_VERSION "0.1.0"
+
+typedef enum sluice_status {
+    SLUICE_OK = 0,
+    SLUICE_ERR_NOMEM = 1,          /* out of memory */
+    SLUICE_ERR_INVALID_ARG = 2,    /* a bad argument to an API call (programming error) */
+    SLUICE_ERR_INVALID_OPTION = 3, /* unknown option or wrong type for it */
+    SLUICE_ERR_CONFIG = 4,         /* the pipeline config is invalid */
+    SLUICE_ERR_SOURCE = 5,         /* a source failed (command exit status, generator error) */
+    SLUICE_ERR_SOURCE_HTTP = 6,    /* an HTTP source failed */
+    SLUICE_ERR_DATA_JSON = 7,      /* malformed JSON from a source */
+    SLUICE_ERR_DATA_SCHEMA = 8,    /* data does not fit the schema (null key, bad hint) */
+    SLUICE_ERR_STATE = 9,          /* pipeline state is unreadable or inconsistent */
+    SLUICE_ERR_DEST = 10,          /* the destination failed */
+    SLUICE_ERR_IO = 11,            /* local file system error */
+    SLUICE_ERR_INTERRUPTED = 12,   /* stopped by a signal or callback */
+    SLUICE_ERR_INTERNAL = 13,      /* a bug in sluice: please report it */
+    SLUICE_ERR_LOCKED = 14,        /* another run holds the pipeline */
+    SLUICE_ERR_INCREMENTAL = 15,   /* incremental cursor error (missing, wrong type) */
+    SLUICE_ERR_NOT_FOUND = 16      /* no such pipeline, table or package */
+} sluice_status;
+
+/* The fixed text of a status ("SLUICE_ERR_DATA_JSON" style names via sluice_status_name). */
+const char *sluice_status_str(sluice_status s);
+/* The short class name used in error reports: "DATA_JSON", "CONFIG", ... ("OK" for 0). */
+const char *sluice_status_name(sluice_status s);
+
+typedef struct sluice_error {
+    sluice_status code;
+    const char *origin;   /* "json", "sqlite", "config", "command", ... or "" */
+    const char *detail;   /* dependency detail: SQLite extended rc, exit status, ... or "" */
+    const char *resource; /* resource name or "" */
+    int64_t item;         /* 1-based item (or line) number within the resource, or -1 */
+    const char *field;    /* JSON path of the field ("$.created_at") or "" */
+    const char *message;  /* one line, no newline */
+} sluice_error;
+
+typedef struct sluice_pipeline sluice_pipeline;
+
+/* Once per process, before any other call. Not thread-safe. */
+sluice_status sluice_global_init(void);
+void sluice_global_cleanup(void);
+
+/* Release memory handed to the caller by functions documented as "caller owns". */
+void sluice_free(void *ptr);
+
+/* ---- pipelines -------------------------------------------------------------------------- */
+
+/*
+ * Open a pipeline from code. destination is a URL: "sqlite:PATH" (or a plain path ending in
+ * .db/.sqlite), "duckdb:PATH", "postgres://..." (destinations other than sqlite fail with
+ * SLUICE_ERR_CONFIG until they exist). dataset may be NULL ("<name>_dataset").
+ * The working dir is $SLUICE_PIPELINES_DIR/<name> (default ~/.sluice/pipelines/<name>).
+ */
+sluice_status sluice_pipeline_open(sluice_pipeline **out, const char *name,
+                                   const char *destination, const char *dataset);
+
+/*
+ * Open a pipeline from a YAML or JSON config file (DESIGN.md section 4), with ${VAR}
+ * interpolation and dlt-style environment overrides. Resources with `from:` are created.
+ */
+sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *config_path);
+
+/*
+ * Open an existing pipeline by name (for info/query/drop/pending): reads the destination from
+ * the working dir. SLUICE_ERR_NOT_FOUND if the pipeline has never run here.
+ */
+sluice_status sluice_pipeline_open_existing(sluice_pipeline **out, const char *name);
+
+void sluice_pipeline_close(sluice_pipeline *p);
+
+const sluice_error *sluice_last_error(const sluice_pipeline *p);
+/* One-line message of the last error ("" when none); borrowed. */
+const char *sluice_errmsg(const sluice_pipeline *p);
+
+/* ---- logging and progress --------------------------------------------------------------- */
+
+typedef enum sluice_log_level {
+    SLUICE_LOG_DEBUG = 0,
+    SLUICE_LOG_INFO = 1,
+    SLUICE_LOG_WARN = 2,
+    SLUICE_LOG_ERROR = 3
+} sluice_log_level;
+
+typedef void (*sluice_log_fn)(void *ctx, sluice_log_level level, const char *message);
+void sluice_set_log_cb(sluice_pipeline *p, sluice_log_fn fn, void *ctx);
+
+typedef struct sluice_progress {
+    const char *stage;    /* "extract", "normalize", "load" */
+    const char *name;     /* resource (extract) or table (normalize, load) */
+    int64_t count;        /* items extracted / rows normalized / rows loaded so far for name */
+    int64_t total;        /* all names together in this stage */
+    double elapsed;       /* seconds since the run started */
+    int done;             /* 1 on the last report of a stage */
+} sluice_progress;
+
+typedef void (*sluice_progress_fn)(void *ctx, const sluice_progress *progress);
+void sluice_set_progress_cb(sluice_pipeline *p, sluice_progress_fn fn, void *ctx);
+
+/* ---- resources -------------------------------------------------------------------------- */
+
+typedef struct sluice_yield sluice_yield;
+
+/*
+ * A resource's generator: called once per run; hands items to sluice with sluice_yield_*.
+ * Return SLUICE_OK, or an error status to fail the run (nothing of the run is committed).
+ */
+typedef sluice_status (*sluice_generator_fn)(sluice_yield *y, void *ctx);
+
+/* Yield JSON text: an object is one item, an array is a page of items. */
+sluice_status sluice_yield_json(sluice_yield *y, const char *json, size_t len);
+/* Fail the run from inside a generator with a message (returns SLUICE_ERR_SOURCE). */
+sluice_status sluice_yield_fail(sluice_yield *y, const char *message);
+
+/*
+ * Add a resource whose items come from a C generator. source may be NULL (the pipeline name
+ * is used). Settings are given afterwards with sluice_resource_set().
+ */
+sluice_status sluice_add_resource(sluice_pipeline *p, const char *source, const char *name,
+                                  sluice_generator_fn fn, void *ctx);
+
+/*
+ * Set a resource setting, exactly as it would be written under the resource in a config file,
+ * by key and JSON value: ("write_disposition", "\"merge\""), ("primary_key", "[\"id\",\"k\"]"),
+ * ("incremental", "{\"cursor_path\":\"updated_at\"}"), ("columns", "{\"deleted\":
+ * {\"hard_delete\":true}}"). Errors: SLUICE_ERR_CONFIG naming the key.
+ */
+sluice_status sluice_resource_set(sluice_pipeline *p, const char *resource, const char *key,
+                                  const char *json_value);
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+typedef struct sluice_run_opts {
+    size_t size;                 /* sizeof(sluice_run_opts) */
+    const char *const *resources; /* NULL-terminated names to run, or NULL for all */
+    const char *refresh;         /* NULL, "drop_sources", "drop_resources", "drop_data" */
+    const char *write_disposition; /* NULL or an override for every resource of the run */
+    const char *start_value;     /* backfill window start (JSON text or plain), or NULL */
+    const char *end_value;       /* backfill window end, or NULL */
+} sluice_run_opts;
+
+typedef struct sluice_table_info {
+    const char *name;
+    int64_t rows;                /* rows loaded into this table by this run */
+} sluice_table_info;
+
+typedef struct sluice_run_info {
+    const char *load_id;         /* load id of the package extracted by this run, or "" */
+    int64_t items;               /* items extracted by this run */
+    int64_t rows;                /* rows loaded by this run (all tables, all packages) */
+    int64_t packages_loaded;     /* packages loaded (pending ones included) */
+    int64_t pending_loaded;      /* of those, left over by an earlier run */
+    size_t n_tables;
+    const sluice_table_info *tables; /* rows per table, sorted by name */
+    double elapsed;              /* seconds */
+} sluice_run_info;
+
+/*
+ * Run the pipeline: load pending packages first, then extract, normalize and load the
+ * resources (all, or opts->resources). info (optional) is borrowed until the next call.
+ */
+sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opts,
+                                  sluice_run_info *info);
+
+/* ---- inspecting ------------------------------------------------------------------------- */
+
+/* Row callback for queries: ncols columns; values[i] is NULL for SQL NULL. Return non-zero to
+ * stop early. */
+typedef int (*sluice_row_fn)(void *ctx, int ncols, const char *const *names,
+                             const char *const *values);
+
+/* Run SQL against the destination with the dataset as the default schema. */
+sluice_status sluice_pipeline_query(sluice_pipeline *p, const char *sql, sluice_row_fn fn,
+                                    void *ctx);
+
+/*
+ * Pipeline info as one JSON object (caller owns, sluice_free): pipeline_name, destination,
+ * dataset_name, state (plain JSON), tables (name, rows, columns), loads, pending.
+ */
+sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out);
+
+/* Load packages not yet loaded, as a JSON array (caller owns, sluice_free). */
+sluice_status sluice_pipeline_pending_json(sluice_pipeline *p, char **json_out);
+
+/* Drop the tables and state of the named resources (NULL-terminated), in one transaction. */
+sluice_status sluice_pipeline_drop(sluice_pipeline *p, const char *const *resources);
+
+/* Restore local state and schema from the destination. */
+sluice_status sluice_pipeline_sync(sluice_pipeline *p);
+
+/* ---- state (usable from inside a generator) --------------------------------------------- */
+
+/*
+ * The resource's state object as JSON text (caller owns, sluice_free), and its replacement.
+ * Changes are committed only together with the data of the run.
+ */
+sluice_status sluice_yield_state_get(sluice_yield *y, char **json_out);
+sluice_status sluice_yield_state_set(sluice_yield *y, const char *json);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,170 @@
+/* test_json.c — JSON values, streaming parser (lines, arrays, limits, errors) and writer. */
+#include "test.h"
+
+#include "json.h"
+
+struct collect {
+    struct sl_buf out;
+    int64_t lines[16];
+    int n;
+};
+
+static sluice_status collect_cb(void *ud, struct sl_json *v, int64_t index, int64_t line)
+{
+    struct collect *c = ud;
+    if (c->n < 16)
+        c->lines[c->n] = line;
+    c->n++;
+    (void)index;
+    sl_json_write(&c->out, v, SL_JSON_W_SORTED);
+    sl_buf_putc(&c->out, '\n');
+    return SLUICE_OK;
+}
+
+static sluice_status parse_all(const char *text, enum sl_json_mode mode, size_t chunk,
+                               struct collect *c, struct sl_ctx *ctx)
+{
+    struct sl_json_parser *p = NULL;
+    sl_buf_init(&c->out, 0);
+    c->n = 0;
+    sluice_status rc = sl_json_parser_new(&p, ctx, mode, NULL, collect_cb, c);
+    size_t len = strlen(text);
+    for (size_t off = 0; rc == SLUICE_OK && off < len; off += chunk)
+        rc = sl_json_parser_feed(p, text + off, len - off < chunk ? len - off : chunk);
+    if (rc == SLUICE_OK)
+        rc = sl_json_parser_finish(p);
+    sl_json_parser_free(&p);
+    return rc;
+}
+
+TEST(lines_and_types)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct collect c;
+    const char *in = "{\"b\":1,\"a\":[true,null,1.5,\"x\\ny\"]}\n"
+                     "{\"big\":123456789012345678901234,\"neg\":-9223372036854775808}\n"
+                     "\n[1,2]\n";
+    for (size_t chunk = 1; chunk < 80; chunk += 7) {
+        CHECK_EQ_INT(parse_all(in, SL_JSON_VALUES, chunk, &c, &ctx), SLUICE_OK);
+        CHECK_EQ_INT(c.n, 3);
+        CHECK_EQ_STR(c.out.data, "{\"a\":[true,null,1.5,\"x\\ny\"],\"b\":1}\n"
+                                 "{\"big\":123456789012345678901234,\"neg\":-9223372036854775808}\n"
+                                 "[1,2]\n");
+        CHECK_EQ_INT(c.lines[0], 1);
+        CHECK_EQ_INT(c.lines[1], 2);
+        CHECK_EQ_INT(c.lines[2], 4);
+        sl_buf_cleanup(&c.out);
+    }
+}
+
+TEST(unwrap_array)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct collect c;
+    CHECK_EQ_INT(parse_all("[\n{\"a\":1},\n{\"a\":[2,{\"b\":3}]}\n]", SL_JSON_UNWRAP_ARRAY, 3, &c,
+                           &ctx),
+                 SLUICE_OK);
+    CHECK_EQ_INT(c.n, 2);
+    CHECK_EQ_STR(c.out.data, "{\"a\":1}\n{\"a\":[2,{\"b\":3}]}\n");
+    CHECK_EQ_INT(c.lines[1], 3);
+    sl_buf_cleanup(&c.out);
+    /* an object at top level is handed over whole */
+    CHECK_EQ_INT(parse_all("{\"x\":[1]}", SL_JSON_UNWRAP_ARRAY, 100, &c, &ctx), SLUICE_OK);
+    CHECK_EQ_STR(c.out.data, "{\"x\":[1]}\n");
+    sl_buf_cleanup(&c.out);
+}
+
+TEST(errors)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct collect c;
+    CHECK_EQ_INT(parse_all("{\"a\":1}\n{\"a\":}\n", SL_JSON_VALUES, 100, &c, &ctx),
+                 SLUICE_ERR_DATA_JSON);
+    CHECK(strstr(ctx.message, "line 2") != NULL);
+    CHECK_EQ_INT(c.n, 1);
+    sl_buf_cleanup(&c.out);
+    sl_ctx_clear(&ctx);
+    CHECK_EQ_INT(parse_all("{\"a\":1", SL_JSON_VALUES, 100, &c, &ctx), SLUICE_ERR_DATA_JSON);
+    sl_buf_cleanup(&c.out);
+    sl_ctx_clear(&ctx);
+    /* invalid UTF-8 is rejected */
+    CHECK_EQ_INT(parse_all("{\"a\":\"\xff\"}", SL_JSON_VALUES, 100, &c, &ctx),
+                 SLUICE_ERR_DATA_JSON);
+    sl_buf_cleanup(&c.out);
+    sl_ctx_clear(&ctx);
+    /* depth cap */
+    struct sl_buf deep;
+    sl_buf_init(&deep, 0);
+    for (int i = 0; i < 1000; i++)
+        sl_buf_putc(&deep, '[');
+    for (int i = 0; i < 1000; i++)
+        sl_buf_putc(&deep, ']');
+    CHECK_EQ_INT(parse_all(deep.data, SL_JSON_VALUES, 4096, &c, &ctx), SLUICE_ERR_DATA_JSON);
+    CHECK(strstr(ctx.message, "nested deeper") != NULL);
+    sl_buf_cleanup(&deep);
+    sl_buf_cleanup(&c.out);
+}
+
+TEST(heap_tree)
+{
+    struct sl_json *o = sl_json_new_object();
+    struct sl_json v;
+    sl_json_set_int(&v, 5);
+    sl_json_obj_set_take(o, "z", &v);
+    struct sl_json *res = sl_json_obj_setdefault(o, "resources", SL_JSON_OBJECT);
+    sl_json_set_str(&v, "hi", 2);
+    sl_json_obj_set_take(res, "name", &v);
+    struct sl_json *arr = sl_json_obj_setdefault(o, "list", SL_JSON_ARRAY);
+    sl_json_set_double(&v, 2.0);
+    sl_json_arr_push_take(arr, &v);
+    char *s = sl_json_dumps(o, SL_JSON_W_SORTED);
+    CHECK_EQ_STR(s, "{\"list\":[2.0],\"resources\":{\"name\":\"hi\"},\"z\":5}");
+    sl_free(s);
+    struct sl_json *d = sl_json_dup(o);
+    CHECK(sl_json_equal(o, d));
+    CHECK(sl_json_obj_del(d, "z"));
+    CHECK(!sl_json_equal(o, d));
+    sl_json_free(d);
+    sl_json_free(o);
+
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_json *h = NULL;
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, "{\"a\":[1,{\"b\":\"c\"}]}", 19, &h), SLUICE_OK);
+    struct sl_json *a = sl_json_get_mut(h, "a");
+    CHECK(a && a->len == 2);
+    sl_json_set_int(&v, 7);
+    sl_json_arr_push_take(a, &v);
+    s = sl_json_dumps(h, 0);
+    CHECK_EQ_STR(s, "{\"a\":[1,{\"b\":\"c\"},7]}");
+    sl_free(s);
+    sl_json_free(h);
+}
+
+TEST(write_escapes)
+{
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    sl_json_write_string(&b, "a\"b\\\x01\xc3\xa9\xff", 8);
+    CHECK_EQ_STR(b.data, "\"a\\\"b\\\\\\u0001\xc3\xa9\\ufffd\"");
+    sl_buf_reset(&b);
+    sl_json_write_double(&b, 0.1);
+    sl_buf_putc(&b, ' ');
+    sl_json_write_double(&b, 1e16);
+    sl_buf_putc(&b, ' ');
+    sl_json_write_double(&b, 3);
+    CHECK_EQ_STR(b.data, "0.1 1e+16 3.0");
+    sl_buf_cleanup(&b);
+}
+
+static const struct test_case json_tests[] = {
+    { "lines_and_types", lines_and_types },
+    { "unwrap_array", unwrap_array },
+    { "errors", errors },
+    { "heap_tree", heap_tree },
+    { "write_escapes", write_escapes },
+};
+TEST_SUITE(json, json_tests)
