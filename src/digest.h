@@ -1,0 +1,36 @@
+/*
+ * digest.h — the hashes and ids dlt's layout uses, computed with OpenSSL's libcrypto.
+ *
+ * - row ids: base64 of 10 random bytes, or of a 10-byte SHAKE-128 digest, no padding (14
+ *   chars): _dlt_id of child rows = digest of "<parent _dlt_id>_<table>_<list index>".
+ * - boundary hashes: base64 of a 15-byte SHAKE-128 digest, no padding (20 chars).
+ * - version hashes of state and schema: base64 of SHA3-256, with padding (44 chars).
+ * Randomness comes from a caller-owned generator (struct sl_rng) seeded by the pipeline, so
+ * tests can fix it (STYLE.md rule 9: no hidden globals).
+ */
+#ifndef SLUICE_DIGEST_H
+#define SLUICE_DIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* out receives base64 (standard alphabet) of SHAKE-128(data) truncated to nbytes, without
+ * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0 ok. */
+int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *out);
+/* base64 of SHA3-256(data) with padding (45 bytes incl. NUL). */
+int sl_digest_sha3_256_b64(const void *data, size_t len, char out[45]);
+/* base64 encoding; pad: add '=' padding. out must hold 4*ceil(len/3)+1 bytes. */
+void sl_base64(const unsigned char *in, size_t len, int pad, char *out);
+/* Decode standard base64 (padding optional). Returns decoded length or -1. out must hold
+ * 3*len/4+3 bytes. */
+long sl_base64_decode(const char *in, size_t len, unsigned char *out);
+
+struct sl_rng {
+    uint64_t s[2];
+};
+void sl_rng_seed(struct sl_rng *r, uint64_t seed);
+uint64_t sl_rng_next(struct sl_rng *r);
+/* A new random row id: base64 of 10 random bytes, no padding (15 bytes incl. NUL). */
+void sl_rng_row_id(struct sl_rng *r, char out[15]);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * load.c — apply a normalized load package to the destination in one transaction (load.h).
+ *
+ * Order inside the transaction: system tables (by the destination), every table the package
+ * touches is created or evolved (parents before children), tables of replace resources are
+ * truncated, rows are inserted (merge tables into staging), merges run root by root, then the
+ * schema version, the state row and finally the _dlt_loads row. Fault points mark each step
+ * so the crash harness can kill a run anywhere on this path.
+ */
+#include "load.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "fs.h"
+#include "package.h"
+
+static sluice_status read_schema(struct sluice_pipeline *p, const char *dir,
+                                 struct sl_schema **out)
+{
+    *out = NULL;
+    char *path = sl_aprintf("%s/normalized/schema.json", dir);
+    if (!path)
+        return sl_nomem(&p->ctx);
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *j = NULL;
+    sluice_status rc = sl_fs_read(&p->ctx, path, &text, &len);
+    if (rc == SLUICE_ERR_NOT_FOUND)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package '%s' has no schema", dir);
+    if (rc == SLUICE_OK)
+        rc = sl_json_parse_heap(&p->ctx, text, len, &j);
+    if (rc == SLUICE_OK)
+        rc = sl_schema_from_json(&p->ctx, j, out);
+    sl_json_free(j);
+    sl_free(text);
+    sl_free(path);
+    return rc;
+}
+
+static void add_table_info(struct sluice_pipeline *p, const char *name, int64_t rows)
+{
+    for (size_t i = 0; i < p->ntinfo; i++) {
+        if (strcmp(p->tinfo[i].name, name) == 0) {
+            p->tinfo[i].rows += rows;
+            return;
+        }
+    }
+    if (p->ntinfo == p->tinfo_cap) {
+        size_t ncap = p->tinfo_cap ? p->tinfo_cap * 2 : 8;
+        struct sluice_table_info *n = sl_realloc(p->tinfo, ncap * sizeof(*n));
+        if (!n)
+            return;
+        p->tinfo = n;
+        p->tinfo_cap = ncap;
+    }
+    char *copy = sl_strdup(name);
+    if (!copy)
+        return;
+    p->tinfo[p->ntinfo].name = copy;
+    p->tinfo[p->ntinfo].rows = rows;
+    p->ntinfo++;
+}
+
+/* Sync t and its ancestors (parents first). */
+static sluice_status sync_chain(struct sluice_pipeline *p, const struct sl_schema *s,
+                                struct sl_table *t, int depth)
+{
+    if (depth > 1000)
+        return sl_fail(&p->ctx, SLUICE_ERR_INTERNAL, "table parent chain too deep");
+    if (t->parent) {
+        struct sl_table *parent = sl_schema_find(s, t->parent);
+        if (parent) {
+            sluice_status rc = sync_chain(p, s, parent, depth + 1);
+            if (rc != SLUICE_OK)
+                return rc;
+        }
+    }
+    return p->dm->xSyncTable(p->dest, t);
+}
+
+static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
+                                 const char *file, int64_t *rows_out)
+{
+    *rows_out = 0;
+    char *path = sl_aprintf("%s/%s", dir, file);
+    if (!path)
+        return sl_nomem(&p->ctx);
+    struct sl_recfile rf;
+    struct sl_value *vals = NULL;
+    size_t cap = 0;
+    int64_t rows = 0;
+    int open_ins = 0;
+    sluice_status rc = sl_recfile_open(&p->ctx, path, &rf);
+    if (rc == SLUICE_OK) {
+        rc = p->dm->xInsertBegin(p->dest, t, t->wd == SL_WD_MERGE);
+        open_ins = rc == SLUICE_OK;
+    }
+    while (rc == SLUICE_OK) {
+        size_t n = 0;
+        rc = sl_row_read(&p->ctx, &rf, &vals, &cap, &n);
+        if (rc != SLUICE_OK || n == (size_t)-1)
+            break;
+        if (n > t->ncols) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                         "load package row for table '%s' has %zu values, table has %zu columns",
+                         t->name, n, t->ncols);
+            break;
+        }
+        rc = p->dm->xInsertRow(p->dest, vals, n);
+        rows++;
+        if ((rows & 65535) == 0)
+            sl_pipeline_progress(p, "load", t->name, rows, -1, 0);
+    }
+    if (open_ins) {
+        sluice_status erc = p->dm->xInsertEnd(p->dest);
+        if (rc == SLUICE_OK)
+            rc = erc;
+    }
+    if (rf.f)
+        sl_recfile_close(&p->ctx, &rf, 0);
+    sl_free(vals);
+    sl_free(path);
+    *rows_out = rows;
+    return rc;
+}
+
+static int is_replace_resource(const struct sl_json *manifest, const char *resource)
+{
+    const struct sl_json *res = sl_json_get(manifest, "resources");
+    if (!res || !resource)
+        return 0;
+    for (uint32_t i = 0; i < res->len; i++) {
+        const struct sl_json *r = &res->u.items[i];
+        const char *name = sl_json_str(sl_json_get(r, "name"));
+        const char *wd = sl_json_str(sl_json_get(r, "write_disposition"));
+        if (name && wd && strcmp(name, resource) == 0 && strcmp(wd, "replace") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Does the package carry rows for root or any table below it? */
+static int chain_has_rows(const struct sl_schema *s, const struct sl_table *root,
+                          const struct sl_json *tables)
+{
+    for (uint32_t i = 0; i < tables->len; i++) {
+        const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
+        struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
+        if (t && sl_schema_root(s, t) == root)
+            return 1;
+    }
+    return 0;
+}
+
+static sluice_status apply(struct sluice_pipeline *p, const char *dir,
+                           const struct sl_json *manifest, struct sl_schema *s)
+{
+    sluice_status rc = SLUICE_OK;
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+
+    /* 1. tables: those with rows, and every table of a replace resource */
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
+        struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
+        if (!t)
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package table '%s' is not in its schema",
+                           name ? name : "?");
+        rc = sync_chain(p, s, t, 0);
+    }
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *t = s->tables[i];
+        if (is_replace_resource(manifest, t->resource)) {
+            rc = sync_chain(p, s, t, 0);
+            if (rc == SLUICE_OK)
+                rc = p->dm->xTruncate(p->dest, t->name);
+        }
+    }
+    SL_FAULT_POINT("load.after_ddl");
+    /* 2. rows */
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
+        const char *file = sl_json_str(sl_json_get(tj, "file"));
+        int64_t rows = 0;
+        if (!file)
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest is corrupt");
+        rc = insert_rows(p, dir, t, file, &rows);
+        if (rc == SLUICE_OK) {
+            add_table_info(p, t->name, rows);
+            p->run_rows += rows;
+            sl_pipeline_progress(p, "load", t->name, rows, p->run_rows, 0);
+        }
+    }
+    SL_FAULT_POINT("load.after_rows");
+    /* 3. merges, root by root */
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *root = s->tables[i];
+        if (root->parent || root->wd != SL_WD_MERGE || !chain_has_rows(s, root, tables))
+            continue;
+        const struct sl_table **children = sl_calloc(s->ntables, sizeof(*children));
+        if (!children)
+            return sl_nomem(&p->ctx);
+        size_t nch = 0;
+        for (size_t j = 0; j < s->ntables; j++) {
+            struct sl_table *c = s->tables[j];
+            if (c != root && c->parent && sl_schema_root(s, c) == root) {
+                rc = sync_chain(p, s, c, 0); /* staging needs every child table to exist */
+                children[nch++] = c;
+            }
+        }
+        if (rc == SLUICE_OK)
+            rc = p->dm->xMerge(p->dest, root, children, nch);
+        sl_free(children);
+    }
+    SL_FAULT_POINT("load.after_merge");
+    /* 4. bookkeeping */
+    if (rc == SLUICE_OK) {
+        struct sl_json *sj = sl_schema_to_json(s);
+        char *text = sj ? sl_json_dumps(sj, 0) : NULL;
+        if (!text)
+            rc = sl_nomem(&p->ctx);
+        else
+            rc = p->dm->xSaveSchema(p->dest, s->name, s->version,
+                                    s->version_hash ? s->version_hash : "", text);
+        sl_free(text);
+        sl_json_free(sj);
+    }
+    if (rc == SLUICE_OK)
+        rc = p->dm->xInsertLoad(p->dest, load_id, s->name, s->version_hash ? s->version_hash : "");
+    return rc;
+}
+
+sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
+                              const struct sl_json *manifest, struct sl_schema **schema_out)
+{
+    *schema_out = NULL;
+    struct sl_schema *s = NULL;
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!load_id)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+    sluice_status rc = read_schema(p, dir, &s);
+    if (rc != SLUICE_OK)
+        return rc;
+    rc = p->dm->xBegin(p->dest);
+    if (rc != SLUICE_OK) {
+        sl_schema_free(&s);
+        return rc;
+    }
+    int exists = 0;
+    rc = p->dm->xLoadExists(p->dest, load_id, &exists);
+    if (rc == SLUICE_OK && exists) {
+        p->dm->xRollback(p->dest);
+        sl_log(&p->ctx, SLUICE_LOG_INFO, "load package %s was already loaded", load_id);
+        *schema_out = s;
+        return SLUICE_OK;
+    }
+    if (rc == SLUICE_OK)
+        rc = apply(p, dir, manifest, s);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&s);
+        return rc;
+    }
+    SL_FAULT_POINT("load.before_commit");
+    rc = p->dm->xCommit(p->dest);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&s);
+        return rc;
+    }
+    SL_FAULT_POINT("load.after_commit");
+    *schema_out = s;
+    return SLUICE_OK;
+}

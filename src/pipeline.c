@@ -1,0 +1,799 @@
+/*
+ * pipeline.c — pipeline lifecycle and the run orchestration (see pipeline.h).
+ *
+ * Working dir <SLUICE_PIPELINES_DIR>/<name>/:
+ *   pipeline.json   how to reach the destination again (type, path, dataset, config file);
+ *                   never secrets
+ *   lock            flock()ed by the run in progress (released by the kernel on death)
+ *   schemas/<name>.schema.json   the schema as of the last loaded package
+ *   load/<load_id>/ packages not yet loaded (package.h)
+ * Everything in it can be deleted at any time: the schema is restored from the destination.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "extract.h"
+#include "fs.h"
+#include "load.h"
+
+double sl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#ifdef SLUICE_TESTING
+void sl_fault_point(const char *name)
+{
+    /* SLUICE_FAULT=point[:n] — the n-th hit (default 1) of that point kills the process. A
+     * counter per process is enough: a test run hits one armed point. */
+    static long hits;
+    const char *spec = getenv("SLUICE_FAULT");
+    if (!spec)
+        return;
+    size_t nl = strlen(name);
+    if (strncmp(spec, name, nl) != 0 || (spec[nl] != '\0' && spec[nl] != ':'))
+        return;
+    long n = 1;
+    if (spec[nl] == ':')
+        n = strtol(spec + nl + 1, NULL, 10);
+    if (++hits == n)
+        _exit(137);
+}
+#endif
+
+char *sl_pipeline_workdir(const char *name)
+{
+    const char *base = getenv("SLUICE_PIPELINES_DIR");
+    if (base && base[0])
+        return sl_aprintf("%s/%s", base, name);
+    const char *home = getenv("HOME");
+    return sl_aprintf("%s/.sluice/pipelines/%s", home && home[0] ? home : ".", name);
+}
+
+void sl_pipeline_progress(struct sluice_pipeline *p, const char *stage, const char *name,
+                          int64_t count, int64_t total, int done)
+{
+    if (!p->progress_fn)
+        return;
+    sluice_progress pr;
+    pr.stage = stage;
+    pr.name = name;
+    pr.count = count;
+    pr.total = total;
+    pr.elapsed = sl_now() - p->t0;
+    pr.done = done;
+    p->progress_fn(p->progress_ctx, &pr);
+}
+
+/* ============================================================================================
+ * Lifecycle
+ * ========================================================================================== */
+
+static int valid_name(const char *s)
+{
+    if (!s || !s[0] || strlen(s) > 200 || s[0] == '.')
+        return 0;
+    for (const char *c = s; *c; c++)
+        if (*c == '/' || *c == '\\')
+            return 0;
+    return 1;
+}
+
+sluice_status sl_pipeline_create(struct sluice_pipeline *p, struct sl_pipeline_cfg *cfg)
+{
+    p->cfg = cfg;
+    p->lock_fd = -1;
+    if (!valid_name(cfg->pipeline_name))
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "pipeline name '%s' is not valid (empty, '/' or leading '.')",
+                       cfg->pipeline_name ? cfg->pipeline_name : "");
+    p->gens = sl_calloc(cfg->nres ? cfg->nres : 1, sizeof(*p->gens));
+    p->workdir = sl_pipeline_workdir(cfg->pipeline_name);
+    if (!p->gens || !p->workdir)
+        return sl_nomem(&p->ctx);
+    const char *seed = getenv("SLUICE_SEED");
+    uint64_t s = seed ? strtoull(seed, NULL, 10)
+                      : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+                            (uint64_t)(sl_now() * 1e9);
+    sl_rng_seed(&p->rng, s);
+    p->dm = sl_destination_find(cfg->dest_type ? cfg->dest_type : "sqlite");
+    if (!p->dm)
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "destination type '%s' is not available in this build (sqlite is)",
+                       cfg->dest_type);
+    return SLUICE_OK;
+}
+
+static void unlock(struct sluice_pipeline *p)
+{
+    if (p->lock_fd >= 0) {
+        flock(p->lock_fd, LOCK_UN);
+        close(p->lock_fd);
+        p->lock_fd = -1;
+    }
+}
+
+static void close_dest(struct sluice_pipeline *p)
+{
+    if (p->dest && p->dm)
+        p->dm->xClose(p->dest);
+    p->dest = NULL;
+}
+
+static void clear_run_info(struct sluice_pipeline *p)
+{
+    for (size_t i = 0; i < p->ntinfo; i++)
+        sl_free((void *)p->tinfo[i].name);
+    p->ntinfo = 0;
+    p->load_id[0] = '\0';
+    p->run_items = p->run_rows = p->run_packages = p->run_pending = 0;
+}
+
+void sl_pipeline_destroy(struct sluice_pipeline *p)
+{
+    close_dest(p);
+    unlock(p);
+    clear_run_info(p);
+    sl_free(p->tinfo);
+    sl_schema_free(&p->schema);
+    sl_config_free(&p->cfg);
+    sl_free(p->gens);
+    sl_free(p->workdir);
+}
+
+/* ============================================================================================
+ * Working dir
+ * ========================================================================================== */
+
+static int put_str(struct sl_json *obj, const char *key, const char *s)
+{
+    struct sl_json v;
+    if (!s)
+        sl_json_set_null(&v);
+    else if (sl_json_set_str(&v, s, strlen(s)))
+        return -1;
+    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+}
+
+static sluice_status write_pipeline_json(struct sluice_pipeline *p)
+{
+    struct sl_json *o = sl_json_new_object();
+    char *path = sl_aprintf("%s/pipeline.json", p->workdir);
+    char *text = NULL;
+    sluice_status rc = SLUICE_OK;
+    if (!o || !path || put_str(o, "pipeline_name", p->cfg->pipeline_name) ||
+        put_str(o, "destination_type", p->cfg->dest_type ? p->cfg->dest_type : "sqlite") ||
+        put_str(o, "destination_path", p->cfg->dest_path) ||
+        put_str(o, "dataset_name", p->cfg->dataset) || put_str(o, "config", p->cfg->path) ||
+        put_str(o, "base_dir", p->cfg->base_dir)) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    text = sl_json_dumps(o, SL_JSON_W_PRETTY | SL_JSON_W_SORTED);
+    if (!text) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    /* rewrite only when it changed: keeps runs from fsyncing needlessly */
+    char *old = NULL;
+    size_t oldlen = 0;
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    if (sl_fs_read(&scratch, path, &old, &oldlen) == SLUICE_OK && oldlen == strlen(text) &&
+        memcmp(old, text, oldlen) == 0) {
+        sl_free(old);
+        goto done;
+    }
+    sl_free(old);
+    rc = sl_fs_write_atomic(&p->ctx, path, text, strlen(text));
+done:
+    sl_free(text);
+    sl_free(path);
+    sl_json_free(o);
+    return rc;
+}
+
+sluice_status sl_pipeline_cfg_from_workdir(struct sl_ctx *ctx, const char *name,
+                                           struct sl_pipeline_cfg **out)
+{
+    *out = NULL;
+    if (!valid_name(name))
+        return sl_fail(ctx, SLUICE_ERR_INVALID_ARG, "pipeline name '%s' is not valid", name);
+    char *wd = sl_pipeline_workdir(name);
+    char *path = wd ? sl_aprintf("%s/pipeline.json", wd) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *j = NULL;
+    struct sl_pipeline_cfg *cfg = NULL;
+    sluice_status rc = path ? sl_fs_read(ctx, path, &text, &len) : sl_nomem(ctx);
+    if (rc == SLUICE_ERR_NOT_FOUND) {
+        rc = sl_fail(ctx, SLUICE_ERR_NOT_FOUND,
+                     "no pipeline named '%s' in '%s' (run it first, or set SLUICE_PIPELINES_DIR)",
+                     name, wd);
+        goto done;
+    }
+    if (rc == SLUICE_OK)
+        rc = sl_json_parse_heap(ctx, text, len, &j);
+    if (rc != SLUICE_OK)
+        goto done;
+    /* Prefer the config file when it is still there: it carries secrets (dsn) that
+     * pipeline.json deliberately does not. */
+    const char *config = sl_json_str(sl_json_get(j, "config"));
+    if (config && sl_fs_exists(config)) {
+        rc = sl_config_load(ctx, config, &cfg);
+        if (rc == SLUICE_OK && strcmp(cfg->pipeline_name, name) != 0) {
+            sl_config_free(&cfg);
+        } else if (rc != SLUICE_OK) {
+            goto done;
+        }
+    }
+    if (!cfg) {
+        cfg = sl_calloc(1, sizeof(*cfg));
+        if (!cfg) {
+            rc = sl_nomem(ctx);
+            goto done;
+        }
+        cfg->max_table_nesting = -1;
+        cfg->pipeline_name = sl_strdup(name);
+        cfg->dest_type = sl_strdup(sl_json_str(sl_json_get(j, "destination_type")));
+        cfg->dest_path = sl_strdup(sl_json_str(sl_json_get(j, "destination_path")));
+        cfg->dataset = sl_strdup(sl_json_str(sl_json_get(j, "dataset_name")));
+        cfg->base_dir = sl_strdup(sl_json_str(sl_json_get(j, "base_dir")));
+        cfg->path = sl_strdup(config);
+        if (!cfg->pipeline_name || !cfg->dest_type || !cfg->dataset) {
+            sl_config_free(&cfg);
+            rc = sl_fail(ctx, SLUICE_ERR_STATE, "'%s' is incomplete", path);
+            goto done;
+        }
+    }
+    *out = cfg;
+done:
+    sl_json_free(j);
+    sl_free(text);
+    sl_free(path);
+    sl_free(wd);
+    return rc;
+}
+
+static sluice_status lock_workdir(struct sluice_pipeline *p)
+{
+    if (p->lock_fd >= 0)
+        return SLUICE_OK;
+    char *path = sl_aprintf("%s/lock", p->workdir);
+    if (!path)
+        return sl_nomem(&p->ctx);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sluice_status rc = sl_fail(&p->ctx, SLUICE_ERR_IO, "cannot open lock file '%s': %s", path,
+                                   strerror(errno));
+        sl_free(path);
+        return rc;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char holder[128] = "";
+        ssize_t r = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[r > 0 ? r : 0] = '\0';
+        char *nl = strchr(holder, '\n');
+        if (nl)
+            *nl = '\0';
+        close(fd);
+        sluice_status rc = sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
+                                   "pipeline '%s' is being run by another process (%s); lock "
+                                   "file '%s'",
+                                   p->cfg->pipeline_name, holder[0] ? holder : "unknown", path);
+        sl_free(path);
+        return rc;
+    }
+    char who[128];
+    char host[64] = "";
+    gethostname(host, sizeof(host) - 1);
+    int n = snprintf(who, sizeof(who), "pid %ld on %s\n", (long)getpid(), host);
+    if (ftruncate(fd, 0) == 0 && n > 0)
+        (void)!pwrite(fd, who, (size_t)n, 0);
+    sl_free(path);
+    p->lock_fd = fd;
+    return SLUICE_OK;
+}
+
+static sluice_status open_dest(struct sluice_pipeline *p)
+{
+    if (p->dest)
+        return SLUICE_OK;
+    struct sl_dest_config dc;
+    dc.type = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
+    dc.path = p->cfg->dest_path;
+    dc.dsn = p->cfg->dest_dsn;
+    dc.dataset = p->cfg->dataset;
+    dc.base_dir = p->cfg->base_dir;
+    return p->dm->xOpen(&p->ctx, &dc, &p->dest);
+}
+
+static const char *schema_name(const struct sluice_pipeline *p)
+{
+    if (p->cfg->nres && p->cfg->resources[0].source)
+        return p->cfg->resources[0].source;
+    return p->cfg->pipeline_name;
+}
+
+static char *schema_path(const struct sluice_pipeline *p, const char *name)
+{
+    return sl_aprintf("%s/schemas/%s.schema.json", p->workdir, name);
+}
+
+static sluice_status save_local_schema(struct sluice_pipeline *p)
+{
+    char *dir = sl_aprintf("%s/schemas", p->workdir);
+    char *path = schema_path(p, p->schema->name);
+    struct sl_json *j = sl_schema_to_json(p->schema);
+    char *text = j ? sl_json_dumps(j, SL_JSON_W_PRETTY) : NULL;
+    sluice_status rc = (dir && path && text) ? sl_fs_mkdirs(&p->ctx, dir) : sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK)
+        rc = sl_fs_write_atomic(&p->ctx, path, text, strlen(text));
+    sl_free(text);
+    sl_json_free(j);
+    sl_free(path);
+    sl_free(dir);
+    return rc;
+}
+
+/* Local schema file, else the destination's newest stored version, else a new schema. */
+static sluice_status load_schema(struct sluice_pipeline *p)
+{
+    if (p->schema)
+        return SLUICE_OK;
+    const char *name = schema_name(p);
+    char *path = schema_path(p, name);
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *j = NULL;
+    if (!path)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = sl_fs_read(&p->ctx, path, &text, &len);
+    if (rc == SLUICE_ERR_NOT_FOUND) {
+        rc = p->dest ? p->dm->xLoadSchema(p->dest, name, &text) : SLUICE_OK;
+        if (rc == SLUICE_OK && text) {
+            len = strlen(text);
+            sl_log(&p->ctx, SLUICE_LOG_INFO, "schema '%s' restored from the destination", name);
+        }
+    }
+    if (rc == SLUICE_OK && text) {
+        rc = sl_json_parse_heap(&p->ctx, text, len, &j);
+        if (rc == SLUICE_OK)
+            rc = sl_schema_from_json(&p->ctx, j, &p->schema);
+    } else if (rc == SLUICE_OK) {
+        rc = sl_schema_new(&p->ctx, name, &p->schema);
+    }
+    sl_json_free(j);
+    sl_free(text);
+    sl_free(path);
+    return rc;
+}
+
+/* ============================================================================================
+ * Packages
+ * ========================================================================================== */
+
+/* Normalize (if needed) and load one package dir; removes it once loaded. */
+static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
+{
+    struct sl_json *m = NULL;
+    struct sl_schema *work = NULL;
+    struct sl_schema *loaded = NULL;
+    sluice_status rc = sl_manifest_read(&p->ctx, dir, &m);
+    if (rc == SLUICE_ERR_NOT_FOUND) {
+        /* an extraction that never finished: its items were never promised to anyone */
+        sl_ctx_clear(&p->ctx);
+        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarding unfinished extraction in %s", dir);
+        return sl_fs_rmtree(&p->ctx, dir);
+    }
+    if (rc != SLUICE_OK)
+        return rc;
+    const char *stage = sl_json_str(sl_json_get(m, "stage"));
+    if (stage && strcmp(stage, "extracted") == 0) {
+        rc = sl_schema_dup(&p->ctx, p->schema, &work);
+        if (rc == SLUICE_OK)
+            rc = sl_normalize_package(p, dir, m, work);
+        sl_schema_free(&work);
+        stage = sl_json_str(sl_json_get(m, "stage"));
+    }
+    if (rc == SLUICE_OK && (!stage || strcmp(stage, "normalized") != 0))
+        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package '%s' has unknown stage '%s'", dir,
+                     stage ? stage : "");
+    if (rc == SLUICE_OK)
+        rc = sl_load_package(p, dir, m, &loaded);
+    if (rc == SLUICE_OK) {
+        const char *lid = sl_json_str(sl_json_get(m, "load_id"));
+        snprintf(p->load_id, sizeof(p->load_id), "%s", lid ? lid : "");
+        sl_schema_free(&p->schema);
+        p->schema = loaded;
+        rc = save_local_schema(p);
+        SL_FAULT_POINT("load.before_cleanup");
+        if (rc == SLUICE_OK)
+            rc = sl_fs_rmtree(&p->ctx, dir);
+        p->run_packages++;
+    }
+    sl_json_free(m);
+    return rc;
+}
+
+static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
+{
+    char *ldir = sl_aprintf("%s/load", p->workdir);
+    char **names = NULL;
+    size_t n = 0;
+    if (!ldir)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = sl_fs_list(&p->ctx, ldir, &names, &n);
+    for (size_t i = 0; rc == SLUICE_OK && i < n; i++) {
+        if (except && strcmp(names[i], except) == 0)
+            continue;
+        char *dir = sl_aprintf("%s/%s", ldir, names[i]);
+        if (!dir) {
+            rc = sl_nomem(&p->ctx);
+            break;
+        }
+        int had_manifest = 0;
+        char *mp = sl_aprintf("%s/manifest.json", dir);
+        had_manifest = mp && sl_fs_exists(mp);
+        sl_free(mp);
+        rc = process_package(p, dir);
+        if (rc == SLUICE_OK && had_manifest) {
+            p->run_pending++;
+            sl_log(&p->ctx, SLUICE_LOG_INFO, "loaded pending package %s left by an earlier run",
+                   names[i]);
+        }
+        sl_free(dir);
+    }
+    sl_fs_list_free(names, n);
+    sl_free(ldir);
+    return rc;
+}
+
+static void new_load_id(char *out, size_t outsz)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, outsz, "%lld.%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
+/* ============================================================================================
+ * Run
+ * ========================================================================================== */
+
+sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *opts)
+{
+    clear_run_info(p);
+    p->t0 = sl_now();
+    const char *const *resources = opts ? opts->resources : NULL;
+    const char *wd_override = opts ? opts->write_disposition : NULL;
+    if (opts && opts->refresh)
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "--refresh %s is not implemented yet (issue #3)", opts->refresh);
+    if (opts && (opts->start_value || opts->end_value))
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "--start/--end backfill windows are not implemented yet (issue #3)");
+    if (wd_override && sl_wd_parse(wd_override) < 0)
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "write disposition '%s' must be one of append, replace, merge",
+                       wd_override);
+    char *ldir = sl_aprintf("%s/load", p->workdir);
+    char load_id[40];
+    sluice_status rc = ldir ? sl_fs_mkdirs(&p->ctx, ldir) : sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK)
+        rc = lock_workdir(p);
+    if (rc == SLUICE_OK)
+        rc = write_pipeline_json(p);
+    if (rc == SLUICE_OK)
+        rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_schema(p);
+    if (rc == SLUICE_OK)
+        rc = load_pending(p, NULL);
+    if (rc != SLUICE_OK)
+        goto done;
+    new_load_id(load_id, sizeof(load_id));
+    /* load ids must grow: a pending package loaded just now may carry a later clock value */
+    if (strcmp(load_id, p->load_id) <= 0) {
+        snprintf(load_id, sizeof(load_id), "%s", p->load_id);
+        size_t l = strlen(load_id);
+        /* bump the last digit run: "x.123456" -> "x.123457" */
+        for (size_t i = l; i-- > 0;) {
+            if (load_id[i] == '.')
+                continue;
+            if (load_id[i] < '9') {
+                load_id[i]++;
+                break;
+            }
+            load_id[i] = '0';
+        }
+    }
+    int created = 0;
+    sl_pipeline_progress(p, "extract", "", 0, 0, 0);
+    rc = sl_extract(p, load_id, resources, wd_override, &created);
+    if (rc != SLUICE_OK || !created) {
+        if (rc == SLUICE_OK)
+            p->load_id[0] = '\0';
+        goto done;
+    }
+    SL_FAULT_POINT("run.after_extract");
+    char *dir = sl_aprintf("%s/%s", ldir, load_id);
+    rc = dir ? process_package(p, dir) : sl_nomem(&p->ctx);
+    sl_free(dir);
+done:
+    sl_free(ldir);
+    unlock(p);
+    return rc;
+}
+
+/* ============================================================================================
+ * Inspection
+ * ========================================================================================== */
+
+sluice_status sl_pipeline_query(struct sluice_pipeline *p, const char *sql, sluice_row_fn fn,
+                                void *ud)
+{
+    sluice_status rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = p->dm->xQuery(p->dest, sql, fn, ud);
+    return rc;
+}
+
+struct list_ud {
+    struct sluice_pipeline *p;
+    struct sl_json *tables;
+};
+
+static sluice_status list_table(void *ud, const char *table, int64_t rows)
+{
+    struct list_ud *lu = ud;
+    struct sl_json t;
+    sl_json_set_object(&t);
+    struct sl_json v;
+    int bad = put_str(&t, "name", table);
+    sl_json_set_int(&v, rows);
+    if (!bad && !sl_json_obj_set_take(&t, "rows", &v))
+        bad = 1;
+    struct sl_table *st = lu->p->schema ? sl_schema_find(lu->p->schema, table) : NULL;
+    if (!bad && st) {
+        struct sl_json *cols = sl_json_obj_setdefault(&t, "columns", SL_JSON_ARRAY);
+        for (size_t i = 0; !bad && cols && i < st->ncols; i++) {
+            struct sl_json c;
+            sl_json_set_object(&c);
+            bad = put_str(&c, "name", st->cols[i].name) ||
+                  put_str(&c, "data_type", sl_dtype_name(st->cols[i].type)) ||
+                  !sl_json_arr_push_take(cols, &c);
+            if (bad)
+                sl_json_clear(&c);
+        }
+        if (!cols)
+            bad = 1;
+        if (!bad && st->resource)
+            bad = put_str(&t, "resource", st->resource);
+        if (!bad)
+            bad = put_str(&t, "write_disposition", sl_wd_name(st->wd));
+    }
+    if (bad || !sl_json_arr_push_take(lu->tables, &t)) {
+        sl_json_clear(&t);
+        return sl_nomem(&lu->p->ctx);
+    }
+    return SLUICE_OK;
+}
+
+struct loads_ud {
+    struct sl_json *arr;
+    int bad;
+};
+
+static int load_row(void *ud, int ncols, const char *const *names, const char *const *values)
+{
+    struct loads_ud *lu = ud;
+    struct sl_json o;
+    sl_json_set_object(&o);
+    for (int i = 0; i < ncols && !lu->bad; i++)
+        lu->bad = put_str(&o, names[i], values[i]);
+    if (lu->bad || !sl_json_arr_push_take(lu->arr, &o)) {
+        sl_json_clear(&o);
+        lu->bad = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static sluice_status pending_list(struct sluice_pipeline *p, struct sl_json *arr)
+{
+    char *ldir = sl_aprintf("%s/load", p->workdir);
+    char **names = NULL;
+    size_t n = 0;
+    sluice_status rc = ldir ? sl_fs_list(&p->ctx, ldir, &names, &n) : sl_nomem(&p->ctx);
+    for (size_t i = 0; rc == SLUICE_OK && i < n; i++) {
+        char *dir = sl_aprintf("%s/%s", ldir, names[i]);
+        struct sl_json *m = NULL;
+        if (!dir) {
+            rc = sl_nomem(&p->ctx);
+            break;
+        }
+        sluice_status mrc = sl_manifest_read(&p->ctx, dir, &m);
+        if (mrc == SLUICE_ERR_NOT_FOUND || mrc != SLUICE_OK)
+            sl_ctx_clear(&p->ctx);
+        struct sl_json o;
+        sl_json_set_object(&o);
+        const char *stage = m ? sl_json_str(sl_json_get(m, "stage")) : NULL;
+        if (put_str(&o, "load_id", names[i]) ||
+            put_str(&o, "stage", stage ? stage : "extracting (unfinished)") ||
+            !sl_json_arr_push_take(arr, &o)) {
+            sl_json_clear(&o);
+            rc = sl_nomem(&p->ctx);
+        }
+        sl_json_free(m);
+        sl_free(dir);
+    }
+    sl_fs_list_free(names, n);
+    sl_free(ldir);
+    return rc;
+}
+
+sluice_status sl_pipeline_pending(struct sluice_pipeline *p, char **json_out)
+{
+    *json_out = NULL;
+    struct sl_json *arr = sl_json_new_array();
+    if (!arr)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = pending_list(p, arr);
+    if (rc == SLUICE_OK) {
+        *json_out = sl_json_dumps(arr, 0);
+        if (!*json_out)
+            rc = sl_nomem(&p->ctx);
+    }
+    sl_json_free(arr);
+    return rc;
+}
+
+sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
+{
+    *json_out = NULL;
+    struct sl_json *o = sl_json_new_object();
+    if (!o)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = SLUICE_OK;
+    struct sl_json *dest = sl_json_obj_setdefault(o, "destination", SL_JSON_OBJECT);
+    if (put_str(o, "pipeline_name", p->cfg->pipeline_name) || !dest ||
+        put_str(dest, "type", p->cfg->dest_type ? p->cfg->dest_type : "sqlite") ||
+        put_str(dest, "path", p->cfg->dest_path) || put_str(o, "dataset_name", p->cfg->dataset) ||
+        put_str(o, "working_dir", p->workdir)) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    /* state: the local state document (issue #3 fills it) */
+    if (!sl_json_obj_setdefault(o, "state", SL_JSON_OBJECT)) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_schema(p);
+    if (rc != SLUICE_OK)
+        goto done;
+    struct list_ud lu = { p, sl_json_obj_setdefault(o, "tables", SL_JSON_ARRAY) };
+    if (!lu.tables) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    rc = p->dm->xListTables(p->dest, list_table, &lu);
+    if (rc != SLUICE_OK)
+        goto done;
+    struct loads_ud ld = { sl_json_obj_setdefault(o, "loads", SL_JSON_ARRAY), 0 };
+    if (!ld.arr) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    int have_loads = 0;
+    for (uint32_t i = 0; i < lu.tables->len; i++)
+        if (strcmp(sl_json_str(sl_json_get(&lu.tables->u.items[i], "name")), "_dlt_loads") == 0)
+            have_loads = 1;
+    if (have_loads) {
+        rc = p->dm->xQuery(p->dest,
+                           "SELECT load_id, schema_name, status, inserted_at, "
+                           "schema_version_hash FROM _dlt_loads ORDER BY load_id",
+                           load_row, &ld);
+        if (rc == SLUICE_OK && ld.bad)
+            rc = sl_nomem(&p->ctx);
+        if (rc != SLUICE_OK)
+            goto done;
+    }
+    struct sl_json *pend = sl_json_obj_setdefault(o, "pending", SL_JSON_ARRAY);
+    rc = pend ? pending_list(p, pend) : sl_nomem(&p->ctx);
+    if (rc != SLUICE_OK)
+        goto done;
+    *json_out = sl_json_dumps(o, 0);
+    if (!*json_out)
+        rc = sl_nomem(&p->ctx);
+done:
+    sl_json_free(o);
+    return rc;
+}
+
+sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *resources)
+{
+    if (!resources || !resources[0])
+        return sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "drop needs at least one resource");
+    sluice_status rc = lock_workdir(p);
+    if (rc == SLUICE_OK)
+        rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_schema(p);
+    if (rc != SLUICE_OK)
+        goto done;
+    /* refuse while packages are pending: they would re-create what we drop */
+    char *pend = NULL;
+    rc = sl_pipeline_pending(p, &pend);
+    if (rc == SLUICE_OK && pend && strcmp(pend, "[]") != 0)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                     "pipeline '%s' has pending load packages: run it (or check `sluice pipeline "
+                     "%s pending`) before dropping",
+                     p->cfg->pipeline_name, p->cfg->pipeline_name);
+    sl_free(pend);
+    if (rc != SLUICE_OK)
+        goto done;
+    for (size_t i = 0; resources[i]; i++) {
+        int found = 0;
+        for (size_t j = 0; j < p->schema->ntables; j++)
+            if (p->schema->tables[j]->resource &&
+                strcmp(p->schema->tables[j]->resource, resources[i]) == 0)
+                found = 1;
+        if (!found) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_NOT_FOUND,
+                         "resource '%s' has no tables in pipeline '%s' (see `sluice pipeline %s "
+                         "info`)",
+                         resources[i], p->cfg->pipeline_name, p->cfg->pipeline_name);
+            goto done;
+        }
+    }
+    rc = p->dm->xBegin(p->dest);
+    if (rc != SLUICE_OK)
+        goto done;
+    /* children first (they come after their parents in the schema) */
+    for (size_t j = p->schema->ntables; rc == SLUICE_OK && j-- > 0;) {
+        struct sl_table *t = p->schema->tables[j];
+        for (size_t i = 0; resources[i]; i++) {
+            if (t->resource && strcmp(t->resource, resources[i]) == 0) {
+                sl_log(&p->ctx, SLUICE_LOG_INFO, "dropping table %s", t->name);
+                rc = p->dm->xDropTable(p->dest, t->name);
+                if (rc == SLUICE_OK)
+                    sl_schema_remove(p->schema, t->name);
+                break;
+            }
+        }
+    }
+    if (rc == SLUICE_OK) {
+        sl_schema_bump(p->schema);
+        struct sl_json *sj = sl_schema_to_json(p->schema);
+        char *text = sj ? sl_json_dumps(sj, 0) : NULL;
+        rc = text ? p->dm->xSaveSchema(p->dest, p->schema->name, p->schema->version,
+                                       p->schema->version_hash, text)
+                  : sl_nomem(&p->ctx);
+        sl_free(text);
+        sl_json_free(sj);
+    }
+    if (rc == SLUICE_OK)
+        rc = p->dm->xCommit(p->dest);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&p->schema); /* re-read on next use */
+        goto done;
+    }
+    rc = save_local_schema(p);
+done:
+    unlock(p);
+    return rc;
+}

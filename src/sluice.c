@@ -1,0 +1,356 @@
+/*
+ * sluice.c — the public entry points (include/sluice.h).
+ *
+ * Every entry point validates its handle, clears the previous error, calls into the library
+ * and leaves through api_exit(), which makes sure a failure always carries a message (the
+ * exit funnel of STYLE.md section 3).
+ */
+#include "sluice.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "error.h"
+#include "extract.h"
+#include "fs.h"
+#include "pipeline.h"
+
+static sluice_status api_exit(struct sluice_pipeline *p, sluice_status rc)
+{
+    if (rc != SLUICE_OK && p->ctx.code == SLUICE_OK)
+        sl_fail(&p->ctx, rc, "%s", sluice_status_str(rc));
+    if (rc == SLUICE_OK && p->ctx.code != SLUICE_OK)
+        rc = p->ctx.code; /* an error recorded but not returned: report it */
+    return rc;
+}
+
+sluice_status sluice_global_init(void) { return SLUICE_OK; }
+void sluice_global_cleanup(void) {}
+void sluice_free(void *ptr) { sl_free(ptr); }
+
+static sluice_status new_handle(sluice_pipeline **out)
+{
+    *out = sl_calloc(1, sizeof(**out));
+    if (!*out)
+        return SLUICE_ERR_NOMEM;
+    sl_ctx_init(&(*out)->ctx);
+    (*out)->lock_fd = -1;
+    return SLUICE_OK;
+}
+
+/* "sqlite:PATH", "duckdb:PATH", "postgres://..." or a bare path. */
+static sluice_status parse_destination(struct sl_ctx *ctx, const char *url,
+                                       struct sl_pipeline_cfg *cfg)
+{
+    if (!url || !url[0])
+        return sl_fail(ctx, SLUICE_ERR_INVALID_ARG, "destination is empty");
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        cfg->dest_type = sl_strdup("postgres");
+        cfg->dest_dsn = sl_strdup(url);
+    } else {
+        const char *colon = strchr(url, ':');
+        const char *path = url;
+        if (colon && colon - url < 16 && colon[1] != '\\') {
+            cfg->dest_type = sl_strndup(url, (size_t)(colon - url));
+            path = colon + 1;
+            while (path[0] == '/' && path[1] == '/')
+                path++;
+        } else {
+            cfg->dest_type = sl_strdup("sqlite");
+        }
+        cfg->dest_path = sl_fs_abspath(NULL, path);
+    }
+    return cfg->dest_type ? SLUICE_OK : sl_nomem(ctx);
+}
+
+sluice_status sluice_pipeline_open(sluice_pipeline **out, const char *name,
+                                   const char *destination, const char *dataset)
+{
+    if (!out)
+        return SLUICE_ERR_INVALID_ARG;
+    sluice_status rc = new_handle(out);
+    if (rc != SLUICE_OK)
+        return rc;
+    struct sluice_pipeline *p = *out;
+    if (!name || !name[0])
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline name is empty"));
+    struct sl_pipeline_cfg *cfg = sl_calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return api_exit(p, sl_nomem(&p->ctx));
+    cfg->max_table_nesting = -1;
+    cfg->pipeline_name = sl_strdup(name);
+    cfg->dataset = dataset ? sl_strdup(dataset) : sl_aprintf("%s_dataset", name);
+    cfg->base_dir = sl_fs_abspath(NULL, ".");
+    rc = parse_destination(&p->ctx, destination, cfg);
+    if (rc == SLUICE_OK && (!cfg->pipeline_name || !cfg->dataset || !cfg->base_dir))
+        rc = sl_nomem(&p->ctx);
+    if (rc != SLUICE_OK) {
+        sl_config_free(&cfg);
+        return api_exit(p, rc);
+    }
+    return api_exit(p, sl_pipeline_create(p, cfg));
+}
+
+sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *config_path)
+{
+    if (!out)
+        return SLUICE_ERR_INVALID_ARG;
+    sluice_status rc = new_handle(out);
+    if (rc != SLUICE_OK)
+        return rc;
+    struct sluice_pipeline *p = *out;
+    if (!config_path)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "config path is NULL"));
+    struct sl_pipeline_cfg *cfg = NULL;
+    rc = sl_config_load(&p->ctx, config_path, &cfg);
+    if (rc != SLUICE_OK)
+        return api_exit(p, rc);
+    return api_exit(p, sl_pipeline_create(p, cfg));
+}
+
+sluice_status sluice_pipeline_open_existing(sluice_pipeline **out, const char *name)
+{
+    if (!out)
+        return SLUICE_ERR_INVALID_ARG;
+    sluice_status rc = new_handle(out);
+    if (rc != SLUICE_OK)
+        return rc;
+    struct sluice_pipeline *p = *out;
+    if (!name)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline name is NULL"));
+    struct sl_pipeline_cfg *cfg = NULL;
+    rc = sl_pipeline_cfg_from_workdir(&p->ctx, name, &cfg);
+    if (rc != SLUICE_OK)
+        return api_exit(p, rc);
+    return api_exit(p, sl_pipeline_create(p, cfg));
+}
+
+void sluice_pipeline_close(sluice_pipeline *p)
+{
+    if (!p)
+        return;
+    sl_pipeline_destroy(p);
+    sl_free(p);
+}
+
+const sluice_error *sluice_last_error(const sluice_pipeline *p)
+{
+    static const sluice_error none = { SLUICE_OK, "", "", "", -1, "", "" };
+    if (!p)
+        return &none;
+    /* the error struct lives in the handle; fill it lazily from the context */
+    struct sluice_pipeline *mp = (struct sluice_pipeline *)p;
+    sluice_error *e = &mp->err;
+    e->code = mp->ctx.code;
+    e->origin = mp->ctx.origin;
+    e->detail = mp->ctx.detail;
+    e->resource = mp->ctx.resource;
+    e->item = mp->ctx.item;
+    e->field = mp->ctx.field;
+    e->message = mp->ctx.message;
+    return e;
+}
+
+const char *sluice_errmsg(const sluice_pipeline *p) { return p ? p->ctx.message : ""; }
+
+void sluice_set_log_cb(sluice_pipeline *p, sluice_log_fn fn, void *ctx)
+{
+    if (!p)
+        return;
+    p->ctx.log_fn = fn;
+    p->ctx.log_ctx = ctx;
+}
+
+void sluice_set_progress_cb(sluice_pipeline *p, sluice_progress_fn fn, void *ctx)
+{
+    if (!p)
+        return;
+    p->progress_fn = fn;
+    p->progress_ctx = ctx;
+}
+
+static long find_resource(struct sluice_pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->cfg->nres; i++)
+        if (strcmp(p->cfg->resources[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+sluice_status sluice_add_resource(sluice_pipeline *p, const char *source, const char *name,
+                                  sluice_generator_fn fn, void *ctx)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    if (!name || !name[0] || !fn)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG,
+                                   "a resource needs a name and a generator"));
+    if (find_resource(p, name) >= 0)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG,
+                                   "resource '%s' already exists", name));
+    struct sl_pipeline_cfg *cfg = p->cfg;
+    struct sl_resource_cfg *nr = sl_realloc(cfg->resources, (cfg->nres + 1) * sizeof(*nr));
+    if (!nr)
+        return api_exit(p, sl_nomem(&p->ctx));
+    cfg->resources = nr;
+    struct sl_generator *ng = sl_realloc(p->gens, (cfg->nres + 1) * sizeof(*ng));
+    if (!ng)
+        return api_exit(p, sl_nomem(&p->ctx));
+    p->gens = ng;
+    if (sl_resource_cfg_init(&nr[cfg->nres], source ? source : cfg->pipeline_name, name))
+        return api_exit(p, sl_nomem(&p->ctx));
+    ng[cfg->nres].fn = fn;
+    ng[cfg->nres].ctx = ctx;
+    cfg->nres++;
+    return SLUICE_OK;
+}
+
+sluice_status sluice_resource_set(sluice_pipeline *p, const char *resource, const char *key,
+                                  const char *json_value)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg || !resource || !key || !json_value)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "NULL argument"));
+    long i = find_resource(p, resource);
+    if (i < 0)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "no resource named '%s'",
+                                   resource));
+    struct sl_json *v = NULL;
+    sluice_status rc = sl_json_parse_heap(&p->ctx, json_value, strlen(json_value), &v);
+    if (rc != SLUICE_OK) {
+        sl_ctx_clear(&p->ctx);
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                                   "value of '%s' for resource '%s' is not valid JSON", key,
+                                   resource));
+    }
+    rc = sl_resource_cfg_set(&p->ctx, &p->cfg->resources[i], key, v);
+    sl_json_free(v);
+    return api_exit(p, rc);
+}
+
+sluice_status sluice_yield_json(sluice_yield *y, const char *json, size_t len)
+{
+    if (!y || !json)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_json(y, json, len);
+}
+
+sluice_status sluice_yield_fail(sluice_yield *y, const char *message)
+{
+    if (!y)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_fail(y, message);
+}
+
+sluice_status sluice_yield_state_get(sluice_yield *y, char **json_out)
+{
+    if (json_out)
+        *json_out = NULL;
+    if (!y)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_fail(y, "resource state (sluice_yield_state_get) is not "
+                                    "implemented yet (issue #3)");
+}
+
+sluice_status sluice_yield_state_set(sluice_yield *y, const char *json)
+{
+    (void)json;
+    if (!y)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_fail(y, "resource state (sluice_yield_state_set) is not "
+                                    "implemented yet (issue #3)");
+}
+
+sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opts,
+                                  sluice_run_info *info)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    if (opts && opts->size < sizeof(sluice_run_opts) &&
+        opts->size < offsetof(sluice_run_opts, end_value) + sizeof(opts->end_value))
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG,
+                                   "sluice_run_opts.size must be set to sizeof(sluice_run_opts)"));
+    sluice_status rc = sl_pipeline_run(p, opts);
+    if (info) {
+        memset(info, 0, sizeof(*info));
+        info->load_id = p->load_id;
+        info->items = p->run_items;
+        info->rows = p->run_rows;
+        info->packages_loaded = p->run_packages;
+        info->pending_loaded = p->run_pending;
+        /* sort tables by name for stable output */
+        for (size_t i = 1; i < p->ntinfo; i++) {
+            sluice_table_info t = p->tinfo[i];
+            size_t j = i;
+            while (j > 0 && strcmp(p->tinfo[j - 1].name, t.name) > 0) {
+                p->tinfo[j] = p->tinfo[j - 1];
+                j--;
+            }
+            p->tinfo[j] = t;
+        }
+        info->n_tables = p->ntinfo;
+        info->tables = p->tinfo;
+        info->elapsed = sl_now() - p->t0;
+    }
+    return api_exit(p, rc);
+}
+
+sluice_status sluice_pipeline_query(sluice_pipeline *p, const char *sql, sluice_row_fn fn,
+                                    void *ctx)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg || !sql || !fn)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "NULL argument"));
+    return api_exit(p, sl_pipeline_query(p, sql, fn, ctx));
+}
+
+sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out)
+{
+    if (!p || !json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_pipeline_info(p, json_out));
+}
+
+sluice_status sluice_pipeline_pending_json(sluice_pipeline *p, char **json_out)
+{
+    if (!p || !json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_pipeline_pending(p, json_out));
+}
+
+sluice_status sluice_pipeline_drop(sluice_pipeline *p, const char *const *resources)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_pipeline_drop(p, resources));
+}
+
+sluice_status sluice_pipeline_sync(sluice_pipeline *p)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                               "sync (restore state from the destination) is not implemented "
+                               "yet (issue #3)"));
+}
