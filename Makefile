@@ -85,7 +85,9 @@ test: $(TB)/sluice $(TB)/test/unit $(TB)/examples/c_api
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/run_all.sh $(TB)
 
-demo: build/sluice
+demo:
+	sh scripts/install-deps
+	$(MAKE) build/sluice
 	sh examples/demo/run_demo.sh build/sluice
 
 bench: build/sluice

@@ -100,6 +100,8 @@ sluice_status sluice_pipeline_open_existing(sluice_pipeline **out, const char *n
 void sluice_pipeline_close(sluice_pipeline *p);
 
 const sluice_error *sluice_last_error(const sluice_pipeline *p);
+/* The pipeline's name ("" when it failed to open); borrowed for the handle's lifetime. */
+const char *sluice_pipeline_name(const sluice_pipeline *p);
 /* One-line message of the last error ("" when none); borrowed. */
 const char *sluice_errmsg(const sluice_pipeline *p);
 
@@ -194,8 +196,9 @@ sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opt
 
 /* ---- inspecting ------------------------------------------------------------------------- */
 
-/* Row callback for queries: ncols columns; values[i] is NULL for SQL NULL. Return non-zero to
- * stop early. */
+/* Row callback for queries: ncols columns; values[i] is NULL for SQL NULL. The first call
+ * carries the column names with values == NULL (so an empty result still has a header); then
+ * one call per row. Return non-zero to stop early. */
 typedef int (*sluice_row_fn)(void *ctx, int ncols, const char *const *names,
                              const char *const *values);
 

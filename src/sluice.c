@@ -152,6 +152,11 @@ const sluice_error *sluice_last_error(const sluice_pipeline *p)
     return e;
 }
 
+const char *sluice_pipeline_name(const sluice_pipeline *p)
+{
+    return p && p->cfg && p->cfg->pipeline_name ? p->cfg->pipeline_name : "";
+}
+
 const char *sluice_errmsg(const sluice_pipeline *p) { return p ? p->ctx.message : ""; }
 
 void sluice_set_log_cb(sluice_pipeline *p, sluice_log_fn fn, void *ctx)

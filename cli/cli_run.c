@@ -1,0 +1,380 @@
+/*
+ * cli_run.c — `sluice run CONFIG [options]`: run a pipeline described by a config file.
+ *
+ * The command turns its flags into a sluice_run_opts, opens the pipeline from the config,
+ * hooks up the log and progress display (cli_progress.c) and calls sluice_pipeline_run().
+ * On success it prints the load info on stdout, either as a short human summary
+ *
+ *   Pipeline github_events: loaded 3 tables, 250 rows in 0.41 s (load id 1732900000.123456)
+ *     events                 200
+ *     events__payload         50
+ *   Loaded 1 pending package left by an earlier run.
+ *
+ * ("No new data: nothing loaded." when no row was loaded), or with --json as one JSON object:
+ *   {"status":"ok","load_id":"...","items":N,"rows":N,"packages_loaded":N,
+ *    "pending_loaded":N,"elapsed":S,"tables":{"events":200,...}}
+ * On failure the error goes to stderr (and, with --json, an error object to stdout; see
+ * cli_report_error). Flag values with a fixed set of choices are checked here, so a typo is a
+ * usage error (exit 2) before anything is opened, and a CONFIG path that cannot be opened is
+ * a CONFIG error (exit 2). The run info is borrowed from the handle, so the summary is
+ * rendered before any further call on the handle; the pipeline's name for its first line is
+ * then read from sluice_pipeline_info_json(), since sluice.h has no name accessor.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char run_usage[] =
+    "usage: sluice run CONFIG [options]\n"
+    "\n"
+    "Extract, normalize and load the pipeline described by CONFIG (YAML or JSON). Load\n"
+    "packages left by an earlier run are loaded first.\n"
+    "\n"
+    "options:\n"
+    "  --resource NAME             run only this resource (repeatable)\n"
+    "  --refresh MODE              drop_sources | drop_resources | drop_data\n"
+    "  --write-disposition WD      replace | append | merge, for every resource of the run\n"
+    "  --start VALUE               backfill window start (incremental cursor value)\n"
+    "  --end VALUE                 backfill window end; state is read, not advanced\n"
+    "  --progress MODE             auto (default) | bar | log | none, shown on stderr\n"
+    "  --json                      print the load info (or the error) as JSON on stdout\n"
+    "  -h, --help                  show this help\n"
+    "\n"
+    "exit status: 0 success, 1 the run failed, 2 bad usage or config.\n";
+
+enum {
+    OPT_RESOURCE = 1,
+    OPT_REFRESH,
+    OPT_WRITE_DISPOSITION,
+    OPT_START,
+    OPT_END,
+    OPT_PROGRESS,
+    OPT_JSON,
+    OPT_HELP
+};
+
+static const struct cli_opt run_opts[] = {
+    { "resource", 0, 1, OPT_RESOURCE },
+    { "refresh", 0, 1, OPT_REFRESH },
+    { "write-disposition", 0, 1, OPT_WRITE_DISPOSITION },
+    { "start", 0, 1, OPT_START },
+    { "end", 0, 1, OPT_END },
+    { "progress", 0, 1, OPT_PROGRESS },
+    { "json", 0, 0, OPT_JSON },
+    { "help", 'h', 0, OPT_HELP },
+    { NULL, 0, 0, 0 },
+};
+
+struct run_args {
+    const char *config;
+    const char **resources; /* NULL-terminated, owned; NULL when no --resource was given */
+    size_t n_resources;
+    const char *refresh;
+    const char *write_disposition;
+    const char *start;
+    const char *end;
+    enum cli_progress_mode progress;
+    int json;
+    int help;
+};
+
+static int one_of(const char *value, const char *const *choices)
+{
+    for (; *choices != NULL; choices++) {
+        if (strcmp(value, *choices) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    static const char *const refresh_modes[] = { "drop_sources", "drop_resources", "drop_data",
+                                                 NULL };
+    static const char *const dispositions[] = { "replace", "append", "merge", NULL };
+    struct cli_parser ps;
+    enum cli_arg_kind kind;
+    const char *value;
+    int id = 0;
+    int mode;
+
+    cli_parser_init(&ps, argc, argv, "run");
+    for (;;) {
+        kind = cli_parser_next(&ps, run_opts, &id, &value);
+        if (kind == CLI_ARG_END)
+            break;
+        if (kind == CLI_ARG_ERR)
+            return CLI_EXIT_USAGE;
+        if (kind == CLI_ARG_POS) {
+            if (a->config != NULL)
+                return cli_usage_error("run", "unexpected argument '%s'", value);
+            a->config = value;
+            continue;
+        }
+        switch (id) {
+        case OPT_RESOURCE:
+            if (value[0] == '\0')
+                return cli_usage_error("run", "--resource needs a non-empty name");
+            if (a->resources == NULL) {
+                /* Never more names than arguments: one allocation, sized once. */
+                a->resources = calloc((size_t)argc + 1, sizeof(*a->resources));
+                if (a->resources == NULL) {
+                    fputs("sluice: error: NOMEM: out of memory\n", stderr);
+                    return CLI_EXIT_FAILED;
+                }
+            }
+            a->resources[a->n_resources++] = value;
+            break;
+        case OPT_REFRESH:
+            if (!one_of(value, refresh_modes))
+                return cli_usage_error("run", "--refresh must be drop_sources, drop_resources "
+                                              "or drop_data, not '%s'", value);
+            a->refresh = value;
+            break;
+        case OPT_WRITE_DISPOSITION:
+            if (!one_of(value, dispositions))
+                return cli_usage_error("run", "--write-disposition must be replace, append or "
+                                              "merge, not '%s'", value);
+            a->write_disposition = value;
+            break;
+        case OPT_START:
+            a->start = value;
+            break;
+        case OPT_END:
+            a->end = value;
+            break;
+        case OPT_PROGRESS:
+            mode = cli_progress_mode_parse(value);
+            if (mode < 0)
+                return cli_usage_error("run", "--progress must be auto, bar, log or none, "
+                                              "not '%s'", value);
+            a->progress = (enum cli_progress_mode)mode;
+            break;
+        case OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_HELP:
+            a->help = 1;
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error("run", "unhandled option");
+        }
+    }
+    if (a->config == NULL)
+        return cli_usage_error("run", "missing CONFIG (the pipeline's YAML or JSON file)");
+    return CLI_EXIT_OK;
+}
+
+/* ==== output ============================================================================== */
+
+static double finite_or_zero(double x)
+{
+    return isfinite(x) ? x : 0.0;
+}
+
+static void print_json(const sluice_run_info *info)
+{
+    const char *load_id = info->load_id != NULL && info->load_id[0] != '\0' ? info->load_id
+                                                                            : NULL;
+
+    fputs("{\"status\":\"ok\",\"load_id\":", stdout);
+    cli_json_write_cstr(stdout, load_id);
+    printf(",\"items\":%lld,\"rows\":%lld,\"packages_loaded\":%lld,\"pending_loaded\":%lld",
+           (long long)info->items, (long long)info->rows, (long long)info->packages_loaded,
+           (long long)info->pending_loaded);
+    printf(",\"elapsed\":%.3f,\"tables\":{", finite_or_zero(info->elapsed));
+    for (size_t i = 0; info->tables != NULL && i < info->n_tables; i++) {
+        if (i > 0)
+            fputc(',', stdout);
+        cli_json_write_cstr(stdout, info->tables[i].name != NULL ? info->tables[i].name : "");
+        printf(":%lld", (long long)info->tables[i].rows);
+    }
+    fputs("}}\n", stdout);
+}
+
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/*
+ * Everything of the summary after "Pipeline NAME" (see the file comment), written to f. The
+ * name column is as wide as the longest name; the count column at least 10 wide.
+ */
+static void write_summary_body(FILE *f, const sluice_run_info *info)
+{
+    size_t name_width = 0;
+    int num_width = 10;
+    size_t n_tables = info->tables != NULL ? info->n_tables : 0;
+
+    fprintf(f, ": loaded %zu %s, %lld %s in %.2f s", n_tables, n_tables == 1 ? "table" : "tables",
+            (long long)info->rows, plural(info->rows, "row", "rows"),
+            finite_or_zero(info->elapsed));
+    if (info->load_id != NULL && info->load_id[0] != '\0') {
+        fputs(" (load id ", f);
+        cli_write_one_line(f, info->load_id);
+        fputc(')', f);
+    }
+    fputc('\n', f);
+
+    for (size_t i = 0; i < n_tables; i++) {
+        const char *name = info->tables[i].name != NULL ? info->tables[i].name : "";
+        char num[32];
+        int len = snprintf(num, sizeof(num), "%lld", (long long)info->tables[i].rows);
+        if (strlen(name) > name_width)
+            name_width = strlen(name);
+        if (len > num_width)
+            num_width = len;
+    }
+    if (name_width > 64)
+        name_width = 64; /* a very long name just pushes its own count right */
+    for (size_t i = 0; i < n_tables; i++) {
+        const char *name = info->tables[i].name != NULL ? info->tables[i].name : "";
+        fprintf(f, "  %-*s %*lld\n", (int)name_width, name, num_width,
+                (long long)info->tables[i].rows);
+    }
+    if (info->pending_loaded > 0)
+        fprintf(f, "Loaded %lld pending %s left by an earlier run.\n",
+                (long long)info->pending_loaded,
+                plural(info->pending_loaded, "package", "packages"));
+}
+
+/* The pipeline's name, caller frees, or NULL. */
+static char *pipeline_name_dup(sluice_pipeline *p)
+{
+    const char *name = sluice_pipeline_name(p);
+    return name[0] ? strdup(name) : NULL;
+}
+
+static void print_summary(sluice_pipeline *p, const sluice_run_info *info)
+{
+    char *body = NULL;
+    size_t body_len = 0;
+    FILE *mem;
+    char *name;
+
+    if (info->rows == 0 && info->n_tables == 0 && info->pending_loaded == 0) {
+        fputs("No new data: nothing loaded.\n", stdout);
+        return;
+    }
+
+    /* Render while the borrowed info is valid, then ask the handle for the name. */
+    mem = open_memstream(&body, &body_len);
+    if (mem == NULL) {
+        fputs("Pipeline", stdout);
+        write_summary_body(stdout, info);
+        return;
+    }
+    write_summary_body(mem, info);
+    if (fclose(mem) != 0) {
+        free(body);
+        fputs("Pipeline", stdout);
+        write_summary_body(stdout, info);
+        return;
+    }
+
+    name = pipeline_name_dup(p);
+    fputs("Pipeline", stdout);
+    if (name != NULL) {
+        fputc(' ', stdout);
+        cli_write_one_line(stdout, name);
+    }
+    fwrite(body, 1, body_len, stdout);
+    free(name);
+    free(body);
+}
+
+/* ==== command ============================================================================= */
+
+/* 1 when path can be opened for reading, else 0 with a message in msg. */
+static int readable(const char *path, char *msg, size_t msg_size)
+{
+    FILE *f = fopen(path, "r");
+
+    if (f != NULL) {
+        fclose(f);
+        return 1;
+    }
+    snprintf(msg, msg_size, "cannot open config file '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    struct run_args a;
+    sluice_pipeline *p = NULL;
+    struct cli_progress *pr = NULL;
+    sluice_run_opts opts;
+    sluice_run_info info;
+    sluice_status st;
+    char msg[512];
+    int rc;
+    int initialized = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.progress = CLI_PROGRESS_AUTO;
+    rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if (a.help) {
+        fputs(run_usage, stdout);
+        goto done;
+    }
+
+    st = sluice_global_init();
+    if (st != SLUICE_OK) {
+        rc = cli_report_error(NULL, st, a.json);
+        goto done;
+    }
+    initialized = 1;
+
+    /* A config that cannot be read is bad usage (exit 2) whatever the library would call it. */
+    if (!readable(a.config, msg, sizeof(msg))) {
+        rc = cli_report_message(SLUICE_ERR_CONFIG, msg, a.json);
+        goto done;
+    }
+    st = sluice_pipeline_open_config(&p, a.config);
+    if (st != SLUICE_OK) {
+        rc = cli_report_error(p, st, a.json);
+        goto done;
+    }
+    pr = cli_progress_attach(p, a.progress);
+    if (pr == NULL) {
+        rc = cli_report_error(NULL, SLUICE_ERR_NOMEM, a.json);
+        goto done;
+    }
+
+    memset(&opts, 0, sizeof(opts));
+    opts.size = sizeof(opts);
+    opts.resources = a.resources;
+    opts.refresh = a.refresh;
+    opts.write_disposition = a.write_disposition;
+    opts.start_value = a.start;
+    opts.end_value = a.end;
+    memset(&info, 0, sizeof(info));
+
+    st = sluice_pipeline_run(p, &opts, &info);
+    cli_progress_finish(pr);
+    if (st != SLUICE_OK) {
+        rc = cli_report_error(p, st, a.json);
+        goto done;
+    }
+    if (a.json)
+        print_json(&info);
+    else
+        print_summary(p, &info);
+    rc = CLI_EXIT_OK;
+
+done:
+    sluice_pipeline_close(p); /* may still log: the display is freed after it */
+    cli_progress_finish(pr);
+    cli_progress_free(pr);
+    if (initialized)
+        sluice_global_cleanup();
+    free(a.resources);
+    return rc;
+}
