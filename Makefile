@@ -49,6 +49,9 @@ build/sluice: $(call objs,build,$(CLI_SRC)) build/libsluice.a
 build/test/unit: $(call objs,build,$(UNIT_SRC)) build/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPTFLAGS) -o $@ $^ $(LIBS)
+build/test/run_cases: tests/run_cases.c build/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -Isrc -o $@ $< build/libsluice.a $(LIBS)
 build/examples/c_api: examples/c_api.c build/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -o $@ $< build/libsluice.a $(LIBS)
@@ -71,6 +74,9 @@ build/san/sluice: $(call objs,build/san,$(CLI_SRC)) build/san/libsluice.a
 build/san/test/unit: $(call objs,build/san,$(UNIT_SRC)) build/san/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+build/san/test/run_cases: tests/run_cases.c build/san/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -o $@ $< build/san/libsluice.a $(LIBS)
 build/san/examples/c_api: examples/c_api.c build/san/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -o $@ $< build/san/libsluice.a $(LIBS)
@@ -81,7 +87,7 @@ else
 TB := build
 endif
 
-test: $(TB)/sluice $(TB)/test/unit $(TB)/examples/c_api
+test: $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examples/c_api
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/run_all.sh $(TB)
 

@@ -373,7 +373,18 @@ static void show(const struct cli_json *doc, const struct cli_pipeline_args *a)
     fputs("Pipeline: ", stdout);
     put_text(scalar(cli_json_get(doc, "pipeline_name"), a->name));
     fputs("\nDestination: ", stdout);
-    put_text(scalar(cli_json_get(doc, "destination"), "?"));
+    const struct cli_json *dest = cli_json_get(doc, "destination");
+    if (dest != NULL && dest->type == CLI_JSON_OBJECT) {
+        /* {"type": "sqlite", "path": "..."}: never carries secrets */
+        put_text(scalar(cli_json_get(dest, "type"), "?"));
+        const char *path = scalar(cli_json_get(dest, "path"), NULL);
+        if (path != NULL) {
+            fputc(':', stdout);
+            put_text(path);
+        }
+    } else {
+        put_text(scalar(dest, "?"));
+    }
     fputs("\nDataset: ", stdout);
     put_text(scalar(cli_json_get(doc, "dataset_name"), "?"));
     fputs("\n\n", stdout);

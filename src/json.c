@@ -387,6 +387,7 @@ struct sl_json_parser {
     int64_t line_col0;   /* unused */
     sluice_status cb_rc; /* status returned by fn or an internal error */
     int nomem;
+    int nonblank;        /* some non-whitespace input was fed */
 };
 
 static int vec_push(struct vec *v, const void *el, size_t elsz)
@@ -705,6 +706,24 @@ sluice_status sl_json_parser_feed(struct sl_json_parser *p, const char *data, si
 {
     const char *cur = data;
     const char *end = data + len;
+    if (!p->nonblank) {
+        /* yajl reports "premature EOF" for input that is only whitespace: an empty file or
+         * an empty command output is a valid stream of zero values, so remember whether
+         * anything else was seen */
+        for (size_t i = 0; i < len; i++) {
+            char c = data[i];
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                p->nonblank = 1;
+                break;
+            }
+        }
+        if (!p->nonblank) {
+            for (size_t i = 0; i < len; i++)
+                if (data[i] == '\n')
+                    p->line++;
+            return SLUICE_OK;
+        }
+    }
     while (cur < end) {
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));
         const char *seg_end = nl ? nl + 1 : end;
@@ -724,6 +743,8 @@ sluice_status sl_json_parser_feed(struct sl_json_parser *p, const char *data, si
 
 sluice_status sl_json_parser_finish(struct sl_json_parser *p)
 {
+    if (!p->nonblank)
+        return SLUICE_OK;
     yajl_status st = yajl_complete_parse(p->h);
     if (st != yajl_status_ok) {
         if (p->cb_rc != SLUICE_OK)

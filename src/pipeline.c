@@ -231,12 +231,13 @@ sluice_status sl_pipeline_cfg_from_workdir(struct sl_ctx *ctx, const char *name,
      * pipeline.json deliberately does not. */
     const char *config = sl_json_str(sl_json_get(j, "config"));
     if (config && sl_fs_exists(config)) {
-        rc = sl_config_load(ctx, config, &cfg);
-        if (rc == SLUICE_OK && strcmp(cfg->pipeline_name, name) != 0) {
+        /* a config that no longer loads (an unset ${VAR} a source needs, say) must not
+         * stop info/query: fall back to what pipeline.json records */
+        struct sl_ctx scratch;
+        sl_ctx_init(&scratch);
+        if (sl_config_load(&scratch, config, &cfg) == SLUICE_OK &&
+            strcmp(cfg->pipeline_name, name) != 0)
             sl_config_free(&cfg);
-        } else if (rc != SLUICE_OK) {
-            goto done;
-        }
     }
     if (!cfg) {
         cfg = sl_calloc(1, sizeof(*cfg));

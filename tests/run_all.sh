@@ -1,0 +1,92 @@
+#!/bin/sh
+# run_all.sh TB — every test of one build tree (TB = build/san or build):
+#   1. $TB/test/unit                      the C unit tests ("unit: N passed, N failed")
+#   2. $TB/examples/c_api, if present     the C API example, run in a temp dir (one test)
+#   3. $TB/test/run_cases $TB/sluice tests/cases
+#                                        the cases ("cases: N passed, N failed, N skipped")
+# With TB = build/san (the sanitizer build, which has the fault points) SLUICE_TEST_BUILD=1 is
+# set, so cases that declare `--- requires fault` run instead of being skipped.
+# Ends with one line "N passed, N failed" (unit tests + example + cases) and exits non-zero when
+# anything failed, a runner crashed, or a runner printed no summary line.
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/run_all.sh BUILD_DIR   (build/san or build)" >&2
+    exit 2
+fi
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+case "$1" in
+    /*) tb=$1 ;;
+    *) tb=$(pwd)/$1 ;;
+esac
+tb=${tb%/}
+cd "$here" || exit 2
+
+case "$tb" in
+    */san) SLUICE_TEST_BUILD=1; export SLUICE_TEST_BUILD ;;
+esac
+
+passed=0
+failed=0
+status=0
+
+# add_summary OUTPUT_FILE LABEL: add the counts of the last "LABEL: N passed, N failed" line
+add_summary() {
+    line=$(grep -E "^$2: [0-9]+ passed, [0-9]+ failed" "$1" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "run_all: $2: no summary line" >&2
+        failed=$((failed + 1))
+        status=1
+        return
+    fi
+    p=$(echo "$line" | sed -E 's/^[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[a-z]+: ([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-run-all-XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# 1. unit tests
+if [ -x "$tb/test/unit" ]; then
+    { "$tb/test/unit"; echo $? > "$tmp/unit.rc"; } | tee "$tmp/unit.out"
+    [ "$(cat "$tmp/unit.rc")" = 0 ] || status=1
+    add_summary "$tmp/unit.out" unit
+else
+    echo "run_all: $tb/test/unit is missing" >&2
+    failed=$((failed + 1))
+    status=1
+fi
+
+# 2. the C API example, in a scratch dir with its own pipelines dir
+if [ -x "$tb/examples/c_api" ]; then
+    mkdir -p "$tmp/c_api/pipelines"
+    if (cd "$tmp/c_api" && SLUICE_PIPELINES_DIR="$tmp/c_api/pipelines" "$tb/examples/c_api" \
+            > "$tmp/c_api.out" 2>&1); then
+        echo "ok examples/c_api"
+        passed=$((passed + 1))
+    else
+        echo "FAIL examples/c_api:"
+        sed 's/^/    /' "$tmp/c_api.out"
+        failed=$((failed + 1))
+        status=1
+    fi
+fi
+
+# 3. scenario cases
+if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
+    { "$tb/test/run_cases" "$tb/sluice" tests/cases; echo $? > "$tmp/cases.rc"; } |
+        tee "$tmp/cases.out"
+    [ "$(cat "$tmp/cases.rc")" = 0 ] || status=1
+    add_summary "$tmp/cases.out" cases
+else
+    echo "run_all: $tb/test/run_cases or $tb/sluice is missing" >&2
+    failed=$((failed + 1))
+    status=1
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] || status=1
+exit $status
