@@ -12,9 +12,12 @@
 
 #include "alloc.h"
 #include "fs.h"
+#include "incremental.h"
 #include "json.h"
+#include "load.h"
 #include "package.h"
 #include "source.h"
+#include "state.h"
 
 struct sluice_yield {
     struct sluice_pipeline *p;
@@ -25,20 +28,40 @@ struct extract_res {
     struct sluice_pipeline *p;
     const struct sl_resource_cfg *cfg;
     struct sl_recfile rf;
-    int64_t items;
+    int64_t items;          /* items kept */
+    int64_t seen;           /* items the source produced */
     int64_t next_item_no;   /* for generator items */
     double last_report;
+    struct sl_json *rstate; /* the resource's state object in the working state (heap) */
+    struct sl_incremental *inc;
+    int closed;             /* the incremental said no further item can be in range */
 };
+
+/* A status the sink returns to stop a source early (row_order); never reported. */
+#define EARLY_STOP SLUICE_ERR_INTERRUPTED
 
 static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_no, int64_t line,
                              const char *table)
 {
     struct extract_res *er = ud;
     struct sluice_pipeline *p = er->p;
+    if (er->closed)
+        return EARLY_STOP;
     if (item->type != SL_JSON_OBJECT)
         return sl_fail_at(&p->ctx, SLUICE_ERR_DATA_JSON, er->cfg->name, item_no, NULL,
                           "item %lld is a JSON %s, expected an object", (long long)item_no,
                           sl_json_type_name((enum sl_json_type)item->type));
+    er->seen++;
+    if (er->inc) {
+        int keep = 1;
+        sluice_status frc = sl_incremental_filter(er->inc, item, item_no, &keep);
+        if (frc != SLUICE_OK)
+            return frc;
+        if (sl_incremental_can_close(er->inc))
+            er->closed = 1; /* this item is still filtered normally, the next stops it */
+        if (!keep)
+            return SLUICE_OK;
+    }
     sluice_status rc = sl_item_write(&p->ctx, &er->rf, item, item_no, line, table);
     if (rc != SLUICE_OK)
         return rc;
@@ -51,6 +74,47 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
         }
     }
     return SLUICE_OK;
+}
+
+/* Replace the resource's own keys with those of obj (incremental stays sluice's). */
+static sluice_status replace_resource_keys(struct sluice_pipeline *p, struct sl_json *rstate,
+                                           const struct sl_json *obj, const char *what)
+{
+    if (!obj || obj->type != SL_JSON_OBJECT)
+        return sl_fail(&p->ctx, SLUICE_ERR_SOURCE, "%s must be a JSON object", what);
+    struct sl_json keep;
+    sl_json_set_null(&keep);
+    struct sl_json *inc = sl_json_get_mut(rstate, "incremental");
+    if (inc) {
+        keep = *inc;
+        sl_json_set_null(inc); /* moved out */
+    }
+    sl_json_clear(rstate);
+    sl_json_set_object(rstate);
+    for (uint32_t i = 0; i < obj->len; i++) {
+        const struct sl_json_member *m = &obj->u.members[i];
+        if (m->key_len == 11 && memcmp(m->key, "incremental", 11) == 0)
+            continue;
+        struct sl_json v;
+        char *key = sl_strndup(m->key, m->key_len);
+        if (!key || sl_json_copy_into(&v, &m->val) || !sl_json_obj_set_take(rstate, key, &v)) {
+            sl_free(key);
+            sl_json_clear(&keep);
+            return sl_nomem(&p->ctx);
+        }
+        sl_free(key);
+    }
+    if (keep.type == SL_JSON_OBJECT && !sl_json_obj_set_take(rstate, "incremental", &keep)) {
+        sl_json_clear(&keep);
+        return sl_nomem(&p->ctx);
+    }
+    return SLUICE_OK;
+}
+
+static sluice_status on_state(void *ud, const struct sl_json *state)
+{
+    struct extract_res *er = ud;
+    return replace_resource_keys(er->p, er->rstate, state, "a singer STATE message's value");
 }
 
 /* ---- C generators ----------------------------------------------------------------------- */
@@ -83,6 +147,25 @@ sluice_status sl_extract_yield_json(struct sluice_yield *y, const char *json, si
     sl_json_parser_free(&parser);
     if (rc != SLUICE_OK)
         sl_fail_locate(&p->ctx, y->er->cfg->name, y->er->next_item_no + 1, NULL);
+    return rc;
+}
+
+sluice_status sl_extract_yield_state_get(struct sluice_yield *y, char **json_out)
+{
+    *json_out = sl_json_dumps(y->er->rstate, SL_JSON_W_SORTED);
+    return *json_out ? SLUICE_OK : sl_nomem(&y->p->ctx);
+}
+
+sluice_status sl_extract_yield_state_set(struct sluice_yield *y, const char *json)
+{
+    struct sluice_pipeline *p = y->p;
+    struct sl_json *v = NULL;
+    sluice_status rc = sl_json_parse_heap(&p->ctx, json, strlen(json), &v);
+    if (rc == SLUICE_OK)
+        rc = replace_resource_keys(p, y->er->rstate, v, "resource state");
+    sl_json_free(v);
+    if (rc != SLUICE_OK)
+        sl_fail_locate(&p->ctx, y->er->cfg->name, -1, NULL);
     return rc;
 }
 
@@ -174,19 +257,94 @@ static int selected(const struct sl_resource_cfg *r, const char *const *names)
     return 0;
 }
 
-static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct extract_res *er)
+/* "NAME=value" for an incremental value (strings bare, other JSON as text); NULL if unset. */
+static char *value_env(const char *name, const struct sl_json *v)
+{
+    if (!v || v->type == SL_JSON_NULL)
+        return NULL;
+    if (v->type == SL_JSON_STRING)
+        return sl_aprintf("%s=%s", name, v->s);
+    char *text = sl_json_dumps(v, SL_JSON_W_SORTED);
+    char *out = text ? sl_aprintf("%s=%s", name, text) : NULL;
+    sl_free(text);
+    return out;
+}
+
+/* Run a command resource with its state file and incremental values in the environment; on
+ * success the top-level keys the program left in the file become the resource state. */
+static sluice_status run_command(struct sluice_pipeline *p, const struct sl_resource_cfg *r,
+                                 struct extract_res *er, const char *state_path,
+                                 const struct sl_source_sink *sink)
+{
+    static const char *const names[4][2] = {
+        { "initial_value", "SLUICE_INITIAL_VALUE" }, { "start_value", "SLUICE_START_VALUE" },
+        { "last_value", "SLUICE_LAST_VALUE" }, { "end_value", "SLUICE_END_VALUE" },
+    };
+    char *envv[6] = { NULL };
+    size_t ne = 0;
+    char *text = NULL;
+    char *back = NULL;
+    size_t backlen = 0;
+    struct sl_json *doc = NULL;
+    sluice_status rc = SLUICE_OK;
+    for (size_t i = 0; er->inc && i < 4; i++) {
+        char *e = value_env(names[i][1], sl_incremental_value(er->inc, names[i][0]));
+        if (e)
+            envv[ne++] = e;
+    }
+    text = sl_json_dumps(er->rstate, SL_JSON_W_PRETTY | SL_JSON_W_SORTED);
+    if (!text) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    rc = sl_fs_write_atomic(&p->ctx, state_path, text, strlen(text));
+    if (rc != SLUICE_OK)
+        goto done;
+    struct sl_source_env env = { state_path, (const char *const *)envv };
+    rc = sl_source_command_run(&p->ctx, r, p->cfg->base_dir, &env, sink);
+    if (rc != SLUICE_OK)
+        goto done;
+    rc = sl_fs_read(&p->ctx, state_path, &back, &backlen);
+    if (rc == SLUICE_ERR_NOT_FOUND) {
+        rc = SLUICE_OK; /* the program removed it: keep the state as it was */
+        goto done;
+    }
+    if (rc != SLUICE_OK)
+        goto done;
+    if (backlen == 0 || (strcmp(back, text) == 0))
+        goto done;
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    if (sl_json_parse_heap(&scratch, back, backlen, &doc) != SLUICE_OK) {
+        rc = sl_fail_at(&p->ctx, SLUICE_ERR_SOURCE, r->name, -1, NULL,
+                        "the state file the command wrote ($SLUICE_STATE_FILE) is not valid "
+                        "JSON: %s",
+                        scratch.message);
+        goto done;
+    }
+    rc = replace_resource_keys(p, er->rstate, doc, "the state file ($SLUICE_STATE_FILE)");
+done:
+    for (size_t i = 0; i < ne; i++)
+        sl_free(envv[i]);
+    sl_json_free(doc);
+    sl_free(back);
+    sl_free(text);
+    return rc;
+}
+
+static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct extract_res *er,
+                                  const char *state_path)
 {
     const struct sl_resource_cfg *r = &p->cfg->resources[ri];
-    struct sl_source_sink sink = { on_item, NULL, NULL, er };
+    struct sl_source_sink sink = { on_item, on_state, NULL, er };
     switch (r->from) {
     case SL_FROM_FILE:
         return sl_source_file_run(&p->ctx, r, p->cfg->base_dir, &sink);
-    case SL_FROM_COMMAND: {
-        struct sl_source_env env = { NULL, NULL };
-        return sl_source_command_run(&p->ctx, r, p->cfg->base_dir, &env, &sink);
-    }
+    case SL_FROM_COMMAND:
+        return run_command(p, r, er, state_path, &sink);
     case SL_FROM_NONE:
     default: {
+        (void)state_path;
         struct sl_generator *g = &p->gens[ri];
         if (!g->fn)
             return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
@@ -203,33 +361,110 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
     }
 }
 
+/* Extract one resource into the package: its item file, its state and incremental. */
+static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const char *xdir,
+                                 size_t index, enum sl_write_disposition wd,
+                                 const struct sl_extract_opts *o, struct sl_json *st,
+                                 struct extract_res *er)
+{
+    const struct sl_resource_cfg *r = &p->cfg->resources[ri];
+    sluice_status rc = SLUICE_OK;
+    struct sl_incremental_cfg icfg;
+    int have_icfg = 0;
+    char *path = sl_aprintf("%s/%zu.items", xdir, index);
+    char *state_path = sl_aprintf("%s/%zu.state.json", xdir, index);
+    memset(er, 0, sizeof(*er));
+    er->p = p;
+    er->cfg = r;
+    if (!path || !state_path) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    er->rstate = sl_state_resource(st, r->source, r->name);
+    if (!er->rstate) {
+        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                     "state of resource '%s' in source '%s' is not an object", r->name,
+                     r->source);
+        goto done;
+    }
+    if (wd == SL_WD_REPLACE) {
+        /* a full refresh: the resource starts from scratch, incremental included (spec 2.10) */
+        sl_json_clear(er->rstate);
+        sl_json_set_object(er->rstate);
+    }
+    if (r->incremental) {
+        rc = sl_incremental_cfg_parse(&p->ctx, r->name, r->incremental, &icfg);
+        if (rc != SLUICE_OK)
+            goto done;
+        have_icfg = 1;
+        rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, er->rstate,
+                                 o->start, o->end, &er->inc);
+        if (rc != SLUICE_OK)
+            goto done;
+    } else if (o->start || o->end) {
+        sl_log(&p->ctx, SLUICE_LOG_WARN,
+               "resource %s has no incremental: the backfill window does not apply to it",
+               r->name);
+    }
+    rc = sl_recfile_create(&p->ctx, path, &er->rf);
+    if (rc != SLUICE_OK)
+        goto done;
+    sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s", r->name);
+    rc = run_resource(p, ri, er, state_path);
+    if (rc != SLUICE_OK && er->closed && (rc == EARLY_STOP || p->ctx.code == SLUICE_OK ||
+                                          p->ctx.code == EARLY_STOP)) {
+        /* the incremental stopped the source early (row_order): a normal end */
+        sl_ctx_clear(&p->ctx);
+        rc = SLUICE_OK;
+        sl_log(&p->ctx, SLUICE_LOG_INFO, "resource %s: stopped reading early, the rest is out "
+                                         "of the incremental range", r->name);
+    }
+    if (rc != SLUICE_OK) {
+        sl_fail_locate(&p->ctx, r->name, -1, NULL);
+        goto done;
+    }
+    rc = sl_recfile_close(&p->ctx, &er->rf, 1);
+    if (rc == SLUICE_OK && er->inc)
+        rc = sl_incremental_commit(er->inc);
+    if (rc == SLUICE_OK)
+        sl_pipeline_progress(p, "extract", r->name, er->items, -1, 1);
+done:
+    if (er->rf.f)
+        sl_recfile_abort(&er->rf);
+    sl_incremental_free(&er->inc);
+    if (have_icfg)
+        sl_incremental_cfg_cleanup(&icfg);
+    sl_free(path);
+    sl_free(state_path);
+    return rc;
+}
+
 sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
-                         const char *const *resources, const char *wd_override, int *created)
+                         const struct sl_extract_opts *o, int *created)
 {
     *created = 0;
     sluice_status rc = SLUICE_OK;
     char *dir = sl_aprintf("%s/load/%s", p->workdir, load_id);
     char *xdir = sl_aprintf("%s/load/%s/extracted", p->workdir, load_id);
-    char *mpath = sl_aprintf("%s/load/%s/manifest.json", p->workdir, load_id);
     struct sl_json *manifest = sl_json_new_object();
-    char *text = NULL;
+    struct sl_json *st = sl_json_dup(p->state);
     struct extract_res er;
     memset(&er, 0, sizeof(er));
     int64_t total_items = 0;
     int any_replace = 0;
-    if (!dir || !xdir || !mpath || !manifest) {
+    if (!dir || !xdir || !manifest || !st) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }
-    if (resources) {
-        for (size_t i = 0; resources[i]; i++) {
+    if (o->resources) {
+        for (size_t i = 0; o->resources[i]; i++) {
             size_t j;
             for (j = 0; j < p->cfg->nres; j++)
-                if (strcmp(p->cfg->resources[j].name, resources[i]) == 0)
+                if (strcmp(p->cfg->resources[j].name, o->resources[i]) == 0)
                     break;
             if (j == p->cfg->nres) {
                 rc = sl_fail(&p->ctx, SLUICE_ERR_CONFIG, "no resource named '%s' in pipeline '%s'",
-                             resources[i], p->cfg->pipeline_name);
+                             o->resources[i], p->cfg->pipeline_name);
                 goto done;
             }
         }
@@ -246,40 +481,14 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     size_t index = 0;
     for (size_t ri = 0; ri < p->cfg->nres; ri++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[ri];
-        if (!selected(r, resources))
+        if (!selected(r, o->resources))
             continue;
         enum sl_write_disposition wd = r->wd;
-        if (wd_override)
-            wd = (enum sl_write_disposition)sl_wd_parse(wd_override);
-        if (r->incremental) {
-            rc = sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
-                            "incremental loading is not implemented yet (issue #3): remove "
-                            "'incremental' from resource '%s'",
-                            r->name);
-            goto done;
-        }
-        char *path = sl_aprintf("%s/%zu.items", xdir, index);
-        if (!path) {
-            rc = sl_nomem(&p->ctx);
-            goto done;
-        }
-        memset(&er, 0, sizeof(er));
-        er.p = p;
-        er.cfg = r;
-        rc = sl_recfile_create(&p->ctx, path, &er.rf);
-        sl_free(path);
+        if (o->wd_override)
+            wd = (enum sl_write_disposition)sl_wd_parse(o->wd_override);
+        rc = extract_one(p, ri, xdir, index, wd, o, st, &er);
         if (rc != SLUICE_OK)
             goto done;
-        sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s", r->name);
-        rc = run_resource(p, ri, &er);
-        if (rc != SLUICE_OK) {
-            sl_fail_locate(&p->ctx, r->name, -1, NULL);
-            goto done;
-        }
-        rc = sl_recfile_close(&p->ctx, &er.rf, 1);
-        if (rc != SLUICE_OK)
-            goto done;
-        sl_pipeline_progress(p, "extract", r->name, er.items, -1, 1);
         int64_t max_nesting = r->max_table_nesting >= 0 ? r->max_table_nesting
                                                         : p->cfg->max_table_nesting;
         struct sl_json *snap = resource_snapshot(r, wd, max_nesting, index, er.items);
@@ -295,7 +504,28 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         index++;
     }
     p->run_items += total_items;
-    if (total_items == 0 && !any_replace) {
+    /* the state travels with the package when it changed (it is committed with the data) */
+    bool changed = false;
+    char before[45] = "", after[45] = "";
+    rc = sl_state_hash(&p->ctx, p->state, before);
+    if (rc == SLUICE_OK)
+        rc = sl_state_hash(&p->ctx, st, after);
+    if (rc != SLUICE_OK)
+        goto done;
+    if (strcmp(before, after) != 0) {
+        rc = sl_state_bump(&p->ctx, st, &changed);
+        if (rc != SLUICE_OK)
+            goto done;
+        sl_json_obj_del(st, "_local");
+        if (!sl_json_obj_set_take(manifest, "state", st)) {
+            rc = sl_nomem(&p->ctx);
+            goto done;
+        }
+        sl_free(st); /* contents moved */
+        st = NULL;
+        changed = true;
+    }
+    if (total_items == 0 && !any_replace && !changed) {
         rc = sl_fs_rmtree(&p->ctx, dir);
         goto done;
     }
@@ -303,13 +533,8 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         rc = sl_nomem(&p->ctx);
         goto done;
     }
-    text = sl_json_dumps(manifest, SL_JSON_W_PRETTY);
-    if (!text) {
-        rc = sl_nomem(&p->ctx);
-        goto done;
-    }
     SL_FAULT_POINT("extract.before_manifest");
-    rc = sl_fs_write_atomic(&p->ctx, mpath, text, strlen(text));
+    rc = sl_manifest_write(&p->ctx, dir, manifest);
     if (rc == SLUICE_OK)
         *created = 1;
 done:
@@ -320,10 +545,9 @@ done:
         sl_ctx_init(&scratch);
         sl_fs_rmtree(&scratch, dir);
     }
-    sl_free(text);
+    sl_json_free(st);
     sl_json_free(manifest);
     sl_free(dir);
     sl_free(xdir);
-    sl_free(mpath);
     return rc;
 }

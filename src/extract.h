@@ -10,15 +10,25 @@
 
 #include "pipeline.h"
 
-/* Extract the selected resources (names NULL-terminated, or NULL for all selected) into a
- * new package dir <workdir>/load/<load_id>. *created = 0 when nothing was extracted (no items
- * and nothing else to load): no package is left then. wd_override: NULL or a disposition. */
+struct sl_extract_opts {
+    const char *const *resources;  /* NULL-terminated names, or NULL for all selected */
+    const char *wd_override;       /* NULL or a write disposition for every resource */
+    const struct sl_json *start;   /* backfill window [start, end), or NULL */
+    const struct sl_json *end;
+};
+
+/* Extract the selected resources into a new package dir <workdir>/load/<load_id>, against a
+ * working copy of p->state; the new state travels in the manifest when it changed. *created
+ * = 0 when there is nothing to load (no items, no replace, no state change): no package is
+ * left then. */
 sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
-                         const char *const *resources, const char *wd_override, int *created);
+                         const struct sl_extract_opts *o, int *created);
 
 /* Used by sluice_yield_json: hand items of JSON text to the running extraction. */
 struct sluice_yield;
 sluice_status sl_extract_yield_json(struct sluice_yield *y, const char *json, size_t len);
 sluice_status sl_extract_yield_fail(struct sluice_yield *y, const char *message);
+sluice_status sl_extract_yield_state_get(struct sluice_yield *y, char **json_out);
+sluice_status sl_extract_yield_state_set(struct sluice_yield *y, const char *json);
 
 #endif

@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "fs.h"
 #include "package.h"
+#include "state.h"
 
 static sluice_status read_schema(struct sluice_pipeline *p, const char *dir,
                                  struct sl_schema **out)
@@ -153,6 +154,37 @@ static int chain_has_rows(const struct sl_schema *s, const struct sl_table *root
     return 0;
 }
 
+/* The package's state (when it changed) as a _dlt_pipeline_state row, same transaction. */
+static sluice_status save_state_row(struct sluice_pipeline *p, const struct sl_json *manifest,
+                                    const char *load_id)
+{
+    const struct sl_json *st = sl_json_get(manifest, "state");
+    if (!st || st->type != SL_JSON_OBJECT)
+        return SLUICE_OK;
+    char *encoded = NULL;
+    sluice_status rc = sl_state_encode(&p->ctx, st, &encoded);
+    if (rc != SLUICE_OK)
+        return rc;
+    const struct sl_json *ver = sl_json_get(st, "_state_version");
+    const struct sl_json *eng = sl_json_get(st, "_state_engine_version");
+    char created[40];
+    sl_utc_now_iso(created, sizeof(created));
+    char dlt_id[15];
+    sl_rng_row_id(&p->rng, dlt_id);
+    struct sl_state_row row;
+    row.version = ver && ver->type == SL_JSON_INT ? ver->u.i : 0;
+    row.engine_version = eng && eng->type == SL_JSON_INT ? eng->u.i : 4;
+    row.pipeline_name = p->cfg->pipeline_name;
+    row.state = encoded;
+    row.created_at = created;
+    row.version_hash = sl_json_str(sl_json_get(st, "_version_hash"));
+    row.load_id = load_id;
+    row.dlt_id = dlt_id;
+    rc = p->dm->xSaveState(p->dest, &row);
+    sl_free(encoded);
+    return rc;
+}
+
 static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                            const struct sl_json *manifest, struct sl_schema *s)
 {
@@ -229,6 +261,9 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         sl_free(text);
         sl_json_free(sj);
     }
+    if (rc == SLUICE_OK)
+        rc = save_state_row(p, manifest, load_id);
+    SL_FAULT_POINT("load.after_state");
     if (rc == SLUICE_OK)
         rc = p->dm->xInsertLoad(p->dest, load_id, s->name, s->version_hash ? s->version_hash : "");
     return rc;

@@ -66,6 +66,10 @@ sluice_status sl_normalizer_new(struct sl_ctx *ctx, struct sl_schema *schema,
                                 const char *load_id, struct sl_rng *rng,
                                 struct sl_normalizer **out);
 void sl_normalizer_free(struct sl_normalizer **n);
+/* The destination's maximum identifier length in characters; 0 (the default) = unlimited.
+ * Longer table and column names are shortened as dlt does (naming.h). Call it before the first
+ * item: it drops the normalizer's name caches. */
+void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len);
 
 /*
  * Normalize one item (item_no: 1-based position within the resource, for errors). table_hint

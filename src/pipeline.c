@@ -24,6 +24,7 @@
 #include "extract.h"
 #include "fs.h"
 #include "load.h"
+#include "state.h"
 
 double sl_now(void)
 {
@@ -51,6 +52,16 @@ void sl_fault_point(const char *name)
         _exit(137);
 }
 #endif
+
+void sl_utc_now_iso(char *out, size_t outsz)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+}
 
 char *sl_pipeline_workdir(const char *name)
 {
@@ -147,6 +158,7 @@ void sl_pipeline_destroy(struct sluice_pipeline *p)
     clear_run_info(p);
     sl_free(p->tinfo);
     sl_schema_free(&p->schema);
+    sl_json_free(p->state);
     sl_config_free(&p->cfg);
     sl_free(p->gens);
     sl_free(p->workdir);
@@ -382,6 +394,186 @@ static sluice_status load_schema(struct sluice_pipeline *p)
 }
 
 /* ============================================================================================
+ * State
+ * ========================================================================================== */
+
+static char *state_path(const struct sluice_pipeline *p)
+{
+    return sl_aprintf("%s/state.json", p->workdir);
+}
+
+static sluice_status save_local_state(struct sluice_pipeline *p)
+{
+    char *path = state_path(p);
+    sluice_status rc = path ? sl_fs_mkdirs(&p->ctx, p->workdir) : sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK)
+        rc = sl_state_save_file(&p->ctx, path, p->state);
+    sl_free(path);
+    return rc;
+}
+
+static int64_t state_version(const struct sl_json *st)
+{
+    const struct sl_json *v = sl_json_get(st, "_state_version");
+    return v && v->type == SL_JSON_INT ? v->u.i : 0;
+}
+
+/* Replace the pipeline's state with doc (taken), keeping the local-only part. */
+static sluice_status adopt_state(struct sluice_pipeline *p, struct sl_json *doc)
+{
+    struct sl_json *local = p->state ? sl_json_get_mut(p->state, "_local") : NULL;
+    struct sl_json keep;
+    sl_json_set_object(&keep);
+    if (local) {
+        sl_json_clear(&keep);
+        keep = *local;
+        sl_json_set_null(local);
+    }
+    sl_json_obj_del(doc, "_local");
+    if (!sl_json_obj_set_take(doc, "_local", &keep)) {
+        sl_json_clear(&keep);
+        sl_json_free(doc);
+        return sl_nomem(&p->ctx);
+    }
+    sl_json_free(p->state);
+    p->state = doc;
+    return SLUICE_OK;
+}
+
+/*
+ * Bring local state in line with the destination (spec 2.9): the newest completed state row
+ * of this pipeline wins when its version is not older than the local one; a destination
+ * without any state for a pipeline that has local state means the dataset was dropped or
+ * replaced, so local state and schema start over. Runs at the start of every run, so a
+ * machine that keeps nothing behaves exactly like one that keeps everything.
+ */
+static sluice_status sync_state(struct sluice_pipeline *p)
+{
+    struct sl_state_row_owned row;
+    memset(&row, 0, sizeof(row));
+    int found = 0;
+    struct sl_json *remote = NULL;
+    sluice_status rc = p->dm->xLoadState(p->dest, p->cfg->pipeline_name, &row, &found);
+    if (rc != SLUICE_OK)
+        goto done;
+    if (!found) {
+        if (state_version(p->state) > 0) {
+            sl_log(&p->ctx, SLUICE_LOG_WARN,
+                   "the destination has no state for pipeline %s (dataset dropped?): local "
+                   "state and schema are reset",
+                   p->cfg->pipeline_name);
+            struct sl_json *fresh = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+            if (!fresh) {
+                rc = sl_nomem(&p->ctx);
+                goto done;
+            }
+            rc = adopt_state(p, fresh);
+            if (rc == SLUICE_OK)
+                rc = save_local_state(p);
+            char *sp = schema_path(p, schema_name(p));
+            if (sp)
+                unlink(sp);
+            sl_free(sp);
+            sl_schema_free(&p->schema);
+        }
+        goto done;
+    }
+    rc = sl_state_decode(&p->ctx, row.state, strlen(row.state), &remote);
+    if (rc != SLUICE_OK)
+        goto done;
+    const char *lh = sl_json_str(sl_json_get(p->state, "_version_hash"));
+    const char *rh = sl_json_str(sl_json_get(remote, "_version_hash"));
+    if (state_version(remote) >= state_version(p->state) && (!lh || !rh || strcmp(lh, rh) != 0)) {
+        const char *rname = sl_json_str(sl_json_get(remote, "pipeline_name"));
+        if (rname && strcmp(rname, p->cfg->pipeline_name) != 0) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                         "the destination's state belongs to pipeline '%s', not '%s'", rname,
+                         p->cfg->pipeline_name);
+            goto done;
+        }
+        sl_log(&p->ctx, SLUICE_LOG_INFO,
+               "state restored from the destination (version %lld, load %s)",
+               (long long)state_version(remote), row.load_id ? row.load_id : "?");
+        rc = adopt_state(p, remote);
+        remote = NULL;
+        if (rc == SLUICE_OK)
+            rc = save_local_state(p);
+        /* the schema that goes with it comes from the destination too */
+        char *sp = schema_path(p, schema_name(p));
+        if (sp)
+            unlink(sp);
+        sl_free(sp);
+        sl_schema_free(&p->schema);
+    }
+done:
+    sl_json_free(remote);
+    sl_state_row_owned_free(&row);
+    return rc;
+}
+
+static sluice_status load_state(struct sluice_pipeline *p)
+{
+    if (!p->state) {
+        char *path = state_path(p);
+        if (!path)
+            return sl_nomem(&p->ctx);
+        sluice_status rc = sl_state_load_file(&p->ctx, path, &p->state);
+        sl_free(path);
+        if (rc == SLUICE_ERR_NOT_FOUND) {
+            p->state = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+            if (!p->state)
+                return sl_nomem(&p->ctx);
+        } else if (rc != SLUICE_OK) {
+            return rc;
+        }
+    }
+    return sync_state(p);
+}
+
+sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
+{
+    sluice_status rc = lock_workdir(p);
+    if (rc == SLUICE_OK)
+        rc = open_dest(p);
+    if (rc != SLUICE_OK)
+        goto done;
+    /* start from nothing local, then take everything from the destination */
+    char *sp = state_path(p);
+    if (sp)
+        unlink(sp);
+    sl_free(sp);
+    sl_json_free(p->state);
+    p->state = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+    if (!p->state) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    sl_schema_free(&p->schema);
+    char *schp = schema_path(p, schema_name(p));
+    if (schp)
+        unlink(schp);
+    sl_free(schp);
+    struct sl_state_row_owned row;
+    memset(&row, 0, sizeof(row));
+    int found = 0;
+    rc = p->dm->xLoadState(p->dest, p->cfg->pipeline_name, &row, &found);
+    sl_state_row_owned_free(&row);
+    if (rc == SLUICE_OK && !found)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_NOT_FOUND,
+                     "pipeline '%s' was not found in dataset '%s' of the destination",
+                     p->cfg->pipeline_name, p->cfg->dataset);
+    if (rc == SLUICE_OK)
+        rc = sync_state(p);
+    if (rc == SLUICE_OK)
+        rc = load_schema(p);
+    if (rc == SLUICE_OK && p->schema)
+        rc = save_local_schema(p);
+done:
+    unlock(p);
+    return rc;
+}
+
+/* ============================================================================================
  * Packages
  * ========================================================================================== */
 
@@ -419,6 +611,13 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         sl_schema_free(&p->schema);
         p->schema = loaded;
         rc = save_local_schema(p);
+        struct sl_json *st = sl_json_get_mut(m, "state");
+        if (rc == SLUICE_OK && st && st->type == SL_JSON_OBJECT) {
+            struct sl_json *copy = sl_json_dup(st);
+            rc = copy ? adopt_state(p, copy) : sl_nomem(&p->ctx);
+            if (rc == SLUICE_OK)
+                rc = save_local_state(p);
+        }
         SL_FAULT_POINT("load.before_cleanup");
         if (rc == SLUICE_OK)
             rc = sl_fs_rmtree(&p->ctx, dir);
@@ -472,6 +671,33 @@ static void new_load_id(char *out, size_t outsz)
  * Run
  * ========================================================================================== */
 
+/* A backfill bound from the CLI/API, else from the scheduler's environment variable: JSON
+ * text (a number) or a plain string (a datetime). *out NULL when neither is set. */
+static sluice_status window_value(struct sluice_pipeline *p, const char *given, const char *env,
+                                  struct sl_json **out)
+{
+    *out = NULL;
+    const char *text = given ? given : getenv(env);
+    if (!text || !text[0])
+        return SLUICE_OK;
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    if (sl_json_parse_heap(&scratch, text, strlen(text), out) == SLUICE_OK &&
+        (*out)->type != SL_JSON_OBJECT && (*out)->type != SL_JSON_ARRAY)
+        return SLUICE_OK;
+    sl_json_free(*out);
+    *out = sl_json_new_object();
+    if (!*out)
+        return sl_nomem(&p->ctx);
+    sl_json_clear(*out);
+    if (sl_json_set_str(*out, text, strlen(text))) {
+        sl_json_free(*out);
+        *out = NULL;
+        return sl_nomem(&p->ctx);
+    }
+    return SLUICE_OK;
+}
+
 sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *opts)
 {
     clear_run_info(p);
@@ -481,22 +707,26 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (opts && opts->refresh)
         return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
                        "--refresh %s is not implemented yet (issue #3)", opts->refresh);
-    if (opts && (opts->start_value || opts->end_value))
-        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
-                       "--start/--end backfill windows are not implemented yet (issue #3)");
     if (wd_override && sl_wd_parse(wd_override) < 0)
         return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
                        "write disposition '%s' must be one of append, replace, merge",
                        wd_override);
     char *ldir = sl_aprintf("%s/load", p->workdir);
     char load_id[40];
+    struct sl_json *start = NULL, *end = NULL;
     sluice_status rc = ldir ? sl_fs_mkdirs(&p->ctx, ldir) : sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK)
+        rc = window_value(p, opts ? opts->start_value : NULL, "SLUICE_INTERVAL_START", &start);
+    if (rc == SLUICE_OK)
+        rc = window_value(p, opts ? opts->end_value : NULL, "SLUICE_INTERVAL_END", &end);
     if (rc == SLUICE_OK)
         rc = lock_workdir(p);
     if (rc == SLUICE_OK)
         rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)
         rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_state(p);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc == SLUICE_OK)
@@ -521,7 +751,8 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     }
     int created = 0;
     sl_pipeline_progress(p, "extract", "", 0, 0, 0);
-    rc = sl_extract(p, load_id, resources, wd_override, &created);
+    struct sl_extract_opts xo = { resources, wd_override, start, end };
+    rc = sl_extract(p, load_id, &xo, &created);
     if (rc != SLUICE_OK || !created) {
         if (rc == SLUICE_OK)
             p->load_id[0] = '\0';
@@ -532,6 +763,8 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     rc = dir ? process_package(p, dir) : sl_nomem(&p->ctx);
     sl_free(dir);
 done:
+    sl_json_free(start);
+    sl_json_free(end);
     sl_free(ldir);
     unlock(p);
     return rc;
@@ -675,16 +908,19 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
         rc = sl_nomem(&p->ctx);
         goto done;
     }
-    /* state: the local state document (issue #3 fills it) */
-    if (!sl_json_obj_setdefault(o, "state", SL_JSON_OBJECT)) {
-        rc = sl_nomem(&p->ctx);
-        goto done;
-    }
     rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_state(p);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc != SLUICE_OK)
         goto done;
+    struct sl_json stv;
+    if (sl_json_copy_into(&stv, p->state) || !sl_json_obj_set_take(o, "state", &stv)) {
+        sl_json_clear(&stv);
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
     struct list_ud lu = { p, sl_json_obj_setdefault(o, "tables", SL_JSON_ARRAY) };
     if (!lu.tables) {
         rc = sl_nomem(&p->ctx);

@@ -32,6 +32,7 @@ struct sluice_pipeline {
     const struct sl_dest_methods *dm;
     struct sl_dest *dest;
     struct sl_schema *schema;         /* current schema (NULL until first needed) */
+    struct sl_json *state;            /* committed state document (NULL until first needed) */
     struct sl_rng rng;
     sluice_progress_fn progress_fn;
     void *progress_ctx;
@@ -52,6 +53,7 @@ sluice_status sl_pipeline_pending(struct sluice_pipeline *p, char **json_out);
 sluice_status sl_pipeline_query(struct sluice_pipeline *p, const char *sql, sluice_row_fn fn,
                                 void *ud);
 sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *resources);
+sluice_status sl_pipeline_sync(struct sluice_pipeline *p);
 /* Read <workdir>/pipeline.json of an existing pipeline into a config (no resources). */
 sluice_status sl_pipeline_cfg_from_workdir(struct sl_ctx *ctx, const char *name,
                                            struct sl_pipeline_cfg **out);
@@ -60,6 +62,8 @@ char *sl_pipeline_workdir(const char *name);
 
 /* Monotonic seconds. */
 double sl_now(void);
+/* Wall clock as ISO 8601 UTC with microseconds ("2024-01-01T00:00:00.000000Z"). */
+void sl_utc_now_iso(char *out, size_t outsz);
 /* Report progress (throttled by the caller). */
 void sl_pipeline_progress(struct sluice_pipeline *p, const char *stage, const char *name,
                           int64_t count, int64_t total, int done);

@@ -257,19 +257,16 @@ sluice_status sluice_yield_state_get(sluice_yield *y, char **json_out)
 {
     if (json_out)
         *json_out = NULL;
-    if (!y)
+    if (!y || !json_out)
         return SLUICE_ERR_INVALID_ARG;
-    return sl_extract_yield_fail(y, "resource state (sluice_yield_state_get) is not "
-                                    "implemented yet (issue #3)");
+    return sl_extract_yield_state_get(y, json_out);
 }
 
 sluice_status sluice_yield_state_set(sluice_yield *y, const char *json)
 {
-    (void)json;
-    if (!y)
+    if (!y || !json)
         return SLUICE_ERR_INVALID_ARG;
-    return sl_extract_yield_fail(y, "resource state (sluice_yield_state_set) is not "
-                                    "implemented yet (issue #3)");
+    return sl_extract_yield_state_set(y, json);
 }
 
 sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opts,
@@ -355,7 +352,7 @@ sluice_status sluice_pipeline_sync(sluice_pipeline *p)
     if (!p)
         return SLUICE_ERR_INVALID_ARG;
     sl_ctx_clear(&p->ctx);
-    return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
-                               "sync (restore state from the destination) is not implemented "
-                               "yet (issue #3)"));
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_pipeline_sync(p));
 }

@@ -102,7 +102,7 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
                               size_t nvals)
 {
     struct norm_run *nr = ud;
-    struct table_out *to;
+    struct table_out *to = NULL;
     sluice_status rc = table_file(nr, t, &to);
     if (rc != SLUICE_OK)
         return rc;
