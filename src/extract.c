@@ -439,6 +439,68 @@ done:
     return rc;
 }
 
+/* Is table t filled by one of the selected resources? */
+static int table_of_selected(const struct sluice_pipeline *p, const struct sl_table *t,
+                             const char *const *names)
+{
+    if (!t->resource)
+        return 0;
+    for (size_t i = 0; i < p->cfg->nres; i++) {
+        const struct sl_resource_cfg *r = &p->cfg->resources[i];
+        if (selected(r, names) && strcmp(r->name, t->resource) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Plan a refresh (spec 2.10) into the manifest and wipe state in the working copy. Tables
+ * are only dropped or truncated by the load of this package, in its transaction: a failing
+ * extract or normalize changes nothing at the destination.
+ *   drop_sources   every table of the schema dropped; the selected sources' state wiped
+ *   drop_resources the selected resources' tables dropped and their state wiped
+ *   drop_data      the selected resources' tables truncated and their state wiped
+ */
+static sluice_status plan_refresh(struct sluice_pipeline *p, const struct sl_extract_opts *o,
+                                  struct sl_json *st, struct sl_json *manifest)
+{
+    const char *mode = o->refresh;
+    int all = strcmp(mode, "drop_sources") == 0;
+    if (!all && strcmp(mode, "drop_resources") != 0 && strcmp(mode, "drop_data") != 0)
+        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
+                       "refresh mode '%s' must be one of drop_sources, drop_resources, drop_data",
+                       mode);
+    struct sl_json *rf = sl_json_obj_setdefault(manifest, "refresh", SL_JSON_OBJECT);
+    struct sl_json *tables = rf ? sl_json_obj_setdefault(rf, "tables", SL_JSON_ARRAY) : NULL;
+    if (!tables || put_str(rf, "mode", mode))
+        return sl_nomem(&p->ctx);
+    for (size_t i = 0; p->schema && i < p->schema->ntables; i++) {
+        const struct sl_table *t = p->schema->tables[i];
+        if (!all && !table_of_selected(p, t, o->resources))
+            continue;
+        struct sl_json v;
+        if (sl_json_set_str(&v, t->name, strlen(t->name)) || !sl_json_arr_push_take(tables, &v))
+            return sl_nomem(&p->ctx);
+    }
+    for (size_t i = 0; i < p->cfg->nres; i++) {
+        const struct sl_resource_cfg *r = &p->cfg->resources[i];
+        if (!selected(r, o->resources))
+            continue;
+        struct sl_json *target = all ? sl_state_source(st, r->source)
+                                     : sl_state_resource(st, r->source, r->name);
+        if (!target)
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "state of source '%s' is not an object",
+                           r->source);
+        sl_json_clear(target);
+        sl_json_set_object(target);
+        if (all && !sl_json_obj_setdefault(target, "resources", SL_JSON_OBJECT))
+            return sl_nomem(&p->ctx);
+    }
+    sl_log(&p->ctx, SLUICE_LOG_INFO, "refresh %s: %u table(s) will be %s with this load", mode,
+           tables->len, strcmp(mode, "drop_data") == 0 ? "truncated" : "dropped");
+    return SLUICE_OK;
+}
+
 sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
                          const struct sl_extract_opts *o, int *created)
 {
@@ -478,6 +540,11 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         rc = sl_nomem(&p->ctx);
         goto done;
     }
+    if (o->refresh) {
+        rc = plan_refresh(p, o, st, manifest);
+        if (rc != SLUICE_OK)
+            goto done;
+    }
     size_t index = 0;
     for (size_t ri = 0; ri < p->cfg->nres; ri++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[ri];
@@ -489,6 +556,12 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         rc = extract_one(p, ri, xdir, index, wd, o, st, &er);
         if (rc != SLUICE_OK)
             goto done;
+        /* dlt keeps no entry for a resource that never had state */
+        struct sl_json *rs = sl_state_resource(st, r->source, r->name);
+        if (rs && rs->type == SL_JSON_OBJECT && rs->len == 0) {
+            struct sl_json *src = sl_state_source(st, r->source);
+            sl_json_obj_del(sl_json_get_mut(src, "resources"), r->name);
+        }
         int64_t max_nesting = r->max_table_nesting >= 0 ? r->max_table_nesting
                                                         : p->cfg->max_table_nesting;
         struct sl_json *snap = resource_snapshot(r, wd, max_nesting, index, er.items);
@@ -525,7 +598,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         st = NULL;
         changed = true;
     }
-    if (total_items == 0 && !any_replace && !changed) {
+    if (total_items == 0 && !any_replace && !changed && !o->refresh) {
         rc = sl_fs_rmtree(&p->ctx, dir);
         goto done;
     }

@@ -15,6 +15,7 @@ struct sl_extract_opts {
     const char *wd_override;       /* NULL or a write disposition for every resource */
     const struct sl_json *start;   /* backfill window [start, end), or NULL */
     const struct sl_json *end;
+    const char *refresh;           /* NULL, "drop_sources", "drop_resources", "drop_data" */
 };
 
 /* Extract the selected resources into a new package dir <workdir>/load/<load_id>, against a

@@ -245,11 +245,14 @@ static int dec_cmp(const char *a, const char *b)
 }
 
 /* Shortest decimal digits that read back as d (> 0): digits (no dot) and the scientific
- * exponent, as Python's repr and orjson choose them. */
+ * exponent, as Python's repr and orjson choose them. Starting at 15 digits is enough: a
+ * double is within half an ulp (< 1.2e-16 relative) of any decimal that reads back as it,
+ * closer than half the spacing of 15-digit decimals, so when some string of at most 15
+ * digits reads back, the correctly rounded 15-digit one is that string padded with zeros. */
 static void dbl_digits(double d, char digits[24], int *nd, int *exp10)
 {
     char tmp[40];
-    for (int p = 1; p <= 17; p++) {
+    for (int p = 15; p <= 17; p++) {
         snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
         if (p == 17 || strtod(tmp, NULL) == d)
             break;
@@ -703,10 +706,26 @@ static int write_string_orjson(struct sl_buf *b, const char *str, size_t len)
     return sl_buf_putc(b, '"');
 }
 
+#define SMALL_OBJECT 32 /* objects up to this many members are sorted on the stack */
+
 struct mref {
     const struct sl_json_member *m;
     uint32_t idx;
 };
+
+static int write_int(struct sl_buf *b, int64_t i)
+{
+    char t[24];
+    size_t n = sizeof(t);
+    uint64_t u = i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i;
+    do {
+        t[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        t[--n] = '-';
+    return sl_buf_append(b, t + n, sizeof(t) - n);
+}
 
 static int cmp_mref(const void *a, const void *b)
 {
@@ -732,7 +751,7 @@ static int write_orjson(struct sl_buf *b, const struct sl_json *v)
     switch (v->type) {
     case SL_JSON_NULL: return sl_buf_puts(b, "null");
     case SL_JSON_BOOL: return sl_buf_puts(b, v->u.b ? "true" : "false");
-    case SL_JSON_INT: return sl_buf_printf(b, "%lld", (long long)v->u.i);
+    case SL_JSON_INT: return write_int(b, v->u.i);
     case SL_JSON_BIGINT: return sl_buf_puts(b, v->s);
     case SL_JSON_DOUBLE: return write_double_orjson(b, v->u.d);
     case SL_JSON_STRING: return write_string_orjson(b, v->s, v->len);
@@ -744,16 +763,29 @@ static int write_orjson(struct sl_buf *b, const struct sl_json *v)
                 return -1;
         return sl_buf_putc(b, ']');
     case SL_JSON_OBJECT: {
-        struct mref *order = NULL;
-        if (v->len) {
+        struct mref small[SMALL_OBJECT];
+        struct mref *order = small;
+        if (v->len > SMALL_OBJECT) {
             order = sl_malloc(v->len * sizeof(*order));
             if (!order)
                 return -1;
-            for (uint32_t i = 0; i < v->len; i++) {
-                order[i].m = &v->u.members[i];
-                order[i].idx = i;
-            }
+        }
+        for (uint32_t i = 0; i < v->len; i++) {
+            order[i].m = &v->u.members[i];
+            order[i].idx = i;
+        }
+        if (v->len > SMALL_OBJECT) {
             qsort(order, v->len, sizeof(*order), cmp_mref);
+        } else {
+            for (uint32_t i = 1; i < v->len; i++) { /* insertion sort, stable by idx */
+                struct mref x = order[i];
+                uint32_t j = i;
+                while (j > 0 && cmp_mref(&order[j - 1], &x) > 0) {
+                    order[j] = order[j - 1];
+                    j--;
+                }
+                order[j] = x;
+            }
         }
         int rc = sl_buf_putc(b, '{');
         bool first = true;
@@ -770,7 +802,8 @@ static int write_orjson(struct sl_buf *b, const struct sl_json *v)
             if (!rc)
                 rc = write_orjson(b, &order[i].m->val);
         }
-        sl_free(order);
+        if (order != small)
+            sl_free(order);
         return rc ? -1 : sl_buf_putc(b, '}');
     }
     }

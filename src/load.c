@@ -194,6 +194,19 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
         return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
 
+    /* 0. a refresh drops or truncates tables first (children before parents) */
+    const struct sl_json *rf = sl_json_get(manifest, "refresh");
+    const char *mode = sl_json_str(sl_json_get(rf, "mode"));
+    const struct sl_json *drop = sl_json_get(rf, "tables");
+    if (mode && drop && drop->type == SL_JSON_ARRAY) {
+        int truncate = strcmp(mode, "drop_data") == 0;
+        for (uint32_t i = drop->len; rc == SLUICE_OK && i-- > 0;) {
+            const char *name = sl_json_str(&drop->u.items[i]);
+            if (!name)
+                continue;
+            rc = truncate ? p->dm->xTruncate(p->dest, name) : p->dm->xDropTable(p->dest, name);
+        }
+    }
     /* 1. tables: those with rows, and every table of a replace resource */
     for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
         const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));

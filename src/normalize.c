@@ -94,6 +94,7 @@ struct hint {
 /* What the normalizer knows of one table. */
 struct tctx {
     struct sl_table *t;
+    size_t name_len;       /* strlen(t->name), for nested row ids */
     struct tctx *parent;
     char *frag;            /* the table name's normalized fragments joined (not shortened) */
     struct kmap keys;      /* keys of this table's rows */
@@ -368,6 +369,7 @@ static struct tctx *tctx_new(struct sl_normalizer *n, struct sl_table *t, struct
     if (!tc)
         return NULL;
     tc->t = t;
+    tc->name_len = strlen(t->name);
     tc->parent = parent;
     tc->frag = sl_strdup(frag);
     if (!tc->frag)
@@ -1421,6 +1423,23 @@ static void keccak_f1600(uint64_t s[25])
     s[20] = a04; s[21] = a14; s[22] = a24; s[23] = a34; s[24] = a44;
 }
 
+static uint64_t load_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+/* XOR len (< 168) bytes into the state, little-endian lanes. */
+static void absorb(uint64_t s[25], const unsigned char *in, size_t len)
+{
+    size_t w = 0;
+    for (; w < len / 8; w++)
+        s[w] ^= load_le64(in + 8 * w);
+    for (size_t i = 8 * w; i < len; i++)
+        s[i / 8] ^= (uint64_t)in[i] << (8 * (i % 8));
+}
+
 /* base64 (no padding) of SHAKE-128(data) truncated to ID_BYTES: 14 characters and a NUL. */
 static void row_digest(const char *data, size_t len, char out[16])
 {
@@ -1430,14 +1449,12 @@ static void row_digest(const char *data, size_t len, char out[16])
     const unsigned char *in = (const unsigned char *)data;
     memset(s, 0, sizeof(s));
     while (len >= RATE) {
-        for (size_t i = 0; i < RATE; i++)
-            s[i / 8] ^= (uint64_t)in[i] << (8 * (i % 8));
+        absorb(s, in, RATE);
         keccak_f1600(s);
         in += RATE;
         len -= RATE;
     }
-    for (size_t i = 0; i < len; i++)
-        s[i / 8] ^= (uint64_t)in[i] << (8 * (i % 8));
+    absorb(s, in, len);
     s[len / 8] ^= (uint64_t)0x1F << (8 * (len % 8)); /* SHAKE domain bits and pad10*1 */
     s[(RATE - 1) / 8] ^= (uint64_t)0x80 << (8 * ((RATE - 1) % 8));
     keccak_f1600(s);
@@ -1600,13 +1617,11 @@ static sluice_status put_value(struct sl_normalizer *n, struct row *r, struct kn
     long col = knode_col(t, k);
     struct sl_value out;
     if (v->type == SL_JSON_NULL) {
-        uint32_t sys;
-        if (col < 0) {
-            if (system_hints(k->col_name, &sys))
-                goto null_error;
+        if (col < 0)
             return SLUICE_OK; /* a column seen only with nulls is not created */
-        }
-        if (!t->cols[col].nullable && t->cols[col].type != SL_DT_NONE)
+        /* a null _dlt_id (etc.) in the data is replaced by the normalizer's value, as in dlt */
+        if (!t->cols[col].nullable && t->cols[col].type != SL_DT_NONE &&
+            !(t->cols[col].hints & SL_HINT_SYSTEM))
             goto null_error;
         if ((size_t)col < r->cap)
             r->vals[col].kind = SL_V_NULL;
@@ -1649,8 +1664,16 @@ static sluice_status put_system(struct sl_normalizer *n, struct row *r, struct k
                                 const char *text, int64_t i)
 {
     struct sl_table *t = r->tc->t;
+    enum sl_dtype type = text ? SL_DT_TEXT : SL_DT_BIGINT;
     long col = knode_col(t, k);
-    if (col >= 0 && t->cols[col].type == (text ? SL_DT_TEXT : SL_DT_BIGINT)) {
+    if (col < 0) {
+        /* typed by what it is, never inferred (a load id must not look like a timestamp) */
+        col = new_column(n, r->tc, k->col_name, type, false);
+        if (col < 0)
+            return failed(n);
+        k->col = col;
+    }
+    if (t->cols[col].type == type) {
         struct sl_value val;
         memset(&val, 0, sizeof(val));
         if (text) {
@@ -1765,8 +1788,8 @@ static sluice_status emit_row(struct sl_normalizer *n, struct row *r)
 }
 
 /* The id of a nested row: digest of "<parent id>_<table>_<idx>" (dlt's get_nested_row_hash). */
-static const char *child_id(struct sl_normalizer *n, const char *parent_id, const char *table,
-                            int64_t idx)
+static const char *child_id(struct sl_normalizer *n, const char *parent_id,
+                            const struct tctx *tc, int64_t idx)
 {
     char num[24];
     size_t nl = 0;
@@ -1775,7 +1798,8 @@ static const char *child_id(struct sl_normalizer *n, const char *parent_id, cons
         num[sizeof(num) - 1 - nl++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    size_t pl = strlen(parent_id), tl = strlen(table);
+    const char *table = tc->t->name;
+    size_t pl = strlen(parent_id), tl = tc->name_len;
     char *id = sl_arena_alloc(&n->arena, 16);
     sl_buf_reset(&n->tmp);
     if (!id || sl_buf_reserve(&n->tmp, pl + tl + nl + 2))
@@ -1811,7 +1835,7 @@ static sluice_status link_child(struct sl_normalizer *n, struct row *r, const ch
     if (rc)
         return rc;
     if (!*row_id) {
-        *row_id = child_id(n, parent_id, tc->t->name, idx);
+        *row_id = child_id(n, parent_id, tc, idx);
         if (!*row_id)
             return nomem(n);
         return put_system(n, r, tc->k_id, *row_id, 0);

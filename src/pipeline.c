@@ -595,6 +595,14 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
     const char *stage = sl_json_str(sl_json_get(m, "stage"));
     if (stage && strcmp(stage, "extracted") == 0) {
         rc = sl_schema_dup(&p->ctx, p->schema, &work);
+        /* tables a refresh drops start over: the package re-creates them from its own data */
+        const struct sl_json *rf = sl_json_get(m, "refresh");
+        const char *mode = sl_json_str(sl_json_get(rf, "mode"));
+        const struct sl_json *drop = sl_json_get(rf, "tables");
+        if (rc == SLUICE_OK && mode && strcmp(mode, "drop_data") != 0 && drop &&
+            drop->type == SL_JSON_ARRAY)
+            for (uint32_t i = 0; i < drop->len; i++)
+                sl_schema_remove(work, sl_json_str(&drop->u.items[i]));
         if (rc == SLUICE_OK)
             rc = sl_normalize_package(p, dir, m, work);
         sl_schema_free(&work);
@@ -704,9 +712,6 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     p->t0 = sl_now();
     const char *const *resources = opts ? opts->resources : NULL;
     const char *wd_override = opts ? opts->write_disposition : NULL;
-    if (opts && opts->refresh)
-        return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
-                       "--refresh %s is not implemented yet (issue #3)", opts->refresh);
     if (wd_override && sl_wd_parse(wd_override) < 0)
         return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
                        "write disposition '%s' must be one of append, replace, merge",
@@ -751,7 +756,8 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     }
     int created = 0;
     sl_pipeline_progress(p, "extract", "", 0, 0, 0);
-    struct sl_extract_opts xo = { resources, wd_override, start, end };
+    struct sl_extract_opts xo = { resources, wd_override, start, end,
+                                  opts ? opts->refresh : NULL };
     rc = sl_extract(p, load_id, &xo, &created);
     if (rc != SLUICE_OK || !created) {
         if (rc == SLUICE_OK)
@@ -964,9 +970,13 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
 {
     if (!resources || !resources[0])
         return sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "drop needs at least one resource");
+    struct sl_json *st = NULL;
+    char load_id[40];
     sluice_status rc = lock_workdir(p);
     if (rc == SLUICE_OK)
         rc = open_dest(p);
+    if (rc == SLUICE_OK)
+        rc = load_state(p);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc != SLUICE_OK)
@@ -996,6 +1006,23 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
             goto done;
         }
     }
+    /* the new state: the dropped resources' state removed, wherever their source is */
+    st = sl_json_dup(p->state);
+    if (!st) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    struct sl_json *sources = sl_json_get_mut(st, "sources");
+    for (uint32_t s = 0; sources && sources->type == SL_JSON_OBJECT && s < sources->len; s++) {
+        struct sl_json *res = sl_json_get_mut(&sources->u.members[s].val, "resources");
+        for (size_t i = 0; res && resources[i]; i++)
+            sl_json_obj_del(res, resources[i]);
+    }
+    bool changed = false;
+    rc = sl_state_bump(&p->ctx, st, &changed);
+    if (rc != SLUICE_OK)
+        goto done;
+    new_load_id(load_id, sizeof(load_id));
     rc = p->dm->xBegin(p->dest);
     if (rc != SLUICE_OK)
         goto done;
@@ -1022,6 +1049,25 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
         sl_free(text);
         sl_json_free(sj);
     }
+    if (rc == SLUICE_OK && changed) {
+        char *encoded = NULL;
+        rc = sl_state_encode(&p->ctx, st, &encoded);
+        if (rc == SLUICE_OK) {
+            const struct sl_json *ver = sl_json_get(st, "_state_version");
+            char created[40], dlt_id[15];
+            sl_utc_now_iso(created, sizeof(created));
+            sl_rng_row_id(&p->rng, dlt_id);
+            struct sl_state_row row = { ver && ver->type == SL_JSON_INT ? ver->u.i : 0, 4,
+                                        p->cfg->pipeline_name, encoded, created,
+                                        sl_json_str(sl_json_get(st, "_version_hash")),
+                                        load_id, dlt_id };
+            rc = p->dm->xSaveState(p->dest, &row);
+        }
+        sl_free(encoded);
+    }
+    if (rc == SLUICE_OK)
+        rc = p->dm->xInsertLoad(p->dest, load_id, p->schema->name,
+                                p->schema->version_hash ? p->schema->version_hash : "");
     if (rc == SLUICE_OK)
         rc = p->dm->xCommit(p->dest);
     if (rc != SLUICE_OK) {
@@ -1029,8 +1075,14 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
         sl_schema_free(&p->schema); /* re-read on next use */
         goto done;
     }
-    rc = save_local_schema(p);
+    rc = adopt_state(p, st);
+    st = NULL;
+    if (rc == SLUICE_OK)
+        rc = save_local_state(p);
+    if (rc == SLUICE_OK)
+        rc = save_local_schema(p);
 done:
+    sl_json_free(st);
     unlock(p);
     return rc;
 }
