@@ -23,8 +23,8 @@
  * break atomicity across attached files, which is why we do not switch to it). synchronous is
  * FULL on both files: FULL and NORMAL measured the same within noise (1M 8-column rows in one
  * transaction: 0.97-1.19 s vs 0.97-1.27 s; an empty package commit: ~15 ms each way, all of
- * it fsync, against 0.3 ms with synchronous=OFF), so durability wins. DDL is transactional in SQLite, so xRollback undoes tables, columns, rows, staging and
- * system rows alike.
+ * it fsync, against 0.3 ms with synchronous=OFF), so durability wins. DDL is transactional
+ * in SQLite, so xRollback undoes tables, columns, rows, staging and system rows alike.
  *
  * Caches. Per table (and per staging copy) the handle keeps the known column names and the
  * prepared INSERT. Within a transaction nobody else can change the dataset (we hold the write
@@ -50,7 +50,8 @@
  *
  * Time: inserted_at is the wall clock (clock_gettime), read only here, never compared by
  * tests; the pipeline-owned clock of STYLE.md rule 9 does not reach destinations yet.
- * Errors from SQLite are translated in one place, sl_sqlite_fail().
+ * Errors from SQLite are translated in one place, sl_sqlite_fail() (static: this is the only
+ * file that talks to SQLite). Thread model: one handle, one thread at a time (NOMUTEX).
  */
 #include "destination.h"
 

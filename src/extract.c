@@ -70,7 +70,8 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
         double now = sl_now();
         if (now - er->last_report > 0.1) {
             er->last_report = now;
-            sl_pipeline_progress(p, "extract", er->cfg->name, er->items, -1, 0);
+            sl_pipeline_progress(p, "extract", er->cfg->name, er->items,
+                                 p->run_items + er->items, 0);
         }
     }
     return SLUICE_OK;
@@ -427,7 +428,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     if (rc == SLUICE_OK && er->inc)
         rc = sl_incremental_commit(er->inc);
     if (rc == SLUICE_OK)
-        sl_pipeline_progress(p, "extract", r->name, er->items, -1, 1);
+        sl_pipeline_progress(p, "extract", r->name, er->items, p->run_items + er->items, 0);
 done:
     if (er->rf.f)
         sl_recfile_abort(&er->rf);
@@ -572,11 +573,12 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         }
         sl_free(snap); /* contents moved into the list */
         total_items += er.items;
+        p->run_items += er.items;
         if (wd == SL_WD_REPLACE)
             any_replace = 1;
         index++;
     }
-    p->run_items += total_items;
+    sl_pipeline_progress(p, "extract", "", total_items, p->run_items, 1);
     /* the state travels with the package when it changed (it is committed with the data) */
     bool changed = false;
     char before[45] = "", after[45] = "";

@@ -29,6 +29,7 @@
  */
 #include "incremental.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -248,11 +249,12 @@ static int dec_cmp(const char *a, const char *b)
  * exponent, as Python's repr and orjson choose them. Starting at 15 digits is enough: a
  * double is within half an ulp (< 1.2e-16 relative) of any decimal that reads back as it,
  * closer than half the spacing of 15-digit decimals, so when some string of at most 15
- * digits reads back, the correctly rounded 15-digit one is that string padded with zeros. */
+ * digits reads back, the correctly rounded 15-digit one is that string padded with zeros
+ * (subnormals excepted: their ulp is coarser). */
 static void dbl_digits(double d, char digits[24], int *nd, int *exp10)
 {
     char tmp[40];
-    for (int p = 15; p <= 17; p++) {
+    for (int p = d < DBL_MIN ? 1 : 15; p <= 17; p++) { /* subnormals have fewer digits */
         snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
         if (p == 17 || strtod(tmp, NULL) == d)
             break;
@@ -308,6 +310,46 @@ static int write_double_orjson(struct sl_buf *b, double d)
     if (!rc)
         rc = sl_buf_printf(b, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
     return rc;
+}
+
+/* True when a double's JSON text is already what orjson writes for it, so the slow shortest-
+ * digits search can be skipped: "-?I.F" with no superfluous zeros (F ends in a non-zero digit,
+ * or is the single "0"), at most 15 significant digits (then the text is the shortest string
+ * that reads back as the double, see dbl_digits) and a decimal exponent in orjson's fixed
+ * range -5..15. */
+static bool orjson_form(const char *t)
+{
+    const char *p = t + (*t == '-');
+    const char *ip = p;
+    while (is_dig(*p))
+        p++;
+    size_t il = (size_t)(p - ip);
+    if (il == 0 || (il > 1 && ip[0] == '0') || *p != '.')
+        return false;
+    const char *fp = ++p;
+    while (is_dig(*p))
+        p++;
+    size_t fl = (size_t)(p - fp);
+    if (*p || fl == 0 || (fp[fl - 1] == '0' && fl != 1))
+        return false;
+    int e;
+    size_t lead = 0; /* zeros between the point and the first significant digit */
+    if (ip[0] != '0') {
+        e = (int)il - 1;
+    } else {
+        while (lead < fl && fp[lead] == '0')
+            lead++;
+        if (lead == fl)
+            return true; /* 0.0 / -0.0 */
+        e = -(int)lead - 1;
+    }
+    size_t sig = ip[0] != '0' ? il + fl : fl - lead;
+    if (ip[0] != '0' && fl == 1 && fp[0] == '0') {
+        sig = il; /* "100.0": trailing zeros of the integer part are not significant */
+        while (sig > 1 && ip[sig - 1] == '0')
+            sig--;
+    }
+    return sig <= 15 && e >= -5 && e <= 15;
 }
 
 /* Text of a number value (INT, DOUBLE, BIGINT) for exact comparison. */
@@ -753,7 +795,10 @@ static int write_orjson(struct sl_buf *b, const struct sl_json *v)
     case SL_JSON_BOOL: return sl_buf_puts(b, v->u.b ? "true" : "false");
     case SL_JSON_INT: return write_int(b, v->u.i);
     case SL_JSON_BIGINT: return sl_buf_puts(b, v->s);
-    case SL_JSON_DOUBLE: return write_double_orjson(b, v->u.d);
+    case SL_JSON_DOUBLE:
+        if (v->s && orjson_form(v->s))
+            return sl_buf_puts(b, v->s);
+        return write_double_orjson(b, v->u.d);
     case SL_JSON_STRING: return write_string_orjson(b, v->s, v->len);
     case SL_JSON_ARRAY:
         if (sl_buf_putc(b, '['))
@@ -839,6 +884,8 @@ struct sl_incremental {
     bool start_legacy;            /* start_hashes are 20-character hashes */
     bool legacy;                  /* new hashes in the 20-character form */
     struct sl_buf hbuf;
+    struct sl_buf pending;        /* text of the row that last moved the maximum */
+    bool pending_set;             /* pending still has to join `hashes` */
     bool touched, kept_any, committed, warned;
     bool start_oor, end_oor;
 };
@@ -1526,6 +1573,7 @@ sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incrementa
     inc->cfg = cfg;
     inc->func = cfg->func;
     sl_buf_init(&inc->hbuf, 0);
+    sl_buf_init(&inc->pending, 0);
     if (!cfg->cursor_path || (cfg->func == SL_INC_CUSTOM && !cfg->custom_fn)) {
         rc = sl_fail_at(ctx, SLUICE_ERR_INVALID_ARG, resource, -1, "incremental",
                         "incremental without cursor_path or custom function");
@@ -1640,11 +1688,11 @@ fail:
  * Filter
  * ========================================================================================== */
 
-/* Boundary hash of a row (out: 12 or 20 characters and NUL). */
-static sluice_status row_hash(struct sl_incremental *inc, const struct sl_json *item,
-                              int64_t item_no, bool legacy, char out[HKEY])
+/* The bytes dlt hashes for a row: its dedup key value (a list for a compound key) or the
+ * whole row, as orjson writes them, into b. */
+static sluice_status row_text(struct sl_incremental *inc, const struct sl_json *item,
+                              int64_t item_no, struct sl_buf *b)
 {
-    struct sl_buf *b = &inc->hbuf;
     sl_buf_reset(b);
     int fail = 0;
     if (!inc->key) {
@@ -1673,23 +1721,30 @@ static sluice_status row_hash(struct sl_incremental *inc, const struct sl_json *
         if (list && !fail)
             fail = sl_buf_putc(b, ']');
     }
-    if (fail)
-        return sl_nomem(inc->ctx);
-    if (sl_digest_shake128_b64(b->data, b->len, 15, out))
+    return fail ? sl_nomem(inc->ctx) : SLUICE_OK;
+}
+
+/* out: 20 characters (legacy) or 12, and NUL. */
+static sluice_status text_hash(struct sl_incremental *inc, const struct sl_buf *b, bool legacy,
+                               char out[HKEY])
+{
+    if (sl_digest_shake128_b64(b->data ? b->data : "", b->len, 15, out))
         return sl_fail(inc->ctx, SLUICE_ERR_INTERNAL, "SHAKE-128 digest failed");
     if (!legacy)
         out[NEW_HASH_LEN] = '\0';
     return SLUICE_OK;
 }
 
-/* Add a row to the hashes commit writes, enforcing the cap. */
-static sluice_status add_boundary(struct sl_incremental *inc, const struct sl_json *item,
-                                  int64_t item_no)
+static sluice_status row_hash(struct sl_incremental *inc, const struct sl_json *item,
+                              int64_t item_no, bool legacy, char out[HKEY])
 {
-    char h[HKEY];
-    sluice_status rc = row_hash(inc, item, item_no, inc->legacy, h);
-    if (rc)
-        return rc;
+    sluice_status rc = row_text(inc, item, item_no, &inc->hbuf);
+    return rc ? rc : text_hash(inc, &inc->hbuf, legacy, out);
+}
+
+/* Insert a hash into the set commit writes, enforcing the cap. */
+static sluice_status insert_hash(struct sl_incremental *inc, const char *h, int64_t item_no)
+{
     if (hset_add(&inc->hashes, h))
         return sl_nomem(inc->ctx);
     if ((int64_t)inc->hashes.n > inc->cfg->max_unique_hashes) {
@@ -1713,7 +1768,30 @@ static sluice_status add_boundary(struct sl_incremental *inc, const struct sl_js
     return SLUICE_OK;
 }
 
-/* The maximum moved to this row's value: hashes restart with this row. */
+/* The row that last moved the maximum is kept as text and hashed only when needed: in an
+ * ascending stream every row moves it, and all but the last are forgotten unhashed. */
+static sluice_status flush_pending(struct sl_incremental *inc, int64_t item_no)
+{
+    if (!inc->pending_set)
+        return SLUICE_OK;
+    inc->pending_set = false;
+    char h[HKEY];
+    sluice_status rc = text_hash(inc, &inc->pending, false, h);
+    return rc ? rc : insert_hash(inc, h, item_no);
+}
+
+/* A row equal to the maximum: its hash joins the set. */
+static sluice_status add_boundary(struct sl_incremental *inc, const struct sl_json *item,
+                                  int64_t item_no)
+{
+    char h[HKEY];
+    sluice_status rc = flush_pending(inc, item_no);
+    if (!rc)
+        rc = row_hash(inc, item, item_no, inc->legacy, h);
+    return rc ? rc : insert_hash(inc, h, item_no);
+}
+
+/* The maximum moved to this row's value: the set restarts with this row. */
 static sluice_status advance(struct sl_incremental *inc, const struct sl_json *item,
                              int64_t item_no, struct sl_json *newlast)
 {
@@ -1722,7 +1800,11 @@ static sluice_status advance(struct sl_incremental *inc, const struct sl_json *i
         return SLUICE_OK;
     hset_clear(&inc->hashes);
     inc->legacy = false;
-    return add_boundary(inc, item, item_no);
+    inc->pending_set = false;
+    sluice_status rc = row_text(inc, item, item_no, &inc->pending);
+    if (!rc)
+        inc->pending_set = true;
+    return rc;
 }
 
 static sluice_status filter_minmax(struct sl_incremental *inc, const struct sl_json *item,
@@ -1961,6 +2043,9 @@ sluice_status sl_incremental_commit(struct sl_incremental *inc)
     if (!slot)
         return sl_fail_at(inc->ctx, SLUICE_ERR_INTERNAL, inc->resource, -1, inc->field,
                           "the incremental state slot disappeared before commit");
+    sluice_status rc = flush_pending(inc, -1);
+    if (rc)
+        return rc;
     if (obj_put(slot, "last_value", inc->last))
         return sl_nomem(inc->ctx);
     if (inc->kept_any && obj_put(slot, "start_value", inc->raw_start))
@@ -1975,7 +2060,6 @@ sluice_status sl_incremental_commit(struct sl_incremental *inc)
         inc->committed = true;
         return SLUICE_OK;
     }
-    sluice_status rc = SLUICE_OK;
     char(*sorted)[HKEY] = NULL;
     struct sl_json arr;
     sl_json_set_array(&arr);
@@ -2031,6 +2115,7 @@ void sl_incremental_free(struct sl_incremental **pinc)
     hset_cleanup(&inc->start_hashes);
     hset_cleanup(&inc->hashes);
     sl_buf_cleanup(&inc->hbuf);
+    sl_buf_cleanup(&inc->pending);
     sl_free(inc);
     *pinc = NULL;
 }

@@ -23,12 +23,14 @@
  * cached index always refers to its own table. Names are computed once per node with the
  * current max identifier length; changing the length drops every cache.
  *
- * Decisions where dlt has no single answer for JSON input (all noted in the report that
- * introduced this file): integers beyond int64 are typed `wei` (`text` above wei's range), as
- * dlt's is_large_integer detection does, and kept as their exact digits; plain dates
- * ("2024-01-01") stay `text` (dlt's default detection is iso_timestamp only) but coerce into a
- * date/timestamp column; a nested row that brings its own _dlt_id keeps it but still gets its
- * parent id and list index (dlt drops those, which then fails its NOT NULL load).
+ * Where JSON input leaves dlt without one answer, or dlt's answer fails later at load time:
+ * integers beyond int64 are typed `wei` (`text` above wei's range), as dlt's optional
+ * is_large_integer detection does, and kept as their exact digits (dlt itself cannot even
+ * extract them); plain dates ("2024-01-01") stay `text` (dlt's default detection is
+ * iso_timestamp only) but coerce into date/timestamp columns; text that parses to an infinite
+ * or NaN float goes to a variant instead of a double column; a nested row that brings its own
+ * _dlt_id keeps it but still gets its parent id and list index (dlt drops both, and then its
+ * NOT NULL load fails).
  */
 #include "normalize.h"
 
