@@ -96,8 +96,10 @@ static int parse_count(const char *s, int64_t *out)
 int main(int argc, char **argv)
 {
     int64_t n = 0;
-    if (argc != 2 || parse_count(argv[1], &n) != 0) {
-        fprintf(stderr, "usage: gen_items N > file.jsonl\n");
+    int64_t first_id = 1;
+    if (argc < 2 || argc > 3 || parse_count(argv[1], &n) != 0 ||
+        (argc == 3 && parse_count(argv[2], &first_id) != 0) || first_id < 1) {
+        fprintf(stderr, "usage: gen_items N [FIRST_ID] > file.jsonl\n");
         return 2;
     }
 
@@ -111,7 +113,9 @@ int main(int argc, char **argv)
     int64_t ts = GEN_EPOCH_2024;
     char line[GEN_LINE_MAX];
 
-    for (int64_t id = 1; id <= n; id++) {
+    /* ids FIRST..FIRST+N-1; the items before FIRST are generated and not printed, so item k
+     * is the same whatever range it is printed in */
+    for (int64_t id = 1; id < first_id + n; id++) {
         if (id > 1) {
             ts += 1 + (int64_t)pick(&rng, 60);
         }
@@ -158,6 +162,8 @@ int main(int argc, char **argv)
         }
         len += (size_t)w;
 
+        if (id < first_id)
+            continue;
         if (fwrite(line, 1, len, stdout) != len) {
             fprintf(stderr, "gen_items: write failed\n");
             return 1;

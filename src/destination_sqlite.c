@@ -573,10 +573,9 @@ static sluice_status ensure_indexes(struct sl_dest *d, const struct sl_table *t,
             if (n)
                 index_ddl(&q, d, t->name, cols, n);
         }
-        if (!t->parent && col_index(t, "_dlt_id") >= 0) {
-            cols[0] = "_dlt_id";
-            index_ddl(&q, d, t->name, cols, 1);
-        }
+        /* no index on the root's _dlt_id: replaced root rows are deleted by rowid (found
+         * through the key indexes), and one random-key index less keeps a merge into a big
+         * table from touching (and journaling) thousands of scattered pages */
     }
     if (col_index(t, "_dlt_root_id") >= 0) {
         cols[0] = "_dlt_root_id";
@@ -971,14 +970,18 @@ struct merge_keys {
     int dedup_desc;
 };
 
-/* Collect into temp."_sl_del" the _dlt_id of destination rows matching a staged key. */
+/* Collect into temp."_sl_del" the _dlt_id and rowid of destination rows matching a staged
+ * key. drowid: a name of the destination table's rowid no user column hides. */
 static sluice_status collect_deletes(struct sl_dest *d, const struct sl_table *root,
-                                     const struct sl_column *const *keys, size_t n)
+                                     const struct sl_column *const *keys, size_t n,
+                                     const char *drowid)
 {
     struct sql q;
     sluice_status rc;
     sq_init(&q);
-    sq(&q, "INSERT INTO temp.\"_sl_del\" (\"id\") SELECT d.\"_dlt_id\" FROM (SELECT DISTINCT ");
+    sq(&q, "INSERT INTO temp.\"_sl_del\" (\"id\", \"rid\") SELECT d.\"_dlt_id\", d.");
+    sq(&q, drowid);
+    sq(&q, " FROM (SELECT DISTINCT ");
     for (size_t i = 0; i < n; i++) {
         char alias[32];
         snprintf(alias, sizeof(alias), " AS k%zu", i);
@@ -1137,7 +1140,8 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
         goto done;
     }
     /* both sides carry every typed column of the schema */
-    rc = sync_table(d, root, 0, NULL);
+    struct known_table *dkt = NULL;
+    rc = sync_table(d, root, 0, &dkt);
     if (rc == SLUICE_OK)
         rc = sync_table(d, root, 1, &skt);
     for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
@@ -1162,7 +1166,8 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
     if (rc)
         goto done;
     const char *srowid = rowid_alias(skt);
-    if (!srowid) {
+    const char *drowid = dkt ? rowid_alias(dkt) : NULL;
+    if (!srowid || !drowid) {
         rc = sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
                      "table %s has columns named rowid, _rowid_ and oid", root->name);
         goto done;
@@ -1171,12 +1176,12 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
     /* 1. delete the destination rows (and their children) whose keys are staged */
     if (k.npk || k.nmk) {
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
-                     "CREATE TEMP TABLE \"_sl_del\" (\"id\" TEXT)",
+                     "CREATE TEMP TABLE \"_sl_del\" (\"id\" TEXT, \"rid\" INTEGER)",
                   "merge: create the delete list");
         if (rc == SLUICE_OK && k.npk)
-            rc = collect_deletes(d, root, k.pk, k.npk);
+            rc = collect_deletes(d, root, k.pk, k.npk, drowid);
         if (rc == SLUICE_OK && k.nmk)
-            rc = collect_deletes(d, root, k.mk, k.nmk);
+            rc = collect_deletes(d, root, k.mk, k.nmk, drowid);
         for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
             if (!child_exists[i])
                 continue;
@@ -1196,7 +1201,9 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
         sq_reset(&q);
         sq(&q, "DELETE FROM ");
         sq_table(&q, d, root->name, 0);
-        sq(&q, " AS d WHERE d.\"_dlt_id\" IN (SELECT \"id\" FROM temp.\"_sl_del\")");
+        sq(&q, " AS d WHERE d.");
+        sq(&q, drowid);
+        sq(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
         const char *text = sq_text(d, &q);
         rc = text ? explain(d, text, 1) : d->ctx->code;
         if (rc == SLUICE_OK)

@@ -1067,9 +1067,9 @@ static sluice_status lag_number(struct sl_incremental *inc, const struct cval *c
     char buf[400];
     if (lag == floor(lag) && fabs(lag) < 9.0e18) {
         int64_t delta = is_max ? -(int64_t)lag : (int64_t)lag;
-        int64_t r;
-        if (v->type == SL_JSON_INT && !__builtin_add_overflow(v->u.i, delta, &r)) {
-            sl_json_set_int(out, r);
+        if (v->type == SL_JSON_INT && (delta >= 0 ? v->u.i <= INT64_MAX - delta
+                                                  : v->u.i >= INT64_MIN - delta)) {
+            sl_json_set_int(out, v->u.i + delta);
             return SLUICE_OK;
         }
         const char *text = v->s;

@@ -10,11 +10,12 @@
  * At the end of the resource the slot is written back into the (heap) resource state object.
  * A bound incremental with an end value (backfill) never touches the state.
  *
- * Cursor values (beyond dlt, spec/README.md): integers, floats, decimals given as JSON numbers
- * beyond int64 or numeric strings, ISO 8601 dates and datetimes (compared as UTC instants; the
- * original text is what is stored in state), unix timestamps (numbers). Naive and aware
- * datetimes cannot be mixed unless assume_tz gives the zone of naive ones ("UTC", "+02:00").
- * A cursor whose type differs from the stored last_value is an INCREMENTAL error naming both.
+ * Cursor values (beyond dlt, spec/README.md): JSON numbers of any size, compared by exact
+ * decimal value (unix timestamps are numbers); ISO 8601 dates and datetimes (compared as UTC
+ * instants; the original text is what is stored in state); other strings, numeric-looking ones
+ * included, compared byte-wise as dlt does. Naive and aware datetimes cannot be mixed unless
+ * assume_tz gives the zone of naive ones ("UTC", "+02:00"). A cursor whose type differs from
+ * the stored last_value is an INCREMENTAL error naming both.
  */
 #ifndef SLUICE_INCREMENTAL_H
 #define SLUICE_INCREMENTAL_H
@@ -70,7 +71,9 @@ struct sl_incremental;
  * is created under "incremental" when missing), or NULL for a stateless run. start/end
  * override the configured initial/end values (backfill windows from --start/--end or a
  * scheduler); a non-NULL end makes the run stateless. resource_pk: the resource's primary key
- * (inherited for de-duplication when the incremental sets none). Logs one INFO line
+ * (inherited for de-duplication when the incremental sets none; copied). cfg is borrowed and
+ * must outlive the bound incremental; resource_state must stay valid until commit (the slot
+ * is looked up again there, so its parent objects may change meanwhile). Logs one INFO line
  * "Bind incremental on <resource> with initial_value=..., start_value=..., end_value=...".
  */
 sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incremental_cfg *cfg,

@@ -638,7 +638,7 @@ TEST(merge_compound_pk_last_row_wins)
                  "1|eu|a3|r6\n1|us|b2|r7\n2|eu|c|r3\n3|eu|d|r5\n");
     /* the merge indexes exist, named deterministically */
     CHECK_EQ_STR(q(d, "SELECT name FROM ds.sqlite_master WHERE type = 'index' ORDER BY name"),
-                 "items___dlt_id__idx\nitems__id__region__idx\n");
+                 "items__id__region__idx\n");
     free_table(t);
     done(d);
 }
@@ -857,6 +857,40 @@ TEST(merge_children_replaced)
     done(d);
 }
 
+TEST(merge_absent_children)
+{
+    fresh_dir();
+    struct sl_dest *d = open_ds("out.db", "ds");
+    struct sl_table *root = mk_table("orders", NULL, SL_WD_MERGE, order_cols, NCOLS(order_cols));
+    /* in the schema, but neither staged nor in the dataset: not created, not an error (even
+     * without a link column); a child that exists and lacks the link is an error */
+    struct sl_table *never = mk_table("orders__never", "orders", SL_WD_MERGE, item_cols,
+                                      NCOLS(item_cols));
+    struct tcol nolink_cols[] = {{"v", SL_DT_TEXT, true, 0}, {"_dlt_id", SL_DT_TEXT, false, 0}};
+    struct sl_table *nolink = mk_table("orders__never__deep", "orders__never", SL_WD_MERGE,
+                                       nolink_cols, NCOLS(nolink_cols));
+    const struct sl_table *children[] = {never, nolink};
+    struct sl_value o[] = {vi(1), vt("r1")};
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    insert_rows(d, root, 1, o, 1, 2);
+    CHECK_EQ_INT(M->xMerge(d, root, children, 2), SLUICE_OK);
+    CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
+    CHECK_EQ_STR(q(d, "SELECT name FROM ds.sqlite_master WHERE type = 'table' AND "
+                      "name LIKE 'orders%' ORDER BY name"),
+                 "orders\n");
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    CHECK_EQ_INT(M->xSyncTable(d, nolink), SLUICE_OK);
+    insert_rows(d, root, 1, o, 1, 2);
+    CHECK_EQ_INT(M->xMerge(d, root, children, 2), SLUICE_ERR_DATA_SCHEMA);
+    CHECK(strstr(ctx.message, "orders__never__deep") != NULL);
+    M->xRollback(d);
+    sl_ctx_clear(&ctx);
+    free_table(root);
+    free_table(never);
+    free_table(nolink);
+    done(d);
+}
+
 TEST(merge_append_fallback)
 {
     fresh_dir();
@@ -893,7 +927,7 @@ TEST(merge_append_fallback)
     CHECK_EQ_STR(q(d, "SELECT value, _dlt_parent_id FROM logs__lines ORDER BY rowid"),
                  "x|a1\nx|b1\n");
     CHECK_EQ_STR(q(d, "SELECT name FROM ds.sqlite_master WHERE type = 'index' ORDER BY name"),
-                 "logs___dlt_id__idx\nlogs__lines___dlt_parent_id__idx\n");
+                 "logs__lines___dlt_parent_id__idx\n");
 
     /* nothing staged: nothing happens */
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
@@ -954,7 +988,9 @@ TEST(merge_uses_indexes)
     const char *plan = lg.b.data ? lg.b.data : "";
     CHECK(strstr(plan, "SEARCH d USING INDEX orders__id__idx (id=?)") != NULL);
     CHECK(strstr(plan, "SEARCH d USING INDEX orders__region__idx (region=?)") != NULL);
-    CHECK(strstr(plan, "SEARCH d USING INDEX orders___dlt_id__idx (_dlt_id=?)") != NULL);
+    /* replaced root rows go by rowid: the root needs no index on its random _dlt_id */
+    CHECK(strstr(plan, "SEARCH d USING INTEGER PRIMARY KEY (rowid=?)") != NULL);
+    CHECK(strstr(plan, "orders___dlt_id__idx") == NULL);
     CHECK(strstr(plan, "SEARCH d USING INDEX orders__items___dlt_root_id__idx (_dlt_root_id=?)")
           != NULL);
     CHECK(strstr(plan, "SEARCH d USING INDEX orders__items__tags___dlt_root_id__idx "
@@ -979,6 +1015,7 @@ TEST(long_index_names)
     name[sizeof(name) - 1] = '\0';
     struct tcol cols[] = {
         {"id", SL_DT_BIGINT, false, SL_HINT_PRIMARY_KEY},
+        {"day", SL_DT_TEXT, false, SL_HINT_MERGE_KEY},
         {"_dlt_id", SL_DT_TEXT, false, 0},
     };
     struct sl_table *t = mk_table(name, NULL, SL_WD_MERGE, cols, NCOLS(cols));
@@ -1200,6 +1237,7 @@ static const struct test_case destination_sqlite_tests[] = {
     {"merge_hard_delete", merge_hard_delete},
     {"merge_dedup_sort", merge_dedup_sort},
     {"merge_children_replaced", merge_children_replaced},
+    {"merge_absent_children", merge_absent_children},
     {"merge_append_fallback", merge_append_fallback},
     {"merge_uses_indexes", merge_uses_indexes},
     {"long_index_names", long_index_names},

@@ -240,6 +240,23 @@ TEST(root_id_random_and_column_order)
     h_cleanup(&h);
 }
 
+TEST(system_values)
+{
+    struct harness h;
+    h_init(&h);
+    sl_normalizer_free(&h.n);
+    sl_normalizer_new(&h.ctx, h.schema, "2024-01-01T00:00:00Z", &h.rng, &h.n);
+    struct sl_norm_resource r = resource("s");
+    /* system columns have fixed types; a null _dlt_id from the data is replaced (as dlt) */
+    CHECK_EQ_INT(run(&h, &r, "{\"_dlt_id\":null,\"a\":1,\"l\":[{\"_dlt_list_idx\":null}]}"),
+                 SLUICE_OK);
+    CHECK_EQ_STR(cols(&h, "s"), "a:bigint _dlt_load_id:text! _dlt_id:text!");
+    CHECK(strstr(out(&h), "s a=1 _dlt_load_id=2024-01-01T00:00:00Z _dlt_id=") != NULL);
+    CHECK(strstr(out(&h), "\ns__l _dlt_parent_id=") != NULL);
+    CHECK(strstr(out(&h), " _dlt_list_idx=0 _dlt_id=") != NULL);
+    h_cleanup(&h);
+}
+
 TEST(list_of_lists)
 {
     struct harness h;
@@ -1014,6 +1031,7 @@ static const struct test_case normalize_tests[] = {
     { "flatten_order", flatten_order },
     { "system_columns_and_ids", system_columns_and_ids },
     { "root_id_random_and_column_order", root_id_random_and_column_order },
+    { "system_values", system_values },
     { "list_of_lists", list_of_lists },
     { "scalars_empties_and_blank_keys", scalars_empties_and_blank_keys },
     { "non_object_item", non_object_item },
