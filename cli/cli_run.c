@@ -41,6 +41,8 @@ static const char run_usage[] =
     "  --start VALUE               backfill window start (incremental cursor value)\n"
     "  --end VALUE                 backfill window end; state is read, not advanced\n"
     "  --progress MODE             auto (default) | bar | log | none, shown on stderr\n"
+    "  --wait                      wait for another run of the pipeline to finish instead of\n"
+    "                              failing at once\n"
     "  --json                      print the load info (or the error) as JSON on stdout\n"
     "  -h, --help                  show this help\n"
     "\n"
@@ -54,6 +56,7 @@ enum {
     OPT_END,
     OPT_PROGRESS,
     OPT_JSON,
+    OPT_WAIT,
     OPT_HELP
 };
 
@@ -65,6 +68,7 @@ static const struct cli_opt run_opts[] = {
     { "end", 0, 1, OPT_END },
     { "progress", 0, 1, OPT_PROGRESS },
     { "json", 0, 0, OPT_JSON },
+    { "wait", 0, 0, OPT_WAIT },
     { "help", 'h', 0, OPT_HELP },
     { NULL, 0, 0, 0 },
 };
@@ -79,6 +83,7 @@ struct run_args {
     const char *end;
     enum cli_progress_mode progress;
     int json;
+    int wait;
     int help;
 };
 
@@ -116,6 +121,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             continue;
         }
         switch (id) {
+        case OPT_WAIT:
+            a->wait = 1;
+            break;
         case OPT_RESOURCE:
             if (value[0] == '\0')
                 return cli_usage_error("run", "--resource needs a non-empty name");
@@ -354,6 +362,7 @@ int cli_run_main(int argc, char **argv)
     opts.refresh = a.refresh;
     opts.write_disposition = a.write_disposition;
     opts.start_value = a.start;
+    opts.wait = a.wait;
     opts.end_value = a.end;
     memset(&info, 0, sizeof(info));
 

@@ -169,6 +169,8 @@ typedef struct sluice_run_opts {
     const char *write_disposition; /* NULL or an override for every resource of the run */
     const char *start_value;     /* backfill window start (JSON text or plain), or NULL */
     const char *end_value;       /* backfill window end, or NULL */
+    int wait;                    /* 1: wait for another run of this pipeline to finish;
+                                    0: fail at once with SLUICE_ERR_LOCKED */
 } sluice_run_opts;
 
 typedef struct sluice_table_info {

@@ -588,6 +588,17 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     if (rc != SLUICE_OK)
         goto done;
     if (strcmp(before, after) != 0) {
+        /* the state this package was extracted from: the load commits only if the
+         * destination still has it (compare-and-swap against other writers) */
+        const char *base = sl_json_str(sl_json_get(p->state, "_version_hash"));
+        const struct sl_json *bver = sl_json_get(p->state, "_state_version");
+        struct sl_json *sb = sl_json_obj_setdefault(manifest, "state_base", SL_JSON_OBJECT);
+        struct sl_json v;
+        sl_json_set_int(&v, bver && bver->type == SL_JSON_INT ? bver->u.i : 0);
+        if (!sb || put_str(sb, "version_hash", base) || !sl_json_obj_set_take(sb, "version", &v)) {
+            rc = sl_nomem(&p->ctx);
+            goto done;
+        }
         rc = sl_state_bump(&p->ctx, st, &changed);
         if (rc != SLUICE_OK)
             goto done;

@@ -161,6 +161,33 @@ static sluice_status save_state_row(struct sluice_pipeline *p, const struct sl_j
     const struct sl_json *st = sl_json_get(manifest, "state");
     if (!st || st->type != SL_JSON_OBJECT)
         return SLUICE_OK;
+    /* compare-and-swap: the destination's newest state must still be the one this package
+     * was extracted from; otherwise another process (another machine) loaded in between and
+     * this package's increments would be computed from a stale cursor */
+    const struct sl_json *base = sl_json_get(manifest, "state_base");
+    if (base) {
+        const char *want = sl_json_str(sl_json_get(base, "version_hash"));
+        const struct sl_json *wv = sl_json_get(base, "version");
+        struct sl_state_row_owned cur;
+        memset(&cur, 0, sizeof(cur));
+        int found = 0;
+        sluice_status crc = p->dm->xLoadState(p->dest, p->cfg->pipeline_name, &cur, &found);
+        int ok = crc == SLUICE_OK &&
+                 (found ? (want && cur.version_hash && strcmp(want, cur.version_hash) == 0)
+                        : (!wv || wv->type != SL_JSON_INT || wv->u.i == 0 || !want));
+        int64_t have = found ? cur.version : 0;
+        sl_state_row_owned_free(&cur);
+        if (crc != SLUICE_OK)
+            return crc;
+        if (!ok)
+            return sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
+                           "the destination's state of pipeline '%s' changed since this load "
+                           "package was extracted (now version %lld, package made from version "
+                           "%lld): another process loaded in between; nothing was committed, "
+                           "run again to continue from the new state",
+                           p->cfg->pipeline_name, (long long)have,
+                           (long long)(wv && wv->type == SL_JSON_INT ? wv->u.i : 0));
+    }
     char *encoded = NULL;
     sluice_status rc = sl_state_encode(&p->ctx, st, &encoded);
     if (rc != SLUICE_OK)
@@ -234,11 +261,8 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         if (!file)
             return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest is corrupt");
         rc = insert_rows(p, dir, t, file, &rows);
-        if (rc == SLUICE_OK) {
-            add_table_info(p, t->name, rows);
-            p->run_rows += rows;
+        if (rc == SLUICE_OK)
             sl_pipeline_progress(p, "load", t->name, rows, p->run_rows, 0);
-        }
     }
     SL_FAULT_POINT("load.after_rows");
     /* 3. merges, root by root */
@@ -321,6 +345,18 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         return rc;
     }
     SL_FAULT_POINT("load.after_commit");
+    /* count rows in the run's summary only once they are committed */
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        const char *name = sl_json_str(sl_json_get(tj, "name"));
+        const struct sl_json *rows = sl_json_get(tj, "rows");
+        int64_t n = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        if (name) {
+            add_table_info(p, name, n);
+            p->run_rows += n;
+        }
+    }
     *schema_out = s;
     return SLUICE_OK;
 }

@@ -12,6 +12,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,7 +280,16 @@ done:
     return rc;
 }
 
+static sluice_status lock_workdir_wait(struct sluice_pipeline *p, int wait);
+
 static sluice_status lock_workdir(struct sluice_pipeline *p)
+{
+    return lock_workdir_wait(p, 0);
+}
+
+/* The working-dir lock: flock(), which the kernel releases when the holder dies, so a killed
+ * run never blocks the next one. wait: block until the holder finishes. */
+static sluice_status lock_workdir_wait(struct sluice_pipeline *p, int wait)
 {
     if (p->lock_fd >= 0)
         return SLUICE_OK;
@@ -300,6 +310,16 @@ static sluice_status lock_workdir(struct sluice_pipeline *p)
         char *nl = strchr(holder, '\n');
         if (nl)
             *nl = '\0';
+        if (wait) {
+            sl_log(&p->ctx, SLUICE_LOG_INFO, "waiting for the run holding pipeline %s (%s)",
+                   p->cfg->pipeline_name, holder[0] ? holder : "unknown");
+            int lrc;
+            do {
+                lrc = flock(fd, LOCK_EX);
+            } while (lrc != 0 && errno == EINTR);
+            if (lrc == 0)
+                goto locked;
+        }
         close(fd);
         sluice_status rc = sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
                                    "pipeline '%s' is being run by another process (%s); lock "
@@ -308,6 +328,7 @@ static sluice_status lock_workdir(struct sluice_pipeline *p)
         sl_free(path);
         return rc;
     }
+locked:;
     char who[128];
     char host[64] = "";
     gethostname(host, sizeof(host) - 1);
@@ -613,6 +634,15 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
                      stage ? stage : "");
     if (rc == SLUICE_OK)
         rc = sl_load_package(p, dir, m, &loaded);
+    if (rc == SLUICE_ERR_LOCKED) {
+        /* stale: made from a state another process has moved past. Its items start from an
+         * old cursor that the other process already covered, so it is dropped and the next
+         * run extracts again from the new state. */
+        struct sl_ctx scratch;
+        sl_ctx_init(&scratch);
+        sl_fs_rmtree(&scratch, dir);
+        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded stale load package %s", dir);
+    }
     if (rc == SLUICE_OK) {
         const char *lid = sl_json_str(sl_json_get(m, "load_id"));
         snprintf(p->load_id, sizeof(p->load_id), "%s", lid ? lid : "");
@@ -656,6 +686,16 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
         had_manifest = mp && sl_fs_exists(mp);
         sl_free(mp);
         rc = process_package(p, dir);
+        if (rc == SLUICE_ERR_LOCKED) {
+            /* a stale pending package was discarded (see process_package): go on from the
+             * destination's newer state, which the new extraction will start from */
+            sl_ctx_clear(&p->ctx);
+            rc = sync_state(p);
+            if (rc == SLUICE_OK)
+                rc = load_schema(p);
+            sl_free(dir);
+            continue;
+        }
         if (rc == SLUICE_OK && had_manifest) {
             p->run_pending++;
             sl_log(&p->ctx, SLUICE_LOG_INFO, "loaded pending package %s left by an earlier run",
@@ -725,7 +765,10 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (rc == SLUICE_OK)
         rc = window_value(p, opts ? opts->end_value : NULL, "SLUICE_INTERVAL_END", &end);
     if (rc == SLUICE_OK)
-        rc = lock_workdir(p);
+        rc = lock_workdir_wait(p, opts && opts->size >= offsetof(sluice_run_opts, wait) +
+                                                           sizeof(opts->wait)
+                                      ? opts->wait
+                                      : 0);
     if (rc == SLUICE_OK)
         rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)

@@ -277,8 +277,7 @@ sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opt
     sl_ctx_clear(&p->ctx);
     if (!p->cfg)
         return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
-    if (opts && opts->size < sizeof(sluice_run_opts) &&
-        opts->size < offsetof(sluice_run_opts, end_value) + sizeof(opts->end_value))
+    if (opts && opts->size < offsetof(sluice_run_opts, end_value) + sizeof(opts->end_value))
         return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG,
                                    "sluice_run_opts.size must be set to sizeof(sluice_run_opts)"));
     sluice_status rc = sl_pipeline_run(p, opts);
