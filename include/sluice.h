@@ -160,6 +160,17 @@ sluice_status sluice_add_resource(sluice_pipeline *p, const char *source, const 
 sluice_status sluice_resource_set(sluice_pipeline *p, const char *resource, const char *key,
                                   const char *json_value);
 
+/*
+ * A custom last_value_func for a resource's incremental (dlt's callable): given a row's cursor
+ * value and the current last value (JSON text; current is NULL on the first row), return the
+ * new last value as JSON text allocated with malloc() (sluice frees it), or NULL to fail the
+ * run. Lag does not apply to custom functions.
+ */
+typedef char *(*sluice_last_value_fn)(void *ctx, const char *row_value_json,
+                                      const char *current_json);
+sluice_status sluice_resource_set_last_value_func(sluice_pipeline *p, const char *resource,
+                                                  sluice_last_value_fn fn, void *ctx);
+
 /* ---- running ---------------------------------------------------------------------------- */
 
 typedef struct sluice_run_opts {
@@ -231,6 +242,22 @@ sluice_status sluice_pipeline_sync(sluice_pipeline *p);
  */
 sluice_status sluice_yield_state_get(sluice_yield *y, char **json_out);
 sluice_status sluice_yield_state_set(sluice_yield *y, const char *json);
+
+/* The resource's source-scoped state (keys directly under sources.<source>, shared by the
+ * source's resources, "resources" excluded), read and replaced like the resource state. */
+sluice_status sluice_yield_source_state_get(sluice_yield *y, char **json_out);
+sluice_status sluice_yield_source_state_set(sluice_yield *y, const char *json);
+
+/*
+ * The bound incremental's values as JSON text: which is "initial_value", "start_value",
+ * "last_value" (advances as items are yielded) or "end_value". NULL when the resource has no
+ * incremental or the value is null. Borrowed until the next call on y.
+ */
+const char *sluice_yield_incremental(sluice_yield *y, const char *which);
+/* dlt's start_out_of_range / end_out_of_range after the last item yielded: a source that
+ * reads in order can stop when one is set (row_order does it automatically). */
+sluice_status sluice_yield_out_of_range(sluice_yield *y, int *start_out_of_range,
+                                        int *end_out_of_range);
 
 #ifdef __cplusplus
 }

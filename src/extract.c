@@ -8,6 +8,7 @@
  */
 #include "extract.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -22,6 +23,7 @@
 struct sluice_yield {
     struct sluice_pipeline *p;
     struct extract_res *er;
+    char *value_text; /* last sluice_yield_incremental() result */
 };
 
 struct extract_res {
@@ -33,6 +35,7 @@ struct extract_res {
     int64_t next_item_no;   /* for generator items */
     double last_report;
     struct sl_json *rstate; /* the resource's state object in the working state (heap) */
+    struct sl_json *state;  /* the working state document */
     struct sl_incremental *inc;
     int closed;             /* the incremental said no further item can be in range */
 };
@@ -65,6 +68,7 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
     sluice_status rc = sl_item_write(&p->ctx, &er->rf, item, item_no, line, table);
     if (rc != SLUICE_OK)
         return rc;
+    SL_FAULT_POINT("extract.item");
     er->items++;
     if ((er->items & 8191) == 0) {
         double now = sl_now();
@@ -168,6 +172,76 @@ sluice_status sl_extract_yield_state_set(struct sluice_yield *y, const char *jso
     if (rc != SLUICE_OK)
         sl_fail_locate(&p->ctx, y->er->cfg->name, -1, NULL);
     return rc;
+}
+
+sluice_status sl_extract_yield_source_state_get(struct sluice_yield *y, char **json_out)
+{
+    struct sl_json *src = sl_state_source(y->er->state, y->er->cfg->source);
+    struct sl_json copy;
+    if (!src || sl_json_copy_into(&copy, src))
+        return sl_nomem(&y->p->ctx);
+    sl_json_obj_del(&copy, "resources");
+    *json_out = sl_json_dumps(&copy, SL_JSON_W_SORTED);
+    sl_json_clear(&copy);
+    return *json_out ? SLUICE_OK : sl_nomem(&y->p->ctx);
+}
+
+sluice_status sl_extract_yield_source_state_set(struct sluice_yield *y, const char *json)
+{
+    struct sluice_pipeline *p = y->p;
+    struct sl_json *v = NULL;
+    struct sl_json *src = sl_state_source(y->er->state, y->er->cfg->source);
+    if (!src)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = sl_json_parse_heap(&p->ctx, json, strlen(json), &v);
+    if (rc == SLUICE_OK && v->type != SL_JSON_OBJECT)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_SOURCE, "source state must be a JSON object");
+    /* replace every key but "resources" */
+    for (uint32_t i = src->len; rc == SLUICE_OK && i-- > 0;) {
+        struct sl_json_member *m = &src->u.members[i];
+        if (!(m->key_len == 9 && memcmp(m->key, "resources", 9) == 0)) {
+            char *key = sl_strndup(m->key, m->key_len);
+            if (!key) {
+                rc = sl_nomem(&p->ctx);
+                break;
+            }
+            sl_json_obj_del(src, key);
+            sl_free(key);
+        }
+    }
+    for (uint32_t i = 0; rc == SLUICE_OK && i < v->len; i++) {
+        const struct sl_json_member *m = &v->u.members[i];
+        if (m->key_len == 9 && memcmp(m->key, "resources", 9) == 0)
+            continue;
+        char *key = sl_strndup(m->key, m->key_len);
+        struct sl_json val;
+        if (!key || sl_json_copy_into(&val, &m->val) || !sl_json_obj_set_take(src, key, &val))
+            rc = sl_nomem(&p->ctx);
+        sl_free(key);
+    }
+    sl_json_free(v);
+    if (rc != SLUICE_OK)
+        sl_fail_locate(&p->ctx, y->er->cfg->name, -1, NULL);
+    return rc;
+}
+
+const char *sl_extract_yield_incremental(struct sluice_yield *y, const char *which)
+{
+    sl_free(y->value_text);
+    y->value_text = NULL;
+    if (!y->er->inc)
+        return NULL;
+    const struct sl_json *v = sl_incremental_value(y->er->inc, which);
+    if (!v || v->type == SL_JSON_NULL)
+        return NULL;
+    y->value_text = sl_json_dumps(v, SL_JSON_W_SORTED);
+    return y->value_text;
+}
+
+void sl_extract_yield_out_of_range(struct sluice_yield *y, int *start, int *end)
+{
+    *start = y->er->inc ? sl_incremental_start_out_of_range(y->er->inc) : 0;
+    *end = y->er->inc ? sl_incremental_end_out_of_range(y->er->inc) : 0;
 }
 
 sluice_status sl_extract_yield_fail(struct sluice_yield *y, const char *message)
@@ -350,8 +424,9 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
         if (!g->fn)
             return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
                               "resource '%s' has no source (from: command or file)", r->name);
-        struct sluice_yield y = { p, er };
+        struct sluice_yield y = { p, er, NULL };
         sluice_status rc = g->fn(&y, g->ctx);
+        sl_free(y.value_text);
         if (rc != SLUICE_OK && p->ctx.code == SLUICE_OK) {
             sl_fail_at(&p->ctx, rc, r->name, -1, NULL, "generator of resource '%s' failed: %s",
                        r->name, sluice_status_str(rc));
@@ -360,6 +435,29 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
         return rc;
     }
     }
+}
+
+/* Adapter from the incremental module's custom function to the public JSON-text one. */
+static struct sl_json *custom_last_value(void *ud, const struct sl_json *row_value,
+                                         const struct sl_json *current)
+{
+    struct sl_generator *g = ud;
+    char *a = sl_json_dumps(row_value, SL_JSON_W_SORTED);
+    char *b = current ? sl_json_dumps(current, SL_JSON_W_SORTED) : NULL;
+    char *res = NULL;
+    struct sl_json *out = NULL;
+    if (a && (b || !current))
+        res = g->last_value_fn(g->last_value_ctx, a, b);
+    if (res) {
+        struct sl_ctx scratch;
+        sl_ctx_init(&scratch);
+        if (sl_json_parse_heap(&scratch, res, strlen(res), &out) != SLUICE_OK)
+            out = NULL;
+        free(res); /* the callback allocates with malloc (documented in sluice.h) */
+    }
+    sl_free(a);
+    sl_free(b);
+    return out;
 }
 
 /* Extract one resource into the package: its item file, its state and incremental. */
@@ -381,6 +479,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         rc = sl_nomem(&p->ctx);
         goto done;
     }
+    er->state = st;
     er->rstate = sl_state_resource(st, r->source, r->name);
     if (!er->rstate) {
         rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
@@ -398,6 +497,11 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         if (rc != SLUICE_OK)
             goto done;
         have_icfg = 1;
+        if (p->gens[ri].last_value_fn) {
+            icfg.func = SL_INC_CUSTOM;
+            icfg.custom_fn = custom_last_value;
+            icfg.custom_ud = &p->gens[ri];
+        }
         rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, er->rstate,
                                  o->start, o->end, &er->inc);
         if (rc != SLUICE_OK)

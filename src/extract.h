@@ -31,5 +31,9 @@ sluice_status sl_extract_yield_json(struct sluice_yield *y, const char *json, si
 sluice_status sl_extract_yield_fail(struct sluice_yield *y, const char *message);
 sluice_status sl_extract_yield_state_get(struct sluice_yield *y, char **json_out);
 sluice_status sl_extract_yield_state_set(struct sluice_yield *y, const char *json);
+sluice_status sl_extract_yield_source_state_get(struct sluice_yield *y, char **json_out);
+sluice_status sl_extract_yield_source_state_set(struct sluice_yield *y, const char *json);
+const char *sl_extract_yield_incremental(struct sluice_yield *y, const char *which);
+void sl_extract_yield_out_of_range(struct sluice_yield *y, int *start, int *end);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "pipeline.h" /* SL_FAULT_POINT */
 
 static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *path)
 {
@@ -97,6 +98,7 @@ sluice_status sl_fs_write_atomic(struct sl_ctx *ctx, const char *path, const cha
     }
     close(fd);
     fd = -1;
+    SL_FAULT_POINT("fs.before_rename");
     if (rename(tmp, path) != 0) {
         rc = io_fail(ctx, "cannot rename", tmp);
         goto done;
@@ -180,10 +182,12 @@ sluice_status sl_fs_rmtree(struct sl_ctx *ctx, const char *path)
             return rc;
         if (rmdir(path) != 0 && errno != ENOENT)
             return io_fail(ctx, "cannot remove", path);
+        SL_FAULT_POINT("cleanup.after_rmdir");
         return SLUICE_OK;
     }
     if (unlink(path) != 0 && errno != ENOENT)
         return io_fail(ctx, "cannot remove", path);
+    SL_FAULT_POINT("cleanup.after_unlink");
     return SLUICE_OK;
 }
 

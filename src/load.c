@@ -109,6 +109,7 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
             break;
         }
         rc = p->dm->xInsertRow(p->dest, vals, n);
+        SL_FAULT_POINT("load.row");
         rows++;
         if ((rows & 65535) == 0)
             sl_pipeline_progress(p, "load", t->name, rows, -1, 0);
@@ -298,6 +299,7 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         sl_free(text);
         sl_json_free(sj);
     }
+    SL_FAULT_POINT("load.after_schema");
     if (rc == SLUICE_OK)
         rc = save_state_row(p, manifest, load_id);
     SL_FAULT_POINT("load.after_state");

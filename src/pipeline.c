@@ -649,13 +649,20 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         sl_schema_free(&p->schema);
         p->schema = loaded;
         rc = save_local_schema(p);
+        SL_FAULT_POINT("local.before_state_save");
         struct sl_json *st = sl_json_get_mut(m, "state");
         if (rc == SLUICE_OK && st && st->type == SL_JSON_OBJECT) {
             struct sl_json *copy = sl_json_dup(st);
             rc = copy ? adopt_state(p, copy) : sl_nomem(&p->ctx);
-            if (rc == SLUICE_OK)
-                rc = save_local_state(p);
         }
+        /* the pipeline has loaded something: no longer its first run (dlt's _local) */
+        struct sl_json *local = sl_json_obj_setdefault(p->state, "_local", SL_JSON_OBJECT);
+        struct sl_json fr;
+        sl_json_set_bool(&fr, false);
+        if (rc == SLUICE_OK && (!local || !sl_json_obj_set_take(local, "first_run", &fr)))
+            rc = sl_nomem(&p->ctx);
+        if (rc == SLUICE_OK)
+            rc = save_local_state(p);
         SL_FAULT_POINT("load.before_cleanup");
         if (rc == SLUICE_OK)
             rc = sl_fs_rmtree(&p->ctx, dir);
@@ -781,6 +788,7 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
         rc = load_pending(p, NULL);
     if (rc != SLUICE_OK)
         goto done;
+    SL_FAULT_POINT("run.after_pending");
     new_load_id(load_id, sizeof(load_id));
     /* load ids must grow: a pending package loaded just now may carry a later clock value */
     if (strcmp(load_id, p->load_id) <= 0) {
@@ -1001,7 +1009,7 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
     rc = pend ? pending_list(p, pend) : sl_nomem(&p->ctx);
     if (rc != SLUICE_OK)
         goto done;
-    *json_out = sl_json_dumps(o, 0);
+    *json_out = sl_json_dumps(o, SL_JSON_W_SORTED);
     if (!*json_out)
         rc = sl_nomem(&p->ctx);
 done:

@@ -20,6 +20,8 @@
 struct sl_generator {
     sluice_generator_fn fn;
     void *ctx;
+    sluice_last_value_fn last_value_fn; /* custom incremental function, or NULL */
+    void *last_value_ctx;
 };
 
 struct sluice_pipeline {

@@ -208,6 +208,7 @@ sluice_status sluice_add_resource(sluice_pipeline *p, const char *source, const 
     p->gens = ng;
     if (sl_resource_cfg_init(&nr[cfg->nres], source ? source : cfg->pipeline_name, name))
         return api_exit(p, sl_nomem(&p->ctx));
+    memset(&ng[cfg->nres], 0, sizeof(ng[cfg->nres]));
     ng[cfg->nres].fn = fn;
     ng[cfg->nres].ctx = ctx;
     cfg->nres++;
@@ -267,6 +268,55 @@ sluice_status sluice_yield_state_set(sluice_yield *y, const char *json)
     if (!y || !json)
         return SLUICE_ERR_INVALID_ARG;
     return sl_extract_yield_state_set(y, json);
+}
+
+sluice_status sluice_resource_set_last_value_func(sluice_pipeline *p, const char *resource,
+                                                  sluice_last_value_fn fn, void *ctx)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg || !resource)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "NULL argument"));
+    long i = find_resource(p, resource);
+    if (i < 0)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "no resource named '%s'",
+                                   resource));
+    p->gens[i].last_value_fn = fn;
+    p->gens[i].last_value_ctx = ctx;
+    return SLUICE_OK;
+}
+
+sluice_status sluice_yield_source_state_get(sluice_yield *y, char **json_out)
+{
+    if (json_out)
+        *json_out = NULL;
+    if (!y || !json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_source_state_get(y, json_out);
+}
+
+sluice_status sluice_yield_source_state_set(sluice_yield *y, const char *json)
+{
+    if (!y || !json)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_extract_yield_source_state_set(y, json);
+}
+
+const char *sluice_yield_incremental(sluice_yield *y, const char *which)
+{
+    if (!y || !which)
+        return NULL;
+    return sl_extract_yield_incremental(y, which);
+}
+
+sluice_status sluice_yield_out_of_range(sluice_yield *y, int *start_out_of_range,
+                                        int *end_out_of_range)
+{
+    if (!y || !start_out_of_range || !end_out_of_range)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_extract_yield_out_of_range(y, start_out_of_range, end_out_of_range);
+    return SLUICE_OK;
 }
 
 sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opts,

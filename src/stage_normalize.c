@@ -109,6 +109,7 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
     rc = sl_row_write(&nr->p->ctx, &to->rf, vals, nvals);
     if (rc != SLUICE_OK)
         return rc;
+    SL_FAULT_POINT("normalize.row");
     to->rows++;
     nr->rows++;
     if ((nr->rows & 16383) == 0) {
@@ -235,6 +236,7 @@ sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
     }
     if (rc != SLUICE_OK)
         goto done;
+    SL_FAULT_POINT("normalize.after_rows");
     sl_schema_bump(schema);
     sj = sl_schema_to_json(schema);
     stext = sj ? sl_json_dumps(sj, SL_JSON_W_PRETTY) : NULL;
