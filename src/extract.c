@@ -17,6 +17,7 @@
 #include "json.h"
 #include "load.h"
 #include "package.h"
+#include "pipe.h"
 #include "source.h"
 #include "state.h"
 
@@ -38,7 +39,29 @@ struct extract_res {
     struct sl_json *state;  /* the working state document */
     struct sl_incremental *inc;
     int closed;             /* the incremental said no further item can be in range */
+    struct sl_pipe *pipe;   /* a normalize thread follows the item file, or NULL */
+    struct sl_follow *follow;
+    int64_t published;      /* bytes of the item file handed to the normalize thread */
+    int norm_failed;        /* the normalize thread failed: its error is the run's */
 };
+
+/* Hand what is written so far to the normalize thread (every 256 KiB and at the end). */
+static sluice_status publish(struct extract_res *er, int done)
+{
+    if (!er->pipe)
+        return SLUICE_OK;
+    if (!done && er->rf.bytes - er->published < (256 << 10))
+        return SLUICE_OK;
+    if (!done && fflush(er->rf.f) != 0)
+        return sl_fail(&er->p->ctx, SLUICE_ERR_IO, "cannot write '%s'", er->rf.path);
+    er->published = er->rf.bytes;
+    sl_pipe_publish(er->pipe, er->follow, er->published, done);
+    if (sl_pipe_failed(er->pipe)) {
+        er->norm_failed = 1;
+        return SLUICE_ERR_INTERRUPTED; /* not recorded: the normalize error is reported */
+    }
+    return SLUICE_OK;
+}
 
 /* A status the sink returns to stop a source early (row_order); never reported. */
 #define EARLY_STOP SLUICE_ERR_INTERRUPTED
@@ -464,7 +487,7 @@ static struct sl_json *custom_last_value(void *ud, const struct sl_json *row_val
 static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const char *xdir,
                                  size_t index, enum sl_write_disposition wd,
                                  const struct sl_extract_opts *o, struct sl_json *st,
-                                 struct extract_res *er)
+                                 struct sl_pipe *pipe, struct extract_res *er)
 {
     const struct sl_resource_cfg *r = &p->cfg->resources[ri];
     sluice_status rc = SLUICE_OK;
@@ -475,6 +498,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     memset(er, 0, sizeof(*er));
     er->p = p;
     er->cfg = r;
+    er->pipe = pipe;
     if (!path || !state_path) {
         rc = sl_nomem(&p->ctx);
         goto done;
@@ -514,6 +538,14 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     rc = sl_recfile_create(&p->ctx, path, &er->rf);
     if (rc != SLUICE_OK)
         goto done;
+    if (pipe) {
+        int64_t mn = r->max_table_nesting >= 0 ? r->max_table_nesting : p->cfg->max_table_nesting;
+        struct sl_json *snap = resource_snapshot(r, wd, mn, index, 0);
+        rc = snap ? sl_pipe_add_resource(pipe, snap, &er->follow) : sl_nomem(&p->ctx);
+        sl_json_free(snap);
+        if (rc != SLUICE_OK)
+            goto done;
+    }
     sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s", r->name);
     rc = run_resource(p, ri, er, state_path);
     if (rc != SLUICE_OK && er->closed && (rc == EARLY_STOP || p->ctx.code == SLUICE_OK ||
@@ -529,6 +561,8 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         goto done;
     }
     rc = sl_recfile_close(&p->ctx, &er->rf, 1);
+    if (rc == SLUICE_OK)
+        rc = publish(er, 1);
     if (rc == SLUICE_OK && er->inc)
         rc = sl_incremental_commit(er->inc);
     if (rc == SLUICE_OK)
@@ -617,6 +651,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     struct sl_json *st = sl_json_dup(p->state);
     struct extract_res er;
     memset(&er, 0, sizeof(er));
+    struct sl_pipe *pipe = NULL;
     int64_t total_items = 0;
     int any_replace = 0;
     if (!dir || !xdir || !manifest || !st) {
@@ -650,6 +685,18 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         if (rc != SLUICE_OK)
             goto done;
     }
+    if (o->work) {
+        /* tables a refresh drops start over: this package re-creates them from its data */
+        const struct sl_json *rf = sl_json_get(manifest, "refresh");
+        const char *mode = sl_json_str(sl_json_get(rf, "mode"));
+        const struct sl_json *drop = sl_json_get(rf, "tables");
+        if (mode && strcmp(mode, "drop_data") != 0 && drop && drop->type == SL_JSON_ARRAY)
+            for (uint32_t i = 0; i < drop->len; i++)
+                sl_schema_remove(o->work, sl_json_str(&drop->u.items[i]));
+        rc = sl_pipe_start(p, dir, load_id, o->work, &pipe);
+        if (rc != SLUICE_OK)
+            goto done;
+    }
     size_t index = 0;
     for (size_t ri = 0; ri < p->cfg->nres; ri++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[ri];
@@ -658,9 +705,14 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         enum sl_write_disposition wd = r->wd;
         if (o->wd_override)
             wd = (enum sl_write_disposition)sl_wd_parse(o->wd_override);
-        rc = extract_one(p, ri, xdir, index, wd, o, st, &er);
-        if (rc != SLUICE_OK)
+        rc = extract_one(p, ri, xdir, index, wd, o, st, pipe, &er);
+        if (rc != SLUICE_OK) {
+            if (er.norm_failed) {
+                sl_ctx_clear(&p->ctx); /* the normalize thread's error is the cause */
+                rc = SLUICE_ERR_INTERNAL; /* replaced by it in sl_pipe_finish below */
+            }
             goto done;
+        }
         /* dlt keeps no entry for a resource that never had state */
         struct sl_json *rs = sl_state_resource(st, r->source, r->name);
         if (rs && rs->type == SL_JSON_OBJECT && rs->len == 0) {
@@ -716,10 +768,29 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         changed = true;
     }
     if (total_items == 0 && !any_replace && !changed && !o->refresh) {
+        if (pipe)
+            sl_pipe_finish(&pipe, 1, NULL);
         rc = sl_fs_rmtree(&p->ctx, dir);
         goto done;
     }
-    if (put_str(manifest, "stage", "extracted")) {
+    const char *stage = "extracted";
+    if (pipe) {
+        /* the normalize thread followed the extraction: the package is normalized too */
+        struct sl_json *tables = NULL;
+        sl_pipe_extract_done(pipe);
+        rc = sl_pipe_finish(&pipe, 0, &tables);
+        if (rc != SLUICE_OK)
+            goto done;
+        sl_normalize_report(p, tables);
+        if (!sl_json_obj_set_take(manifest, "tables", tables)) {
+            sl_json_free(tables);
+            rc = sl_nomem(&p->ctx);
+            goto done;
+        }
+        sl_free(tables); /* contents moved */
+        stage = "normalized";
+    }
+    if (put_str(manifest, "stage", stage)) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }
@@ -730,6 +801,12 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
 done:
     if (er.rf.f)
         sl_recfile_abort(&er.rf);
+    if (pipe) {
+        /* an error above: stop the normalize thread (its own error wins if it failed first) */
+        sluice_status prc = sl_pipe_finish(&pipe, rc != SLUICE_OK && !er.norm_failed, NULL);
+        if (rc == SLUICE_OK || er.norm_failed)
+            rc = prc != SLUICE_OK ? prc : rc;
+    }
     if (rc != SLUICE_OK && dir) {
         struct sl_ctx scratch;
         sl_ctx_init(&scratch);

@@ -16,6 +16,8 @@ struct sl_extract_opts {
     const struct sl_json *start;   /* backfill window [start, end), or NULL */
     const struct sl_json *end;
     const char *refresh;           /* NULL, "drop_sources", "drop_resources", "drop_data" */
+    struct sl_schema *work;        /* non-NULL: normalize into it on a second thread while
+                                      extracting (pipe.h); the package comes out normalized */
 };
 
 /* Extract the selected resources into a new package dir <workdir>/load/<load_id>, against a

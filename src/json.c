@@ -105,14 +105,17 @@ bool sl_json_equal(const struct sl_json *a, const struct sl_json *b)
                 return false;
         return true;
     case SL_JSON_OBJECT:
-        if (a->len != b->len)
-            return false;
+        /* duplicate keys: the last one wins (sl_json_get), as for Python's dict, so member
+         * counts may differ; compare the effective values, and the key sets both ways */
         for (uint32_t i = 0; i < a->len; i++) {
-            const struct sl_json_member *m = &a->u.members[i];
-            const struct sl_json *o = sl_json_get(b, m->key);
-            if (!o || !sl_json_equal(&m->val, o))
+            const char *key = a->u.members[i].key;
+            const struct sl_json *o = sl_json_get(b, key);
+            if (!o || !sl_json_equal(sl_json_get(a, key), o))
                 return false;
         }
+        for (uint32_t i = 0; i < b->len; i++)
+            if (!sl_json_get(a, b->u.members[i].key))
+                return false;
         return true;
     default: return false;
     }

@@ -75,7 +75,8 @@ const char *sl_json_str(const struct sl_json *v);
 bool sl_json_is_num(const struct sl_json *v);
 /* Numeric value as double (INT, DOUBLE, BIGINT); 0 otherwise. */
 double sl_json_num(const struct sl_json *v);
-/* Deep equality (objects: same members in any order; numbers: INT 1 == DOUBLE 1.0). */
+/* Deep equality (objects: same keys in any order, the last duplicate of a key counting, as in
+ * a Python dict; numbers: INT 1 == DOUBLE 1.0). */
 bool sl_json_equal(const struct sl_json *a, const struct sl_json *b);
 
 /* ---- heap trees ------------------------------------------------------------------------- */

@@ -23,6 +23,17 @@ sluice_status sl_manifest_write(struct sl_ctx *ctx, const char *dir, const struc
 sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
                                    struct sl_json *manifest, struct sl_schema *schema);
 
+struct sl_pipe;
+/* The normalizer over a package's item files: from the resources array (a manifest's), or
+ * following them through pipe as they are extracted. Errors go to ctx. Writes the row files
+ * and normalized/schema.json; *tables_out: the manifest's "tables" array (caller frees). */
+sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
+                                const char *load_id, struct sl_schema *schema,
+                                const struct sl_json *resources, struct sl_pipe *pipe,
+                                struct sl_json **tables_out);
+/* Progress reports for a normalized package's tables. */
+void sl_normalize_report(struct sluice_pipeline *p, const struct sl_json *tables);
+
 /* Load a normalized package; on success *schema_out is the package's schema (caller owns)
  * and per-table row counts were added to the pipeline's run info. */
 sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,

@@ -16,6 +16,7 @@
  * text u32 len + bytes + NUL.
  */
 #include "package.h"
+#include "pipe.h"
 
 #include <errno.h>
 #include <string.h>
@@ -155,6 +156,7 @@ static sluice_status flush_record(struct sl_ctx *ctx, struct sl_recfile *rf)
     if (fwrite(rf->buf.data, 1, rf->buf.len, rf->f) != rf->buf.len)
         return io_fail(ctx, "cannot write", rf->path);
     rf->records++;
+    rf->bytes += (int64_t)rf->buf.len;
     return SLUICE_OK;
 }
 
@@ -313,15 +315,33 @@ static int get_value(struct cursor *c, struct sl_arena *a, struct sl_json *v, in
     return c->bad ? -1 : 0;
 }
 
+/* A file still being written: wait until need more bytes are readable. 0 ok, 1 the file ended
+ * before them, -1 aborted. */
+static int follow(struct sl_recfile *rf, int64_t need)
+{
+    int64_t have = sl_follow_wait(rf->follow, rf->bytes + need);
+    if (have < 0)
+        return -1;
+    clearerr(rf->f); /* a read that met the old end of file left EOF set */
+    return have >= rf->bytes + need ? 0 : 1;
+}
+
 /* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error. */
 static int read_record(struct sl_recfile *rf)
 {
     uint32_t len;
+    if (rf->follow) {
+        int w = follow(rf, 4);
+        if (w)
+            return w;
+    }
     size_t r = fread(&len, 1, 4, rf->f);
     if (r == 0 && feof(rf->f))
         return 1;
     if (r != 4)
         return -1;
+    if (rf->follow && follow(rf, 4 + (int64_t)len) != 0)
+        return -1; /* a length was published without its record */
     sl_buf_reset(&rf->buf);
     if (sl_buf_reserve(&rf->buf, len))
         return -1;
@@ -329,6 +349,7 @@ static int read_record(struct sl_recfile *rf)
         return -1;
     rf->buf.len = len;
     rf->records++;
+    rf->bytes += 4 + (int64_t)len;
     return 0;
 }
 

@@ -24,11 +24,15 @@
 
 /* ---- record files ----------------------------------------------------------------------- */
 
+struct sl_follow;
+
 struct sl_recfile {
     FILE *f;
     char *path;
     struct sl_buf buf;   /* record being written / read */
     int64_t records;
+    int64_t bytes;       /* bytes written / read so far */
+    struct sl_follow *follow; /* reading a file still being written (pipe.h), or NULL */
 };
 
 sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);

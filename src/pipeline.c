@@ -807,9 +807,16 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     }
     int created = 0;
     sl_pipeline_progress(p, "extract", "", 0, 0, 0);
+    /* normalize on a second thread while extracting (SLUICE_PIPELINING=0 turns it off) */
+    const char *pipelining = getenv("SLUICE_PIPELINING");
+    struct sl_schema *work = NULL;
+    if (!(pipelining && strcmp(pipelining, "0") == 0))
+        rc = sl_schema_dup(&p->ctx, p->schema, &work);
     struct sl_extract_opts xo = { resources, wd_override, start, end,
-                                  opts ? opts->refresh : NULL };
-    rc = sl_extract(p, load_id, &xo, &created);
+                                  opts ? opts->refresh : NULL, work };
+    if (rc == SLUICE_OK)
+        rc = sl_extract(p, load_id, &xo, &created);
+    sl_schema_free(&work);
     if (rc != SLUICE_OK || !created) {
         if (rc == SLUICE_OK)
             p->load_id[0] = '\0';

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "normalize.h"
 #include "package.h"
+#include "pipe.h"
 
 sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_json **out)
 {
@@ -54,6 +55,8 @@ struct table_out {
 
 struct norm_run {
     struct sluice_pipeline *p;
+    struct sl_ctx *ctx;   /* errors: the pipeline's, or the normalize thread's own */
+    int quiet;            /* no progress callbacks (not on the caller's thread) */
     const char *dir;
     struct table_out *outs;
     size_t nouts, cap;
@@ -79,17 +82,17 @@ static sluice_status table_file(struct norm_run *nr, struct sl_table *t, struct 
         size_t ncap = nr->cap ? nr->cap * 2 : 8;
         struct table_out *n = sl_realloc(nr->outs, ncap * sizeof(*n));
         if (!n)
-            return sl_nomem(&nr->p->ctx);
+            return sl_nomem(nr->ctx);
         nr->outs = n;
         nr->cap = ncap;
     }
     char *path = sl_aprintf("%s/normalized/%zu.rows", nr->dir, nr->nouts);
     if (!path)
-        return sl_nomem(&nr->p->ctx);
+        return sl_nomem(nr->ctx);
     struct table_out *to = &nr->outs[nr->nouts];
     memset(to, 0, sizeof(*to));
     to->t = t;
-    sluice_status rc = sl_recfile_create(&nr->p->ctx, path, &to->rf);
+    sluice_status rc = sl_recfile_create(nr->ctx, path, &to->rf);
     sl_free(path);
     if (rc != SLUICE_OK)
         return rc;
@@ -106,13 +109,13 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
     sluice_status rc = table_file(nr, t, &to);
     if (rc != SLUICE_OK)
         return rc;
-    rc = sl_row_write(&nr->p->ctx, &to->rf, vals, nvals);
+    rc = sl_row_write(nr->ctx, &to->rf, vals, nvals);
     if (rc != SLUICE_OK)
         return rc;
     SL_FAULT_POINT("normalize.row");
     to->rows++;
     nr->rows++;
-    if ((nr->rows & 16383) == 0) {
+    if ((nr->rows & 16383) == 0 && !nr->quiet) {
         double now = sl_now();
         if (now - nr->last_report > 0.1) {
             nr->last_report = now;
@@ -137,9 +140,9 @@ static const char **str_list(const struct sl_json *arr, size_t *n)
 }
 
 static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalizer *norm,
-                                        const struct sl_json *res)
+                                        const struct sl_json *res, struct sl_follow *follow)
 {
-    struct sluice_pipeline *p = nr->p;
+    struct sl_ctx *ctx = nr->ctx;
     sluice_status rc = SLUICE_OK;
     struct sl_norm_resource nres;
     memset(&nres, 0, sizeof(nres));
@@ -163,26 +166,27 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     struct sl_arena arena;
     sl_arena_init(&arena, 64 * 1024);
     if (!nres.resource || !path) {
-        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
+        rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
                      nr->dir);
         goto done;
     }
-    rc = sl_recfile_open(&p->ctx, path, &rf);
+    rc = sl_recfile_open(ctx, path, &rf);
+    rf.follow = follow;
     while (rc == SLUICE_OK) {
         struct sl_json *item = NULL;
         int64_t item_no = 0, line = 0;
         const char *table = NULL;
         sl_arena_reset(&arena);
-        rc = sl_item_read(&p->ctx, &rf, &arena, &item, &item_no, &line, &table);
+        rc = sl_item_read(ctx, &rf, &arena, &item, &item_no, &line, &table);
         if (rc != SLUICE_OK || !item)
             break;
         rc = sl_normalize_item(norm, &nres, item, item_no, table, emit_row, nr);
         if (rc != SLUICE_OK)
-            sl_fail_locate(&p->ctx, nres.resource, item_no, NULL);
+            sl_fail_locate(ctx, nres.resource, item_no, NULL);
     }
 done:
     if (rf.f)
-        sl_recfile_close(&p->ctx, &rf, 0);
+        sl_recfile_close(ctx, &rf, 0);
     sl_arena_cleanup(&arena);
     sl_free(path);
     sl_free(pk);
@@ -198,60 +202,65 @@ static int put_str(struct sl_json *obj, const char *key, const char *s)
     return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
 }
 
-sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
-                                   struct sl_json *manifest, struct sl_schema *schema)
+sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
+                                const char *load_id, struct sl_schema *schema,
+                                const struct sl_json *resources, struct sl_pipe *pipe,
+                                struct sl_json **tables_out)
 {
     sluice_status rc = SLUICE_OK;
     struct norm_run nr;
     memset(&nr, 0, sizeof(nr));
     nr.p = p;
+    nr.ctx = ctx;
+    nr.quiet = pipe != NULL;
     nr.dir = dir;
     struct sl_normalizer *norm = NULL;
     char *ndir = sl_aprintf("%s/normalized", dir);
     char *spath = sl_aprintf("%s/normalized/schema.json", dir);
     char *stext = NULL;
     struct sl_json *sj = NULL;
-    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
-    const struct sl_json *resources = sl_json_get(manifest, "resources");
-    if (!ndir || !spath) {
-        rc = sl_nomem(&p->ctx);
-        goto done;
-    }
-    if (!load_id || !resources || resources->type != SL_JSON_ARRAY) {
-        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+    struct sl_json *tables = sl_json_new_array();
+    *tables_out = NULL;
+    if (!ndir || !spath || !tables) {
+        rc = sl_nomem(ctx);
         goto done;
     }
     /* a previous attempt may have left partial row files: start over */
-    rc = sl_fs_rmtree(&p->ctx, ndir);
+    rc = sl_fs_rmtree(ctx, ndir);
     if (rc == SLUICE_OK)
-        rc = sl_fs_mkdirs(&p->ctx, ndir);
+        rc = sl_fs_mkdirs(ctx, ndir);
     if (rc == SLUICE_OK)
-        rc = sl_normalizer_new(&p->ctx, schema, load_id, &p->rng, &norm);
-    for (uint32_t i = 0; rc == SLUICE_OK && i < resources->len; i++)
-        rc = normalize_resource(&nr, norm, &resources->u.items[i]);
+        rc = sl_normalizer_new(ctx, schema, load_id, &p->rng, &norm);
+    for (size_t i = 0; rc == SLUICE_OK; i++) {
+        const struct sl_json *res = NULL;
+        struct sl_follow *follow = NULL;
+        if (pipe) {
+            if (!sl_pipe_resource(pipe, i, &res, &follow))
+                break;
+        } else {
+            if (i >= resources->len)
+                break;
+            res = &resources->u.items[i];
+        }
+        rc = normalize_resource(&nr, norm, res, follow);
+    }
     for (size_t i = 0; i < nr.nouts; i++) {
-        sluice_status crc = sl_recfile_close(&p->ctx, &nr.outs[i].rf, rc == SLUICE_OK);
+        sluice_status crc = sl_recfile_close(ctx, &nr.outs[i].rf, rc == SLUICE_OK);
         if (rc == SLUICE_OK)
             rc = crc;
     }
     if (rc != SLUICE_OK)
         goto done;
-    SL_FAULT_POINT("normalize.after_rows");
     sl_schema_bump(schema);
     sj = sl_schema_to_json(schema);
     stext = sj ? sl_json_dumps(sj, SL_JSON_W_PRETTY) : NULL;
     if (!stext) {
-        rc = sl_nomem(&p->ctx);
+        rc = sl_nomem(ctx);
         goto done;
     }
-    rc = sl_fs_write_atomic(&p->ctx, spath, stext, strlen(stext));
+    rc = sl_fs_write_atomic(ctx, spath, stext, strlen(stext));
     if (rc != SLUICE_OK)
         goto done;
-    struct sl_json *tables = sl_json_obj_setdefault(manifest, "tables", SL_JSON_ARRAY);
-    if (!tables) {
-        rc = sl_nomem(&p->ctx);
-        goto done;
-    }
     for (size_t i = 0; i < nr.nouts; i++) {
         struct sl_json t;
         sl_json_set_object(&t);
@@ -264,27 +273,58 @@ sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
             bad = 1;
         if (bad || !sl_json_arr_push_take(tables, &t)) {
             sl_json_clear(&t);
-            rc = sl_nomem(&p->ctx);
+            rc = sl_nomem(ctx);
             goto done;
         }
-        sl_pipeline_progress(p, "normalize", nr.outs[i].t->name, nr.outs[i].rows, nr.rows, 0);
     }
-    sl_pipeline_progress(p, "normalize", "", nr.rows, nr.rows, 1);
-    if (put_str(manifest, "stage", "normalized")) {
-        rc = sl_nomem(&p->ctx);
-        goto done;
-    }
-    SL_FAULT_POINT("normalize.before_manifest");
-    rc = sl_manifest_write(&p->ctx, dir, manifest);
+    *tables_out = tables;
+    tables = NULL;
 done:
     for (size_t i = 0; i < nr.nouts; i++)
         if (nr.outs[i].rf.f)
             sl_recfile_abort(&nr.outs[i].rf);
     sl_free(nr.outs);
     sl_normalizer_free(&norm);
+    sl_json_free(tables);
     sl_json_free(sj);
     sl_free(stext);
     sl_free(ndir);
     sl_free(spath);
     return rc;
+}
+
+void sl_normalize_report(struct sluice_pipeline *p, const struct sl_json *tables)
+{
+    int64_t total = 0;
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *t = &tables->u.items[i];
+        const struct sl_json *rows = sl_json_get(t, "rows");
+        int64_t n = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        total += n;
+        sl_pipeline_progress(p, "normalize", sl_json_str(sl_json_get(t, "name")), n, total, 0);
+    }
+    sl_pipeline_progress(p, "normalize", "", total, total, 1);
+}
+
+sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
+                                   struct sl_json *manifest, struct sl_schema *schema)
+{
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    const struct sl_json *resources = sl_json_get(manifest, "resources");
+    if (!load_id || !resources || resources->type != SL_JSON_ARRAY)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
+                       dir);
+    struct sl_json *tables = NULL;
+    sluice_status rc = sl_normalize_core(p, &p->ctx, dir, load_id, schema, resources, NULL,
+                                         &tables);
+    if (rc != SLUICE_OK)
+        return rc;
+    sl_normalize_report(p, tables);
+    if (!sl_json_obj_set_take(manifest, "tables", tables) || put_str(manifest, "stage", "normalized")) {
+        sl_json_free(tables);
+        return sl_nomem(&p->ctx);
+    }
+    sl_free(tables); /* contents moved */
+    SL_FAULT_POINT("normalize.before_manifest");
+    return sl_manifest_write(&p->ctx, dir, manifest);
 }
