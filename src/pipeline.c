@@ -627,6 +627,16 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         if (rc == SLUICE_OK)
             rc = sl_normalize_package(p, dir, m, work);
         sl_schema_free(&work);
+        if (rc == SLUICE_ERR_DATA_SCHEMA || rc == SLUICE_ERR_DATA_JSON ||
+            rc == SLUICE_ERR_CONFIG) {
+            /* data that cannot be normalized never will be: drop the package (its state was
+             * never committed, so the items come again from the source, and fail again with
+             * this error until the source or the config is fixed) rather than block every
+             * later run behind it */
+            struct sl_ctx scratch;
+            sl_ctx_init(&scratch);
+            sl_fs_rmtree(&scratch, dir);
+        }
         stage = sl_json_str(sl_json_get(m, "stage"));
     }
     if (rc == SLUICE_OK && (!stage || strcmp(stage, "normalized") != 0))
