@@ -34,11 +34,13 @@ struct extract_res {
     int64_t items;          /* items kept */
     int64_t seen;           /* items the source produced */
     int64_t next_item_no;   /* for generator items */
+    int64_t pages;          /* sluice_yield_json calls */
     double last_report;
     struct sl_json *rstate; /* the resource's state object in the working state (heap) */
     struct sl_json *state;  /* the working state document */
     struct sl_incremental *inc;
     int closed;             /* the incremental said no further item can be in range */
+    int64_t closed_page;    /* the page being read when it did */
     struct sl_pipe *pipe;   /* a normalize thread follows the item file, or NULL */
     struct sl_follow *follow;
     int64_t published;      /* bytes of the item file handed to the normalize thread */
@@ -67,11 +69,13 @@ static sluice_status publish(struct extract_res *er, int done)
 #define EARLY_STOP SLUICE_ERR_INTERRUPTED
 
 static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_no, int64_t line,
-                             const char *table)
+                             int64_t page, const char *table)
 {
     struct extract_res *er = ud;
     struct sluice_pipeline *p = er->p;
-    if (er->closed)
+    /* row_order: once the incremental can close, the rest of the current page is still
+     * filtered as usual (dlt stops asking for pages, it does not cut one short) */
+    if (er->closed && page != er->closed_page)
         return EARLY_STOP;
     if (item->type != SL_JSON_OBJECT)
         return sl_fail_at(&p->ctx, SLUICE_ERR_DATA_JSON, er->cfg->name, item_no, NULL,
@@ -83,8 +87,10 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
         sluice_status frc = sl_incremental_filter(er->inc, item, item_no, &keep);
         if (frc != SLUICE_OK)
             return frc;
-        if (sl_incremental_can_close(er->inc))
-            er->closed = 1; /* this item is still filtered normally, the next stops it */
+        if (!er->closed && sl_incremental_can_close(er->inc)) {
+            er->closed = 1;
+            er->closed_page = page;
+        }
         if (!keep)
             return SLUICE_OK;
     }
@@ -149,6 +155,7 @@ static sluice_status on_state(void *ud, const struct sl_json *state)
 
 struct yield_parse {
     struct extract_res *er;
+    int64_t page; /* one sluice_yield_json call is one page */
 };
 
 static sluice_status yield_value(void *ud, struct sl_json *v, int64_t index, int64_t line)
@@ -158,13 +165,13 @@ static sluice_status yield_value(void *ud, struct sl_json *v, int64_t index, int
     (void)index;
     (void)line;
     er->next_item_no++;
-    return on_item(er, v, er->next_item_no, er->next_item_no, NULL);
+    return on_item(er, v, er->next_item_no, er->next_item_no, yp->page, NULL);
 }
 
 sluice_status sl_extract_yield_json(struct sluice_yield *y, const char *json, size_t len)
 {
     struct sluice_pipeline *p = y->p;
-    struct yield_parse yp = { y->er };
+    struct yield_parse yp = { y->er, ++y->er->pages };
     struct sl_json_parser *parser = NULL;
     sluice_status rc = sl_json_parser_new(&parser, &p->ctx, SL_JSON_UNWRAP_ARRAY, NULL,
                                           yield_value, &yp);
@@ -286,7 +293,10 @@ static int put_str(struct sl_json *obj, const char *key, const char *s)
     } else if (sl_json_set_str(&v, s, strlen(s))) {
         return -1;
     }
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+    if (sl_json_obj_set_take(obj, key, &v))
+        return 0;
+    sl_json_clear(&v); /* not taken when out of memory */
+    return -1;
 }
 
 static int put_int(struct sl_json *obj, const char *key, int64_t i)
@@ -303,8 +313,12 @@ static int put_list(struct sl_json *obj, const char *key, char *const *items, si
         return -1;
     for (size_t i = 0; i < n; i++) {
         struct sl_json v;
-        if (sl_json_set_str(&v, items[i], strlen(items[i])) || !sl_json_arr_push_take(arr, &v))
+        if (sl_json_set_str(&v, items[i], strlen(items[i])))
             return -1;
+        if (!sl_json_arr_push_take(arr, &v)) {
+            sl_json_clear(&v); /* not taken when out of memory */
+            return -1;
+        }
     }
     return 0;
 }
@@ -318,7 +332,10 @@ static int put_copy(struct sl_json *obj, const char *key, const struct sl_json *
         sl_json_clear(&v);
         return -1;
     }
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+    if (sl_json_obj_set_take(obj, key, &v))
+        return 0;
+    sl_json_clear(&v); /* not taken when out of memory */
+    return -1;
 }
 
 static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r, enum sl_write_disposition wd,

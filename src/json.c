@@ -392,7 +392,17 @@ struct sl_json_parser {
     sluice_status cb_rc; /* status returned by fn or an internal error */
     int nomem;
     int nonblank;        /* some non-whitespace input was fed */
+    int64_t page;        /* top-level values started so far */
 };
+
+int64_t sl_json_parser_page(const struct sl_json_parser *p) { return p->page; }
+
+/* A value starts: at depth 0 it is a new top-level value (a page when unwrapping). */
+static void value_start(struct sl_json_parser *p)
+{
+    if (p->depth == 0)
+        p->page++;
+}
 
 static int vec_push(struct vec *v, const void *el, size_t elsz)
 {
@@ -459,6 +469,7 @@ static void scalar_init(struct sl_json_parser *p, struct sl_json *v, enum sl_jso
 static int cb_null(void *ud)
 {
     struct sl_json_parser *p = ud;
+    value_start(p);
     struct sl_json v;
     scalar_init(p, &v, SL_JSON_NULL);
     return add_value(p, &v);
@@ -467,6 +478,7 @@ static int cb_null(void *ud)
 static int cb_bool(void *ud, int b)
 {
     struct sl_json_parser *p = ud;
+    value_start(p);
     struct sl_json v;
     scalar_init(p, &v, SL_JSON_BOOL);
     v.u.b = b != 0;
@@ -476,6 +488,7 @@ static int cb_bool(void *ud, int b)
 static int cb_number(void *ud, const char *s, size_t len)
 {
     struct sl_json_parser *p = ud;
+    value_start(p);
     struct sl_json v;
     char tmp[64];
     const char *text = s;
@@ -506,6 +519,14 @@ static int cb_number(void *ud, const char *s, size_t len)
     } else {
         scalar_init(p, &v, SL_JSON_DOUBLE);
         v.u.d = strtod(text, NULL);
+        if (isinf(v.u.d)) {
+            /* 1e400: yyjson and orjson (so dlt) refuse it as well; an infinity could not be
+             * written back as JSON (state, json columns) */
+            p->cb_rc = sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
+                               "number %.32s%s at line %lld is out of the range of a double",
+                               text, len > 32 ? "..." : "", (long long)p->line);
+            return 0;
+        }
     }
     if (!copy) {
         copy = sl_arena_strndup(&p->arena, s, len);
@@ -522,6 +543,7 @@ static int cb_number(void *ud, const char *s, size_t len)
 static int cb_string(void *ud, const unsigned char *s, size_t len)
 {
     struct sl_json_parser *p = ud;
+    value_start(p);
     if (len > p->lim.max_string) {
         p->cb_rc = sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
                            "string of %zu bytes at line %lld exceeds the limit of %zu bytes",
@@ -541,6 +563,7 @@ static int cb_string(void *ud, const unsigned char *s, size_t len)
 
 static int open_container(struct sl_json_parser *p, int is_obj)
 {
+    value_start(p);
     if (!is_obj && p->depth == 0 && p->mode == SL_JSON_UNWRAP_ARRAY && !p->unwrapping) {
         p->unwrapping = 1;
         p->depth = 1;

@@ -142,6 +142,9 @@ sluice_status sl_json_parser_new(struct sl_json_parser **out, struct sl_ctx *ctx
 sluice_status sl_json_parser_feed(struct sl_json_parser *p, const char *data, size_t len);
 /* End of input: fails when a value is incomplete. */
 sluice_status sl_json_parser_finish(struct sl_json_parser *p);
+/* 1-based number of the top-level value being parsed: in SL_JSON_UNWRAP_ARRAY mode the
+ * elements handed over from one top-level array share it (a page). */
+int64_t sl_json_parser_page(const struct sl_json_parser *p);
 /* Line number (1-based) at the current parse position. */
 int64_t sl_json_parser_line(const struct sl_json_parser *p);
 void sl_json_parser_free(struct sl_json_parser **p);

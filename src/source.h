@@ -15,9 +15,10 @@
 #include "json.h"
 
 struct sl_source_sink {
-    /* An item. table: a table override (singer stream name) or NULL. */
+    /* An item. page: items of one page (a top-level JSON array) share it, each other item
+     * has its own; table: a table override (singer stream name) or NULL. */
     sluice_status (*on_item)(void *ud, const struct sl_json *item, int64_t item_no,
-                             int64_t line, const char *table);
+                             int64_t line, int64_t page, const char *table);
     /* A singer STATE message's value (commands with format: singer), or NULL callback. */
     sluice_status (*on_state)(void *ud, const struct sl_json *state);
     /* A singer SCHEMA message (stream name, key_properties), or NULL callback. */

@@ -105,6 +105,7 @@ struct cmd_run {
     struct sl_ctx *ctx;
     const struct sl_resource_cfg *res;
     const struct sl_source_sink *sink;
+    struct sl_json_parser *parser; /* for page numbers */
     int singer;
     int64_t items; /* items handed to the sink so far */
 };
@@ -139,7 +140,9 @@ static sluice_status emit_item(struct cmd_run *r, const struct sl_json *v, int64
 {
     int64_t item_no = r->items + 1;
     r->items = item_no;
-    sluice_status rc = r->sink->on_item(r->sink->ud, v, item_no, line, table);
+    sluice_status rc = r->sink->on_item(r->sink->ud, v, item_no, line,
+                                        r->parser ? sl_json_parser_page(r->parser) : item_no,
+                                        table);
     if (rc != SLUICE_OK)
         return sink_failed(r, rc, item_no, line, "an item");
     return SLUICE_OK;
@@ -608,6 +611,7 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
         rc = parser_failed(&run, &pctx, rc);
         goto done;
     }
+    run.parser = p;
     rc = spawn(ctx, &run, base_dir, env, &child);
     if (rc != SLUICE_OK)
         goto done;

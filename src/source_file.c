@@ -41,6 +41,8 @@ struct file_run {
     struct sl_ctx *ctx;
     const struct sl_resource_cfg *res;
     const struct sl_source_sink *sink;
+    struct sl_json_parser *parser; /* the current file's, for page numbers */
+    int64_t page_base;   /* pages of the files before this one */
     const char *shown;   /* the current file as shown in messages */
     int64_t items;       /* items handed to the sink so far, across files */
 };
@@ -75,7 +77,9 @@ static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_
                           "item %lld in %s at line %lld is %s, expected an object",
                           (long long)item_no, r->shown, (long long)line, kind_phrase(v));
     r->items = item_no;
-    sluice_status rc = r->sink->on_item(r->sink->ud, v, item_no, line, NULL);
+    sluice_status rc = r->sink->on_item(r->sink->ud, v, item_no, line,
+                                        r->page_base + sl_json_parser_page(r->parser),
+                                        NULL);
     if (rc != SLUICE_OK) {
         sl_fail(r->ctx, rc, "item %lld in %s at line %lld was rejected", (long long)item_no,
                 r->shown, (long long)line);
@@ -186,6 +190,7 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
         }
     }
     rc = sl_json_parser_new(&p, &pctx, SL_JSON_UNWRAP_ARRAY, NULL, on_value, r);
+    r->parser = p;
     if (rc != SLUICE_OK) {
         rc = parser_failed(r, &pctx, rc);
         goto done;
@@ -213,10 +218,17 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
             }
             n = (size_t)got;
         }
-        first = 0;
         if (n == 0)
             break;
-        rc = sl_json_parser_feed(p, buf, n);
+        const char *data = buf;
+        if (first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            /* a UTF-8 byte order mark, as some Windows tools write: RFC 8259 lets a parser
+             * ignore it, and we do, at the start of a file only */
+            data += 3;
+            n -= 3;
+        }
+        first = 0;
+        rc = sl_json_parser_feed(p, data, n);
         if (rc != SLUICE_OK) {
             /* Corrupt deflate data can inflate to garbage before zlib notices (the CRC is
              * checked at the end): when the parser itself failed, blame the compression if
@@ -237,6 +249,9 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
         rc = parser_failed(r, &pctx, rc);
 
 done:
+    if (p)
+        r->page_base += sl_json_parser_page(p);
+    r->parser = NULL;
     sl_json_parser_free(&p);
     if (gz)
         gzclose(gz);

@@ -60,9 +60,10 @@ static const char *items_text(const struct rec *r) { return r->items.data ? r->i
 static struct sl_ctx *g_ctx; /* the ctx of the running test, for on_item failures */
 
 static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_no,
-                             int64_t line, const char *table)
+                             int64_t line, int64_t page, const char *table)
 {
     struct rec *r = ud;
+    (void)page;
     r->n++;
     if (item_no != r->last_no + 1)
         r->numbering_ok = 0;
