@@ -8,6 +8,8 @@
  */
 #include "extract.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include "incremental.h"
 #include "json.h"
 #include "load.h"
+#include "normalize.h"
 #include "package.h"
 #include "pipe.h"
 #include "source.h"
@@ -477,6 +480,67 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
     }
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/*
+ * A backfill bound given as an ISO 8601 datetime (a scheduler's data interval) in the type of
+ * the cursor it bounds, as dlt coerces external-scheduler intervals: unix seconds for numeric
+ * cursors, the UTC date for date cursors, unchanged otherwise. like: the configured
+ * initial_value or the stored last_value, or NULL. *out is a heap copy (caller frees).
+ */
+static int coerce_window(const struct sl_json *v, const struct sl_json *like, struct sl_json **out)
+{
+    *out = NULL;
+    if (!v)
+        return 0;
+    char norm[64];
+    if (like && v->type == SL_JSON_STRING &&
+        sl_iso_timestamp_normalize(v->s, v->len, norm, sizeof(norm))) {
+        int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+        double frac = 0;
+        if (sscanf(norm, "%4" SCNd64 "-%2" SCNd64 "-%2" SCNd64 "T%2" SCNd64 ":%2" SCNd64
+                         ":%2" SCNd64,
+                   &y, &mo, &d, &h, &mi, &s) == 6) {
+            const char *dot = strchr(norm, '.');
+            if (dot)
+                frac = strtod(dot, NULL);
+            int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+            struct sl_json c;
+            if (like->type == SL_JSON_INT && frac == 0) {
+                sl_json_set_int(&c, secs);
+                *out = sl_json_dup(&c);
+                return *out ? 0 : -1;
+            }
+            if (sl_json_is_num(like)) {
+                sl_json_set_double(&c, (double)secs + frac);
+                *out = sl_json_dup(&c);
+                return *out ? 0 : -1;
+            }
+            if (like->type == SL_JSON_STRING && sl_iso_date_check(like->s, like->len)) {
+                char date[11];
+                memcpy(date, norm, 10);
+                date[10] = '\0';
+                if (sl_json_set_str(&c, date, 10))
+                    return -1;
+                *out = sl_json_dup(&c);
+                sl_json_clear(&c);
+                return *out ? 0 : -1;
+            }
+        }
+    }
+    *out = sl_json_dup(v);
+    return *out ? 0 : -1;
+}
+
 /* Adapter from the incremental module's custom function to the public JSON-text one. */
 static struct sl_json *custom_last_value(void *ud, const struct sl_json *row_value,
                                          const struct sl_json *current)
@@ -543,8 +607,24 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
             icfg.custom_fn = custom_last_value;
             icfg.custom_ud = &p->gens[ri];
         }
+        /* the type the window must have: the configured initial value, else the stored one */
+        const struct sl_json *like = icfg.initial_value;
+        if (!like) {
+            const struct sl_json *slots = sl_json_get(er->rstate, "incremental");
+            like = sl_json_get(sl_json_get(slots, icfg.cursor_path), "last_value");
+            if (like && like->type == SL_JSON_NULL)
+                like = NULL;
+        }
+        struct sl_json *wstart = NULL, *wend = NULL;
+        if (coerce_window(o->start, like, &wstart) || coerce_window(o->end, like, &wend)) {
+            sl_json_free(wstart);
+            rc = sl_nomem(&p->ctx);
+            goto done;
+        }
         rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, er->rstate,
-                                 o->start, o->end, &er->inc);
+                                 wstart, wend, &er->inc);
+        sl_json_free(wstart);
+        sl_json_free(wend);
         if (rc != SLUICE_OK)
             goto done;
     } else if (o->start || o->end) {

@@ -601,6 +601,21 @@ enum cmpres { CMP_OK = 0, CMP_KIND, CMP_TZ };
 static enum cmpres cval_cmp(const struct cval *a, const struct cval *b, int *out)
 {
     *out = 0;
+    if ((a->kind == CK_DATE && b->kind == CK_DATETIME) ||
+        (a->kind == CK_DATETIME && b->kind == CK_DATE)) {
+        /* a date against datetimes (initial_value "2024-01-01" with timestamp data) stands
+         * for its midnight: UTC for aware datetimes, wall clock for naive ones. dlt compares
+         * the strings, which orders the same for these forms. */
+        int64_t as = a->kind == CK_DATE ? a->secs * 86400 : a->secs;
+        int64_t bs = b->kind == CK_DATE ? b->secs * 86400 : b->secs;
+        int32_t an = a->kind == CK_DATE ? 0 : a->nanos;
+        int32_t bn = b->kind == CK_DATE ? 0 : b->nanos;
+        if (as != bs)
+            *out = as < bs ? -1 : 1;
+        else
+            *out = an < bn ? -1 : an > bn;
+        return CMP_OK;
+    }
     if (a->kind != b->kind)
         return CMP_KIND;
     switch (a->kind) {

@@ -176,7 +176,10 @@ static int put_str(struct sl_json *obj, const char *key, const char *s)
         sl_json_set_null(&v);
     else if (sl_json_set_str(&v, s, strlen(s)))
         return -1;
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+    if (sl_json_obj_set_take(obj, key, &v))
+        return 0;
+    sl_json_clear(&v); /* not taken when out of memory */
+    return -1;
 }
 
 static sluice_status write_pipeline_json(struct sluice_pipeline *p)
@@ -418,6 +421,42 @@ static sluice_status load_schema(struct sluice_pipeline *p)
  * State
  * ========================================================================================== */
 
+/* A fresh state document as dlt lays it out for this pipeline, hashed, so that the first
+ * change is version 1 (as dlt numbers its first state row). NULL when out of memory. */
+static struct sl_json *new_state(struct sluice_pipeline *p)
+{
+    struct sl_json *st = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+    if (!st)
+        return NULL;
+    const char *type = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
+    /* dlt reaches SQLite through its sqlalchemy destination */
+    char *dtype = sl_aprintf("dlt.destinations.%s",
+                             strcmp(type, "sqlite") == 0 ? "sqlalchemy" : type);
+    struct sl_json v, name;
+    int bad = !dtype;
+    if (!bad) {
+        bad = sl_json_set_str(&v, dtype, strlen(dtype)) ||
+              !sl_json_obj_set_take(st, "destination_type", &v);
+    }
+    const char *sname = schema_name(p);
+    if (!bad) {
+        bad = sl_json_set_str(&v, sname, strlen(sname)) ||
+              !sl_json_obj_set_take(st, "default_schema_name", &v);
+    }
+    struct sl_json *names = bad ? NULL : sl_json_obj_setdefault(st, "schema_names", SL_JSON_ARRAY);
+    if (!bad && (!names || sl_json_set_str(&name, sname, strlen(sname)) ||
+                 !sl_json_arr_push_take(names, &name)))
+        bad = 1;
+    sl_free(dtype);
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    if (bad || sl_state_bump(&scratch, st, NULL) != SLUICE_OK) {
+        sl_json_free(st);
+        return NULL;
+    }
+    return st;
+}
+
 static char *state_path(const struct sluice_pipeline *p)
 {
     return sl_aprintf("%s/state.json", p->workdir);
@@ -483,7 +522,7 @@ static sluice_status sync_state(struct sluice_pipeline *p)
                    "the destination has no state for pipeline %s (dataset dropped?): local "
                    "state and schema are reset",
                    p->cfg->pipeline_name);
-            struct sl_json *fresh = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+            struct sl_json *fresh = new_state(p);
             if (!fresh) {
                 rc = sl_nomem(&p->ctx);
                 goto done;
@@ -541,7 +580,7 @@ static sluice_status load_state(struct sluice_pipeline *p)
         sluice_status rc = sl_state_load_file(&p->ctx, path, &p->state);
         sl_free(path);
         if (rc == SLUICE_ERR_NOT_FOUND) {
-            p->state = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+            p->state = new_state(p);
             if (!p->state)
                 return sl_nomem(&p->ctx);
         } else if (rc != SLUICE_OK) {
@@ -564,7 +603,7 @@ sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
         unlink(sp);
     sl_free(sp);
     sl_json_free(p->state);
-    p->state = sl_state_new(p->cfg->pipeline_name, p->cfg->dataset);
+    p->state = new_state(p);
     if (!p->state) {
         rc = sl_nomem(&p->ctx);
         goto done;
@@ -597,6 +636,24 @@ done:
 /* ============================================================================================
  * Packages
  * ========================================================================================== */
+
+/* Remove a package dir, its manifest first: a dir without a manifest is discarded by the next
+ * run, while a half-removed one that still has its manifest would be loaded again and fail on
+ * its missing files (a crash in the middle of the clean-up must not block later runs). */
+static sluice_status remove_package(struct sl_ctx *ctx, const char *dir)
+{
+    char *mp = sl_aprintf("%s/manifest.json", dir);
+    if (!mp)
+        return sl_nomem(ctx);
+    sluice_status rc = SLUICE_OK;
+    if (unlink(mp) != 0 && errno != ENOENT)
+        rc = sl_fail(ctx, SLUICE_ERR_IO, "cannot remove '%s': %s", mp, strerror(errno));
+    sl_free(mp);
+    if (rc != SLUICE_OK)
+        return rc;
+    sl_fs_sync_dir(dir);
+    return sl_fs_rmtree(ctx, dir);
+}
 
 /* Normalize (if needed) and load one package dir; removes it once loaded. */
 static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
@@ -635,7 +692,7 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
              * later run behind it */
             struct sl_ctx scratch;
             sl_ctx_init(&scratch);
-            sl_fs_rmtree(&scratch, dir);
+            remove_package(&scratch, dir);
         }
         stage = sl_json_str(sl_json_get(m, "stage"));
     }
@@ -650,7 +707,7 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
          * run extracts again from the new state. */
         struct sl_ctx scratch;
         sl_ctx_init(&scratch);
-        sl_fs_rmtree(&scratch, dir);
+        remove_package(&scratch, dir);
         sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded stale load package %s", dir);
     }
     if (rc == SLUICE_OK) {
@@ -675,7 +732,7 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
             rc = save_local_state(p);
         SL_FAULT_POINT("load.before_cleanup");
         if (rc == SLUICE_OK)
-            rc = sl_fs_rmtree(&p->ctx, dir);
+            rc = remove_package(&p->ctx, dir);
         p->run_packages++;
     }
     sl_json_free(m);

@@ -1657,10 +1657,10 @@ TEST(cursor_type_change_is_an_error)
     CHECK_EQ_INT(
         world_init(&w, "{\"cursor_path\":\"created_at\",\"initial_value\":\"2024-01-01\"}"),
         SLUICE_OK);
-    RUN_FAIL(&w, NULL, "[{\"created_at\":\"2024-01-02T00:00:00Z\"}]", "E", SLUICE_ERR_INCREMENTAL,
-             "$.created_at",
-             "cursor value '2024-01-02T00:00:00Z' (datetime) cannot be compared with last_value "
-             "'2024-01-01' (date)");
+    /* a date initial_value against datetimes stands for its midnight (dlt's string order) */
+    RUN(&w, NULL,
+        "[{\"created_at\":\"2023-12-31T23:00:00Z\"},{\"created_at\":\"2024-01-02T00:00:00Z\"}]",
+        "01");
     world_cleanup(&w);
 
     /* an impossible date is no date: a plain string */
