@@ -1795,6 +1795,7 @@ static sluice_status set_primary_key(struct vctx *vc, struct sl_resource_cfg *r,
     free_strv(r->primary_key, r->n_pk);
     r->primary_key = list;
     r->n_pk = n;
+    r->pk_is_list = v && v->type == SL_JSON_ARRAY;
     return SLUICE_OK;
 }
 
@@ -2329,7 +2330,8 @@ sluice_status sl_config_load(struct sl_ctx *ctx, const char *path, struct sl_pip
             break;
     }
     if (ferror(f)) {
-        rc = sl_fail(ctx, SLUICE_ERR_IO, "%s: cannot read the config file", path);
+        /* a folder, a device...: the path given as the config is wrong, a usage error */
+        rc = config_fail(ctx, "%s: cannot read the config file: %s", path, strerror(errno));
         goto done;
     }
     rc = sl_config_parse(ctx, path, b.data ? b.data : "", b.len, out);

@@ -41,6 +41,7 @@ struct sl_resource_cfg {
     char *merge_strategy;     /* "delete-insert" (default) */
     char **primary_key;       /* source field names */
     size_t n_pk;
+    bool pk_is_list;          /* given as a list: boundary hashes of one column are [value] */
     char **merge_key;
     size_t n_mk;
     char *table_name;         /* static name or template "{type}", or NULL (= resource name) */

@@ -621,7 +621,8 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
             rc = sl_nomem(&p->ctx);
             goto done;
         }
-        rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, er->rstate,
+        rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, r->pk_is_list,
+                                 er->rstate,
                                  wstart, wend, &er->inc);
         sl_json_free(wstart);
         sl_json_free(wend);

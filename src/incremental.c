@@ -1576,7 +1576,8 @@ static void log_bind(struct sl_incremental *inc)
 
 sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incremental_cfg *cfg,
                                   const char *resource, char *const *resource_pk, size_t n_pk,
-                                  struct sl_json *resource_state, const struct sl_json *start,
+                                  bool resource_pk_is_list, struct sl_json *resource_state,
+                                  const struct sl_json *start,
                                   const struct sl_json *end, struct sl_incremental **out)
 {
     *out = NULL;
@@ -1653,6 +1654,7 @@ sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incrementa
         inc->key_list = cfg->pk_is_list;
     } else if (n_pk) {
         rc = copy_key(inc, resource_pk, n_pk);
+        inc->key_list = resource_pk_is_list; /* dlt hashes primary_key: [id] as [value] */
     }
     if (rc)
         goto fail;

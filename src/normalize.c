@@ -168,6 +168,7 @@ struct sl_normalizer {
     struct loc *loc;
     size_t nloc, caploc;
     struct sl_buf tmp;     /* ids, templates */
+    char tpl_path[MAX_TEMPLATE_FIELD + 2]; /* "$.field" of the last template field filled */
     struct sl_buf jbuf;    /* JSON and number text */
     /* the current item */
     const struct sl_norm_resource *res;
@@ -2004,6 +2005,7 @@ static sluice_status fill_template(struct sl_normalizer *n, const char *tpl,
         field[flen] = '\0';
         char path[MAX_TEMPLATE_FIELD + 2] = "$.";
         memcpy(path + 2, field, flen + 1);
+        memcpy(n->tpl_path, path, flen + 3);
         const struct sl_json *v = item && item->type == SL_JSON_OBJECT ? sl_json_get(item, field)
                                                                        : NULL;
         if (!v || v->type == SL_JSON_NULL)
@@ -2079,6 +2081,15 @@ static struct root *root_get(struct sl_normalizer *n, const char *raw, size_t le
     return r;
 }
 
+/* The pipeline's own tables: rows of a resource must never go there (a "{kind}" template fed
+ * by the data could otherwise forge loads, schemas or pipeline state). */
+static bool is_system_table(const char *name)
+{
+    return name[0] == '_' &&
+           (strcmp(name, "_dlt_loads") == 0 || strcmp(name, "_dlt_version") == 0 ||
+            strcmp(name, "_dlt_pipeline_state") == 0);
+}
+
 /* The root table entry an item goes to: table_hint, else the resource's table name (a template
  * filled from the item), else the resource name. */
 static sluice_status root_for(struct sl_normalizer *n, const struct sl_norm_resource *res,
@@ -2105,6 +2116,17 @@ static sluice_status root_for(struct sl_normalizer *n, const struct sl_norm_reso
     struct root *r = root_get(n, raw, len);
     if (!r)
         return nomem(n);
+    if (is_system_table(r->name)) {
+        if (!tpl && !table_hint)
+            return sl_fail_at(n->ctx, SLUICE_ERR_CONFIG, res->resource, -1, NULL,
+                              "table name '%s' is reserved for the pipeline's own tables",
+                              r->name);
+        return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, res->resource, n->item_no,
+                          tpl ? n->tpl_path : NULL,
+                          "table name '%s' (from %s '%s') is reserved for the pipeline's own "
+                          "tables", r->name, tpl ? "the table_name template" : "the stream",
+                          tpl ? res->table_name : table_hint);
+    }
     if (!tpl)
         n->last_root = r;
     *out = r;

@@ -150,8 +150,14 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     nres.table_name = sl_json_str(sl_json_get(res, "table_name"));
     int wd = sl_wd_parse(sl_json_str(sl_json_get(res, "write_disposition")));
     nres.wd = wd < 0 ? SL_WD_APPEND : (enum sl_write_disposition)wd;
-    const char **pk = str_list(sl_json_get(res, "primary_key"), &nres.n_pk);
-    const char **mk = str_list(sl_json_get(res, "merge_key"), &nres.n_mk);
+    const struct sl_json *pkj = sl_json_get(res, "primary_key");
+    const struct sl_json *mkj = sl_json_get(res, "merge_key");
+    const char **pk = str_list(pkj, &nres.n_pk);
+    const char **mk = str_list(mkj, &nres.n_mk);
+    /* a key list that could not be allocated must not read as "no key" (merge would then
+     * keep every duplicate) */
+    int oom = (!pk && pkj && pkj->type == SL_JSON_ARRAY && pkj->len) ||
+              (!mk && mkj && mkj->type == SL_JSON_ARRAY && mkj->len);
     nres.primary_key = pk;
     nres.merge_key = mk;
     const struct sl_json *cols = sl_json_get(res, "columns");
@@ -165,9 +171,13 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     memset(&rf, 0, sizeof(rf));
     struct sl_arena arena;
     sl_arena_init(&arena, 64 * 1024);
-    if (!nres.resource || !path) {
+    if (!nres.resource || !file) {
         rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
                      nr->dir);
+        goto done;
+    }
+    if (oom || !path) {
+        rc = sl_nomem(ctx);
         goto done;
     }
     rc = sl_recfile_open(ctx, path, &rf);
@@ -199,7 +209,10 @@ static int put_str(struct sl_json *obj, const char *key, const char *s)
     struct sl_json v;
     if (sl_json_set_str(&v, s, strlen(s)))
         return -1;
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+    if (sl_json_obj_set_take(obj, key, &v))
+        return 0;
+    sl_json_clear(&v); /* not taken when out of memory */
+    return -1;
 }
 
 sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,

@@ -997,7 +997,7 @@ static sluice_status bind(struct world *w, const char *pk, const char *start, co
     char *cols[1] = {(char *)pk};
     struct sl_json *s = heap(start), *e = heap(end);
     sluice_status rc = sl_incremental_bind(&w->ctx, &w->cfg, "r", pk ? cols : NULL, pk ? 1 : 0,
-                                           w->rstate, s, e, inc);
+                                           false, w->rstate, s, e, inc);
     sl_json_free(s);
     sl_json_free(e);
     return rc;
