@@ -97,6 +97,9 @@ struct sl_dest_methods {
     /* Store a schema version unless a row with this hash exists. */
     sluice_status (*xSaveSchema)(struct sl_dest *d, const char *schema_name, int64_t version,
                                  const char *version_hash, const char *schema_json);
+    /* Delete every stored version of a schema (after tables were dropped, dlt keeps only the
+     * new schema's history). */
+    sluice_status (*xDeleteSchemaVersions)(struct sl_dest *d, const char *schema_name);
     /* Newest schema JSON of that name (by inserted_at, then version); *json_out NULL when
      * none. Caller sl_free()s it. */
     sluice_status (*xLoadSchema)(struct sl_dest *d, const char *schema_name, char **json_out);

@@ -1485,6 +1485,26 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
     return rc;
 }
 
+/* Forget a schema's stored versions (tables were dropped: the history no longer applies). */
+static sluice_status sqlite_delete_schema_versions(struct sl_dest *d, const char *schema_name)
+{
+    sqlite3_stmt *st = NULL;
+    struct sql q;
+    sq_init(&q);
+    sq(&q, "DELETE FROM ");
+    sq_table(&q, d, "_dlt_version", 0);
+    sq(&q, " WHERE \"schema_name\" = ?1");
+    const char *text = sq_text(d, &q);
+    sluice_status rc = text ? prepare(d, text, &st, "forget the schema history") : d->ctx->code;
+    if (rc == SLUICE_OK) {
+        bind_text(st, 1, schema_name);
+        rc = step_done(d, st, "forget the schema history");
+    }
+    sqlite3_finalize(st);
+    sq_cleanup(&q);
+    return rc;
+}
+
 static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_name,
                                         int64_t version, const char *version_hash,
                                         const char *schema_json)
@@ -1944,6 +1964,7 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xLoadExists = sqlite_load_exists,
     .xInsertLoad = sqlite_insert_load,
     .xSaveSchema = sqlite_save_schema,
+    .xDeleteSchemaVersions = sqlite_delete_schema_versions,
     .xLoadSchema = sqlite_load_schema,
     .xSaveState = sqlite_save_state,
     .xLoadState = sqlite_load_state,

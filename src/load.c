@@ -291,9 +291,12 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     if (rc == SLUICE_OK) {
         struct sl_json *sj = sl_schema_to_json(s);
         char *text = sj ? sl_json_dumps(sj, 0) : NULL;
+        /* tables were dropped: the schema history restarts with this version (as dlt) */
+        if (text && mode && strcmp(mode, "drop_data") != 0 && drop && drop->len > 0)
+            rc = p->dm->xDeleteSchemaVersions(p->dest, s->name);
         if (!text)
             rc = sl_nomem(&p->ctx);
-        else
+        else if (rc == SLUICE_OK)
             rc = p->dm->xSaveSchema(p->dest, s->name, s->version,
                                     s->version_hash ? s->version_hash : "", text);
         sl_free(text);

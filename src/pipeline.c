@@ -1168,13 +1168,18 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
         sl_schema_bump(p->schema);
         struct sl_json *sj = sl_schema_to_json(p->schema);
         char *text = sj ? sl_json_dumps(sj, 0) : NULL;
-        rc = text ? p->dm->xSaveSchema(p->dest, p->schema->name, p->schema->version,
-                                       p->schema->version_hash, text)
-                  : sl_nomem(&p->ctx);
+        /* the schema history restarts with the schema without the dropped tables (as dlt) */
+        rc = text ? p->dm->xDeleteSchemaVersions(p->dest, p->schema->name) : sl_nomem(&p->ctx);
+        if (rc == SLUICE_OK)
+            rc = p->dm->xSaveSchema(p->dest, p->schema->name, p->schema->version,
+                                    p->schema->version_hash, text);
         sl_free(text);
         sl_json_free(sj);
     }
-    if (rc == SLUICE_OK && changed) {
+    /* the state is written even when unchanged (dlt forces it with drop), so the destination's
+     * newest state goes with the load that dropped the tables */
+    (void)changed;
+    if (rc == SLUICE_OK) {
         char *encoded = NULL;
         rc = sl_state_encode(&p->ctx, st, &encoded);
         if (rc == SLUICE_OK) {
