@@ -1946,7 +1946,8 @@ static const char *const top_keys[] = { "pipeline", "destination", "dataset",
                                         "max_table_nesting", "sources", NULL };
 static const char *const dest_keys[] = { "type", "path", "dsn", "credentials", NULL };
 static const char *const dest_types[] = { "sqlite", "duckdb", "postgres", NULL };
-static const char *const source_keys[] = { "resources", "max_table_nesting", "rest_api", NULL };
+static const char *const source_keys[] = { "resources", "max_table_nesting", "root_key",
+                                            "rest_api", NULL };
 
 /* Folder of path as an absolute path ("." and empty segments dropped; ".." kept, since
  * collapsing it would be wrong across symlinks). */
@@ -2135,6 +2136,16 @@ static sluice_status check_source(struct vctx *vc, struct sl_pipeline_cfg *cfg,
                   "supported yet", vc->path);
     if (rc == SLUICE_OK)
         rc = child_int(vc, src, "max_table_nesting", 0, &nesting);
+    int root_key = -1;
+    struct sl_json *rk = sl_json_get_mut(src, "root_key");
+    if (rc == SLUICE_OK && rk) {
+        /* dlt's source root_key: _dlt_root_id on nested rows whatever the disposition */
+        bool b = false;
+        size_t o = vpush(vc, "root_key");
+        rc = vbool(vc, rk, &b);
+        vpop(vc, o);
+        root_key = b ? 1 : 0;
+    }
     if (rc == SLUICE_OK && !sl_json_get(src, "resources"))
         rc = vmissing(vc, src, "resources");
     if (rc != SLUICE_OK)
@@ -2156,6 +2167,8 @@ static sluice_status check_source(struct vctx *vc, struct sl_pipeline_cfg *cfg,
             cfg->nres++;
         if (rc == SLUICE_OK)
             rc = check_resource(vc, r, &m->val, nesting);
+        if (rc == SLUICE_OK)
+            r->root_key = root_key;
         vc->rel = old_rel;
         vpop(vc, o);
     }
@@ -2366,6 +2379,7 @@ int sl_resource_cfg_init(struct sl_resource_cfg *r, const char *source, const ch
     memset(r, 0, sizeof(*r));
     r->wd = SL_WD_APPEND;
     r->max_table_nesting = -1;
+    r->root_key = -1;
     r->selected = true;
     r->source = sl_strdup(source);
     r->name = sl_strdup(name);
@@ -2393,6 +2407,7 @@ void sl_resource_cfg_cleanup(struct sl_resource_cfg *r)
     sl_json_free(r->incremental);
     memset(r, 0, sizeof(*r));
     r->max_table_nesting = -1;
+    r->root_key = -1;
 }
 
 sluice_status sl_resource_cfg_set(struct sl_ctx *ctx, struct sl_resource_cfg *r, const char *key,

@@ -47,6 +47,7 @@ struct sl_resource_cfg {
     char *table_name;         /* static name or template "{type}", or NULL (= resource name) */
     struct sl_json *columns;  /* heap object of column hints, or NULL */
     int64_t max_table_nesting;/* -1 = unset */
+    int root_key;             /* source's root_key: -1 unset (on for merge), 0 off, 1 on */
     struct sl_json *incremental; /* heap object, validated keys (see DESIGN.md 4), or NULL */
     bool selected;            /* default true */
 };

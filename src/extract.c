@@ -355,7 +355,7 @@ static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r, enum s
               put_list(o, "merge_key", r->merge_key, r->n_mk) ||
               put_str(o, "table_name", r->table_name) || put_copy(o, "columns", r->columns) ||
               put_int(o, "max_table_nesting", max_nesting) || put_str(o, "file", file) ||
-              put_int(o, "items", items);
+              put_int(o, "items", items) || put_int(o, "root_key", r->root_key);
     if (bad) {
         sl_json_free(o);
         return NULL;

@@ -164,7 +164,11 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     nres.columns = cols && cols->type == SL_JSON_OBJECT ? cols : NULL;
     const struct sl_json *mtn = sl_json_get(res, "max_table_nesting");
     nres.max_table_nesting = mtn && mtn->type == SL_JSON_INT ? mtn->u.i : -1;
-    nres.root_key = nres.wd == SL_WD_MERGE;
+    /* _dlt_root_id on nested rows: on for merge unless the source says root_key: false, and
+     * for any disposition with root_key: true (so a later switch to merge finds it) */
+    const struct sl_json *rk = sl_json_get(res, "root_key");
+    int64_t root_key = rk && rk->type == SL_JSON_INT ? rk->u.i : -1;
+    nres.root_key = root_key < 0 ? nres.wd == SL_WD_MERGE : root_key == 1;
     const char *file = sl_json_str(sl_json_get(res, "file"));
     char *path = file ? sl_aprintf("%s/%s", nr->dir, file) : NULL;
     struct sl_recfile rf;
