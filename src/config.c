@@ -1943,7 +1943,7 @@ _Static_assert(sizeof(resource_keys) / sizeof(resource_keys[0]) - 1 ==
  * ========================================================================================== */
 
 static const char *const top_keys[] = { "pipeline", "destination", "dataset",
-                                        "max_table_nesting", "sources", NULL };
+                                        "max_table_nesting", "archive_packages", "sources", NULL };
 static const char *const dest_keys[] = { "type", "path", "dsn", "credentials", NULL };
 static const char *const dest_types[] = { "sqlite", "duckdb", "postgres", NULL };
 static const char *const source_keys[] = { "resources", "max_table_nesting", "root_key",
@@ -2234,6 +2234,14 @@ static sluice_status check_pipeline(struct vctx *vc, struct sl_json *root,
         rc = child_str(vc, root, "dataset", &dataset);
     if (rc == SLUICE_OK)
         rc = child_int(vc, root, "max_table_nesting", 0, &cfg->max_table_nesting);
+    struct sl_json *arch = sl_json_get_mut(root, "archive_packages");
+    if (rc == SLUICE_OK && arch) {
+        bool b = false;
+        size_t o = vpush(vc, "archive_packages");
+        rc = vbool(vc, arch, &b);
+        vpop(vc, o);
+        cfg->archive_packages = b;
+    }
     if (rc == SLUICE_OK && !sl_json_get(root, "sources"))
         rc = vmissing(vc, root, "sources");
     if (rc == SLUICE_OK)

@@ -61,6 +61,7 @@ struct sl_pipeline_cfg {
     char *dest_dsn;           /* secret */
     char *dataset;            /* default "<pipeline>_dataset" */
     int64_t max_table_nesting;/* -1 = unset */
+    bool archive_packages;    /* keep loaded packages under <workdir>/loaded/ */
     struct sl_resource_cfg *resources;
     size_t nres;
 };

@@ -731,8 +731,21 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         if (rc == SLUICE_OK)
             rc = save_local_state(p);
         SL_FAULT_POINT("load.before_cleanup");
-        if (rc == SLUICE_OK)
+        if (rc == SLUICE_OK && p->cfg->archive_packages) {
+            /* archive instead of removing: <workdir>/loaded/<load_id> */
+            char *adir = sl_aprintf("%s/loaded", p->workdir);
+            const char *base = strrchr(dir, '/');
+            char *dest = adir && base ? sl_aprintf("%s%s", adir, base) : NULL;
+            rc = dest ? sl_fs_mkdirs(&p->ctx, adir) : sl_nomem(&p->ctx);
+            if (rc == SLUICE_OK && rename(dir, dest) != 0)
+                rc = sl_fail(&p->ctx, SLUICE_ERR_IO,
+                             "cannot archive load package '%s' to '%s': %s", dir, dest,
+                             strerror(errno));
+            sl_free(dest);
+            sl_free(adir);
+        } else if (rc == SLUICE_OK) {
             rc = remove_package(&p->ctx, dir);
+        }
         p->run_packages++;
     }
     sl_json_free(m);
