@@ -58,6 +58,8 @@ struct sl_dest; /* opaque per back-end */
 struct sl_dest_methods {
     int version;       /* 1 */
     const char *name;  /* "sqlite" */
+    size_t max_columns;          /* most columns a table may have (0: no limit) */
+    const char *reserved_prefix; /* table names the engine keeps for itself, or NULL */
     sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
                            struct sl_dest **out);
     void (*xClose)(struct sl_dest *d);

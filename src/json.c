@@ -393,6 +393,9 @@ struct sl_json_parser {
     int nomem;
     int nonblank;        /* some non-whitespace input was fed */
     int64_t page;        /* top-level values started so far */
+    /* \\u escape scanner (surrogates), carried across fed chunks */
+    int es_state;
+    unsigned es_hex, es_n;
 };
 
 int64_t sl_json_parser_page(const struct sl_json_parser *p) { return p->page; }
@@ -540,6 +543,68 @@ static int cb_number(void *ud, const char *s, size_t len)
     return add_value(p, &v);
 }
 
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. yajl's own
+ * check lets those through (and turns a lone "\\udc00" escape into an encoded surrogate), so
+ * every string and key is checked again; ASCII runs are skipped eight bytes at a time.
+ * Returns the offset of the first bad byte, or len when the text is valid.
+ */
+static size_t utf8_check(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (len - i < n)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+static int bad_utf8(struct sl_json_parser *p, const char *what, size_t off)
+{
+    p->cb_rc = sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
+                       "invalid UTF-8 in a %s at line %lld (byte %zu of it: an overlong form, a "
+                       "surrogate or a code point past U+10FFFF)",
+                       what, (long long)p->line, off + 1);
+    sl_fail_origin(p->ctx, "json", NULL);
+    return 0;
+}
+
 static int cb_string(void *ud, const unsigned char *s, size_t len)
 {
     struct sl_json_parser *p = ud;
@@ -550,6 +615,9 @@ static int cb_string(void *ud, const unsigned char *s, size_t len)
                            len, (long long)p->line, p->lim.max_string);
         return 0;
     }
+    size_t bad = utf8_check(s, len);
+    if (bad != len)
+        return bad_utf8(p, "string", bad);
     struct sl_json v;
     scalar_init(p, &v, SL_JSON_STRING);
     v.s = sl_arena_strndup(&p->arena, (const char *)s, len);
@@ -661,6 +729,16 @@ static int cb_end_array(void *ud) { return close_container(ud); }
 static int cb_map_key(void *ud, const unsigned char *s, size_t len)
 {
     struct sl_json_parser *p = ud;
+    if (len > p->lim.max_string) {
+        /* keys become column names, written into the schema as strings: same cap */
+        p->cb_rc = sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
+                           "key of %zu bytes at line %lld exceeds the limit of %zu bytes", len,
+                           (long long)p->line, p->lim.max_string);
+        return 0;
+    }
+    size_t bad = utf8_check(s, len);
+    if (bad != len)
+        return bad_utf8(p, "key", bad);
     struct frame *f = &p->frames[p->depth - 1];
     f->key = sl_arena_strndup(&p->arena, (const char *)s, len);
     if (!f->key) {
@@ -730,6 +808,101 @@ static sluice_status parse_error(struct sl_json_parser *p, const unsigned char *
     return SLUICE_ERR_DATA_JSON;
 }
 
+/*
+ * yajl decodes a lone UTF-16 surrogate escape into '?' ("\\ud800") or pairs it with any next
+ * escape ("\\ud800\\u0041" becomes U+10041): silent corruption. This scanner checks the raw
+ * escapes before yajl sees them. A backslash can only be inside a string in valid JSON, so it
+ * needs no string tracking; between backslashes it jumps with memchr. State survives between
+ * calls, since a chunk may end inside an escape.
+ */
+enum { ES_NORMAL, ES_BS, ES_U, ES_HI_BS, ES_HI_U, ES_LO };
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static sluice_status surrogate_fail(struct sl_json_parser *p, const char *what)
+{
+    sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
+            "malformed JSON at line %lld: %s UTF-16 surrogate escape in a string",
+            (long long)p->line, what);
+    sl_fail_origin(p->ctx, "json", NULL);
+    return SLUICE_ERR_DATA_JSON;
+}
+
+static sluice_status scan_escapes(struct sl_json_parser *p, const char *data, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (p->es_state == ES_NORMAL) {
+            const char *q = memchr(data + i, '\\', len - i);
+            if (!q)
+                return SLUICE_OK;
+            i = (size_t)(q - data) + 1;
+            p->es_state = ES_BS;
+            continue;
+        }
+        unsigned char c = (unsigned char)data[i++];
+        switch (p->es_state) {
+        case ES_BS:
+            if (c == 'u') {
+                p->es_state = ES_U;
+                p->es_hex = 0;
+                p->es_n = 0;
+            } else {
+                p->es_state = ES_NORMAL; /* \\n, \\\\, ...: yajl judges them */
+            }
+            break;
+        case ES_U:
+        case ES_LO: {
+            int h = hexval(c);
+            if (h < 0) {
+                p->es_state = ES_NORMAL; /* a bad escape: yajl reports it */
+                break;
+            }
+            p->es_hex = p->es_hex * 16 + (unsigned)h;
+            if (++p->es_n < 4)
+                break;
+            unsigned v = p->es_hex;
+            if (p->es_state == ES_LO) {
+                if (v < 0xDC00 || v > 0xDFFF)
+                    return surrogate_fail(p, "a lone high");
+                p->es_state = ES_NORMAL;
+            } else if (v >= 0xD800 && v <= 0xDBFF) {
+                p->es_state = ES_HI_BS;
+            } else if (v >= 0xDC00 && v <= 0xDFFF) {
+                return surrogate_fail(p, "a lone low");
+            } else {
+                p->es_state = ES_NORMAL;
+            }
+            break;
+        }
+        case ES_HI_BS:
+            if (c != '\\')
+                return surrogate_fail(p, "a lone high");
+            p->es_state = ES_HI_U;
+            break;
+        case ES_HI_U:
+            if (c != 'u')
+                return surrogate_fail(p, "a lone high");
+            p->es_state = ES_LO;
+            p->es_hex = 0;
+            p->es_n = 0;
+            break;
+        default:
+            p->es_state = ES_NORMAL;
+        }
+    }
+    return SLUICE_OK;
+}
+
 sluice_status sl_json_parser_feed(struct sl_json_parser *p, const char *data, size_t len)
 {
     const char *cur = data;
@@ -756,6 +929,9 @@ sluice_status sl_json_parser_feed(struct sl_json_parser *p, const char *data, si
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));
         const char *seg_end = nl ? nl + 1 : end;
         size_t seg_len = (size_t)(seg_end - cur);
+        sluice_status erc = scan_escapes(p, cur, seg_len);
+        if (erc != SLUICE_OK)
+            return erc;
         yajl_status st = yajl_parse(p->h, (const unsigned char *)cur, seg_len);
         if (st != yajl_status_ok) {
             if (p->cb_rc != SLUICE_OK || p->nomem)

@@ -148,6 +148,8 @@ struct row {
 struct sl_normalizer {
     struct sl_ctx *ctx;
     struct sl_schema *schema;
+    size_t max_columns;          /* the destination's column limit per table, 0 = none */
+    const char *reserved_prefix; /* table names the destination keeps for itself, or NULL */
     char *load_id;
     size_t load_id_len;
     struct sl_rng *rng;
@@ -459,6 +461,13 @@ void sl_normalizer_free(struct sl_normalizer **np)
     sl_free(n->load_id);
     sl_free(n);
     *np = NULL;
+}
+
+void sl_normalizer_set_limits(struct sl_normalizer *n, size_t max_columns,
+                              const char *reserved_prefix)
+{
+    n->max_columns = max_columns;
+    n->reserved_prefix = reserved_prefix;
 }
 
 void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len)
@@ -1519,6 +1528,15 @@ static long new_column(struct sl_normalizer *n, struct tctx *tc, const char *nam
             nullable = h->nullable != 0;
         }
     }
+    if (n->max_columns && tc->t->ncols >= n->max_columns) {
+        /* refused here, as bad data, rather than by the destination at load time, where a
+         * package that can never load would block every later run */
+        sl_fail(n->ctx, SLUICE_ERR_DATA_SCHEMA,
+                "table '%s' would get more than %zu columns, the most the destination allows "
+                "(column '%s')",
+                tc->t->name, n->max_columns, name);
+        return -1;
+    }
     return sl_table_add_col(n->ctx, tc->t, name, type, nullable, hints);
 }
 
@@ -2116,6 +2134,13 @@ static sluice_status root_for(struct sl_normalizer *n, const struct sl_norm_reso
     struct root *r = root_get(n, raw, len);
     if (!r)
         return nomem(n);
+    if (n->reserved_prefix && strncmp(r->name, n->reserved_prefix, strlen(n->reserved_prefix)) == 0)
+        return sl_fail_at(n->ctx, tpl || table_hint ? SLUICE_ERR_DATA_SCHEMA : SLUICE_ERR_CONFIG,
+                          res->resource, tpl || table_hint ? n->item_no : -1,
+                          tpl ? n->tpl_path : NULL,
+                          "table name '%s' is reserved by the destination (names starting with "
+                          "'%s')",
+                          r->name, n->reserved_prefix);
     if (is_system_table(r->name)) {
         if (!tpl && !table_hint)
             return sl_fail_at(n->ctx, SLUICE_ERR_CONFIG, res->resource, -1, NULL,

@@ -70,6 +70,11 @@ void sl_normalizer_free(struct sl_normalizer **n);
  * Longer table and column names are shortened as dlt does (naming.h). Call it before the first
  * item: it drops the normalizer's name caches. */
 void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len);
+/* The destination's limits: at most max_columns columns per table (0 = no limit), no table
+ * whose name starts with reserved_prefix (NULL = none; borrowed). Crossing one is DATA_SCHEMA
+ * for the item that would. */
+void sl_normalizer_set_limits(struct sl_normalizer *n, size_t max_columns,
+                              const char *reserved_prefix);
 
 /*
  * Normalize one item (item_no: 1-based position within the resource, for errors). table_hint

@@ -26,7 +26,7 @@ sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_js
     sluice_status rc = sl_fs_read(ctx, path, &text, &len);
     if (rc == SLUICE_OK) {
         rc = sl_json_parse_heap(ctx, text, len, out);
-        if (rc != SLUICE_OK) {
+        if (rc != SLUICE_OK && rc != SLUICE_ERR_NOMEM) {
             sl_ctx_clear(ctx);
             rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest '%s' is corrupt", path);
         }
@@ -248,6 +248,8 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
         rc = sl_fs_mkdirs(ctx, ndir);
     if (rc == SLUICE_OK)
         rc = sl_normalizer_new(ctx, schema, load_id, &p->rng, &norm);
+    if (rc == SLUICE_OK)
+        sl_normalizer_set_limits(norm, p->dm->max_columns, p->dm->reserved_prefix);
     for (size_t i = 0; rc == SLUICE_OK; i++) {
         const struct sl_json *res = NULL;
         struct sl_follow *follow = NULL;

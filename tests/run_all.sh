@@ -87,6 +87,12 @@ else
     status=1
 fi
 
+# 4. the bad-input catalogue (same runner and format)
+if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
+    { "$tb/test/run_cases" "$tb/sluice" tests/bad; echo $? > "$tmp/bad.rc"; } | tee "$tmp/bad.out"
+    [ "$(cat "$tmp/bad.rc")" = 0 ] || status=1
+    add_summary "$tmp/bad.out" cases
+fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1
 exit $status
