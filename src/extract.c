@@ -288,26 +288,7 @@ sluice_status sl_extract_yield_fail(struct sluice_yield *y, const char *message)
 
 /* ---- manifest snapshot ------------------------------------------------------------------ */
 
-static int put_str(struct sl_json *obj, const char *key, const char *s)
-{
-    struct sl_json v;
-    if (!s) {
-        sl_json_set_null(&v);
-    } else if (sl_json_set_str(&v, s, strlen(s))) {
-        return -1;
-    }
-    if (sl_json_obj_set_take(obj, key, &v))
-        return 0;
-    sl_json_clear(&v); /* not taken when out of memory */
-    return -1;
-}
 
-static int put_int(struct sl_json *obj, const char *key, int64_t i)
-{
-    struct sl_json v;
-    sl_json_set_int(&v, i);
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
-}
 
 static int put_list(struct sl_json *obj, const char *key, char *const *items, size_t n)
 {
@@ -341,21 +322,26 @@ static int put_copy(struct sl_json *obj, const char *key, const struct sl_json *
     return -1;
 }
 
-static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r, enum sl_write_disposition wd,
-                                         int64_t max_nesting, size_t index, int64_t items)
+static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r,
+                                         enum sl_write_disposition wd, int64_t max_nesting,
+                                         size_t index, int64_t items)
 {
     struct sl_json *o = sl_json_new_object();
     if (!o)
         return NULL;
     char file[64];
     snprintf(file, sizeof(file), "extracted/%zu.items", index);
-    int bad = put_str(o, "name", r->name) || put_str(o, "source", r->source) ||
-              put_str(o, "write_disposition", sl_wd_name(wd)) ||
+    int bad = sl_json_obj_put_str(o, "name", r->name) ||
+              sl_json_obj_put_str(o, "source", r->source) ||
+              sl_json_obj_put_str(o, "write_disposition", sl_wd_name(wd)) ||
               put_list(o, "primary_key", r->primary_key, r->n_pk) ||
               put_list(o, "merge_key", r->merge_key, r->n_mk) ||
-              put_str(o, "table_name", r->table_name) || put_copy(o, "columns", r->columns) ||
-              put_int(o, "max_table_nesting", max_nesting) || put_str(o, "file", file) ||
-              put_int(o, "items", items) || put_int(o, "root_key", r->root_key);
+              sl_json_obj_put_str(o, "table_name", r->table_name) ||
+              put_copy(o, "columns", r->columns) ||
+              sl_json_obj_put_int(o, "max_table_nesting", max_nesting) ||
+              sl_json_obj_put_str(o, "file", file) ||
+              sl_json_obj_put_int(o, "items", items) ||
+              sl_json_obj_put_int(o, "root_key", r->root_key);
     if (bad) {
         sl_json_free(o);
         return NULL;
@@ -709,7 +695,7 @@ static sluice_status plan_refresh(struct sluice_pipeline *p, const struct sl_ext
                        mode);
     struct sl_json *rf = sl_json_obj_setdefault(manifest, "refresh", SL_JSON_OBJECT);
     struct sl_json *tables = rf ? sl_json_obj_setdefault(rf, "tables", SL_JSON_ARRAY) : NULL;
-    if (!tables || put_str(rf, "mode", mode))
+    if (!tables || sl_json_obj_put_str(rf, "mode", mode))
         return sl_nomem(&p->ctx);
     for (size_t i = 0; p->schema && i < p->schema->ntables; i++) {
         const struct sl_table *t = p->schema->tables[i];
@@ -773,8 +759,8 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     if (rc != SLUICE_OK)
         goto done;
     struct sl_json *list = sl_json_obj_setdefault(manifest, "resources", SL_JSON_ARRAY);
-    if (!list || put_str(manifest, "load_id", load_id) ||
-        put_str(manifest, "pipeline_name", p->cfg->pipeline_name)) {
+    if (!list || sl_json_obj_put_str(manifest, "load_id", load_id) ||
+        sl_json_obj_put_str(manifest, "pipeline_name", p->cfg->pipeline_name)) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }
@@ -849,7 +835,8 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         struct sl_json *sb = sl_json_obj_setdefault(manifest, "state_base", SL_JSON_OBJECT);
         struct sl_json v;
         sl_json_set_int(&v, bver && bver->type == SL_JSON_INT ? bver->u.i : 0);
-        if (!sb || put_str(sb, "version_hash", base) || !sl_json_obj_set_take(sb, "version", &v)) {
+        if (!sb || sl_json_obj_put_str(sb, "version_hash", base) ||
+            !sl_json_obj_set_take(sb, "version", &v)) {
             rc = sl_nomem(&p->ctx);
             goto done;
         }
@@ -888,7 +875,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         sl_free(tables); /* contents moved */
         stage = "normalized";
     }
-    if (put_str(manifest, "stage", stage)) {
+    if (sl_json_obj_put_str(manifest, "stage", stage)) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }

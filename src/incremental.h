@@ -78,8 +78,9 @@ struct sl_incremental;
  */
 sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incremental_cfg *cfg,
                                   const char *resource, char *const *resource_pk, size_t n_pk,
-                                  bool resource_pk_is_list, struct sl_json *resource_state, const struct sl_json *start,
-                                  const struct sl_json *end, struct sl_incremental **out);
+                                  bool resource_pk_is_list, struct sl_json *resource_state,
+                                  const struct sl_json *start, const struct sl_json *end,
+                                  struct sl_incremental **out);
 
 /* Filter one item: *keep 1 or 0. Errors (INCREMENTAL): missing/null cursor under raise,
  * uncomparable types, naive/aware mix, hash cap reached; they name resource, item, field. */

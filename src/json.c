@@ -308,6 +308,27 @@ struct sl_json *sl_json_obj_set_take(struct sl_json *obj, const char *key, struc
     return &m->val;
 }
 
+int sl_json_obj_put_str(struct sl_json *obj, const char *key, const char *s)
+{
+    struct sl_json v;
+    if (!s)
+        sl_json_set_null(&v);
+    else if (sl_json_set_str(&v, s, strlen(s)))
+        return -1;
+    if (!sl_json_obj_set_take(obj, key, &v)) {
+        sl_json_clear(&v);
+        return -1;
+    }
+    return 0;
+}
+
+int sl_json_obj_put_int(struct sl_json *obj, const char *key, int64_t i)
+{
+    struct sl_json v;
+    sl_json_set_int(&v, i);
+    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+}
+
 struct sl_json *sl_json_obj_setdefault(struct sl_json *obj, const char *key,
                                        enum sl_json_type type)
 {
@@ -958,8 +979,8 @@ sluice_status sl_json_parser_finish(struct sl_json_parser *p)
         return parse_error(p, (const unsigned char *)"", 0);
     }
     if (p->depth != 0 || p->unwrapping) {
-        sl_fail(p->ctx, SLUICE_ERR_DATA_JSON, "malformed JSON at line %lld: unexpected end of input",
-                (long long)p->line);
+        sl_fail(p->ctx, SLUICE_ERR_DATA_JSON,
+                "malformed JSON at line %lld: unexpected end of input", (long long)p->line);
         sl_fail_origin(p->ctx, "json", NULL);
         return SLUICE_ERR_DATA_JSON;
     }

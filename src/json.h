@@ -104,6 +104,9 @@ int sl_json_copy_into(struct sl_json *dst, const struct sl_json *src); /* dst wa
 /* Set obj[key] = *val, taking ownership of val's contents (val becomes null). Replaces an
  * existing member. Returns a pointer to the stored value, NULL when out of memory. */
 struct sl_json *sl_json_obj_set_take(struct sl_json *obj, const char *key, struct sl_json *val);
+/* obj[key] = a copy of string s (NULL: JSON null) / integer i. 0 ok, -1 out of memory. */
+int sl_json_obj_put_str(struct sl_json *obj, const char *key, const char *s);
+int sl_json_obj_put_int(struct sl_json *obj, const char *key, int64_t i);
 /* obj[key] if it exists, else a new empty object/array/null stored there (setdefault). */
 struct sl_json *sl_json_obj_setdefault(struct sl_json *obj, const char *key,
                                        enum sl_json_type type);

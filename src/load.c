@@ -240,8 +240,8 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
         struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
         if (!t)
-            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package table '%s' is not in its schema",
-                           name ? name : "?");
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                           "load package table '%s' is not in its schema", name ? name : "?");
         rc = sync_chain(p, s, t, 0);
     }
     for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {

@@ -169,18 +169,6 @@ void sl_pipeline_destroy(struct sluice_pipeline *p)
  * Working dir
  * ========================================================================================== */
 
-static int put_str(struct sl_json *obj, const char *key, const char *s)
-{
-    struct sl_json v;
-    if (!s)
-        sl_json_set_null(&v);
-    else if (sl_json_set_str(&v, s, strlen(s)))
-        return -1;
-    if (sl_json_obj_set_take(obj, key, &v))
-        return 0;
-    sl_json_clear(&v); /* not taken when out of memory */
-    return -1;
-}
 
 static sluice_status write_pipeline_json(struct sluice_pipeline *p)
 {
@@ -188,11 +176,13 @@ static sluice_status write_pipeline_json(struct sluice_pipeline *p)
     char *path = sl_aprintf("%s/pipeline.json", p->workdir);
     char *text = NULL;
     sluice_status rc = SLUICE_OK;
-    if (!o || !path || put_str(o, "pipeline_name", p->cfg->pipeline_name) ||
-        put_str(o, "destination_type", p->cfg->dest_type ? p->cfg->dest_type : "sqlite") ||
-        put_str(o, "destination_path", p->cfg->dest_path) ||
-        put_str(o, "dataset_name", p->cfg->dataset) || put_str(o, "config", p->cfg->path) ||
-        put_str(o, "base_dir", p->cfg->base_dir)) {
+    const char *dtype = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
+    if (!o || !path || sl_json_obj_put_str(o, "pipeline_name", p->cfg->pipeline_name) ||
+        sl_json_obj_put_str(o, "destination_type", dtype) ||
+        sl_json_obj_put_str(o, "destination_path", p->cfg->dest_path) ||
+        sl_json_obj_put_str(o, "dataset_name", p->cfg->dataset) ||
+        sl_json_obj_put_str(o, "config", p->cfg->path) ||
+        sl_json_obj_put_str(o, "base_dir", p->cfg->base_dir)) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }
@@ -938,7 +928,7 @@ static sluice_status list_table(void *ud, const char *table, int64_t rows)
     struct sl_json t;
     sl_json_set_object(&t);
     struct sl_json v;
-    int bad = put_str(&t, "name", table);
+    int bad = sl_json_obj_put_str(&t, "name", table);
     sl_json_set_int(&v, rows);
     if (!bad && !sl_json_obj_set_take(&t, "rows", &v))
         bad = 1;
@@ -948,8 +938,8 @@ static sluice_status list_table(void *ud, const char *table, int64_t rows)
         for (size_t i = 0; !bad && cols && i < st->ncols; i++) {
             struct sl_json c;
             sl_json_set_object(&c);
-            bad = put_str(&c, "name", st->cols[i].name) ||
-                  put_str(&c, "data_type", sl_dtype_name(st->cols[i].type)) ||
+            bad = sl_json_obj_put_str(&c, "name", st->cols[i].name) ||
+                  sl_json_obj_put_str(&c, "data_type", sl_dtype_name(st->cols[i].type)) ||
                   !sl_json_arr_push_take(cols, &c);
             if (bad)
                 sl_json_clear(&c);
@@ -957,9 +947,9 @@ static sluice_status list_table(void *ud, const char *table, int64_t rows)
         if (!cols)
             bad = 1;
         if (!bad && st->resource)
-            bad = put_str(&t, "resource", st->resource);
+            bad = sl_json_obj_put_str(&t, "resource", st->resource);
         if (!bad)
-            bad = put_str(&t, "write_disposition", sl_wd_name(st->wd));
+            bad = sl_json_obj_put_str(&t, "write_disposition", sl_wd_name(st->wd));
     }
     if (bad || !sl_json_arr_push_take(lu->tables, &t)) {
         sl_json_clear(&t);
@@ -979,7 +969,7 @@ static int load_row(void *ud, int ncols, const char *const *names, const char *c
     struct sl_json o;
     sl_json_set_object(&o);
     for (int i = 0; i < ncols && !lu->bad; i++)
-        lu->bad = put_str(&o, names[i], values[i]);
+        lu->bad = sl_json_obj_put_str(&o, names[i], values[i]);
     if (lu->bad || !sl_json_arr_push_take(lu->arr, &o)) {
         sl_json_clear(&o);
         lu->bad = 1;
@@ -1007,8 +997,8 @@ static sluice_status pending_list(struct sluice_pipeline *p, struct sl_json *arr
         struct sl_json o;
         sl_json_set_object(&o);
         const char *stage = m ? sl_json_str(sl_json_get(m, "stage")) : NULL;
-        if (put_str(&o, "load_id", names[i]) ||
-            put_str(&o, "stage", stage ? stage : "extracting (unfinished)") ||
+        if (sl_json_obj_put_str(&o, "load_id", names[i]) ||
+            sl_json_obj_put_str(&o, "stage", stage ? stage : "extracting (unfinished)") ||
             !sl_json_arr_push_take(arr, &o)) {
             sl_json_clear(&o);
             rc = sl_nomem(&p->ctx);
@@ -1045,10 +1035,11 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
         return sl_nomem(&p->ctx);
     sluice_status rc = SLUICE_OK;
     struct sl_json *dest = sl_json_obj_setdefault(o, "destination", SL_JSON_OBJECT);
-    if (put_str(o, "pipeline_name", p->cfg->pipeline_name) || !dest ||
-        put_str(dest, "type", p->cfg->dest_type ? p->cfg->dest_type : "sqlite") ||
-        put_str(dest, "path", p->cfg->dest_path) || put_str(o, "dataset_name", p->cfg->dataset) ||
-        put_str(o, "working_dir", p->workdir)) {
+    if (sl_json_obj_put_str(o, "pipeline_name", p->cfg->pipeline_name) || !dest ||
+        sl_json_obj_put_str(dest, "type", p->cfg->dest_type ? p->cfg->dest_type : "sqlite") ||
+        sl_json_obj_put_str(dest, "path", p->cfg->dest_path) ||
+        sl_json_obj_put_str(o, "dataset_name", p->cfg->dataset) ||
+        sl_json_obj_put_str(o, "working_dir", p->workdir)) {
         rc = sl_nomem(&p->ctx);
         goto done;
     }

@@ -208,16 +208,6 @@ done:
     return rc;
 }
 
-static int put_str(struct sl_json *obj, const char *key, const char *s)
-{
-    struct sl_json v;
-    if (sl_json_set_str(&v, s, strlen(s)))
-        return -1;
-    if (sl_json_obj_set_take(obj, key, &v))
-        return 0;
-    sl_json_clear(&v); /* not taken when out of memory */
-    return -1;
-}
 
 sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
                                 const char *load_id, struct sl_schema *schema,
@@ -286,7 +276,8 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
         char file[64];
         snprintf(file, sizeof(file), "normalized/%zu.rows", i);
         struct sl_json v;
-        int bad = put_str(&t, "name", nr.outs[i].t->name) || put_str(&t, "file", file);
+        int bad = sl_json_obj_put_str(&t, "name", nr.outs[i].t->name) ||
+                  sl_json_obj_put_str(&t, "file", file);
         sl_json_set_int(&v, nr.outs[i].rows);
         if (!bad && !sl_json_obj_set_take(&t, "rows", &v))
             bad = 1;
@@ -339,7 +330,8 @@ sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
     if (rc != SLUICE_OK)
         return rc;
     sl_normalize_report(p, tables);
-    if (!sl_json_obj_set_take(manifest, "tables", tables) || put_str(manifest, "stage", "normalized")) {
+    if (!sl_json_obj_set_take(manifest, "tables", tables) ||
+        sl_json_obj_put_str(manifest, "stage", "normalized")) {
         sl_json_free(tables);
         return sl_nomem(&p->ctx);
     }
