@@ -28,7 +28,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 # $(call objs,BUILD_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all test test-unit test-cases demo bench install clean check-style valgrind
+.PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
+        soak secrets test-fault
 all: build/libsluice.a build/sluice
 
 # ---- optimised build (build/) -------------------------------------------------------------
@@ -107,7 +108,31 @@ install: all
 	install -m 644 include/sluice.h $(DESTDIR)$(PREFIX)/include/sluice.h
 
 valgrind: build/sluice build/test/unit
-	valgrind --error-exitcode=1 --leak-check=full build/test/unit
+	valgrind --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes build/test/unit
+	sh tests/soak/valgrind.sh build/sluice
+
+# ---- fuzzing (clang libFuzzer; see fuzz/README.md) ----------------------------------------
+CLANG        ?= clang
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZFLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+                -Wall -Wextra -Wno-unused-parameter $(PKG_CFLAGS)
+
+build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(SRC) $(wildcard src/*.h) include/sluice.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZFLAGS) -Iinclude -Isrc $(SRC) $< -o $@ $(LIBS)
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+
+# bounded run of every target (FUZZ_SECONDS each, default 60); any crash fails
+fuzz-smoke: fuzz
+	sh fuzz/smoke.sh
+
+soak: build/sluice
+	sh tests/soak/soak.sh build/sluice
+
+secrets: build/san/sluice
+	sh tests/secrets/secrets.sh build/san/sluice
 
 clean:
 	rm -rf build

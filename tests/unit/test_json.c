@@ -160,7 +160,47 @@ TEST(write_escapes)
     sl_buf_cleanup(&b);
 }
 
+TEST(equal_duplicate_keys)
+{
+    /* the last value of a key counts (a dict's view), and key sets are compared both ways */
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_json *a = NULL, *b = NULL, *c = NULL;
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, "{\"x\":1,\"x\":2}", 13, &a), SLUICE_OK);
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, "{\"x\":1,\"x\":1}", 13, &b), SLUICE_OK);
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, "{\"x\":1,\"y\":2}", 13, &c), SLUICE_OK);
+    CHECK(sl_json_equal(a, a));
+    CHECK(!sl_json_equal(b, c));
+    CHECK(!sl_json_equal(c, b));
+    sl_json_free(a);
+    sl_json_free(b);
+    sl_json_free(c);
+}
+
+TEST(mixed_containers_same_depth)
+{
+    /* arrays then objects (of a different element size) at the same depth, growing */
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_buf in;
+    sl_buf_init(&in, 0);
+    sl_buf_puts(&in, "[[");
+    for (int i = 0; i < 8; i++)
+        sl_buf_printf(&in, "%s%d", i ? "," : "", i);
+    sl_buf_puts(&in, "],{");
+    for (int i = 0; i < 8; i++)
+        sl_buf_printf(&in, "%s\"k%d\":%d", i ? "," : "", i, i);
+    sl_buf_puts(&in, "}]");
+    struct sl_json *v = NULL;
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, in.data, in.len, &v), SLUICE_OK);
+    CHECK(v && v->len == 2 && v->u.items[1].len == 8);
+    sl_json_free(v);
+    sl_buf_cleanup(&in);
+}
+
 static const struct test_case json_tests[] = {
+    { "equal_duplicate_keys", equal_duplicate_keys },
+    { "mixed_containers_same_depth", mixed_containers_same_depth },
     { "lines_and_types", lines_and_types },
     { "unwrap_array", unwrap_array },
     { "errors", errors },

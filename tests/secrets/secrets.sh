@@ -1,0 +1,225 @@
+#!/bin/sh
+# tests/secrets/secrets.sh — a planted secret never shows up in anything sluice writes.
+#
+#   sh tests/secrets/secrets.sh [SLUICE_BIN]     (default build/san/sluice; `make secrets`)
+#
+# The secret SLUICE_TEST_SECRET (exported, so every command source receives it) is planted
+# where secrets live:
+#   - the destination dsn: DESTINATION__CREDENTIALS, DESTINATION__POSTGRES__CREDENTIALS (also
+#     set, unused, during sqlite runs), and `dsn: "...${SLUICE_TEST_SECRET}..."` in a file;
+#   - `${SLUICE_TEST_SECRET}` in a command source's text (interpolated into its arguments);
+#   - the environment of the command source (the program checks it got both, and says so in a
+#     marker file, so the test cannot pass vacuously).
+# Runs: successful runs (plain, --json, SLUICE_DEBUG=1 with --progress log, `sync`, a run
+# restoring its state from the destination), a failing command, a missing program, unknown
+# config keys next to the secret, bad destinations (a postgres dsn from the file or the env,
+# a credentials value that is not a dsn; a sqlite file that cannot be created), and runs killed
+# by SLUICE_FAULT at several points
+# to leave a load package behind (needs a build with fault points, -DSLUICE_TESTING: the
+# sanitizer build), then `pending`, `info`, `info -v`, `info --json` and `query` of every
+# pipeline. Every channel is captured (stdout, stderr, --json) and, at the end, every file
+# below the pipelines dir (state.json, schemas, pipeline.json, package manifests, extracted
+# items) and the destination databases are searched for the secret (grep -a). The test fails
+# when the secret is found anywhere, naming the file; it also fails when an expected exit
+# status differs (so a run that silently stops doing the interesting thing is noticed).
+# A command that prints its own environment into its data is the user's business: not tested.
+# SECRETS_KEEP=1 keeps the scratch dir. Exit 0 ok, 1 failed, 2 setup problem.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${1:-build/san/sluice}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+[ -x "$BIN" ] || { echo "secrets: $BIN is not executable" >&2; exit 2; }
+
+SECRET="s3cr3t-xyz-Q7pW"
+export SLUICE_TEST_SECRET="$SECRET"
+DSN="postgresql://loader:${SECRET}@127.0.0.1:9/warehouse"
+tmp=$(mktemp -d /tmp/sluice-secrets-XXXXXX) || exit 2
+cleanup() { [ "${SECRETS_KEEP:-0}" = 1 ] || rm -rf "$tmp"; }
+trap cleanup EXIT
+work=$tmp/work
+out=$tmp/out
+mkdir -p "$work" "$out"
+export SLUICE_PIPELINES_DIR="$tmp/pipelines"
+unset SLUICE_FAULT SLUICE_DEBUG DESTINATION__CREDENTIALS DESTINATION__POSTGRES__CREDENTIALS
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+failures=0
+bad() {
+    echo "secrets: FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+n=0
+# sx NAME EXPECTED_EXIT CMD...: run CMD in $work, capturing stdout and stderr as NAME.*
+sx() {
+    name=$1
+    want=$2
+    shift 2
+    n=$((n + 1))
+    (cd "$work" && "$@") >"$out/$n-$name.stdout" 2>"$out/$n-$name.stderr"
+    rc=$?
+    if [ "$want" != any ] && [ "$rc" != "$want" ]; then
+        bad "$name: exit $rc, expected $want: $*"
+        sed 's/^/    | /' "$out/$n-$name.stderr" >&2
+    fi
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$out/$n-$name.stderr"; then
+        bad "$name: sanitizer report"
+        sed 's/^/    | /' "$out/$n-$name.stderr" >&2
+    fi
+    return 0
+}
+
+# inspect PIPELINE: every read-only view of a pipeline
+inspect() {
+    sx "$1-info" any "$BIN" pipeline "$1" info
+    sx "$1-info-v" any "$BIN" pipeline "$1" info -v
+    sx "$1-info-json" any "$BIN" pipeline "$1" info --json
+    sx "$1-pending" any "$BIN" pipeline "$1" pending
+    sx "$1-query" any "$BIN" pipeline "$1" query "SELECT * FROM _dlt_loads" --format csv
+}
+
+# ---- the program and the configs -------------------------------------------------------------
+cat > "$work/gen.sh" <<'SH'
+# gen.sh --token TOKEN: prints three items; checks that it got the secret as an argument and in
+# its environment (without ever printing it) and leaves a marker saying so
+if [ "${1:-}" = --token ] && [ "${2:-}" = "$SLUICE_TEST_SECRET" ] && [ -n "$SLUICE_TEST_SECRET" ]; then
+    echo ok > got-secret
+fi
+n=$(cat counter 2>/dev/null || echo 0)
+n=$((n + 1))
+echo "$n" > counter
+echo "{\"id\": $((3 * n - 2)), \"updated\": $((3 * n - 2)), \"user\": {\"name\": \"u\"}, \"tags\": [\"a\"]}"
+echo "[{\"id\": $((3 * n - 1)), \"updated\": $((3 * n - 1))}, {\"id\": $((3 * n)), \"updated\": $((3 * n))}]"
+echo "{\"page\": $n}" > "$SLUICE_STATE_FILE"
+SH
+cat > "$work/fail.sh" <<'SH'
+echo '{"id": 1, "updated": 1}'
+echo "upstream API said no (HTTP 401)" >&2
+exit 3
+SH
+
+resource() { # resource NAME COMMAND
+    cat <<YAML
+      $1:
+        from: {command: "$2"}
+        write_disposition: merge
+        primary_key: id
+        incremental: {cursor_path: updated}
+YAML
+}
+config() { # config FILE PIPELINE DESTINATION_YAML RESOURCE_YAML
+    printf 'pipeline: %s\ndestination: %s\ndataset: ds\nsources:\n  src:\n    resources:\n%s\n' \
+        "$2" "$3" "$4" > "$work/$1"
+}
+
+good_cmd='sh gen.sh --token ${SLUICE_TEST_SECRET}'
+config ok.yaml p_ok '{type: sqlite, path: ok.db}' "$(resource events "$good_cmd")"
+config fault.yaml p_fault '{type: sqlite, path: fault.db}' "$(resource events "$good_cmd")"
+config fail.yaml p_fail '{type: sqlite, path: fail.db}' "$(resource events 'sh fail.sh --token ${SLUICE_TEST_SECRET}')"
+config missing.yaml p_missing '{type: sqlite, path: missing.db}' \
+    "$(resource events 'fetch-events-tool --token ${SLUICE_TEST_SECRET} --since 2024')"
+config badkey_dest.yaml p_badkey '{type: postgres, dsn: "postgresql://loader:${SLUICE_TEST_SECRET}@127.0.0.1:9/w", sslmod: require}' \
+    "$(resource events "$good_cmd")"
+config badkey_dsn.yaml p_badkey2 '{type: postgres, dns: "postgresql://loader:${SLUICE_TEST_SECRET}@127.0.0.1:9/w"}' \
+    "$(resource events "$good_cmd")"
+config badkey_src.yaml p_badkey3 '{type: sqlite, path: bk.db}' "      events:
+        from: {command: \"$good_cmd\", shell: bash}
+        write_disposition: merge"
+config badval.yaml p_badval '{type: sqlite, path: bv.db}' "      events:
+        from: {command: \"$good_cmd\"}
+        write_disposition: upsert"
+config pg_file.yaml p_pg_file '{type: postgres, dsn: "postgresql://loader:${SLUICE_TEST_SECRET}@127.0.0.1:9/w"}' \
+    "$(resource events "$good_cmd")"
+config pg_env.yaml p_pg_env '{type: postgres}' "$(resource events "$good_cmd")"
+config baddest.yaml p_baddest '{type: sqlite, path: /dev/null/no/such/dir.db}' "$(resource events "$good_cmd")"
+config pg_env_sqlite.yaml p_pg_env_sqlite '{type: sqlite, path: pgenv.db}' "$(resource events "$good_cmd")"
+
+# ---- success paths -----------------------------------------------------------------------------
+DESTINATION__POSTGRES__CREDENTIALS=$DSN sx ok-run 0 "$BIN" run ok.yaml --progress none
+sx ok-run-json 0 "$BIN" run ok.yaml --progress none --json
+SLUICE_DEBUG=1 sx ok-run-debug 0 "$BIN" run ok.yaml --progress log
+[ -f "$work/got-secret" ] || bad "the command source did not receive the secret (argument and environment): the test is vacuous"
+inspect p_ok
+sx ok-sync 0 "$BIN" pipeline p_ok sync
+rm -rf "$SLUICE_PIPELINES_DIR/p_ok"
+sx ok-run-restored 0 "$BIN" run ok.yaml --progress none --json
+inspect p_ok
+# an unused credentials variable of another destination type, during a sqlite run
+DESTINATION__POSTGRES__CREDENTIALS=$DSN sx pg-env-sqlite-run 0 "$BIN" run pg_env_sqlite.yaml --progress none --json
+inspect p_pg_env_sqlite
+
+# ---- failure paths -----------------------------------------------------------------------------
+sx fail-run 1 "$BIN" run fail.yaml --progress none
+sx fail-run-json 1 "$BIN" run fail.yaml --progress none --json
+SLUICE_DEBUG=1 sx fail-run-debug 1 "$BIN" run fail.yaml --progress log
+inspect p_fail
+sx missing-run 1 "$BIN" run missing.yaml --progress none --json
+sx badkey-dest 2 "$BIN" run badkey_dest.yaml --progress none
+sx badkey-dest-json 2 "$BIN" run badkey_dest.yaml --progress none --json
+sx badkey-dsn 2 "$BIN" run badkey_dsn.yaml --progress none --json
+sx badkey-src 2 "$BIN" run badkey_src.yaml --progress none --json
+sx badval 2 "$BIN" run badval.yaml --progress none --json
+DESTINATION__CREDENTIALS=$DSN sx badkey-dest-env 2 "$BIN" run badkey_dest.yaml --progress none
+# bad destinations: postgres (unreachable, or not built in), from the file and from the env
+sx pg-file any "$BIN" run pg_file.yaml --progress none
+sx pg-file-json any "$BIN" run pg_file.yaml --progress none --json
+SLUICE_DEBUG=1 sx pg-file-debug any "$BIN" run pg_file.yaml --progress log
+DESTINATION__CREDENTIALS=$DSN sx pg-env any "$BIN" run pg_env.yaml --progress none --json
+DESTINATION__POSTGRES__CREDENTIALS=$DSN sx pg-env-typed any "$BIN" run pg_env.yaml --progress none
+# a credentials value that is not a dsn at all (and looks like a harmless word)
+DESTINATION__CREDENTIALS=$SECRET sx pg-env-word any "$BIN" run pg_env.yaml --progress none --json
+# a sqlite destination that cannot be opened, with the secret in the command and the env
+DESTINATION__POSTGRES__CREDENTIALS=$DSN sx baddest-run 1 "$BIN" run baddest.yaml --progress none
+sx baddest-run-json 1 "$BIN" run baddest.yaml --progress none --json
+for p in p_pg_file p_pg_env p_badkey p_baddest; do inspect "$p"; done
+for f in pg-file pg-env pg-env-typed pg-env-word; do
+    st=$(sed -n '$p' "$out"/*-"$f".stderr 2>/dev/null | head -n 1)
+    case $(cat "$out"/*-"$f".stdout "$out"/*-"$f".stderr) in
+    *rror*|*ERR*|*fail*) ;;
+    *) bad "$f: a postgres destination at 127.0.0.1:9 did not fail ($st)" ;;
+    esac
+done
+
+# ---- killed runs leave packages behind ---------------------------------------------------------
+faults=0
+for point in run.after_extract extract.before_manifest normalize.before_manifest load.after_state load.before_commit; do
+    SLUICE_FAULT=$point sx "fault-$point" any "$BIN" run fault.yaml --progress none
+    [ -n "$(find "$SLUICE_PIPELINES_DIR/p_fault" -path '*load*' -name manifest.json 2>/dev/null)" ] && faults=$((faults + 1))
+    inspect p_fault
+    # keep a copy of the pending package before the next run loads it
+    if [ -d "$SLUICE_PIPELINES_DIR/p_fault/load" ]; then
+        mkdir -p "$tmp/packages/$point"
+        cp -R "$SLUICE_PIPELINES_DIR/p_fault/load" "$tmp/packages/$point/" 2>/dev/null
+    fi
+    sx "fault-$point-recover" 0 "$BIN" run fault.yaml --progress none --json
+done
+if [ "$faults" -eq 0 ]; then
+    bad "no run left a load package behind: is $BIN built with fault points (-DSLUICE_TESTING)?"
+fi
+
+# ---- search everything -------------------------------------------------------------------------
+# control: the search must find the secret where it is known to be
+printf 'x%sy\n' "$SECRET" > "$tmp/control"
+grep -qaF -- "$SECRET" "$tmp/control" || { echo "secrets: grep cannot find the secret" >&2; exit 2; }
+found=$(grep -rlaF -- "$SECRET" "$out" "$SLUICE_PIPELINES_DIR" "$tmp/packages" 2>/dev/null)
+dbs=$(find "$work" -name '*.db' 2>/dev/null)
+if [ -n "$dbs" ]; then
+    found="$found
+$(grep -laF -- "$SECRET" $dbs 2>/dev/null)"
+fi
+found=$(printf '%s\n' "$found" | sed '/^$/d')
+files=$(find "$out" "$SLUICE_PIPELINES_DIR" "$tmp/packages" -type f 2>/dev/null | wc -l)
+if [ -n "$found" ]; then
+    for f in $found; do
+        bad "the secret appears in ${f#"$tmp"/}:"
+        grep -aF -- "$SECRET" "$f" | head -n 3 | cut -c1-300 | sed 's/^/    | /' >&2
+    done
+fi
+echo "secrets: $n commands, $files files searched (+ $(echo "$dbs" | wc -w) databases), packages left by $faults fault runs"
+if [ "$failures" -ne 0 ]; then
+    SECRETS_KEEP=1
+    echo "secrets: $failures failure(s); scratch dir kept: $tmp" >&2
+    exit 1
+fi
+echo "secrets: ok: the secret appears nowhere"
