@@ -98,6 +98,8 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
             return SLUICE_OK;
     }
     sluice_status rc = sl_item_write(&p->ctx, &er->rf, item, item_no, line, table);
+    if (rc == SLUICE_OK)
+        rc = publish(er, 0);
     if (rc != SLUICE_OK)
         return rc;
     SL_FAULT_POINT("extract.item");
@@ -644,7 +646,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         sl_fail_locate(&p->ctx, r->name, -1, NULL);
         goto done;
     }
-    rc = sl_recfile_close(&p->ctx, &er->rf, 1);
+    rc = sl_recfile_close(&p->ctx, &er->rf, 0);
     if (rc == SLUICE_OK)
         rc = publish(er, 1);
     if (rc == SLUICE_OK && er->inc)

@@ -262,6 +262,14 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         if (!file)
             return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest is corrupt");
         rc = insert_rows(p, dir, t, file, &rows);
+        const struct sl_json *want = sl_json_get(tj, "rows");
+        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_IO,
+                         "load package file '%s/%s' is incomplete: %lld rows of table %s, %lld "
+                         "expected",
+                         dir, file, (long long)rows, t->name, (long long)want->u.i);
+            sl_fail_origin(&p->ctx, "package", "corrupt");
+        }
         if (rc == SLUICE_OK)
             sl_pipeline_progress(p, "load", t->name, rows, p->run_rows, 0);
     }

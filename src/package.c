@@ -326,7 +326,8 @@ static int follow(struct sl_recfile *rf, int64_t need)
     return have >= rf->bytes + need ? 0 : 1;
 }
 
-/* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error. */
+/* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error (a short or
+ * damaged file), -2 out of memory (not damage: the package must not be discarded for it). */
 static int read_record(struct sl_recfile *rf)
 {
     uint32_t len;
@@ -343,8 +344,10 @@ static int read_record(struct sl_recfile *rf)
     if (rf->follow && follow(rf, 4 + (int64_t)len) != 0)
         return -1; /* a length was published without its record */
     sl_buf_reset(&rf->buf);
-    if (sl_buf_reserve(&rf->buf, len))
+    if ((size_t)len >= REC_MAX)
         return -1;
+    if (sl_buf_reserve(&rf->buf, len))
+        return -2;
     if (fread(rf->buf.data, 1, len, rf->f) != len)
         return -1;
     rf->buf.len = len;
@@ -357,6 +360,7 @@ static sluice_status corrupt(struct sl_ctx *ctx, struct sl_recfile *rf)
 {
     sl_fail(ctx, SLUICE_ERR_IO, "load package file '%s' is truncated or corrupt (record %lld)",
             rf->path, (long long)rf->records);
+    sl_fail_origin(ctx, "package", "corrupt"); /* the pipeline discards such a package */
     return SLUICE_ERR_IO;
 }
 
@@ -368,6 +372,8 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
     int r = read_record(rf);
     if (r == 1)
         return SLUICE_OK;
+    if (r == -2)
+        return sl_nomem(ctx);
     if (r < 0)
         return corrupt(ctx, rf);
     struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
@@ -398,6 +404,8 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
     int r = read_record(rf);
     if (r == 1)
         return SLUICE_OK;
+    if (r == -2)
+        return sl_nomem(ctx);
     if (r < 0)
         return corrupt(ctx, rf);
     struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };

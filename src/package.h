@@ -16,11 +16,16 @@
 #define SLUICE_PACKAGE_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "error.h"
 #include "json.h"
 #include "normalize.h"
+
+/* Is the pending error a damaged package file (origin "package", detail "corrupt")? */
+#define SL_PACKAGE_CORRUPT(ctx) \
+    (strcmp((ctx)->origin, "package") == 0 && strcmp((ctx)->detail, "corrupt") == 0)
 
 /* ---- record files ----------------------------------------------------------------------- */
 
@@ -37,7 +42,10 @@ struct sl_recfile {
 
 sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
-/* Flush, fsync and close (writers); close (readers). */
+/* Flush, fsync when sync is set, and close (writers); close (readers). Package data files
+ * are not synced: a file that a crash of the machine left short is detected when it is read
+ * back (record counts in the manifest, truncated records) and the package is discarded, its
+ * data extracted again from the committed state. */
 sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sync);
 /* Close without flushing (error paths). */
 void sl_recfile_abort(struct sl_recfile *rf);

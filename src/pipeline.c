@@ -25,6 +25,7 @@
 #include "extract.h"
 #include "fs.h"
 #include "load.h"
+#include "package.h"
 #include "state.h"
 
 double sl_now(void)
@@ -691,14 +692,18 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
                      stage ? stage : "");
     if (rc == SLUICE_OK)
         rc = sl_load_package(p, dir, m, &loaded);
-    if (rc == SLUICE_ERR_LOCKED) {
-        /* stale: made from a state another process has moved past. Its items start from an
-         * old cursor that the other process already covered, so it is dropped and the next
-         * run extracts again from the new state. */
+    if (rc == SLUICE_ERR_LOCKED || (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx))) {
+        /* LOCKED: stale, made from a state another process has moved past; its items start
+         * from an old cursor the other process already covered. Corrupt: a file of it was cut
+         * short (a crash of the machine before the files reached the disk). Either way nothing
+         * of it was committed, its state neither: it is dropped and its data extracted again
+         * from the destination's state. load_pending goes on after it (SLUICE_ERR_LOCKED). */
         struct sl_ctx scratch;
         sl_ctx_init(&scratch);
         remove_package(&scratch, dir);
-        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded stale load package %s", dir);
+        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded %s load package %s",
+               rc == SLUICE_ERR_LOCKED ? "stale" : "damaged", dir);
+        rc = SLUICE_ERR_LOCKED;
     }
     if (rc == SLUICE_OK) {
         const char *lid = sl_json_str(sl_json_get(m, "load_id"));
@@ -895,6 +900,8 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     SL_FAULT_POINT("run.after_extract");
     char *dir = sl_aprintf("%s/%s", ldir, load_id);
     rc = dir ? process_package(p, dir) : sl_nomem(&p->ctx);
+    if (rc != SLUICE_OK && p->ctx.code != SLUICE_OK)
+        rc = p->ctx.code; /* a discarded package reports why (stale or damaged) */
     sl_free(dir);
 done:
     sl_json_free(start);

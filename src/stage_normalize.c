@@ -254,7 +254,7 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
         rc = normalize_resource(&nr, norm, res, follow);
     }
     for (size_t i = 0; i < nr.nouts; i++) {
-        sluice_status crc = sl_recfile_close(ctx, &nr.outs[i].rf, rc == SLUICE_OK);
+        sluice_status crc = sl_recfile_close(ctx, &nr.outs[i].rf, 0);
         if (rc == SLUICE_OK)
             rc = crc;
     }
