@@ -673,94 +673,11 @@ static const char *tz_hint(enum cmpres why)
  * Boundary hashes: orjson's compact sorted JSON, SHAKE-128
  * ========================================================================================== */
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t l;
-    uint32_t cp;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        l = 2;
-        cp = c & 0x1F;
-    } else if (c < 0xF0) {
-        l = 3;
-        cp = c & 0x0F;
-    } else if (c < 0xF5) {
-        l = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < l)
-        return 0;
-    for (size_t i = 1; i < l; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((l == 3 && cp < 0x800) || (l == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return l;
-}
-
 /* orjson escapes only '"', '\\' and control characters (\b \t \n \f \r short, others as
  * \u00xx); everything else, non-ASCII included, is written as UTF-8. */
 static int write_string_orjson(struct sl_buf *b, const char *str, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    if (sl_buf_putc(b, '"'))
-        return -1;
-    size_t run = 0, i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0x80) {
-            size_t l = utf8_seq(s + i, len - i);
-            if (l) {
-                i += l;
-                continue;
-            }
-        }
-        if (sl_buf_append(b, s + run, i - run))
-            return -1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t el = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\r': esc[1] = 'r'; break;
-        default:
-            if (c >= 0x80) {
-                memcpy(esc, "\xef\xbf\xbd", 3); /* invalid byte: U+FFFD, as decoded */
-                el = 3;
-            } else {
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                el = 6;
-            }
-        }
-        if (sl_buf_append(b, esc, el))
-            return -1;
-        i++;
-        run = i;
-    }
-    if (sl_buf_append(b, s + run, len - run))
-        return -1;
-    return sl_buf_putc(b, '"');
+    return sl_json_write_string_ex(b, str, len, SL_JSON_W_RAW_FFFD);
 }
 
 #define SMALL_OBJECT 32 /* objects up to this many members are sorted on the stack */

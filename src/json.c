@@ -582,34 +582,8 @@ static size_t utf8_check(const unsigned char *s, size_t len)
                 continue;
             }
         }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i < n)
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        size_t n = sl_utf8_seq(s + i, len - i);
+        if (!n)
             return i;
         i += n;
     }
@@ -1114,21 +1088,20 @@ sluice_status sl_json_parse_heap(struct sl_ctx *ctx, const char *text, size_t le
  * Writer
  * ========================================================================================== */
 
-/* Length of a valid UTF-8 sequence starting at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t sl_utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t l;
     uint32_t cp;
     if (c < 0x80)
         return 1;
-    if ((c & 0xE0) == 0xC0) {
+    if (c >= 0xC2 && c <= 0xDF) {
         l = 2;
         cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
+    } else if (c >= 0xE0 && c <= 0xEF) {
         l = 3;
         cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
+    } else if (c >= 0xF0 && c <= 0xF4) {
         l = 4;
         cp = c & 0x07;
     } else {
@@ -1141,13 +1114,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if ((l == 2 && cp < 0x80) || (l == 3 && cp < 0x800) || (l == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((l == 3 && cp < 0x800) || (l == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return l;
 }
 
 int sl_json_write_string(struct sl_buf *b, const char *str, size_t len)
+{
+    return sl_json_write_string_ex(b, str, len, 0);
+}
+
+int sl_json_write_string_ex(struct sl_buf *b, const char *str, size_t len, int flags)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
@@ -1163,7 +1141,7 @@ int sl_json_write_string(struct sl_buf *b, const char *str, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_len(s + i, len - i);
+            size_t l = sl_utf8_seq(s + i, len - i);
             if (l) {
                 i += l;
                 continue;
@@ -1183,16 +1161,20 @@ int sl_json_write_string(struct sl_buf *b, const char *str, size_t len)
         case '\b': esc[1] = 'b'; break;
         case '\f': esc[1] = 'f'; break;
         default:
-            if (c >= 0x80) {
+            if (c >= 0x80 && (flags & SL_JSON_W_RAW_FFFD)) {
+                memcpy(esc, "\xef\xbf\xbd", 3); /* invalid byte: U+FFFD as UTF-8 */
+                el = 3;
+            } else if (c >= 0x80) {
                 memcpy(esc, "\\ufffd", 6); /* invalid UTF-8 byte */
+                el = 6;
             } else {
                 esc[1] = 'u';
                 esc[2] = '0';
                 esc[3] = '0';
                 esc[4] = hex[c >> 4];
                 esc[5] = hex[c & 15];
+                el = 6;
             }
-            el = 6;
         }
         if (sl_buf_append(b, esc, el))
             return -1;

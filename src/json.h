@@ -162,14 +162,22 @@ sluice_status sl_json_parse_heap(struct sl_ctx *ctx, const char *text, size_t le
 /* ---- writing ---------------------------------------------------------------------------- */
 
 enum {
-    SL_JSON_W_SORTED = 1, /* object keys sorted by bytes (canonical form for hashes, state) */
-    SL_JSON_W_PRETTY = 2  /* two-space indentation */
+    SL_JSON_W_SORTED = 1,   /* object keys sorted by bytes (canonical form for hashes, state) */
+    SL_JSON_W_PRETTY = 2,   /* two-space indentation */
+    SL_JSON_W_RAW_FFFD = 4  /* strings: an invalid UTF-8 byte becomes U+FFFD written as UTF-8
+                               (orjson's bytes, for dlt-compatible hashes), not "\\ufffd" */
 };
+
+/* Length of the strictly valid UTF-8 sequence at s (RFC 3629: no overlong forms, surrogates
+ * or code points past U+10FFFF), at most n bytes; 0 when invalid. */
+size_t sl_utf8_seq(const unsigned char *s, size_t n);
 
 /* Append the JSON text of v to b (compact unless PRETTY). -1 when out of memory / cap. */
 int sl_json_write(struct sl_buf *b, const struct sl_json *v, int flags);
 /* Append s as a JSON string literal (quotes, escapes; invalid UTF-8 bytes as \ufffd). */
 int sl_json_write_string(struct sl_buf *b, const char *s, size_t len);
+/* The same with flags (SL_JSON_W_RAW_FFFD). */
+int sl_json_write_string_ex(struct sl_buf *b, const char *s, size_t len, int flags);
 /* Shortest text that reads back as the same double ("1.5", "1e+300"); NaN/inf as null. */
 int sl_json_write_double(struct sl_buf *b, double d);
 /* Convenience: JSON text of v in a new string (caller sl_free), NULL when out of memory. */
