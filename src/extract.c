@@ -135,8 +135,10 @@ static sluice_status replace_resource_keys(struct sluice_pipeline *p, struct sl_
         if (m->key_len == 11 && memcmp(m->key, "incremental", 11) == 0)
             continue;
         struct sl_json v;
+        sl_json_set_null(&v);
         char *key = sl_strndup(m->key, m->key_len);
         if (!key || sl_json_copy_into(&v, &m->val) || !sl_json_obj_set_take(rstate, key, &v)) {
+            sl_json_clear(&v); /* a partial copy, or a value not taken */
             sl_free(key);
             sl_json_clear(&keep);
             return sl_nomem(&p->ctx);
@@ -250,8 +252,11 @@ sluice_status sl_extract_yield_source_state_set(struct sluice_yield *y, const ch
             continue;
         char *key = sl_strndup(m->key, m->key_len);
         struct sl_json val;
-        if (!key || sl_json_copy_into(&val, &m->val) || !sl_json_obj_set_take(src, key, &val))
+        sl_json_set_null(&val);
+        if (!key || sl_json_copy_into(&val, &m->val) || !sl_json_obj_set_take(src, key, &val)) {
+            sl_json_clear(&val); /* a partial copy, or a value not taken */
             rc = sl_nomem(&p->ctx);
+        }
         sl_free(key);
     }
     sl_json_free(v);
@@ -580,6 +585,9 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
                      r->source);
         goto done;
     }
+    if (wd == SL_WD_MERGE && r->n_pk == 0 && r->n_mk == 0)
+        sl_log(&p->ctx, SLUICE_LOG_WARN,
+               "resource %s: merge without primary_key or merge_key loads as append", r->name);
     if (wd == SL_WD_REPLACE) {
         /* a full refresh: the resource starts from scratch, incremental included (spec 2.10) */
         sl_json_clear(er->rstate);
@@ -704,8 +712,12 @@ static sluice_status plan_refresh(struct sluice_pipeline *p, const struct sl_ext
         if (!all && !table_of_selected(p, t, o->resources))
             continue;
         struct sl_json v;
-        if (sl_json_set_str(&v, t->name, strlen(t->name)) || !sl_json_arr_push_take(tables, &v))
+        if (sl_json_set_str(&v, t->name, strlen(t->name)))
             return sl_nomem(&p->ctx);
+        if (!sl_json_arr_push_take(tables, &v)) {
+            sl_json_clear(&v); /* not taken when out of memory */
+            return sl_nomem(&p->ctx);
+        }
     }
     for (size_t i = 0; i < p->cfg->nres; i++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[i];
