@@ -78,6 +78,9 @@ build/san/test/unit: $(call objs,build/san,$(UNIT_SRC)) build/san/libsluice.a
 build/san/test/run_cases: tests/run_cases.c build/san/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -o $@ $< build/san/libsluice.a $(LIBS)
+build/san/test/fault_alloc: tests/fault/alloc.c build/san/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -o $@ $< build/san/libsluice.a $(LIBS)
 build/san/examples/c_api: examples/c_api.c build/san/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -o $@ $< build/san/libsluice.a $(LIBS)
@@ -127,6 +130,11 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 # bounded run of every target (FUZZ_SECONDS each, default 60); any crash fails
 fuzz-smoke: fuzz
 	sh fuzz/smoke.sh
+
+# crash points x dispositions, kill -9 loop, allocation failures (tests/fault/README.md);
+# SLUICE_FAULT_QUICK=1 bounds them for CI. /dev/shm keeps the many fsyncs cheap.
+test-fault: build/san/sluice build/san/test/fault_alloc
+	TMPDIR=$$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp ) sh tests/fault/run.sh build/san
 
 soak: build/sluice
 	sh tests/soak/soak.sh build/sluice

@@ -260,6 +260,7 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
     }
     if (rc != SLUICE_OK)
         goto done;
+    SL_FAULT_POINT("normalize.after_rows");
     sl_schema_bump(schema);
     sj = sl_schema_to_json(schema);
     stext = sj ? sl_json_dumps(sj, SL_JSON_W_PRETTY) : NULL;

@@ -1,0 +1,252 @@
+# lib.sh — shared by crash.sh and kill9.sh (sourced, POSIX sh): the test pipelines, their
+# expected tables and the invariant checks. Needs: $SLUICE (the binary under test), $FAULT_DIR
+# (this folder) and SLUICE_PIPELINES_DIR set by the caller.
+#
+# One pipeline per disposition, all loading the items of gen.awk (a parent with a list of
+# scalars and a list of objects holding another list: tables items, items__tags, items__parts,
+# items__parts__subs) from a command source; the file `k` in the work dir says how far the
+# source goes this run (seq 1..k).
+#   append        append, incremental cursor seq (the command starts at SLUICE_LAST_VALUE)
+#   append_state  append, no incremental: the command keeps {"last": k} in $SLUICE_STATE_FILE
+#                 and starts after it
+#   replace       replace: each run yields seq k-W+1..k (W = $FAULT_WINDOW)
+#   merge         merge on primary key id (id = (seq-1) % M + 1): every run yields 1..k
+#   merge_inc     merge on id with an incremental cursor seq
+# Every command also writes {"last": k} into its state file, so each pipeline has resource
+# state committed with its data.
+# Shell functions share the caller's variables: these set only D_* (disp_params), LOST and DUP
+# (check_final) and scratch variables prefixed cf_, cb_, wc_, ex_.
+
+FAULT_WINDOW=${FAULT_WINDOW:-300}
+
+# The parameters of a disposition: sets D_WD, D_MODE, D_M (id modulus), D_INC.
+disp_params() {
+    D_M=0
+    D_INC=0
+    case $1 in
+        append) D_WD=append; D_MODE=inc; D_INC=1 ;;
+        append_state) D_WD=append; D_MODE=state ;;
+        replace) D_WD=replace; D_MODE=window ;;
+        merge) D_WD=merge; D_MODE=all; D_M=$FAULT_MOD ;;
+        merge_inc) D_WD=merge; D_MODE=inc; D_M=$FAULT_MOD; D_INC=1 ;;
+        *) echo "lib.sh: unknown disposition '$1'" >&2; return 1 ;;
+    esac
+}
+
+# setup_pipeline WORKDIR NAME DISPOSITION: config.yaml, gen.sh, gen.awk in WORKDIR.
+setup_pipeline() {
+    disp_params "$3" || return 1
+    mkdir -p "$1" || return 1
+    cp "$FAULT_DIR/gen.awk" "$1/gen.awk" || return 1
+    cat > "$1/gen.sh" <<'EOF'
+# gen.sh MODE M W — this run's items (up to seq $(cat k)), then {"last": k} as resource state
+k=$(cat k)
+echo $$ >> pids # the harness waits for the commands of killed runs to end
+case $1 in
+    inc) from=${SLUICE_LAST_VALUE:-1} ;;
+    state)
+        last=$(sed -n 's/.*"last": *\([0-9][0-9]*\).*/\1/p' "$SLUICE_STATE_FILE")
+        from=$((${last:-0} + 1)) ;;
+    window) from=$((k - $3 + 1)) ;;
+    *) from=1 ;;
+esac
+awk -v from="$from" -v k="$k" -v m="$2" -f gen.awk || exit 1
+printf '{"last": %d}\n' "$k" > "$SLUICE_STATE_FILE"
+EOF
+    {
+        echo "pipeline: $2"
+        echo "destination: {type: sqlite, path: out.db}"
+        echo "dataset: ds"
+        echo "sources:"
+        echo "  src:"
+        echo "    resources:"
+        echo "      items:"
+        echo "        from: {command: \"sh gen.sh $D_MODE $D_M $FAULT_WINDOW\"}"
+        echo "        write_disposition: $D_WD"
+        [ "$D_WD" = merge ] && echo "        primary_key: id"
+        [ "$D_INC" = 1 ] && echo "        incremental: {cursor_path: seq}"
+    } > "$1/config.yaml"
+    return 0
+}
+
+# wait_children WORKDIR: wait (up to ~10 s) until the commands started by killed runs have
+# ended, so they cannot write into the next run's working dir.
+wait_children() {
+    [ -f "$1/pids" ] || return 0
+    for wc_pid in $(cat "$1/pids"); do
+        wc_i=0
+        while kill -0 "$wc_pid" 2>/dev/null && [ $wc_i -lt 200 ]; do
+            sleep 0.05
+            wc_i=$((wc_i + 1))
+        done
+    done
+    : > "$1/pids"
+}
+
+# has_san_report FILE: a sanitizer report in FILE?
+has_san_report() {
+    grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$1"
+}
+
+CHECK_COLS="n,ids,sseq,mseq,tags,stags,parts,sparts,subs,ssubs,orphans,badlink,dupid,unloaded,badroot,dupload,orphanstate"
+
+# check_sql DISPOSITION: one query, one row, the columns of CHECK_COLS:
+#   n ids sseq mseq          items: rows, distinct ids, sum and max of seq
+#   tags stags parts sparts subs ssubs    child tables: rows and sum of values
+#   orphans   child rows whose parent row is missing
+#   badlink   child rows under the wrong parent or list index (values encode their parent)
+#   dupid     _dlt_id values that appear more than once (per table)
+#   unloaded  parent rows whose _dlt_load_id is not a completed load in _dlt_loads
+#   badroot   (merge) child rows whose _dlt_root_id is not a parent row
+#   dupload   load ids recorded twice in _dlt_loads
+#   orphanstate  state rows whose load is not in _dlt_loads
+check_sql() {
+    disp_params "$1" || return 1
+    if [ "$D_WD" = merge ]; then
+        badroot="(SELECT count(*) FROM items__tags WHERE _dlt_root_id NOT IN (SELECT _dlt_id FROM items))
+ + (SELECT count(*) FROM items__parts WHERE _dlt_root_id NOT IN (SELECT _dlt_id FROM items))
+ + (SELECT count(*) FROM items__parts__subs WHERE _dlt_root_id NOT IN (SELECT _dlt_id FROM items))"
+    else
+        badroot=0
+    fi
+    cat <<EOF
+WITH lt AS (SELECT sum(p._dlt_id IS NULL) AS o,
+        sum(c.value / 10 <> p.seq OR c.value % 10 <> c._dlt_list_idx) AS b
+      FROM items__tags c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
+  lp AS (SELECT sum(p._dlt_id IS NULL) AS o,
+        sum(c.p / 10 <> p.seq OR c.p % 10 <> c._dlt_list_idx) AS b
+      FROM items__parts c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
+  ls AS (SELECT sum(p._dlt_id IS NULL) AS o,
+        sum(c.value / 10 <> p.p OR c.value % 10 <> c._dlt_list_idx) AS b
+      FROM items__parts__subs c LEFT JOIN items__parts p ON p._dlt_id = c._dlt_parent_id)
+SELECT (SELECT count(*) FROM items) AS n,
+ (SELECT count(DISTINCT id) FROM items) AS ids,
+ (SELECT coalesce(sum(seq), 0) FROM items) AS sseq,
+ (SELECT coalesce(max(seq), 0) FROM items) AS mseq,
+ (SELECT count(*) FROM items__tags) AS tags,
+ (SELECT coalesce(sum(value), 0) FROM items__tags) AS stags,
+ (SELECT count(*) FROM items__parts) AS parts,
+ (SELECT coalesce(sum(p), 0) FROM items__parts) AS sparts,
+ (SELECT count(*) FROM items__parts__subs) AS subs,
+ (SELECT coalesce(sum(value), 0) FROM items__parts__subs) AS ssubs,
+ coalesce((SELECT o FROM lt), 0) + coalesce((SELECT o FROM lp), 0) + coalesce((SELECT o FROM ls), 0) AS orphans,
+ coalesce((SELECT b FROM lt), 0) + coalesce((SELECT b FROM lp), 0) + coalesce((SELECT b FROM ls), 0) AS badlink,
+ (SELECT count(*) - count(DISTINCT _dlt_id) FROM items) + (SELECT count(*) - count(DISTINCT _dlt_id) FROM items__tags)
+ + (SELECT count(*) - count(DISTINCT _dlt_id) FROM items__parts) + (SELECT count(*) - count(DISTINCT _dlt_id) FROM items__parts__subs) AS dupid,
+ (SELECT count(*) FROM items WHERE _dlt_load_id NOT IN (SELECT load_id FROM _dlt_loads WHERE status = 0)) AS unloaded,
+ $badroot AS badroot,
+ (SELECT count(*) - count(DISTINCT load_id) FROM _dlt_loads) AS dupload,
+ (SELECT count(*) FROM _dlt_pipeline_state WHERE _dlt_load_id NOT IN (SELECT load_id FROM _dlt_loads)) AS orphanstate
+EOF
+}
+
+# expected DISPOSITION K: the CSV data line check_sql must return after a run with k = K.
+expected() {
+    disp_params "$1" || return 1
+    ex_from=1
+    [ "$D_MODE" = window ] && ex_from=$(($2 - FAULT_WINDOW + 1))
+    printf '%s,0,0,0,0,0,0,0\n' "$(awk -v from="$ex_from" -v k="$2" -v m="$D_M" -f "$FAULT_DIR/expect.awk")"
+}
+
+# explain GOT EXPECTED: the columns that differ, "name: expected X, got Y; ..."
+explain() {
+    awk -v cols="$CHECK_COLS" -v got="$1" -v want="$2" 'BEGIN {
+        nc = split(cols, c, ","); split(got, g, ","); split(want, w, ",")
+        for (i = 1; i <= nc; i++)
+            if (g[i] != w[i]) { printf "%s%s: expected %s, got %s", sep, c[i], w[i], g[i]; sep = "; " }
+    }'
+}
+
+# rows_off GOT EXPECTED: "LOST DUP" — rows missing and rows in excess: parent ids missing or
+# extra, parent rows beyond one per id, child rows short or in excess (at least the number of
+# repeated _dlt_ids).
+rows_off() {
+    awk -v got="$1" -v want="$2" 'BEGIN {
+        split(got, g, ","); split(want, w, ",")
+        # items: ids missing, and rows beyond one per id or beyond the expected ids
+        if (g[2] < w[1]) lost += w[1] - g[2]; else dup += g[2] - w[1]
+        dup += g[1] - g[2]
+        split("5 7 9", idx, " ")
+        for (i = 1; i <= 3; i++) { d = g[idx[i]] - w[idx[i]]; if (d < 0) lost -= d; else dup += d }
+        if (g[13] > dup) dup = g[13]  # the same rows loaded twice repeat their _dlt_id
+        printf "%d %d\n", lost, dup
+    }'
+}
+
+# query_check NAME DISPOSITION: the CSV data line of check_sql (empty on failure; the error
+# goes to $CHECK_ERR).
+query_check() {
+    "$SLUICE" pipeline "$1" query "$(check_sql "$2")" --format csv 2> "$CHECK_ERR" | sed -n 2p
+}
+
+# check_final NAME DISPOSITION K: every invariant after a completed run with k = K. Prints
+# nothing when all hold, else one line per broken invariant; sets LOST and DUP (rows).
+check_final() {
+    LOST=0
+    DUP=0
+    cf_bad=0
+    cf_want=$(expected "$2" "$3")
+    cf_got=$(query_check "$1" "$2")
+    if [ -z "$cf_got" ]; then
+        echo "query failed: $(head -c 300 "$CHECK_ERR")"
+        return 1
+    fi
+    if [ "$cf_got" != "$cf_want" ]; then
+        echo "tables: $(explain "$cf_got" "$cf_want")"
+        set -- "$1" "$2" "$3" $(rows_off "$cf_got" "$cf_want")
+        LOST=$4
+        DUP=$5
+        cf_bad=1
+    fi
+    cf_mseq=$(echo "$cf_got" | cut -d, -f4)
+    cf_info=$("$SLUICE" pipeline "$1" info --json 2> "$CHECK_ERR")
+    if [ -z "$cf_info" ]; then
+        echo "info failed: $(head -c 300 "$CHECK_ERR")"
+        return 1
+    fi
+    disp_params "$2"
+    if [ "$D_INC" = 1 ]; then
+        cf_lv=$(printf '%s' "$cf_info" | grep -o '"last_value":[^,}]*' | head -n 1 | cut -d: -f2)
+        if [ "$cf_lv" != "$cf_mseq" ] || [ "$cf_lv" != "$3" ]; then
+            echo "state: incremental last_value $cf_lv, max(seq) loaded $cf_mseq, expected $3"
+            cf_bad=1
+        fi
+    fi
+    cf_last=$(printf '%s' "$cf_info" | grep -o '"last":[^,}]*' | head -n 1 | cut -d: -f2)
+    if [ "$cf_last" != "$3" ] || [ "$cf_last" != "$cf_mseq" ]; then
+        echo "state: resource state last=$cf_last, max(seq) loaded $cf_mseq, expected $3"
+        cf_bad=1
+    fi
+    cf_pend=$("$SLUICE" pipeline "$1" pending 2>&1)
+    if [ "$cf_pend" != "No pending packages." ]; then
+        echo "pending: $cf_pend"
+        cf_bad=1
+    fi
+    return $cf_bad
+}
+
+# check_between NAME DISPOSITION K...: after a killed run, the destination holds exactly the
+# tables of one of the runs with k = K... (the run before the kill, the killed run, ...),
+# never a mix. Query only: nothing that would touch the working dir. Prints the k it matches,
+# or an error line (return 1).
+check_between() {
+    cb_name=$1
+    cb_disp=$2
+    shift 2
+    cb_got=$(query_check "$cb_name" "$cb_disp")
+    if [ -z "$cb_got" ]; then
+        echo "query failed: $(head -c 300 "$CHECK_ERR")"
+        return 1
+    fi
+    cb_why=""
+    for cb_k in "$@"; do
+        cb_w=$(expected "$cb_disp" "$cb_k")
+        if [ "$cb_got" = "$cb_w" ]; then
+            echo "$cb_k"
+            return 0
+        fi
+        cb_why="$cb_why | vs k=$cb_k: $(explain "$cb_got" "$cb_w")"
+    done
+    echo "not atomic (matches no run)$cb_why"
+    return 1
+}
