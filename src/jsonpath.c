@@ -511,11 +511,18 @@ struct cont {
     const struct cont *next; /* NULL: hand the value to the sink */
 };
 
+/* Evaluation steps allowed per document: `$` mid-path and chained `..` can make the work grow
+ * as a power of the document size (jsonpath-ng behaves the same; the fuzzer found
+ * "$..$..$..$..zz" taking seconds per item). Past the budget the evaluation stops with no
+ * further match; no item of a real pipeline needs a million steps to find its cursor. */
+#define MAX_STEPS 1000000u
+
 struct sink {
     const struct sl_jsonpath *p;
     const struct sl_json *root;
     sl_jsonpath_fn fn;
     void *ud;
+    unsigned *steps;
 };
 
 static int eval(const struct sink *s, size_t n, const struct sl_json *v, const struct cont *k);
@@ -580,6 +587,8 @@ static int eval(const struct sink *s, size_t n, const struct sl_json *v, const s
 {
     const struct node *nd = &s->p->nodes[n];
     int rc = 0;
+    if (++*s->steps > MAX_STEPS)
+        return -1;
     switch (nd->kind) {
     case N_ROOT: return emit(s, s->root, k);
     case N_THIS: return emit(s, v, k);
@@ -641,7 +650,8 @@ static int eval(const struct sink *s, size_t n, const struct sl_json *v, const s
 int sl_jsonpath_each(const struct sl_jsonpath *p, const struct sl_json *doc, sl_jsonpath_fn fn,
                      void *ud)
 {
-    struct sink s = {p, doc, fn, ud};
+    unsigned steps = 0;
+    struct sink s = {p, doc, fn, ud, &steps};
     return eval(&s, p->root, doc, NULL);
 }
 

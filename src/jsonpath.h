@@ -37,12 +37,13 @@ struct sl_jsonpath;
 sluice_status sl_jsonpath_compile(struct sl_ctx *ctx, const char *path, struct sl_jsonpath **out);
 void sl_jsonpath_free(struct sl_jsonpath **p);
 
-/* First match in doc, or NULL when nothing matches (a JSON null that matches is returned as
- * a value of type SL_JSON_NULL, not as NULL). Borrowed from doc. */
+/* First match in doc, or NULL when nothing matches within the step budget (a JSON null that
+ * matches is returned as a value of type SL_JSON_NULL, not as NULL). Borrowed from doc. */
 const struct sl_json *sl_jsonpath_first(const struct sl_jsonpath *p, const struct sl_json *doc);
 
 /* Call fn for every match, in jsonpath-ng's order. fn returns 0 to go on; a non-zero value
- * stops the walk and is returned. Returns 0 when every match was visited. */
+ * stops the walk and is returned. Returns 0 when every match was visited, -1 when the walk
+ * hit its step budget (a million steps per document) before that. */
 typedef int (*sl_jsonpath_fn)(void *ud, const struct sl_json *match);
 int sl_jsonpath_each(const struct sl_jsonpath *p, const struct sl_json *doc, sl_jsonpath_fn fn,
                      void *ud);

@@ -224,7 +224,30 @@ TEST(jsonpath_errors)
     }
 }
 
+TEST(step_budget)
+{
+    /* "$" mid-path re-walks the document from its root at every "..": the budget ends the
+     * walk quickly instead of taking seconds (a fuzzer finding) */
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_arena a;
+    sl_arena_init(&a, 4096);
+    struct sl_json *doc = NULL;
+    const char *text = "{\"a\":[{\"b\":[1,2,3,{\"c\":[4,5,6]}]},{\"d\":{\"e\":[7,8,9]}}]}";
+    CHECK_EQ_INT(sl_json_parse(&ctx, &a, text, strlen(text), &doc), SLUICE_OK);
+    struct sl_jsonpath *p = NULL;
+    CHECK_EQ_INT(sl_jsonpath_compile(&ctx, "$..$..$..$..$..$..zz", &p), SLUICE_OK);
+    CHECK(sl_jsonpath_first(p, doc) == NULL);
+    sl_jsonpath_free(&p);
+    CHECK_EQ_INT(sl_jsonpath_compile(&ctx, "$..e[1]", &p), SLUICE_OK);
+    const struct sl_json *m = sl_jsonpath_first(p, doc);
+    CHECK(m && m->type == SL_JSON_INT && m->u.i == 8);
+    sl_jsonpath_free(&p);
+    sl_arena_cleanup(&a);
+}
+
 static const struct test_case jsonpath_tests[] = {
+    { "step_budget", step_budget },
     {"jsonpath_ng_answers", jsonpath_ng_answers},
     {"jsonpath_first_and_stop", jsonpath_first_and_stop},
     {"jsonpath_errors", jsonpath_errors},
