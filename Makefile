@@ -134,7 +134,8 @@ fuzz-smoke: fuzz
 # crash points x dispositions, kill -9 loop, allocation failures (tests/fault/README.md);
 # SLUICE_FAULT_QUICK=1 bounds them for CI. /dev/shm keeps the many fsyncs cheap.
 test-fault: build/san/sluice build/san/test/fault_alloc
-	TMPDIR=$$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp ) sh tests/fault/run.sh build/san
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  TMPDIR=$$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp ) sh tests/fault/run.sh build/san
 
 soak: build/sluice
 	sh tests/soak/soak.sh build/sluice
