@@ -31,16 +31,18 @@ static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *p
     return SLUICE_ERR_IO;
 }
 
-sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
+/* Open path with an fopen mode and a 1 MiB stdio buffer; what: the verb for errors. */
+static sluice_status recfile_fopen(struct sl_ctx *ctx, const char *path, const char *mode,
+                                  const char *what, struct sl_recfile *out)
 {
     memset(out, 0, sizeof(*out));
     sl_buf_init(&out->buf, REC_MAX);
     out->path = sl_strdup(path);
     if (!out->path)
         return sl_nomem(ctx);
-    out->f = fopen(path, "wbe");
+    out->f = fopen(path, mode);
     if (!out->f) {
-        sluice_status rc = io_fail(ctx, "cannot create", path);
+        sluice_status rc = io_fail(ctx, what, path);
         sl_free(out->path);
         out->path = NULL;
         return rc;
@@ -49,22 +51,14 @@ sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_
     return SLUICE_OK;
 }
 
+sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
+{
+    return recfile_fopen(ctx, path, "wbe", "cannot create", out);
+}
+
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
 {
-    memset(out, 0, sizeof(*out));
-    sl_buf_init(&out->buf, REC_MAX);
-    out->path = sl_strdup(path);
-    if (!out->path)
-        return sl_nomem(ctx);
-    out->f = fopen(path, "rbe");
-    if (!out->f) {
-        sluice_status rc = io_fail(ctx, "cannot open", path);
-        sl_free(out->path);
-        out->path = NULL;
-        return rc;
-    }
-    setvbuf(out->f, NULL, _IOFBF, 1 << 20);
-    return SLUICE_OK;
+    return recfile_fopen(ctx, path, "rbe", "cannot open", out);
 }
 
 sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sync)

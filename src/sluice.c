@@ -92,7 +92,10 @@ sluice_status sluice_pipeline_open(sluice_pipeline **out, const char *name,
     return api_exit(p, sl_pipeline_create(p, cfg));
 }
 
-sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *config_path)
+/* A new handle whose config comes from load(arg): a config file or a working dir. */
+static sluice_status open_with(sluice_pipeline **out, const char *arg, const char *what,
+                               sluice_status (*load)(struct sl_ctx *, const char *,
+                                                     struct sl_pipeline_cfg **))
 {
     if (!out)
         return SLUICE_ERR_INVALID_ARG;
@@ -100,30 +103,23 @@ sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *con
     if (rc != SLUICE_OK)
         return rc;
     struct sluice_pipeline *p = *out;
-    if (!config_path)
-        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "config path is NULL"));
+    if (!arg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "%s is NULL", what));
     struct sl_pipeline_cfg *cfg = NULL;
-    rc = sl_config_load(&p->ctx, config_path, &cfg);
+    rc = load(&p->ctx, arg, &cfg);
     if (rc != SLUICE_OK)
         return api_exit(p, rc);
     return api_exit(p, sl_pipeline_create(p, cfg));
 }
 
+sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *config_path)
+{
+    return open_with(out, config_path, "config path", sl_config_load);
+}
+
 sluice_status sluice_pipeline_open_existing(sluice_pipeline **out, const char *name)
 {
-    if (!out)
-        return SLUICE_ERR_INVALID_ARG;
-    sluice_status rc = new_handle(out);
-    if (rc != SLUICE_OK)
-        return rc;
-    struct sluice_pipeline *p = *out;
-    if (!name)
-        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline name is NULL"));
-    struct sl_pipeline_cfg *cfg = NULL;
-    rc = sl_pipeline_cfg_from_workdir(&p->ctx, name, &cfg);
-    if (rc != SLUICE_OK)
-        return api_exit(p, rc);
-    return api_exit(p, sl_pipeline_create(p, cfg));
+    return open_with(out, name, "pipeline name", sl_pipeline_cfg_from_workdir);
 }
 
 void sluice_pipeline_close(sluice_pipeline *p)
