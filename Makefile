@@ -21,7 +21,7 @@ OPTFLAGS := -O2 -g
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
             -DSLUICE_TESTING
 
-SRC      := $(wildcard src/*.c)
+SRC      := $(wildcard src/*.c src/*/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
@@ -29,7 +29,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
-        soak secrets test-fault
+        soak secrets test-fault check-layout
 all: build/libsluice.a build/sluice
 
 # ---- optimised build (build/) -------------------------------------------------------------
@@ -91,9 +91,14 @@ else
 TB := build
 endif
 
-test: $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examples/c_api
+test: check-layout $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examples/c_api
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/run_all.sh $(TB)
+
+# includes point down the layers of src/ only (scripts/check-layout; README "How the code is
+# laid out")
+check-layout:
+	@sh scripts/check-layout
 
 demo:
 	sh scripts/install-deps
@@ -121,7 +126,7 @@ FUZZFLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefin
                 -fno-sanitize-recover=all -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                 -Wall -Wextra -Wno-unused-parameter $(PKG_CFLAGS)
 
-build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(SRC) $(wildcard src/*.h) include/sluice.h
+build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(SRC) $(wildcard src/*.h src/*/*.h) include/sluice.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZFLAGS) -Iinclude -Isrc $(SRC) $< -o $@ $(LIBS)
 

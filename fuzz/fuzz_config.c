@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(r->n_mk == 0 || r->merge_key != NULL);
         }
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
     FUZZ_CHECK(cfg == NULL);
     return 0;
 }

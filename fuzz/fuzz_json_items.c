@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "digest.h"
-#include "json.h"
-#include "normalize.h"
-#include "schema.h"
+#include "base/alloc.h"
+#include "base/digest.h"
+#include "base/json.h"
+#include "model/normalize.h"
+#include "model/schema.h"
 
 #include "fuzz_util.h"
 

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "json.h"
-#include "jsonpath.h"
+#include "base/alloc.h"
+#include "base/json.h"
+#include "base/jsonpath.h"
 
 #include "fuzz_util.h"
 

@@ -20,10 +20,10 @@
 
 #include <zlib.h>
 
-#include "alloc.h"
-#include "digest.h"
-#include "json.h"
-#include "state.h"
+#include "base/alloc.h"
+#include "base/digest.h"
+#include "base/json.h"
+#include "model/state.h"
 
 #include "fuzz_util.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define FUZZ_CHECK(cond)                                                                       \
     do {                                                                                       \

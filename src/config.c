@@ -133,16 +133,6 @@ static char lower_ascii(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Free a string that may hold a secret, wiping it first. */
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    for (volatile char *p = s; *p; p++)
-        *p = '\0';
-    sl_free(s);
-}
-
 /* Values in a tree, for the alias/merge expansion cap. */
 static size_t tree_nodes(const struct sl_json *v)
 {
@@ -874,7 +864,7 @@ static sluice_status interp_string(struct sl_ctx *ctx, const char *path, struct 
         if (!ns) {
             rc = sl_nomem(ctx);
         } else {
-            wipe_free((char *)v->s);
+            sl_free_secret((char *)v->s);
             v->s = ns;
             v->len = (uint32_t)nl;
         }
@@ -1535,13 +1525,6 @@ static sluice_status vscalar(struct vctx *vc, const struct sl_json *v)
     return SLUICE_OK;
 }
 
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        sl_free(v[i]);
-    sl_free(v);
-}
-
 /* A string or a list of strings ([] allowed); copied to *out when out is not NULL. */
 static sluice_status vkeylist(struct vctx *vc, const struct sl_json *v, char ***out, size_t *nout)
 {
@@ -1574,7 +1557,7 @@ static sluice_status vkeylist(struct vctx *vc, const struct sl_json *v, char ***
     for (n = 0; n < count; n++) {
         list[n] = sl_strdup(v->type == SL_JSON_STRING ? v->s : v->u.items[n].s);
         if (!list[n]) {
-            free_strv(list, n);
+            sl_strv_free(list, n);
             return sl_nomem(vc->ctx);
         }
     }
@@ -1792,7 +1775,7 @@ static sluice_status set_primary_key(struct vctx *vc, struct sl_resource_cfg *r,
     sluice_status rc = vkeylist(vc, v, &list, &n);
     if (rc != SLUICE_OK)
         return rc;
-    free_strv(r->primary_key, r->n_pk);
+    sl_strv_free(r->primary_key, r->n_pk);
     r->primary_key = list;
     r->n_pk = n;
     r->pk_is_list = v && v->type == SL_JSON_ARRAY;
@@ -1806,7 +1789,7 @@ static sluice_status set_merge_key(struct vctx *vc, struct sl_resource_cfg *r, s
     sluice_status rc = vkeylist(vc, v, &list, &n);
     if (rc != SLUICE_OK)
         return rc;
-    free_strv(r->merge_key, r->n_mk);
+    sl_strv_free(r->merge_key, r->n_mk);
     r->merge_key = list;
     r->n_mk = n;
     return SLUICE_OK;
@@ -2313,7 +2296,7 @@ sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *
         cfg = NULL;
     }
 done:
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
     sl_json_free(root);
     overrides_cleanup(&ov);
     return rc;
@@ -2361,61 +2344,6 @@ done:
         fclose(f);
     sl_buf_cleanup(&b);
     return rc;
-}
-
-void sl_config_free(struct sl_pipeline_cfg **cfgp)
-{
-    if (!cfgp || !*cfgp)
-        return;
-    struct sl_pipeline_cfg *cfg = *cfgp;
-    for (size_t i = 0; i < cfg->nres; i++)
-        sl_resource_cfg_cleanup(&cfg->resources[i]);
-    sl_free(cfg->resources);
-    sl_free(cfg->path);
-    sl_free(cfg->base_dir);
-    sl_free(cfg->pipeline_name);
-    sl_free(cfg->dest_type);
-    wipe_free(cfg->dest_path);
-    wipe_free(cfg->dest_dsn);
-    sl_free(cfg->dataset);
-    sl_free(cfg);
-    *cfgp = NULL;
-}
-
-int sl_resource_cfg_init(struct sl_resource_cfg *r, const char *source, const char *name)
-{
-    memset(r, 0, sizeof(*r));
-    r->wd = SL_WD_APPEND;
-    r->max_table_nesting = -1;
-    r->root_key = -1;
-    r->selected = true;
-    r->source = sl_strdup(source);
-    r->name = sl_strdup(name);
-    if ((source && !r->source) || (name && !r->name)) {
-        sl_resource_cfg_cleanup(r);
-        return -1;
-    }
-    return 0;
-}
-
-void sl_resource_cfg_cleanup(struct sl_resource_cfg *r)
-{
-    if (!r)
-        return;
-    sl_free(r->source);
-    sl_free(r->name);
-    sl_free(r->command);
-    sl_free(r->file);
-    sl_free(r->format);
-    sl_free(r->merge_strategy);
-    free_strv(r->primary_key, r->n_pk);
-    free_strv(r->merge_key, r->n_mk);
-    sl_free(r->table_name);
-    sl_json_free(r->columns);
-    sl_json_free(r->incremental);
-    memset(r, 0, sizeof(*r));
-    r->max_table_nesting = -1;
-    r->root_key = -1;
 }
 
 sluice_status sl_resource_cfg_set(struct sl_ctx *ctx, struct sl_resource_cfg *r, const char *key,

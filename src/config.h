@@ -19,52 +19,9 @@
 
 #include <stdbool.h>
 
-#include "error.h"
-#include "json.h"
-#include "schema.h"
-
-enum sl_from_kind {
-    SL_FROM_NONE = 0, /* C generator (API) */
-    SL_FROM_COMMAND,
-    SL_FROM_FILE
-};
-
-struct sl_resource_cfg {
-    char *source;             /* source name */
-    char *name;               /* resource name */
-    enum sl_from_kind from;
-    char *command;            /* SL_FROM_COMMAND: run with sh -c in base_dir */
-    char *file;               /* SL_FROM_FILE: glob (relative to base_dir); .gz decompressed */
-    char *format;             /* "jsonl" (default: JSON lines or a JSON array, detected),
-                                 "singer" (commands) */
-    enum sl_write_disposition wd;   /* default append */
-    char *merge_strategy;     /* "delete-insert" (default) */
-    char **primary_key;       /* source field names */
-    size_t n_pk;
-    bool pk_is_list;          /* given as a list: boundary hashes of one column are [value] */
-    char **merge_key;
-    size_t n_mk;
-    char *table_name;         /* static name or template "{type}", or NULL (= resource name) */
-    struct sl_json *columns;  /* heap object of column hints, or NULL */
-    int64_t max_table_nesting;/* -1 = unset */
-    int root_key;             /* source's root_key: -1 unset (on for merge), 0 off, 1 on */
-    struct sl_json *incremental; /* heap object, validated keys (see DESIGN.md 4), or NULL */
-    bool selected;            /* default true */
-};
-
-struct sl_pipeline_cfg {
-    char *path;               /* the config file (NULL when built from the C API) */
-    char *base_dir;           /* folder of the config file (or cwd) */
-    char *pipeline_name;
-    char *dest_type;          /* "sqlite" (default), "duckdb", "postgres" */
-    char *dest_path;          /* file destinations */
-    char *dest_dsn;           /* secret */
-    char *dataset;            /* default "<pipeline>_dataset" */
-    int64_t max_table_nesting;/* -1 = unset */
-    bool archive_packages;    /* keep loaded packages under <workdir>/loaded/ */
-    struct sl_resource_cfg *resources;
-    size_t nres;
-};
+#include "base/error.h"
+#include "base/json.h"
+#include "model/resource.h"
 
 /* Read, interpolate, override and validate a config file. On error *out is NULL and ctx
  * names the file, line and key. */
@@ -72,11 +29,6 @@ sluice_status sl_config_load(struct sl_ctx *ctx, const char *path, struct sl_pip
 /* Same from text (path used in messages and for base_dir). */
 sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *text, size_t len,
                               struct sl_pipeline_cfg **out);
-void sl_config_free(struct sl_pipeline_cfg **cfg);
-
-/* Initialise a resource config with defaults (source and name copied). 0 ok, -1 no memory. */
-int sl_resource_cfg_init(struct sl_resource_cfg *r, const char *source, const char *name);
-void sl_resource_cfg_cleanup(struct sl_resource_cfg *r);
 /* Set one resource setting by key as it is written in a config file (value: JSON/YAML tree),
  * validating it exactly like the file loader. Errors: CONFIG naming the key. */
 sluice_status sl_resource_cfg_set(struct sl_ctx *ctx, struct sl_resource_cfg *r, const char *key,

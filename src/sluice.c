@@ -9,12 +9,12 @@
 
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "config.h"
-#include "error.h"
-#include "extract.h"
-#include "fs.h"
-#include "pipeline.h"
+#include "base/error.h"
+#include "run/extract.h"
+#include "base/fs.h"
+#include "run/pipeline.h"
 
 static sluice_status api_exit(struct sluice_pipeline *p, sluice_status rc)
 {
@@ -86,13 +86,77 @@ sluice_status sluice_pipeline_open(sluice_pipeline **out, const char *name,
     if (rc == SLUICE_OK && (!cfg->pipeline_name || !cfg->dataset || !cfg->base_dir))
         rc = sl_nomem(&p->ctx);
     if (rc != SLUICE_OK) {
-        sl_config_free(&cfg);
+        sl_pipeline_cfg_free(&cfg);
         return api_exit(p, rc);
     }
     return api_exit(p, sl_pipeline_create(p, cfg));
 }
 
 /* A new handle whose config comes from load(arg): a config file or a working dir. */
+/* Read <workdir>/pipeline.json of an existing pipeline into a config (no resources). */
+static sluice_status cfg_from_workdir(struct sl_ctx *ctx, const char *name,
+                                     struct sl_pipeline_cfg **out)
+{
+    *out = NULL;
+    if (!sl_pipeline_name_ok(name))
+        return sl_fail(ctx, SLUICE_ERR_INVALID_ARG, "pipeline name '%s' is not valid", name);
+    char *wd = sl_pipeline_workdir(name);
+    char *path = wd ? sl_aprintf("%s/pipeline.json", wd) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *j = NULL;
+    struct sl_pipeline_cfg *cfg = NULL;
+    sluice_status rc = path ? sl_fs_read(ctx, path, &text, &len) : sl_nomem(ctx);
+    if (rc == SLUICE_ERR_NOT_FOUND) {
+        rc = sl_fail(ctx, SLUICE_ERR_NOT_FOUND,
+                     "no pipeline named '%s' in '%s' (run it first, or set SLUICE_PIPELINES_DIR)",
+                     name, wd);
+        goto done;
+    }
+    if (rc == SLUICE_OK)
+        rc = sl_json_parse_heap(ctx, text, len, &j);
+    if (rc != SLUICE_OK)
+        goto done;
+    /* Prefer the config file when it is still there: it carries secrets (dsn) that
+     * pipeline.json deliberately does not. */
+    const char *config = sl_json_str(sl_json_get(j, "config"));
+    if (config && sl_fs_exists(config)) {
+        /* a config that no longer loads (an unset ${VAR} a source needs, say) must not
+         * stop info/query: fall back to what pipeline.json records */
+        struct sl_ctx scratch;
+        sl_ctx_init(&scratch);
+        if (sl_config_load(&scratch, config, &cfg) == SLUICE_OK &&
+            strcmp(cfg->pipeline_name, name) != 0)
+            sl_pipeline_cfg_free(&cfg);
+    }
+    if (!cfg) {
+        cfg = sl_calloc(1, sizeof(*cfg));
+        if (!cfg) {
+            rc = sl_nomem(ctx);
+            goto done;
+        }
+        cfg->max_table_nesting = -1;
+        cfg->pipeline_name = sl_strdup(name);
+        cfg->dest_type = sl_strdup(sl_json_str(sl_json_get(j, "destination_type")));
+        cfg->dest_path = sl_strdup(sl_json_str(sl_json_get(j, "destination_path")));
+        cfg->dataset = sl_strdup(sl_json_str(sl_json_get(j, "dataset_name")));
+        cfg->base_dir = sl_strdup(sl_json_str(sl_json_get(j, "base_dir")));
+        cfg->path = sl_strdup(config);
+        if (!cfg->pipeline_name || !cfg->dest_type || !cfg->dataset) {
+            sl_pipeline_cfg_free(&cfg);
+            rc = sl_fail(ctx, SLUICE_ERR_STATE, "'%s' is incomplete", path);
+            goto done;
+        }
+    }
+    *out = cfg;
+done:
+    sl_json_free(j);
+    sl_free(text);
+    sl_free(path);
+    sl_free(wd);
+    return rc;
+}
+
 static sluice_status open_with(sluice_pipeline **out, const char *arg, const char *what,
                                sluice_status (*load)(struct sl_ctx *, const char *,
                                                      struct sl_pipeline_cfg **))
@@ -119,7 +183,7 @@ sluice_status sluice_pipeline_open_config(sluice_pipeline **out, const char *con
 
 sluice_status sluice_pipeline_open_existing(sluice_pipeline **out, const char *name)
 {
-    return open_with(out, name, "pipeline name", sl_pipeline_cfg_from_workdir);
+    return open_with(out, name, "pipeline name", cfg_from_workdir);
 }
 
 void sluice_pipeline_close(sluice_pipeline *p)
@@ -346,7 +410,7 @@ sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opt
         }
         info->n_tables = p->ntinfo;
         info->tables = p->tinfo;
-        info->elapsed = sl_now() - p->t0;
+        info->elapsed = sl_run_now(p) - p->t0;
     }
     return api_exit(p, rc);
 }

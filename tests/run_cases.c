@@ -37,9 +37,9 @@
 
 #include <zlib.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/json.h"
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 

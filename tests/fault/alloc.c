@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "sluice.h"
 
 /* ---- the counting allocator --------------------------------------------------------------- */

@@ -39,7 +39,7 @@ static void expect_error(const char *text, const char *expected, int line)
         fprintf(stderr, "  FAIL %s:%d: rc %d\n    got:  %s\n    want: %s\n", __FILE__, line,
                 (int)rc, errmsg(&ctx), expected);
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 #define EXPECT_ERROR(text, expected) expect_error(text, expected, __LINE__)
 
@@ -328,7 +328,7 @@ TEST(config_full_yaml)
         check_full(cfg, "full.yaml");
     else
         fprintf(stderr, "  %s\n", errmsg(&ctx));
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
     CHECK(cfg == NULL);
 }
 
@@ -343,7 +343,7 @@ TEST(config_full_json)
         check_full(cfg, "full.json");
     else
         fprintf(stderr, "  %s\n", errmsg(&ctx));
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 
 TEST(config_load_missing_file)
@@ -377,12 +377,12 @@ TEST(config_defaults)
     CHECK(cfg->resources[0].merge_strategy == NULL);
     CHECK_EQ_INT(cfg->resources[0].max_table_nesting, -1);
     CHECK(cfg->resources[0].selected);
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     /* an empty sources mapping is allowed */
     CHECK_EQ_INT(parse(&ctx, "pipeline: p\nsources: {}\n", &cfg), SLUICE_OK);
     CHECK(cfg && cfg->nres == 0);
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 
 TEST(config_destination)
@@ -400,7 +400,7 @@ TEST(config_destination)
         CHECK_EQ_STR(cfg->dest_dsn, "postgres://u@h/db");
         CHECK(cfg->dest_path == NULL);
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     sl_ctx_init(&ctx);
     const char *t = "pipeline: p\ndestination: {type: duckdb, credentials: ../x.duckdb}\n"
@@ -413,7 +413,7 @@ TEST(config_destination)
         snprintf(want, sizeof(want), "%s/sub/dir/../x.duckdb", cwd);
         CHECK_EQ_STR(cfg->dest_path, want);
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     sl_ctx_init(&ctx);
     t = "pipeline: p\ndestination: {path: /abs/x.db}\nsources: {}\n";
@@ -422,13 +422,13 @@ TEST(config_destination)
         CHECK_EQ_STR(cfg->base_dir, "/etc/sluice");
         CHECK_EQ_STR(cfg->dest_path, "/abs/x.db");
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     CHECK_EQ_INT(parse(&ctx, "pipeline: p\ndestination: {path: \":memory:\"}\nsources: {}\n",
                        &cfg), SLUICE_OK);
     if (cfg)
         CHECK_EQ_STR(cfg->dest_path, ":memory:");
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     EXPECT_ERROR("pipeline: p\ndestination:\n  path: a.db\n  credentials: b.db\nsources: {}\n",
                  "CONFIG: t.yaml:4: 'destination.credentials' and 'destination.path' are both "
@@ -495,7 +495,7 @@ TEST(config_interpolation)
         CHECK_EQ_INT(cfg->max_table_nesting, 3); /* a string holding an int, coerced */
         CHECK_EQ_STR(cfg->resources[0].command, "echo pp");
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     EXPECT_ERROR("pipeline: p\nsources:\n  s:\n    resources:\n      r:\n"
                  "        from: {command: \"echo ${SL_T_MISSING}\"}\n",
@@ -600,7 +600,7 @@ TEST(config_env_overrides)
     s = sl_json_dumps(r->columns, 0);
     CHECK_EQ_STR(s, "{\"id\":{\"nullable\":false}}");
     sl_free(s);
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     /* sqlite: DESTINATION__CREDENTIALS is the path */
     setenv("DESTINATION__CREDENTIALS", "/tmp/env.db", 1);
@@ -609,7 +609,7 @@ TEST(config_env_overrides)
     CHECK_EQ_INT(rc, SLUICE_OK);
     if (cfg)
         CHECK_EQ_STR(cfg->dest_path, "/tmp/env.db");
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 
     /* PIPELINE_NAME supplies a missing required key */
     setenv("PIPELINE_NAME", "from_env", 1);
@@ -618,7 +618,7 @@ TEST(config_env_overrides)
     CHECK_EQ_INT(rc, SLUICE_OK);
     if (cfg)
         CHECK_EQ_STR(cfg->pipeline_name, "from_env");
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 
 TEST(config_env_errors)
@@ -834,7 +834,7 @@ TEST(config_merge_strategy)
         CHECK_EQ_INT(cfg->resources[0].wd, SL_WD_REPLACE);
         CHECK(cfg->resources[0].merge_strategy == NULL);
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 
 /* No message may contain the secret, whatever goes wrong around it. */
@@ -848,7 +848,7 @@ static void expect_no_secret(const char *text, int line)
         test_failures++;
         fprintf(stderr, "  FAIL %s:%d: rc %d: %s\n", __FILE__, line, (int)rc, errmsg(&ctx));
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 #define EXPECT_NO_SECRET(text) expect_no_secret(text, __LINE__)
 
@@ -894,17 +894,17 @@ TEST(config_primary_key_forms)
         CHECK_EQ_INT(cfg->resources[0].n_mk, 3);
         CHECK_EQ_STR(cfg->resources[0].merge_key[2], "c");
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
     CHECK_EQ_INT(parse(&ctx, PFX "        primary_key: [id, \"url\"]\n", &cfg), SLUICE_OK);
     if (cfg) {
         CHECK_EQ_INT(cfg->resources[0].n_pk, 2);
         CHECK_EQ_STR(cfg->resources[0].primary_key[1], "url");
     }
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
     CHECK_EQ_INT(parse(&ctx, PFX "        primary_key: []\n", &cfg), SLUICE_OK);
     if (cfg)
         CHECK_EQ_INT(cfg->resources[0].n_pk, 0);
-    sl_config_free(&cfg);
+    sl_pipeline_cfg_free(&cfg);
 }
 
 /* ============================================================================================
@@ -1047,7 +1047,7 @@ static void alloc_loop(const char *text, int line)
                     fail_at, (int)rc, errmsg(&ctx));
             finished = true;
         }
-        sl_config_free(&cfg);
+        sl_pipeline_cfg_free(&cfg);
     }
     CHECK(finished);
     CHECK(fail_at > 100); /* the loader did allocate, and each allocation failed in turn */

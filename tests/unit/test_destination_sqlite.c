@@ -7,7 +7,7 @@
  * (NULL printed as NULL) and compared exactly. Merge tests follow spec 4.1 with sluice's
  * last-staged-row-wins rule.
  */
-#include "destination.h"
+#include "destinations/destination.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "test.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */

@@ -15,7 +15,7 @@
 
 #include <stdlib.h>
 
-#include "incremental.h"
+#include "model/incremental.h"
 
 #define MAX_RUNS 8
 

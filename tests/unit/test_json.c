@@ -1,7 +1,7 @@
 /* test_json.c — JSON values, streaming parser (lines, arrays, limits, errors) and writer. */
 #include "test.h"
 
-#include "json.h"
+#include "base/json.h"
 
 struct collect {
     struct sl_buf out;

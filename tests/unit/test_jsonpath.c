@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "jsonpath.h"
+#include "base/jsonpath.h"
 
 struct collect {
     struct sl_buf out;

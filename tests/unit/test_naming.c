@@ -6,13 +6,13 @@
  * normalize_path and shorten_fragments; relational normalizer for the `_empty` and nested-key
  * cases), or is quoted from spec section 3.1 / scenario S55, which agree with dlt.
  */
-#include "naming.h"
+#include "model/naming.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */

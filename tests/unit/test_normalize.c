@@ -12,8 +12,8 @@
 
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "normalize.h"
+#include "base/alloc.h"
+#include "model/normalize.h"
 
 struct harness {
     struct sl_ctx ctx;

@@ -8,8 +8,8 @@
 
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "schema.h"
+#include "base/alloc.h"
+#include "model/schema.h"
 
 /* Add a column unless an earlier step failed (t NULL under allocation failures). */
 static void add(struct sl_ctx *ctx, struct sl_table *t, const char *name, enum sl_dtype type,

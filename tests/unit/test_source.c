@@ -6,7 +6,7 @@
  *
  * Fixture files are written into a fresh mkdtemp folder per test and removed afterwards.
  */
-#include "source.h"
+#include "sources/source.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 
 #include <zlib.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */

@@ -8,7 +8,7 @@
  * generate_pipeline_state_version_hash() of a plain-JSON state document.
  */
 #define _GNU_SOURCE /* dladdr, for the allocation-failure test (see in_yajl) */
-#include "state.h"
+#include "model/state.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -21,8 +21,8 @@
 
 #include <zlib.h>
 
-#include "alloc.h"
-#include "digest.h"
+#include "base/alloc.h"
+#include "base/digest.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */

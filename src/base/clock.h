@@ -1,0 +1,19 @@
+/*
+ * clock.h — the two clocks sluice reads: a monotonic one for durations and progress, and the
+ * wall clock for timestamps users see (_dlt_loads.inserted_at, load ids).
+ *
+ * Neither orders anything that decides what is loaded: state and schema are ordered by their
+ * versions (DESIGN.md 2). The stages get the clock through their context (run/context.h), so a
+ * test can replace it.
+ */
+#ifndef SLUICE_CLOCK_H
+#define SLUICE_CLOCK_H
+
+#include <stddef.h>
+
+/* Monotonic seconds since an arbitrary start. */
+double sl_clock_mono(void);
+/* Wall clock as ISO 8601 UTC with microseconds ("2024-01-01T00:00:00.000000Z"). */
+void sl_clock_utc_iso(char *out, size_t outsz);
+
+#endif

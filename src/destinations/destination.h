@@ -1,0 +1,123 @@
+/*
+ * destination.h — the one interface every destination implements (STYLE.md section 5).
+ *
+ * load.c is the only caller. One load package is applied between xBegin and xCommit, in ONE
+ * transaction: DDL (create table, add column), rows (bulk insert), replace truncation, merge
+ * SQL, the schema version row, the state row and the _dlt_loads row. xRollback cannot fail
+ * and leaves the dataset as before xBegin. Back-end files never call each other.
+ *
+ * Tables and columns come from the pipeline's schema (schema.h); a destination creates what
+ * is missing (it introspects the dataset, so a lost local schema never breaks a load).
+ * System tables (_dlt_loads, _dlt_version, _dlt_pipeline_state) are created by the
+ * destination itself, with dlt's columns, in xBegin when missing.
+ */
+#ifndef SLUICE_DESTINATION_H
+#define SLUICE_DESTINATION_H
+
+#include "base/error.h"
+#include "model/normalize.h"
+#include "model/schema.h"
+
+struct sl_dest_config {
+    const char *type;      /* "sqlite", "duckdb", "postgres" */
+    const char *path;      /* file destinations: database file (absolute or relative to base_dir) */
+    const char *dsn;       /* server destinations */
+    const char *dataset;   /* dataset name (SQLite: attached database; Postgres: schema) */
+    const char *base_dir;  /* folder relative paths are resolved against */
+};
+
+/* One row of _dlt_pipeline_state (spec 2.6), strings borrowed. */
+struct sl_state_row {
+    int64_t version;
+    int64_t engine_version;
+    const char *pipeline_name;
+    const char *state;        /* encoded: base64(zlib(typed JSON)) */
+    const char *created_at;   /* ISO 8601 UTC */
+    const char *version_hash;
+    const char *load_id;
+    const char *dlt_id;
+};
+
+/* What a destination hands back from xLoadState (caller frees with sl_state_row_owned_free). */
+struct sl_state_row_owned {
+    int64_t version;
+    int64_t engine_version;
+    char *pipeline_name;
+    char *state;
+    char *created_at;
+    char *version_hash;
+    char *load_id;
+};
+void sl_state_row_owned_free(struct sl_state_row_owned *r);
+
+/* One entry of xListTables. */
+typedef sluice_status (*sl_table_list_fn)(void *ud, const char *table, int64_t rows);
+
+struct sl_dest; /* opaque per back-end */
+
+struct sl_dest_methods {
+    int version;       /* 1 */
+    const char *name;  /* "sqlite" */
+    size_t max_columns;          /* most columns a table may have (0: no limit) */
+    const char *reserved_prefix; /* table names the engine keeps for itself, or NULL */
+    sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
+                           struct sl_dest **out);
+    void (*xClose)(struct sl_dest *d);
+
+    sluice_status (*xBegin)(struct sl_dest *d);
+    sluice_status (*xCommit)(struct sl_dest *d);
+    void (*xRollback)(struct sl_dest *d);
+
+    /* Create t if missing, else add its columns that the destination lacks (never drops or
+     * retypes). Indexes the primary/merge key columns, _dlt_id and _dlt_root_id of merge
+     * tables so merge cost grows with the package, not the table. */
+    sluice_status (*xSyncTable)(struct sl_dest *d, const struct sl_table *t);
+    /* Delete all rows of a table (no-op when it does not exist). */
+    sluice_status (*xTruncate)(struct sl_dest *d, const char *table);
+    /* Drop a table (no-op when it does not exist). */
+    sluice_status (*xDropTable)(struct sl_dest *d, const char *table);
+
+    /* Bulk insert into t (staging = 1: into t's empty staging copy for merge, created on
+     * first use and dropped at commit/rollback). Rows: vals[i] for t->cols[i]; columns
+     * beyond nvals are NULL. Only one inserter is open at a time. */
+    sluice_status (*xInsertBegin)(struct sl_dest *d, const struct sl_table *t, int staging);
+    sluice_status (*xInsertRow)(struct sl_dest *d, const struct sl_value *vals, size_t nvals);
+    sluice_status (*xInsertEnd)(struct sl_dest *d);
+
+    /* Merge the staging copies of root and its child tables into the final tables with the
+     * delete-insert strategy (spec 4.1): primary_key and/or merge_key columns from the hints
+     * (none: append fallback), de-duplication by primary key (dedup_sort column, else the
+     * LAST staged row wins), hard_delete column, child rows deleted via _dlt_root_id.
+     * Children are given parent-first. */
+    sluice_status (*xMerge)(struct sl_dest *d, const struct sl_table *root,
+                            const struct sl_table *const *children, size_t nchildren);
+
+    /* System tables. */
+    sluice_status (*xLoadExists)(struct sl_dest *d, const char *load_id, int *exists);
+    sluice_status (*xInsertLoad)(struct sl_dest *d, const char *load_id, const char *schema_name,
+                                 const char *schema_version_hash);
+    /* Store a schema version unless a row with this hash exists. */
+    sluice_status (*xSaveSchema)(struct sl_dest *d, const char *schema_name, int64_t version,
+                                 const char *version_hash, const char *schema_json);
+    /* Delete every stored version of a schema (after tables were dropped, dlt keeps only the
+     * new schema's history). */
+    sluice_status (*xDeleteSchemaVersions)(struct sl_dest *d, const char *schema_name);
+    /* Newest schema JSON of that name (by inserted_at, then version); *json_out NULL when
+     * none. Caller sl_free()s it. */
+    sluice_status (*xLoadSchema)(struct sl_dest *d, const char *schema_name, char **json_out);
+    sluice_status (*xSaveState)(struct sl_dest *d, const struct sl_state_row *row);
+    /* Newest state row of a pipeline whose load is completed (joined with _dlt_loads on
+     * load id, status 0, ordered by load id descending). *found = 0 when none. */
+    sluice_status (*xLoadState)(struct sl_dest *d, const char *pipeline,
+                                struct sl_state_row_owned *out, int *found);
+
+    /* Run SQL with the dataset as the default schema; one callback per row. */
+    sluice_status (*xQuery)(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud);
+    /* The dataset's tables (system tables included) with row counts, sorted by name. */
+    sluice_status (*xListTables)(struct sl_dest *d, sl_table_list_fn fn, void *ud);
+};
+
+/* The back-end for a type name, or NULL. */
+const struct sl_dest_methods *sl_destination_find(const char *type);
+
+#endif

@@ -1,0 +1,2481 @@
+/*
+ * normalize.c — nested JSON items → relational rows, as dlt's relational normalizer and its
+ * JSONL items normalizer do it (see normalize.h and spec section 3).
+ *
+ * One item becomes one root row and, depth first, the rows of its child tables. A row is built
+ * by flattening its object the way dlt does: with an explicit LIFO stack, so the members of an
+ * object are visited first and its nested objects afterwards, last pushed first; that is why
+ * dlt puts `b__y` before `a__x` for {"a":{"x":1},"b":{"y":1}}, and we must too, since column
+ * order is creation order. Lists found while flattening are normalized after the row has been
+ * emitted, in the order they were met. Each value is typed as it is placed: a new column takes
+ * the inferred type, a known column coerces the value with dlt's coercion table, and a value
+ * that cannot be coerced goes to the variant column <col>__v_<type of the value>.
+ *
+ * The hot path is the name work, so none of it is done per value: every key is looked up in a
+ * per-table trie of key nodes (raw key bytes → node), and a node remembers its normalized
+ * path, its column name and, once it exists, its column index (and its variant columns and
+ * child table). snake_case runs once per distinct key path and table. Values of the current
+ * item (strings, ids, row arrays) live in an arena that is reset when the next item starts, so
+ * a steady stream allocates nothing once the caches are warm.
+ *
+ * Invariants: the normalizer caches sl_table pointers and column indices, so while it lives
+ * the schema it was given must only grow (no sl_schema_remove, no sl_schema_free); a node's
+ * cached index always refers to its own table. Names are computed once per node with the
+ * current max identifier length; changing the length drops every cache.
+ *
+ * Where JSON input leaves dlt without one answer, or dlt's answer fails later at load time:
+ * integers beyond int64 are typed `wei` (`text` above wei's range), as dlt's optional
+ * is_large_integer detection does, and kept as their exact digits (dlt itself cannot even
+ * extract them); plain dates ("2024-01-01") stay `text` (dlt's default detection is
+ * iso_timestamp only) but coerce into date/timestamp columns; text that parses to an infinite
+ * or NaN float goes to a variant instead of a double column; a nested row that brings its own
+ * _dlt_id keeps it but still gets its parent id and list index (dlt drops both, and then its
+ * NOT NULL load fails).
+ */
+#include "model/normalize.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/digest.h"
+#include "model/naming.h"
+
+#define DEFAULT_MAX_NESTING 1000
+#define ID_BYTES 10          /* dlt's DLT_ID_LENGTH_BYTES: ids are 14 base64 characters */
+#define MAX_ROW_DEPTH 512    /* nested rows deeper than this are a DATA_SCHEMA error */
+#define MAX_KEYS 200000      /* distinct key paths one normalizer remembers (null-only keys
+                                make no columns, so the column cap does not bound them) */
+#define MAX_TEMPLATE_FIELD 256
+#define ARENA_CHUNK (64 * 1024)
+
+/* dlt's is_large_integer: integers above this do not fit `wei` and become text. */
+static const char wei_max[] = "578960446186580977117854925043439539266";
+
+/* ============================================================================================
+ * Key nodes, table contexts, root table names
+ * ========================================================================================== */
+
+struct knode;
+struct tctx;
+
+struct kmap {
+    struct knode **slots; /* open addressing, NULL = empty */
+    size_t size;          /* power of two, or 0 */
+    size_t count;
+};
+
+/* A key met in the rows of one table, at one position in their nested objects. */
+struct knode {
+    char *raw;             /* the key as in the data (NULs replaced by 0x01 for naming) */
+    size_t raw_len;
+    uint64_t hash;
+    struct knode *parent;  /* enclosing object's key in the same row, or NULL */
+    char *path;            /* normalized fragments joined with __ (not shortened) */
+    char *col_name;        /* column name: path shortened to the identifier limit */
+    long col;              /* column index in the table, -1 until it exists */
+    size_t absent_at;      /* table's ncols + 1 when the column was last seen absent */
+    long variant[SL_DT_WEI + 1]; /* variant column per value type, -1 unknown */
+    struct kmap children;  /* keys of the object found under this key */
+    struct tctx *list;     /* child table of the list found under this key */
+};
+
+/* Column hint of a root table (from the resource's columns, primary_key and merge_key). */
+struct hint {
+    char *name;            /* normalized column name */
+    char *field;           /* source field name (for errors) */
+    enum sl_dtype type;    /* SL_DT_NONE when not given */
+    int nullable;          /* -1 not given, else 0/1 */
+    uint32_t bits;
+    const char *what;      /* "primary key", "merge key", "non-nullable column", or NULL */
+    long col;              /* cached column index, -1 unknown */
+};
+
+/* What the normalizer knows of one table. */
+struct tctx {
+    struct sl_table *t;
+    size_t name_len;       /* strlen(t->name), for nested row ids */
+    struct tctx *parent;
+    char *frag;            /* the table name's normalized fragments joined (not shortened) */
+    struct kmap keys;      /* keys of this table's rows */
+    struct knode *k_id, *k_load_id, *k_parent_id, *k_list_idx, *k_root_id, *k_value;
+    /* root tables only */
+    bool hints_applied;    /* hints of the resource config in sig_* are applied */
+    char *sig_resource;    /* that config, compared by content: callers rebuild the struct */
+    const struct sl_json *sig_columns;
+    enum sl_write_disposition sig_wd;
+    char **sig_keys;       /* primary key names, then merge key names */
+    size_t sig_npk, sig_nmk;
+    struct hint *hints;
+    size_t nhints;
+    bool chain_root_key;   /* a table of this tree already has _dlt_root_id */
+};
+
+/* A root table name as given (template filled) and normalized. */
+struct root {
+    char *raw;
+    size_t raw_len;
+    uint64_t hash;
+    char *name;
+    struct tctx *tc;       /* NULL until the first row */
+};
+
+struct frame {             /* an object waiting to be flattened */
+    const struct sl_json *obj;
+    int64_t lvl;
+    struct knode *node;    /* its key, NULL for the row itself */
+};
+
+struct pend {              /* a list waiting to be normalized after its row */
+    struct knode *k;
+    const struct sl_json *arr;
+    bool synthetic;        /* the "list" key of a list-in-list wrapper row */
+};
+
+struct loc {               /* where the current row is, for error paths */
+    const struct knode *k; /* the list's key, NULL for a list directly in a list */
+    int64_t idx;
+};
+
+struct row {
+    struct tctx *tc;
+    struct sl_value *vals; /* arena */
+    size_t cap;
+};
+
+struct sl_normalizer {
+    struct sl_ctx *ctx;
+    struct sl_schema *schema;
+    size_t max_columns;          /* the destination's column limit per table, 0 = none */
+    const char *reserved_prefix; /* table names the destination keeps for itself, or NULL */
+    char *load_id;
+    size_t load_id_len;
+    struct sl_rng *rng;
+    size_t max_len;
+    struct sl_arena arena;
+    /* caches */
+    struct root **roots;   /* open addressing by raw name */
+    size_t roots_size, roots_count;
+    struct tctx **all;     /* every table context, for freeing */
+    size_t nall, capall;
+    size_t nkeys;          /* key nodes alive (capped by MAX_KEYS) */
+    struct root *last_root; /* static-name fast path */
+    /* work vectors, reused across items */
+    struct frame *stack;
+    size_t nstack, capstack;
+    struct pend *pend;
+    size_t npend, cappend;
+    struct loc *loc;
+    size_t nloc, caploc;
+    struct sl_buf tmp;     /* ids, templates */
+    char tpl_path[MAX_TEMPLATE_FIELD + 2]; /* "$.field" of the last template field filled */
+    struct sl_buf jbuf;    /* JSON and number text */
+    /* the current item */
+    const struct sl_norm_resource *res;
+    int64_t item_no;
+    sl_row_fn emit;
+    void *ud;
+};
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* Grow a vector of `elsz`-byte elements so it holds at least need; 0 or -1. */
+static int vec_reserve(void **data, size_t *cap, size_t need, size_t elsz)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = sl_realloc(*data, ncap * elsz);
+    if (!p)
+        return -1;
+    *data = p;
+    *cap = ncap;
+    return 0;
+}
+
+static char *shorten_path(const struct sl_normalizer *n, const char *path)
+{
+    if (!n->max_len)
+        return sl_strdup(path);
+    return sl_naming_shorten_fragments(&path, 1, n->max_len);
+}
+
+static void kmap_free(struct kmap *m)
+{
+    for (size_t i = 0; i < m->size; i++) {
+        struct knode *k = m->slots[i];
+        if (!k)
+            continue;
+        kmap_free(&k->children);
+        sl_free(k->raw);
+        sl_free(k->path);
+        sl_free(k->col_name);
+        sl_free(k);
+    }
+    sl_free(m->slots);
+    m->slots = NULL;
+    m->size = m->count = 0;
+}
+
+static int kmap_grow(struct kmap *m)
+{
+    size_t size = m->size ? m->size * 2 : 8;
+    struct knode **slots = sl_calloc(size, sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < m->size; i++) {
+        struct knode *k = m->slots[i];
+        if (!k)
+            continue;
+        size_t s = (size_t)k->hash & (size - 1);
+        while (slots[s])
+            s = (s + 1) & (size - 1);
+        slots[s] = k;
+    }
+    sl_free(m->slots);
+    m->slots = slots;
+    m->size = size;
+    return 0;
+}
+
+/* The node of key (key, len) in map m (under parent), created on first sight. NULL when out of
+ * memory. */
+static struct knode *kmap_get(struct sl_normalizer *n, struct kmap *m, struct knode *parent,
+                              const char *key, size_t len)
+{
+    uint64_t h = hash_bytes(key, len);
+    if (m->size) {
+        size_t mask = m->size - 1;
+        for (size_t s = (size_t)h & mask; m->slots[s]; s = (s + 1) & mask) {
+            struct knode *k = m->slots[s];
+            if (k->hash == h && k->raw_len == len && memcmp(k->raw, key, len) == 0)
+                return k;
+        }
+    }
+    if (n->nkeys >= MAX_KEYS) {
+        sl_fail(n->ctx, SLUICE_ERR_DATA_SCHEMA,
+                "more than %d distinct keys: is a map with data-dependent keys being loaded?",
+                MAX_KEYS);
+        return NULL;
+    }
+    if ((m->count + 1) * 2 > m->size && kmap_grow(m))
+        return NULL;
+    struct knode *k = sl_calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    k->raw = sl_strndup(key, len);
+    if (!k->raw)
+        goto fail;
+    for (size_t i = 0; i < len; i++)
+        if (k->raw[i] == '\0')
+            k->raw[i] = '\x01'; /* a non-word character, as NUL is for snake_case */
+    k->raw_len = len;
+    k->hash = h;
+    k->parent = parent;
+    k->col = -1;
+    for (size_t i = 0; i <= SL_DT_WEI; i++)
+        k->variant[i] = -1;
+    /* dlt: normalize_path(key), "_empty" for blank keys (the naming module does both) */
+    char *norm = sl_naming_normalize_path(k->raw, n->max_len);
+    if (!norm)
+        goto fail;
+    if (parent) {
+        k->path = sl_naming_make_path(parent->path, norm);
+        sl_free(norm);
+    } else {
+        k->path = norm;
+    }
+    if (!k->path)
+        goto fail;
+    k->col_name = parent ? shorten_path(n, k->path) : sl_strdup(k->path);
+    if (!k->col_name)
+        goto fail;
+    size_t mask = m->size - 1;
+    size_t s = (size_t)h & mask;
+    while (m->slots[s])
+        s = (s + 1) & mask;
+    m->slots[s] = k;
+    m->count++;
+    n->nkeys++;
+    return k;
+fail:
+    sl_free(k->raw);
+    sl_free(k->path);
+    sl_free(k);
+    return NULL;
+}
+
+/* Column index of k in t, or -1; remembers absence until the table gains columns. */
+static long knode_col(const struct sl_table *t, struct knode *k)
+{
+    if (k->col >= 0)
+        return k->col;
+    if (k->absent_at == t->ncols + 1)
+        return -1;
+    long c = sl_table_col(t, k->col_name);
+    if (c >= 0)
+        k->col = c;
+    else
+        k->absent_at = t->ncols + 1;
+    return c;
+}
+
+static void hints_free(struct tctx *tc)
+{
+    for (size_t i = 0; i < tc->nhints; i++) {
+        sl_free(tc->hints[i].name);
+        sl_free(tc->hints[i].field);
+    }
+    sl_free(tc->hints);
+    tc->hints = NULL;
+    tc->nhints = 0;
+}
+
+static void sig_free(struct tctx *tc)
+{
+    for (size_t i = 0; i < tc->sig_npk + tc->sig_nmk; i++)
+        sl_free(tc->sig_keys[i]);
+    sl_free(tc->sig_keys);
+    sl_free(tc->sig_resource);
+    tc->sig_keys = NULL;
+    tc->sig_resource = NULL;
+    tc->sig_npk = tc->sig_nmk = 0;
+    tc->hints_applied = false;
+}
+
+static void tctx_free(struct tctx *tc)
+{
+    kmap_free(&tc->keys);
+    hints_free(tc);
+    sig_free(tc);
+    sl_free(tc->frag);
+    sl_free(tc);
+}
+
+/* A context for table t; frag is copied. NULL when out of memory. */
+static struct tctx *tctx_new(struct sl_normalizer *n, struct sl_table *t, struct tctx *parent,
+                             const char *frag)
+{
+    if (vec_reserve((void **)&n->all, &n->capall, n->nall + 1, sizeof(*n->all)))
+        return NULL;
+    struct tctx *tc = sl_calloc(1, sizeof(*tc));
+    if (!tc)
+        return NULL;
+    tc->t = t;
+    tc->name_len = strlen(t->name);
+    tc->parent = parent;
+    tc->frag = sl_strdup(frag);
+    if (!tc->frag)
+        goto fail;
+    static const char *const sys[] = { "_dlt_id",       "_dlt_load_id", "_dlt_parent_id",
+                                       "_dlt_list_idx", "_dlt_root_id", "value" };
+    struct knode **slots[] = { &tc->k_id,       &tc->k_load_id, &tc->k_parent_id,
+                               &tc->k_list_idx, &tc->k_root_id, &tc->k_value };
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+        *slots[i] = kmap_get(n, &tc->keys, NULL, sys[i], strlen(sys[i]));
+        if (!*slots[i])
+            goto fail;
+    }
+    n->all[n->nall++] = tc;
+    return tc;
+fail:
+    tctx_free(tc);
+    return NULL;
+}
+
+static void caches_free(struct sl_normalizer *n)
+{
+    for (size_t i = 0; i < n->nall; i++)
+        tctx_free(n->all[i]);
+    n->nall = 0;
+    n->nkeys = 0;
+    for (size_t i = 0; i < n->roots_size; i++) {
+        struct root *r = n->roots[i];
+        if (!r)
+            continue;
+        sl_free(r->raw);
+        sl_free(r->name);
+        sl_free(r);
+    }
+    sl_free(n->roots);
+    n->roots = NULL;
+    n->roots_size = n->roots_count = 0;
+    n->last_root = NULL;
+}
+
+/* ============================================================================================
+ * Life cycle
+ * ========================================================================================== */
+
+sluice_status sl_normalizer_new(struct sl_ctx *ctx, struct sl_schema *schema,
+                                const char *load_id, struct sl_rng *rng,
+                                struct sl_normalizer **out)
+{
+    *out = NULL;
+    if (!schema || !load_id || !rng)
+        return sl_fail(ctx, SLUICE_ERR_INVALID_ARG, "normalizer: schema, load id and rng needed");
+    struct sl_normalizer *n = sl_calloc(1, sizeof(*n));
+    if (!n)
+        return sl_nomem(ctx);
+    n->ctx = ctx;
+    n->schema = schema;
+    n->rng = rng;
+    n->load_id = sl_strdup(load_id);
+    if (!n->load_id) {
+        sl_free(n);
+        return sl_nomem(ctx);
+    }
+    n->load_id_len = strlen(load_id);
+    sl_arena_init(&n->arena, ARENA_CHUNK);
+    sl_buf_init(&n->tmp, 0);
+    sl_buf_init(&n->jbuf, 0);
+    *out = n;
+    return SLUICE_OK;
+}
+
+void sl_normalizer_free(struct sl_normalizer **np)
+{
+    if (!np || !*np)
+        return;
+    struct sl_normalizer *n = *np;
+    caches_free(n);
+    sl_free(n->all);
+    sl_free(n->stack);
+    sl_free(n->pend);
+    sl_free(n->loc);
+    sl_buf_cleanup(&n->tmp);
+    sl_buf_cleanup(&n->jbuf);
+    sl_arena_cleanup(&n->arena);
+    sl_free(n->load_id);
+    sl_free(n);
+    *np = NULL;
+}
+
+void sl_normalizer_set_limits(struct sl_normalizer *n, size_t max_columns,
+                              const char *reserved_prefix)
+{
+    n->max_columns = max_columns;
+    n->reserved_prefix = reserved_prefix;
+}
+
+void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len)
+{
+    if (n->max_len == max_len)
+        return;
+    caches_free(n);
+    n->max_len = max_len;
+}
+
+/* ============================================================================================
+ * Errors
+ * ========================================================================================== */
+
+static void path_key(struct sl_buf *b, const struct knode *k)
+{
+    if (!k)
+        return;
+    path_key(b, k->parent);
+    sl_buf_putc(b, '.');
+    sl_buf_append(b, k->raw, k->raw_len);
+}
+
+/* JSON path of key k in the current row ("$.lines[1].sku"); k may be NULL. Borrowed (tmp). */
+static const char *field_path(struct sl_normalizer *n, const struct knode *k)
+{
+    struct sl_buf *b = &n->tmp;
+    sl_buf_reset(b);
+    sl_buf_putc(b, '$');
+    for (size_t i = 0; i < n->nloc; i++) {
+        path_key(b, n->loc[i].k);
+        sl_buf_printf(b, "[%lld]", (long long)n->loc[i].idx);
+    }
+    path_key(b, k);
+    return b->data ? b->data : "$";
+}
+
+static sluice_status nomem(struct sl_normalizer *n)
+{
+    sl_nomem(n->ctx);
+    sl_fail_locate(n->ctx, n->res ? n->res->resource : NULL, n->item_no, NULL);
+    return SLUICE_ERR_NOMEM;
+}
+
+/* After a helper returned NULL: its recorded error (a cap), else out of memory. */
+static sluice_status failed(struct sl_normalizer *n)
+{
+    if (n->ctx->code == SLUICE_OK)
+        return nomem(n);
+    sl_fail_locate(n->ctx, n->res ? n->res->resource : NULL, n->item_no, NULL);
+    return n->ctx->code;
+}
+
+/* ============================================================================================
+ * Numbers and text in dlt's (Python's) spelling
+ * ========================================================================================== */
+
+/* Shortest round-trip decimal digits of |d| (no dot, no trailing zeros) and the exponent of
+ * the first digit: |d| = 0.d1d2... * 10^(exp+1). d must be finite and non-zero. */
+static size_t shortest_digits(double d, char dig[20], int *exp10)
+{
+    char buf[40];
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*e", prec, fabs(d));
+        if (strtod(buf, NULL) == fabs(d))
+            break;
+    }
+    size_t nd = 0;
+    const char *p = buf;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            dig[nd++] = *p;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    dig[nd] = '\0';
+    *exp10 = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0;
+    return nd;
+}
+
+/* Append d as Python's repr() (python_style) or orjson (JSON) writes it. */
+static int put_double_text(struct sl_buf *b, double d, bool python_style)
+{
+    if (isnan(d))
+        return sl_buf_puts(b, python_style ? "nan" : "null");
+    if (isinf(d))
+        return sl_buf_puts(b, python_style ? (d < 0 ? "-inf" : "inf") : "null");
+    if (signbit(d) && sl_buf_putc(b, '-'))
+        return -1;
+    if (d == 0)
+        return sl_buf_puts(b, "0.0");
+    char dig[20];
+    int e;
+    size_t nd = shortest_digits(d, dig, &e);
+    int lo = python_style ? -4 : -5;
+    if (e >= lo && e < 16) {
+        if (e < 0) {
+            if (sl_buf_puts(b, "0."))
+                return -1;
+            for (int i = -1; i > e; i--)
+                if (sl_buf_putc(b, '0'))
+                    return -1;
+            return sl_buf_append(b, dig, nd);
+        }
+        size_t ip = (size_t)e + 1; /* digits before the point */
+        for (size_t i = 0; i < ip; i++)
+            if (sl_buf_putc(b, i < nd ? dig[i] : '0'))
+                return -1;
+        if (sl_buf_putc(b, '.'))
+            return -1;
+        if (nd > ip)
+            return sl_buf_append(b, dig + ip, nd - ip);
+        return sl_buf_putc(b, '0');
+    }
+    if (sl_buf_putc(b, dig[0]))
+        return -1;
+    if (nd > 1 && (sl_buf_putc(b, '.') || sl_buf_append(b, dig + 1, nd - 1)))
+        return -1;
+    if (python_style)
+        return sl_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    return e < 0 ? sl_buf_printf(b, "e-%d", -e) : sl_buf_printf(b, "e+%d", e);
+}
+
+/* Compact JSON as dlt's orjson writes it (members in order, floats in orjson's spelling). */
+static int put_json_text(struct sl_buf *b, const struct sl_json *v)
+{
+    switch (v->type) {
+    case SL_JSON_NULL: return sl_buf_puts(b, "null");
+    case SL_JSON_BOOL: return sl_buf_puts(b, v->u.b ? "true" : "false");
+    case SL_JSON_INT: return sl_buf_printf(b, "%lld", (long long)v->u.i);
+    case SL_JSON_BIGINT: return sl_buf_puts(b, v->s);
+    case SL_JSON_DOUBLE: return put_double_text(b, v->u.d, false);
+    case SL_JSON_STRING: return sl_json_write_string(b, v->s, v->len);
+    case SL_JSON_ARRAY:
+        if (sl_buf_putc(b, '['))
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++)
+            if ((i && sl_buf_putc(b, ',')) || put_json_text(b, &v->u.items[i]))
+                return -1;
+        return sl_buf_putc(b, ']');
+    case SL_JSON_OBJECT:
+        if (sl_buf_putc(b, '{'))
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++) {
+            const struct sl_json_member *m = &v->u.members[i];
+            if ((i && sl_buf_putc(b, ',')) || sl_json_write_string(b, m->key, m->key_len) ||
+                sl_buf_putc(b, ':') || put_json_text(b, &m->val))
+                return -1;
+        }
+        return sl_buf_putc(b, '}');
+    }
+    return -1;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static void strip(const char **s, size_t *len)
+{
+    while (*len && is_space(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && is_space((*s)[*len - 1]))
+        (*len)--;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Python int() of a digit run in base 10 or 16 with single `_` between digits: digits go to
+ * *out (as uint64; 1 on overflow). Returns 0 ok, 1 bad syntax or overflow. */
+static int parse_digits(const char *s, size_t len, int base, uint64_t *out)
+{
+    uint64_t v = 0;
+    bool prev_digit = false;
+    if (!len)
+        return 1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '_') {
+            if (!prev_digit || i + 1 == len)
+                return 1;
+            prev_digit = false;
+            continue;
+        }
+        int dv = base == 16 ? hex_value(s[i]) : (is_digit(s[i]) ? s[i] - '0' : -1);
+        if (dv < 0)
+            return 1;
+        if (v > (UINT64_MAX - (uint64_t)dv) / (uint64_t)base)
+            return 1;
+        v = v * (uint64_t)base + (uint64_t)dv;
+        prev_digit = true;
+    }
+    *out = v;
+    return 0;
+}
+
+/* dlt's _text_to_bigint (strip, "0x" hex, Python int syntax) into int64. 0 ok, 1 cannot. */
+static int text_to_bigint(const char *s, size_t len, int64_t *out)
+{
+    strip(&s, &len);
+    int base = 10;
+    bool neg = false;
+    if (len > 2 && s[0] == '0' && s[1] == 'x') {
+        s += 2;
+        len -= 2;
+        base = 16;
+        strip(&s, &len);
+    }
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s++;
+        len--;
+    }
+    if (base == 16 && len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2; /* int("0x10", 16) accepts the prefix again */
+        len -= 2;
+    }
+    uint64_t v;
+    if (parse_digits(s, len, base, &v))
+        return 1;
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return 1;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+/* Python float()/Decimal() decimal syntax: [+-](digits[.digits]|.digits)[e[+-]digits], `_`
+ * between digits. On success the digits without `_` go to b (NUL-terminated). */
+static int clean_decimal(const char *s, size_t len, struct sl_buf *b, int *rc_nomem)
+{
+    size_t i = 0;
+    size_t mant = 0;
+    sl_buf_reset(b);
+    *rc_nomem = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        if (sl_buf_putc(b, s[i]))
+            goto nomem;
+        i++;
+    }
+    for (int part = 0; part < 3; part++) {
+        /* part 0: integer digits, 1: fraction after '.', 2: exponent digits after 'e' */
+        if (part == 1) {
+            if (i < len && s[i] == '.') {
+                if (sl_buf_putc(b, '.'))
+                    goto nomem;
+                i++;
+            } else {
+                continue;
+            }
+        } else if (part == 2) {
+            if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+                if (!mant)
+                    return 1;
+                if (sl_buf_putc(b, 'e'))
+                    goto nomem;
+                i++;
+                if (i < len && (s[i] == '+' || s[i] == '-')) {
+                    if (sl_buf_putc(b, s[i]))
+                        goto nomem;
+                    i++;
+                }
+                if (i == len || !is_digit(s[i]))
+                    return 1;
+            } else {
+                break;
+            }
+        }
+        bool prev_digit = false;
+        while (i < len && (is_digit(s[i]) || s[i] == '_')) {
+            if (s[i] == '_') {
+                if (!prev_digit || i + 1 == len || !is_digit(s[i + 1]))
+                    return 1;
+                prev_digit = false;
+            } else {
+                if (sl_buf_putc(b, s[i]))
+                    goto nomem;
+                prev_digit = true;
+                if (part < 2)
+                    mant++;
+            }
+            i++;
+        }
+    }
+    return i == len && mant ? 0 : 1;
+nomem:
+    *rc_nomem = 1;
+    return -1;
+}
+
+/* dlt's str2bool: 1 true, 0 false, -1 neither. */
+static int str2bool(const char *s, size_t len)
+{
+    static const char *const yes[] = { "yes", "true", "t", "y", "1" };
+    static const char *const no[] = { "no", "false", "f", "n", "0" };
+    char low[8];
+    if (len >= sizeof(low))
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    low[len] = '\0';
+    for (size_t i = 0; i < 5; i++) {
+        if (strcmp(low, yes[i]) == 0)
+            return 1;
+        if (strcmp(low, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* |digits| <= wei_max (digits is an optionally signed integer without leading zeros). */
+static bool fits_wei(const char *digits)
+{
+    if (*digits == '-' || *digits == '+')
+        digits++;
+    size_t len = strlen(digits);
+    size_t wl = sizeof(wei_max) - 1;
+    return len < wl || (len == wl && strcmp(digits, wei_max) <= 0);
+}
+
+/* ============================================================================================
+ * Dates and times
+ * ========================================================================================== */
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = (int)mm;
+    *d = (int)dd;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[m - 1];
+}
+
+/* n decimal digits at s, or -1. */
+static int num(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+struct dt {
+    int y, mo, d, h, mi, s;
+    const char *frac;  /* fraction digits, or NULL */
+    size_t frac_len;
+    int off;           /* offset from UTC in minutes */
+    bool has_time;
+};
+
+/* ISO 8601 as pendulum parses it for dlt: YYYY-MM-DD or YYYYMMDD, then optionally [T ]HH
+ * [:MM[:SS[.f]]] (basic: HH[MM[SS[.f]]]) and Z / ±HH[[:]MM]. 1 ok, 0 no match. */
+static int parse_iso(const char *s, size_t len, struct dt *o)
+{
+    size_t p;
+    bool ext;
+    memset(o, 0, sizeof(*o));
+    if (len < 8)
+        return 0;
+    o->y = num(s, 4);
+    if (o->y < 1)
+        return 0;
+    if (s[4] == '-') {
+        if (len < 10 || s[7] != '-')
+            return 0;
+        o->mo = num(s + 5, 2);
+        o->d = num(s + 8, 2);
+        p = 10;
+        ext = true;
+    } else {
+        o->mo = num(s + 4, 2);
+        o->d = num(s + 6, 2);
+        p = 8;
+        ext = false;
+    }
+    if (o->mo < 1 || o->mo > 12 || o->d < 1 || o->d > days_in_month(o->y, o->mo))
+        return 0;
+    if (p == len)
+        return 1;
+    if (s[p] != 'T' && s[p] != ' ')
+        return 0;
+    p++;
+    o->h = p + 2 <= len ? num(s + p, 2) : -1;
+    if (o->h < 0 || o->h > 23)
+        return 0;
+    p += 2;
+    o->has_time = true;
+    for (int part = 0; part < 2; part++) { /* minutes, then seconds */
+        if (ext && p < len && s[p] == ':')
+            p++;
+        else if (ext || p + 2 > len || !is_digit(s[p]))
+            break;
+        int v = p + 2 <= len ? num(s + p, 2) : -1;
+        if (v < 0 || v > 59)
+            return 0;
+        p += 2;
+        if (part == 0) {
+            o->mi = v;
+        } else {
+            o->s = v;
+            if (p < len && (s[p] == '.' || s[p] == ',')) {
+                size_t f = ++p;
+                while (p < len && is_digit(s[p]))
+                    p++;
+                if (p == f)
+                    return 0;
+                o->frac = s + f;
+                o->frac_len = p - f;
+            }
+        }
+    }
+    if (p < len && s[p] == 'Z') {
+        p++;
+    } else if (p < len && (s[p] == '+' || s[p] == '-')) {
+        int sign = s[p] == '-' ? -1 : 1;
+        p++;
+        int oh = p + 2 <= len ? num(s + p, 2) : -1;
+        if (oh < 0 || oh > 23)
+            return 0;
+        p += 2;
+        int om = 0;
+        if (p < len && s[p] == ':')
+            p++;
+        if (p < len) {
+            om = p + 2 <= len ? num(s + p, 2) : -1;
+            if (om < 0 || om > 59)
+                return 0;
+            p += 2;
+        }
+        o->off = sign * (oh * 60 + om);
+    }
+    return p == len;
+}
+
+static void put2(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
+/* Write o (converted to UTC) as "YYYY-MM-DDTHH:MM:SS[.f]Z"; 0 when out of range / no room. */
+static int write_utc(const struct dt *o, char *out, size_t outsz)
+{
+    int64_t mins = days_from_civil(o->y, o->mo, o->d) * 1440 + o->h * 60 + o->mi - o->off;
+    int64_t days = mins >= 0 ? mins / 1440 : -((-mins + 1439) / 1440);
+    int64_t rem = mins - days * 1440;
+    int y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    if (y < 1 || y > 9999 || outsz < 21)
+        return 0;
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    put2(out + 2, y % 100);
+    out[4] = '-';
+    put2(out + 5, mo);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = 'T';
+    put2(out + 11, (int)(rem / 60));
+    out[13] = ':';
+    put2(out + 14, (int)(rem % 60));
+    out[16] = ':';
+    put2(out + 17, o->s);
+    size_t p = 19;
+    if (o->frac && outsz >= 23) {
+        size_t fl = o->frac_len;
+        if (fl > outsz - 22)
+            fl = outsz - 22; /* keep what fits: "." + digits + "Z" + NUL */
+        out[p++] = '.';
+        memcpy(out + p, o->frac, fl);
+        p += fl;
+    }
+    out[p++] = 'Z';
+    out[p] = '\0';
+    return 1;
+}
+
+int sl_iso_timestamp_normalize(const char *s, size_t len, char *out, size_t outsz)
+{
+    struct dt o;
+    if (!s || !parse_iso(s, len, &o) || !o.has_time)
+        return 0;
+    return write_utc(&o, out, outsz);
+}
+
+int sl_iso_date_check(const char *s, size_t len)
+{
+    if (!s || len != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+    return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+/* Epoch seconds to a UTC broken-down time (pendulum.from_timestamp); 0 when out of range. */
+static int from_epoch(double secs, struct dt *o, char frac[8])
+{
+    if (!(secs > -62135596800.0 && secs < 253402300800.0)) /* years 1..9999 */
+        return 0;
+    double whole = floor(secs);
+    int64_t us = (int64_t)llround((secs - whole) * 1e6);
+    int64_t t = (int64_t)whole;
+    if (us >= 1000000) {
+        us -= 1000000;
+        t++;
+    }
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t rem = t - days * 86400;
+    memset(o, 0, sizeof(*o));
+    civil_from_days(days, &o->y, &o->mo, &o->d);
+    o->h = (int)(rem / 3600);
+    o->mi = (int)(rem / 60 % 60);
+    o->s = (int)(rem % 60);
+    o->has_time = true;
+    if (us) {
+        size_t fl = 6;
+        for (int i = 5; i >= 0; i--) {
+            frac[i] = (char)('0' + us % 10);
+            us /= 10;
+        }
+        while (fl > 1 && frac[fl - 1] == '0')
+            fl--;
+        o->frac = frac;
+        o->frac_len = fl;
+    }
+    return 1;
+}
+
+/* "HH:MM[:SS[.f]]" → "HH:MM:SS[.f]" in b. 0 ok, 1 no match, -1 no memory. */
+static int time_text(const char *s, size_t len, struct sl_buf *b)
+{
+    int h = len >= 5 ? num(s, 2) : -1, mi = len >= 5 ? num(s + 3, 2) : -1, sec = 0;
+    size_t p = 5;
+    if (h < 0 || h > 23 || s[2] != ':' || mi < 0 || mi > 59)
+        return 1;
+    if (p < len && s[p] == ':') {
+        sec = p + 3 <= len ? num(s + p + 1, 2) : -1;
+        if (sec < 0 || sec > 59)
+            return 1;
+        p += 3;
+    }
+    size_t f = p;
+    if (p < len && s[p] == '.' && f == 8) {
+        p++;
+        while (p < len && is_digit(s[p]))
+            p++;
+        if (p == f + 1)
+            return 1;
+    }
+    if (p != len)
+        return 1;
+    sl_buf_reset(b);
+    if (sl_buf_printf(b, "%02d:%02d:%02d", h, mi, sec) || sl_buf_append(b, s + f, len - f))
+        return -1;
+    return 0;
+}
+
+/* bytes.fromhex after "0x", or strict base64 (b64decode(validate=True)). */
+static bool is_binary_text(const char *s, size_t len)
+{
+    if (len >= 2 && s[0] == '0' && s[1] == 'x') {
+        size_t digits = 0;
+        for (size_t i = 2; i < len; i++) {
+            if (s[i] == ' ')
+                continue;
+            if (hex_value(s[i]) < 0)
+                return false;
+            digits++;
+        }
+        return digits % 2 == 0;
+    }
+    if (len % 4)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' ||
+                  c == '/';
+        if (c == '=' && i + 2 >= len && (i + 1 == len || s[i + 1] == '='))
+            ok = true;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* ============================================================================================
+ * Types and coercion (dlt's py_type_to_sc_type and _COERCE_DISPATCH)
+ * ========================================================================================== */
+
+/* The dlt type of a JSON value as it arrives (a Python object's type). */
+static enum sl_dtype value_type(const struct sl_json *v)
+{
+    switch (v->type) {
+    case SL_JSON_BOOL: return SL_DT_BOOL;
+    case SL_JSON_INT: return SL_DT_BIGINT;
+    case SL_JSON_BIGINT: return SL_DT_WEI;
+    case SL_JSON_DOUBLE: return SL_DT_DOUBLE;
+    case SL_JSON_STRING: return SL_DT_TEXT;
+    case SL_JSON_ARRAY:
+    case SL_JSON_OBJECT: return SL_DT_JSON;
+    default: return SL_DT_NONE;
+    }
+}
+
+/* The type a new column gets from its first value (dlt's _infer_column_type with the default
+ * iso_timestamp detection; big integers as dlt's is_large_integer detection types them). */
+static enum sl_dtype infer_type(const struct sl_json *v)
+{
+    char buf[64];
+    if (v->type == SL_JSON_STRING)
+        return sl_iso_timestamp_normalize(v->s, v->len, buf, sizeof(buf)) ? SL_DT_TIMESTAMP
+                                                                            : SL_DT_TEXT;
+    if (v->type == SL_JSON_BIGINT)
+        return fits_wei(v->s) ? SL_DT_WEI : SL_DT_TEXT;
+    return value_type(v);
+}
+
+static int text_value(struct sl_normalizer *n, const char *s, size_t len, struct sl_value *out)
+{
+    if (len > UINT32_MAX)
+        return 1;
+    char *c = sl_arena_strndup(&n->arena, s, len);
+    if (!c)
+        return -1;
+    out->kind = SL_V_TEXT;
+    out->len = (uint32_t)len;
+    out->u.s = c;
+    return 0;
+}
+
+static int static_text(const char *s, struct sl_value *out)
+{
+    out->kind = SL_V_TEXT;
+    out->len = (uint32_t)strlen(s);
+    out->u.s = s;
+    return 0;
+}
+
+/* The jbuf text as a value (copied to the arena). */
+static int jbuf_value(struct sl_normalizer *n, struct sl_value *out)
+{
+    return text_value(n, n->jbuf.data ? n->jbuf.data : "", n->jbuf.len, out);
+}
+
+static int timestamp_value(struct sl_normalizer *n, const struct dt *o, struct sl_value *out)
+{
+    char buf[64];
+    if (!write_utc(o, buf, sizeof(buf)))
+        return 1;
+    return text_value(n, buf, strlen(buf), out);
+}
+
+static int date_value(struct sl_normalizer *n, const struct dt *o, struct sl_value *out)
+{
+    char buf[64];
+    if (!write_utc(o, buf, sizeof(buf)))
+        return 1;
+    return text_value(n, buf, 10, out);
+}
+
+/* Coerce v into a column of type `to`: 0 ok (out set, strings in the arena), 1 cannot (the
+ * value goes to a variant), -1 out of memory. */
+static int coerce(struct sl_normalizer *n, enum sl_dtype to, const struct sl_json *v,
+                  struct sl_value *out)
+{
+    struct sl_buf *jb = &n->jbuf;
+    const char *s = v->s;
+    size_t len = v->len;
+    memset(out, 0, sizeof(*out));
+    switch (to) {
+    case SL_DT_TEXT:
+        switch (v->type) {
+        case SL_JSON_STRING: return text_value(n, s, len, out);
+        case SL_JSON_BIGINT: return text_value(n, s, strlen(s), out);
+        case SL_JSON_BOOL: return static_text(v->u.b ? "True" : "False", out);
+        case SL_JSON_INT:
+            sl_buf_reset(jb);
+            return sl_buf_printf(jb, "%lld", (long long)v->u.i) ? -1 : jbuf_value(n, out);
+        case SL_JSON_DOUBLE:
+            sl_buf_reset(jb);
+            return put_double_text(jb, v->u.d, true) ? -1 : jbuf_value(n, out);
+        case SL_JSON_ARRAY:
+        case SL_JSON_OBJECT:
+            sl_buf_reset(jb);
+            return put_json_text(jb, v) ? -1 : jbuf_value(n, out);
+        default: return 1;
+        }
+    case SL_DT_BIGINT:
+        out->kind = SL_V_INT;
+        if (v->type == SL_JSON_INT) {
+            out->u.i = v->u.i;
+            return 0;
+        }
+        if (v->type == SL_JSON_DOUBLE) {
+            double d = v->u.d;
+            if (d != floor(d) || !(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+                return 1;
+            out->u.i = (int64_t)d;
+            return 0;
+        }
+        if (v->type == SL_JSON_STRING)
+            return text_to_bigint(s, len, &out->u.i);
+        return 1;
+    case SL_DT_DOUBLE:
+        out->kind = SL_V_DOUBLE;
+        if (v->type == SL_JSON_DOUBLE) {
+            out->u.d = v->u.d;
+            return 0;
+        }
+        if (v->type == SL_JSON_INT) {
+            out->u.d = (double)v->u.i;
+            return 0;
+        }
+        if (v->type == SL_JSON_BIGINT) {
+            out->u.d = strtod(s, NULL);
+            return 0;
+        }
+        if (v->type == SL_JSON_STRING) {
+            int64_t iv;
+            strip(&s, &len);
+            if (len > 2 && s[0] == '0' && s[1] == 'x') {
+                if (text_to_bigint(s, len, &iv))
+                    return 1;
+                out->u.d = (double)iv;
+                return 0;
+            }
+            int oom;
+            if (clean_decimal(s, len, jb, &oom))
+                return oom ? -1 : 1;
+            out->u.d = strtod(jb->data, NULL);
+            return isinf(out->u.d) ? 1 : 0;
+        }
+        return 1;
+    case SL_DT_BOOL:
+        out->kind = SL_V_BOOL;
+        switch (v->type) {
+        case SL_JSON_BOOL: out->u.i = v->u.b; return 0;
+        case SL_JSON_INT: out->u.i = v->u.i != 0; return 0;
+        case SL_JSON_DOUBLE: out->u.i = v->u.d != 0; return 0;
+        case SL_JSON_BIGINT: out->u.i = 1; return 0;
+        case SL_JSON_STRING: {
+            int b = str2bool(s, len);
+            if (b < 0)
+                return 1;
+            out->u.i = b;
+            return 0;
+        }
+        default: return 1;
+        }
+    case SL_DT_TIMESTAMP:
+    case SL_DT_DATE: {
+        struct dt o;
+        char frac[8];
+        if (v->type == SL_JSON_STRING) {
+            if (!parse_iso(s, len, &o))
+                return 1;
+        } else if (v->type == SL_JSON_INT || v->type == SL_JSON_DOUBLE) {
+            if (!from_epoch(v->type == SL_JSON_INT ? (double)v->u.i : v->u.d, &o, frac))
+                return 1;
+        } else {
+            return 1;
+        }
+        return to == SL_DT_TIMESTAMP ? timestamp_value(n, &o, out) : date_value(n, &o, out);
+    }
+    case SL_DT_TIME: {
+        if (v->type != SL_JSON_STRING)
+            return 1;
+        int rc = time_text(s, len, jb);
+        return rc ? rc : jbuf_value(n, out);
+    }
+    case SL_DT_JSON:
+        if (v->type == SL_JSON_ARRAY || v->type == SL_JSON_OBJECT) {
+            sl_buf_reset(jb);
+            return put_json_text(jb, v) ? -1 : jbuf_value(n, out);
+        }
+        if (v->type == SL_JSON_STRING) {
+            /* json.loads of the text; a parse failure is not an error of the run */
+            struct sl_ctx quiet;
+            struct sl_json *doc = NULL;
+            sl_ctx_init(&quiet);
+            if (sl_json_parse(&quiet, &n->arena, s, len, &doc) != SLUICE_OK)
+                return quiet.code == SLUICE_ERR_NOMEM ? -1 : 1;
+            sl_buf_reset(jb);
+            return put_json_text(jb, doc) ? -1 : jbuf_value(n, out);
+        }
+        return 1;
+    case SL_DT_DECIMAL:
+    case SL_DT_WEI:
+        switch (v->type) {
+        case SL_JSON_INT:
+            sl_buf_reset(jb);
+            return sl_buf_printf(jb, "%lld", (long long)v->u.i) ? -1 : jbuf_value(n, out);
+        case SL_JSON_BIGINT: return text_value(n, s, strlen(s), out);
+        case SL_JSON_DOUBLE:
+            sl_buf_reset(jb);
+            return put_double_text(jb, v->u.d, true) ? -1 : jbuf_value(n, out);
+        case SL_JSON_STRING: {
+            int64_t iv;
+            int oom;
+            strip(&s, &len);
+            if (len > 2 && s[0] == '0' && s[1] == 'x') {
+                if (text_to_bigint(s, len, &iv))
+                    return 1;
+                sl_buf_reset(jb);
+                return sl_buf_printf(jb, "%lld", (long long)iv) ? -1 : jbuf_value(n, out);
+            }
+            if (clean_decimal(s, len, jb, &oom))
+                return oom ? -1 : 1;
+            return jbuf_value(n, out);
+        }
+        default: return 1;
+        }
+    case SL_DT_BINARY:
+        if (v->type != SL_JSON_STRING || !is_binary_text(s, len))
+            return 1;
+        return text_value(n, s, len, out);
+    case SL_DT_NONE:
+        break;
+    }
+    return 1;
+}
+
+/* ============================================================================================
+ * SHAKE-128 for nested row ids
+ *
+ * Every nested row needs digest128("<parent id>_<table>_<idx>", 10). Through OpenSSL's EVP each
+ * call fetches the algorithm and allocates a context (about 1.3 us here, which alone capped the
+ * normalizer near 400k items/s); this plain Keccak-f[1600] (FIPS 202, lanes in registers) needs
+ * about half of that and no allocation. A unit test checks it against sl_digest_shake128_b64
+ * for inputs of every length around the 168-byte rate. It belongs in digest.c, next to the EVP
+ * version, once that module exposes it.
+ * ========================================================================================== */
+
+#define ROTL64(x, n) (((x) << (n)) | ((x) >> (64 - (n))))
+
+static const uint64_t keccak_rc[24] = {
+    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808aull, 0x8000000080008000ull,
+    0x000000000000808bull, 0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull,
+    0x000000000000008aull, 0x0000000000000088ull, 0x0000000080008009ull, 0x000000008000000aull,
+    0x000000008000808bull, 0x800000000000008bull, 0x8000000000008089ull, 0x8000000000008003ull,
+    0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800aull, 0x800000008000000aull,
+    0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
+};
+
+/* Lane a<x><y> is s[x + 5y]; one round is theta, rho+pi (into b), chi and iota. */
+static void keccak_f1600(uint64_t s[25])
+{
+    uint64_t a00 = s[0], a10 = s[1], a20 = s[2], a30 = s[3], a40 = s[4];
+    uint64_t a01 = s[5], a11 = s[6], a21 = s[7], a31 = s[8], a41 = s[9];
+    uint64_t a02 = s[10], a12 = s[11], a22 = s[12], a32 = s[13], a42 = s[14];
+    uint64_t a03 = s[15], a13 = s[16], a23 = s[17], a33 = s[18], a43 = s[19];
+    uint64_t a04 = s[20], a14 = s[21], a24 = s[22], a34 = s[23], a44 = s[24];
+    for (int round = 0; round < 24; round++) {
+        uint64_t c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04;
+        uint64_t c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14;
+        uint64_t c2 = a20 ^ a21 ^ a22 ^ a23 ^ a24;
+        uint64_t c3 = a30 ^ a31 ^ a32 ^ a33 ^ a34;
+        uint64_t c4 = a40 ^ a41 ^ a42 ^ a43 ^ a44;
+        uint64_t d0 = c4 ^ ROTL64(c1, 1);
+        uint64_t d1 = c0 ^ ROTL64(c2, 1);
+        uint64_t d2 = c1 ^ ROTL64(c3, 1);
+        uint64_t d3 = c2 ^ ROTL64(c4, 1);
+        uint64_t d4 = c3 ^ ROTL64(c0, 1);
+        a00 ^= d0; a10 ^= d1; a20 ^= d2; a30 ^= d3; a40 ^= d4;
+        a01 ^= d0; a11 ^= d1; a21 ^= d2; a31 ^= d3; a41 ^= d4;
+        a02 ^= d0; a12 ^= d1; a22 ^= d2; a32 ^= d3; a42 ^= d4;
+        a03 ^= d0; a13 ^= d1; a23 ^= d2; a33 ^= d3; a43 ^= d4;
+        a04 ^= d0; a14 ^= d1; a24 ^= d2; a34 ^= d3; a44 ^= d4;
+        uint64_t b00 = a00;
+        uint64_t b10 = ROTL64(a11, 44);
+        uint64_t b20 = ROTL64(a22, 43);
+        uint64_t b30 = ROTL64(a33, 21);
+        uint64_t b40 = ROTL64(a44, 14);
+        uint64_t b01 = ROTL64(a30, 28);
+        uint64_t b11 = ROTL64(a41, 20);
+        uint64_t b21 = ROTL64(a02, 3);
+        uint64_t b31 = ROTL64(a13, 45);
+        uint64_t b41 = ROTL64(a24, 61);
+        uint64_t b02 = ROTL64(a10, 1);
+        uint64_t b12 = ROTL64(a21, 6);
+        uint64_t b22 = ROTL64(a32, 25);
+        uint64_t b32 = ROTL64(a43, 8);
+        uint64_t b42 = ROTL64(a04, 18);
+        uint64_t b03 = ROTL64(a40, 27);
+        uint64_t b13 = ROTL64(a01, 36);
+        uint64_t b23 = ROTL64(a12, 10);
+        uint64_t b33 = ROTL64(a23, 15);
+        uint64_t b43 = ROTL64(a34, 56);
+        uint64_t b04 = ROTL64(a20, 62);
+        uint64_t b14 = ROTL64(a31, 55);
+        uint64_t b24 = ROTL64(a42, 39);
+        uint64_t b34 = ROTL64(a03, 41);
+        uint64_t b44 = ROTL64(a14, 2);
+        a00 = b00 ^ (~b10 & b20);
+        a10 = b10 ^ (~b20 & b30);
+        a20 = b20 ^ (~b30 & b40);
+        a30 = b30 ^ (~b40 & b00);
+        a40 = b40 ^ (~b00 & b10);
+        a01 = b01 ^ (~b11 & b21);
+        a11 = b11 ^ (~b21 & b31);
+        a21 = b21 ^ (~b31 & b41);
+        a31 = b31 ^ (~b41 & b01);
+        a41 = b41 ^ (~b01 & b11);
+        a02 = b02 ^ (~b12 & b22);
+        a12 = b12 ^ (~b22 & b32);
+        a22 = b22 ^ (~b32 & b42);
+        a32 = b32 ^ (~b42 & b02);
+        a42 = b42 ^ (~b02 & b12);
+        a03 = b03 ^ (~b13 & b23);
+        a13 = b13 ^ (~b23 & b33);
+        a23 = b23 ^ (~b33 & b43);
+        a33 = b33 ^ (~b43 & b03);
+        a43 = b43 ^ (~b03 & b13);
+        a04 = b04 ^ (~b14 & b24);
+        a14 = b14 ^ (~b24 & b34);
+        a24 = b24 ^ (~b34 & b44);
+        a34 = b34 ^ (~b44 & b04);
+        a44 = b44 ^ (~b04 & b14);
+        a00 ^= keccak_rc[round];
+    }
+    s[0] = a00; s[1] = a10; s[2] = a20; s[3] = a30; s[4] = a40;
+    s[5] = a01; s[6] = a11; s[7] = a21; s[8] = a31; s[9] = a41;
+    s[10] = a02; s[11] = a12; s[12] = a22; s[13] = a32; s[14] = a42;
+    s[15] = a03; s[16] = a13; s[17] = a23; s[18] = a33; s[19] = a43;
+    s[20] = a04; s[21] = a14; s[22] = a24; s[23] = a34; s[24] = a44;
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+/* XOR len (< 168) bytes into the state, little-endian lanes. */
+static void absorb(uint64_t s[25], const unsigned char *in, size_t len)
+{
+    size_t w = 0;
+    for (; w < len / 8; w++)
+        s[w] ^= load_le64(in + 8 * w);
+    for (size_t i = 8 * w; i < len; i++)
+        s[i / 8] ^= (uint64_t)in[i] << (8 * (i % 8));
+}
+
+/* base64 (no padding) of SHAKE-128(data) truncated to ID_BYTES: 14 characters and a NUL. */
+static void row_digest(const char *data, size_t len, char out[16])
+{
+    enum { RATE = 168 };
+    uint64_t s[25];
+    unsigned char md[ID_BYTES];
+    const unsigned char *in = (const unsigned char *)data;
+    memset(s, 0, sizeof(s));
+    while (len >= RATE) {
+        absorb(s, in, RATE);
+        keccak_f1600(s);
+        in += RATE;
+        len -= RATE;
+    }
+    absorb(s, in, len);
+    s[len / 8] ^= (uint64_t)0x1F << (8 * (len % 8)); /* SHAKE domain bits and pad10*1 */
+    s[(RATE - 1) / 8] ^= (uint64_t)0x80 << (8 * ((RATE - 1) % 8));
+    keccak_f1600(s);
+    for (size_t i = 0; i < ID_BYTES; i++)
+        md[i] = (unsigned char)(s[i / 8] >> (8 * (i % 8)));
+    sl_base64(md, ID_BYTES, 0, out);
+}
+
+/* ============================================================================================
+ * Columns and rows
+ * ========================================================================================== */
+
+/* dlt's default hints by column name (settings.default_hints): 1 when name is a system column. */
+static int system_hints(const char *name, uint32_t *hints)
+{
+    static const struct {
+        const char *name;
+        uint32_t hints;
+    } sys[] = {
+        { "_dlt_id", SL_HINT_ROW_KEY | SL_HINT_UNIQUE },
+        { "_dlt_load_id", 0 },
+        { "_dlt_parent_id", SL_HINT_PARENT_KEY },
+        { "_dlt_list_idx", 0 },
+        { "_dlt_root_id", SL_HINT_ROOT_KEY },
+    };
+    if (name[0] != '_' || name[1] != 'd')
+        return 0;
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+        if (strcmp(name, sys[i].name) == 0) {
+            *hints = sys[i].hints | SL_HINT_SYSTEM;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const struct hint *find_hint(const struct tctx *tc, const char *name)
+{
+    for (size_t i = 0; i < tc->nhints; i++)
+        if (strcmp(tc->hints[i].name, name) == 0)
+            return &tc->hints[i];
+    return NULL;
+}
+
+/* Create column `name` of type in tc's table with the hints its name and the resource give. */
+static long new_column(struct sl_normalizer *n, struct tctx *tc, const char *name,
+                       enum sl_dtype type, bool variant)
+{
+    bool nullable = true;
+    uint32_t hints = 0;
+    if (variant) {
+        hints = SL_HINT_VARIANT;
+    } else if (system_hints(name, &hints)) {
+        nullable = false;
+    } else if (!tc->parent) {
+        const struct hint *h = find_hint(tc, name);
+        if (h) {
+            hints = h->bits;
+            nullable = h->nullable != 0;
+        }
+    }
+    if (n->max_columns && tc->t->ncols >= n->max_columns) {
+        /* refused here, as bad data, rather than by the destination at load time, where a
+         * package that can never load would block every later run */
+        sl_fail(n->ctx, SLUICE_ERR_DATA_SCHEMA,
+                "table '%s' would get more than %zu columns, the most the destination allows "
+                "(column '%s')",
+                tc->t->name, n->max_columns, name);
+        return -1;
+    }
+    return sl_table_add_col(n->ctx, tc->t, name, type, nullable, hints);
+}
+
+static int row_init(struct sl_normalizer *n, struct row *r, struct tctx *tc)
+{
+    r->tc = tc;
+    r->cap = tc->t->ncols + 8;
+    r->vals = sl_arena_alloc(&n->arena, r->cap * sizeof(*r->vals));
+    if (!r->vals)
+        return -1;
+    memset(r->vals, 0, r->cap * sizeof(*r->vals));
+    return 0;
+}
+
+/* The slot of column col, growing the row; NULL when out of memory. */
+static struct sl_value *row_slot(struct sl_normalizer *n, struct row *r, long col)
+{
+    size_t c = (size_t)col;
+    if (c >= r->cap) {
+        size_t ncap = r->cap * 2 > c + 8 ? r->cap * 2 : c + 8;
+        struct sl_value *v = sl_arena_alloc(&n->arena, ncap * sizeof(*v));
+        if (!v)
+            return NULL;
+        memcpy(v, r->vals, r->cap * sizeof(*v));
+        memset(v + r->cap, 0, (ncap - r->cap) * sizeof(*v));
+        r->vals = v;
+        r->cap = ncap;
+    }
+    return &r->vals[c];
+}
+
+static sluice_status set_value(struct sl_normalizer *n, struct row *r, long col,
+                               const struct sl_value *val)
+{
+    struct sl_value *slot = row_slot(n, r, col);
+    if (!slot)
+        return nomem(n);
+    *slot = *val;
+    return SLUICE_OK;
+}
+
+static sluice_status cannot_coerce(struct sl_normalizer *n, struct knode *k, const char *col,
+                                   enum sl_dtype col_type, enum sl_dtype from)
+{
+    return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no,
+                      field_path(n, k),
+                      "a %s value cannot be coerced into variant column '%s' of type %s",
+                      sl_dtype_name(from), col, sl_dtype_name(col_type));
+}
+
+/* Put a value that does not fit its column into the variant column for its type. */
+static sluice_status put_variant(struct sl_normalizer *n, struct row *r, struct knode *k,
+                                 const struct sl_json *v, enum sl_dtype from)
+{
+    struct sl_table *t = r->tc->t;
+    struct sl_value out;
+    long vc = k->variant[from];
+    if (vc < 0) {
+        char *name = sl_naming_variant_column_max(k->col_name, sl_dtype_name(from), n->max_len);
+        if (!name)
+            return nomem(n);
+        vc = sl_table_col(t, name);
+        if (vc < 0) {
+            /* the variant column is typed by inference (dlt: skip_preferred=True) */
+            enum sl_dtype type = infer_type(v);
+            int rc = coerce(n, type, v, &out);
+            if (rc == 0)
+                vc = new_column(n, r->tc, name, type, true);
+            sluice_status st = SLUICE_OK;
+            if (rc < 0)
+                st = nomem(n);
+            else if (rc > 0)
+                st = cannot_coerce(n, k, name, type, from);
+            else if (vc < 0)
+                st = n->ctx->code;
+            sl_free(name);
+            if (st)
+                return st;
+            k->variant[from] = vc;
+            return set_value(n, r, vc, &out);
+        }
+        sl_free(name);
+        k->variant[from] = vc;
+    }
+    int rc = coerce(n, t->cols[vc].type, v, &out);
+    if (rc < 0)
+        return nomem(n);
+    if (rc > 0)
+        return cannot_coerce(n, k, t->cols[vc].name, t->cols[vc].type, from);
+    return set_value(n, r, vc, &out);
+}
+
+/* Place value v of key k in row r: coerce into the known column, create the column, or go to
+ * a variant column (dlt's _coerce_row). */
+static sluice_status put_value(struct sl_normalizer *n, struct row *r, struct knode *k,
+                               const struct sl_json *v)
+{
+    struct sl_table *t = r->tc->t;
+    long col = knode_col(t, k);
+    struct sl_value out;
+    if (v->type == SL_JSON_NULL) {
+        if (col < 0)
+            return SLUICE_OK; /* a column seen only with nulls is not created */
+        /* a null _dlt_id (etc.) in the data is replaced by the normalizer's value, as in dlt */
+        if (!t->cols[col].nullable && t->cols[col].type != SL_DT_NONE &&
+            !(t->cols[col].hints & SL_HINT_SYSTEM))
+            goto null_error;
+        if ((size_t)col < r->cap)
+            r->vals[col].kind = SL_V_NULL;
+        return SLUICE_OK;
+    }
+    if (col >= 0 && t->cols[col].type != SL_DT_NONE) {
+        int rc = coerce(n, t->cols[col].type, v, &out);
+        if (rc < 0)
+            return nomem(n);
+        if (rc > 0)
+            return put_variant(n, r, k, v, value_type(v));
+        return set_value(n, r, col, &out);
+    }
+    /* a new column (or one known only from hints): the first value decides its type */
+    enum sl_dtype type = infer_type(v);
+    int rc = coerce(n, type, v, &out);
+    if (rc < 0)
+        return nomem(n);
+    if (rc > 0)
+        return put_variant(n, r, k, v, value_type(v));
+    if (col >= 0) {
+        t->cols[col].type = type;
+    } else {
+        col = new_column(n, r->tc, k->col_name, type, false);
+        if (col < 0) {
+            sl_fail_locate(n->ctx, n->res->resource, n->item_no, field_path(n, k));
+            return n->ctx->code;
+        }
+        k->col = col;
+    }
+    return set_value(n, r, col, &out);
+null_error:
+    return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no,
+                      field_path(n, k), "null value in non-nullable column '%s' of table '%s'",
+                      k->col_name, t->name);
+}
+
+/* Put a text the normalizer owns (ids, load id) or an integer into a system column. */
+static sluice_status put_system(struct sl_normalizer *n, struct row *r, struct knode *k,
+                                const char *text, int64_t i)
+{
+    struct sl_table *t = r->tc->t;
+    enum sl_dtype type = text ? SL_DT_TEXT : SL_DT_BIGINT;
+    long col = knode_col(t, k);
+    if (col < 0) {
+        /* typed by what it is, never inferred (a load id must not look like a timestamp) */
+        col = new_column(n, r->tc, k->col_name, type, false);
+        if (col < 0)
+            return failed(n);
+        k->col = col;
+    }
+    if (t->cols[col].type == type) {
+        struct sl_value val;
+        memset(&val, 0, sizeof(val));
+        if (text) {
+            val.kind = SL_V_TEXT;
+            val.len = (uint32_t)strlen(text);
+            val.u.s = text;
+        } else {
+            val.kind = SL_V_INT;
+            val.u.i = i;
+        }
+        return set_value(n, r, col, &val);
+    }
+    struct sl_json v;
+    memset(&v, 0, sizeof(v));
+    if (text) {
+        v.type = SL_JSON_STRING;
+        v.s = text;
+        v.len = (uint32_t)strlen(text);
+    } else {
+        v.type = SL_JSON_INT;
+        v.u.i = i;
+    }
+    return put_value(n, r, k, &v);
+}
+
+/* ============================================================================================
+ * Rows, lists, tables
+ * ========================================================================================== */
+
+static bool is_nested(struct tctx *tc, struct knode *k, int64_t lvl)
+{
+    if (lvl <= 0)
+        return true;
+    long col = knode_col(tc->t, k);
+    return col >= 0 && tc->t->cols[col].type == SL_DT_JSON;
+}
+
+/* Flatten obj into row r the way dlt's _flatten does (LIFO stack of nested objects), queueing
+ * the lists it meets. */
+static sluice_status flatten(struct sl_normalizer *n, struct row *r, const struct sl_json *obj,
+                             int64_t lvl, bool wrapper)
+{
+    size_t base = n->nstack;
+    if (vec_reserve((void **)&n->stack, &n->capstack, base + 1, sizeof(*n->stack)))
+        return nomem(n);
+    n->stack[n->nstack++] = (struct frame){ obj, lvl, NULL };
+    while (n->nstack > base) {
+        struct frame f = n->stack[--n->nstack];
+        struct kmap *map = f.node ? &f.node->children : &r->tc->keys;
+        for (uint32_t i = 0; i < f.obj->len; i++) {
+            const struct sl_json_member *m = &f.obj->u.members[i];
+            struct knode *k = kmap_get(n, map, f.node, m->key, m->key_len);
+            if (!k)
+                return failed(n);
+            const struct sl_json *v = &m->val;
+            if (v->type == SL_JSON_OBJECT && !is_nested(r->tc, k, f.lvl)) {
+                if (vec_reserve((void **)&n->stack, &n->capstack, n->nstack + 1,
+                                sizeof(*n->stack)))
+                    return nomem(n);
+                n->stack[n->nstack++] = (struct frame){ v, f.lvl - 1, k };
+                continue;
+            }
+            if (v->type == SL_JSON_ARRAY && !is_nested(r->tc, k, f.lvl)) {
+                if (vec_reserve((void **)&n->pend, &n->cappend, n->npend + 1, sizeof(*n->pend)))
+                    return nomem(n);
+                n->pend[n->npend++] = (struct pend){ k, v, wrapper };
+                continue;
+            }
+            sluice_status rc = put_value(n, r, k, v);
+            if (rc)
+                return rc;
+        }
+    }
+    return SLUICE_OK;
+}
+
+/* The context of the child table for the list under key k of tc's rows. */
+static struct tctx *child_table(struct sl_normalizer *n, struct tctx *tc, struct knode *k)
+{
+    if (k->list)
+        return k->list;
+    struct tctx *root = tc;
+    while (root->parent)
+        root = root->parent;
+    struct tctx *child = NULL;
+    char *frag = sl_naming_make_path(tc->frag, k->path);
+    char *name = frag ? shorten_path(n, frag) : NULL;
+    if (!name)
+        goto done;
+    struct sl_table *t = sl_schema_table(n->ctx, n->schema, name, tc->t->name,
+                                         root->t->resource, root->t->wd);
+    if (!t)
+        goto done;
+    t->wd = root->t->wd;
+    child = tctx_new(n, t, tc, frag);
+    k->list = child;
+done:
+    sl_free(frag);
+    sl_free(name);
+    return child;
+}
+
+static sluice_status emit_row(struct sl_normalizer *n, struct row *r)
+{
+    struct sl_table *t = r->tc->t;
+    size_t nvals = t->ncols < r->cap ? t->ncols : r->cap;
+    t->has_data = true;
+    sluice_status rc = n->emit(n->ud, t, r->vals, nvals);
+    if (rc && n->ctx->code == SLUICE_OK)
+        sl_fail(n->ctx, rc, "the row consumer failed on table '%s'", t->name);
+    return rc;
+}
+
+/* The id of a nested row: digest of "<parent id>_<table>_<idx>" (dlt's get_nested_row_hash). */
+static const char *child_id(struct sl_normalizer *n, const char *parent_id,
+                            const struct tctx *tc, int64_t idx)
+{
+    char num[24];
+    size_t nl = 0;
+    uint64_t u = idx < 0 ? 0 : (uint64_t)idx; /* list indices are never negative */
+    do {
+        num[sizeof(num) - 1 - nl++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    const char *table = tc->t->name;
+    size_t pl = strlen(parent_id), tl = tc->name_len;
+    char *id = sl_arena_alloc(&n->arena, 16);
+    sl_buf_reset(&n->tmp);
+    if (!id || sl_buf_reserve(&n->tmp, pl + tl + nl + 2))
+        return NULL;
+    char *p = n->tmp.data;
+    memcpy(p, parent_id, pl);
+    p[pl] = '_';
+    memcpy(p + pl + 1, table, tl);
+    p[pl + 1 + tl] = '_';
+    memcpy(p + pl + tl + 2, num + sizeof(num) - nl, nl);
+    row_digest(p, pl + tl + nl + 2, id);
+    return id;
+}
+
+/* The linking columns of a nested row (dlt's extend + _add_row_id, in dlt's order). */
+static sluice_status link_child(struct sl_normalizer *n, struct row *r, const char *parent_id,
+                                int64_t idx, const char *root_id, const char **row_id)
+{
+    struct tctx *tc = r->tc;
+    sluice_status rc = SLUICE_OK;
+    if (root_id) {
+        /* once a nested table has _dlt_root_id, the whole tree keeps propagating it (dlt) */
+        struct tctx *root = tc;
+        while (root->parent)
+            root = root->parent;
+        root->chain_root_key = true;
+        rc = put_system(n, r, tc->k_root_id, root_id, 0);
+    }
+    if (!rc)
+        rc = put_system(n, r, tc->k_parent_id, parent_id, 0);
+    if (!rc)
+        rc = put_system(n, r, tc->k_list_idx, NULL, idx);
+    if (rc)
+        return rc;
+    if (!*row_id) {
+        *row_id = child_id(n, parent_id, tc, idx);
+        if (!*row_id)
+            return nomem(n);
+        return put_system(n, r, tc->k_id, *row_id, 0);
+    }
+    return SLUICE_OK;
+}
+
+static sluice_status check_keys(struct sl_normalizer *n, struct row *r,
+                                const struct sl_json *item);
+static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
+                                    const struct pend *p, const char *parent_id,
+                                    const char *root_id, int64_t lvl, int depth);
+
+/* One row of tc from object obj, then its lists (dlt's _normalize_row). */
+static sluice_status normalize_row(struct sl_normalizer *n, struct tctx *tc,
+                                   const struct sl_json *obj, int64_t lvl, bool is_root,
+                                   const char *parent_id, int64_t idx, const char *root_id,
+                                   bool wrapper, int depth)
+{
+    struct row r;
+    sluice_status rc = SLUICE_OK;
+    size_t pbase = n->npend;
+    if (depth > MAX_ROW_DEPTH)
+        return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no,
+                          field_path(n, NULL), "lists nested deeper than %d levels",
+                          MAX_ROW_DEPTH);
+    if (row_init(n, &r, tc))
+        return nomem(n);
+    rc = flatten(n, &r, obj, lvl, wrapper);
+    if (rc)
+        goto done;
+    /* an id the data brings is kept (dlt keeps any truthy _dlt_id; we keep non-empty text) */
+    const char *row_id = NULL;
+    long idc = knode_col(tc->t, tc->k_id);
+    if (idc >= 0 && (size_t)idc < r.cap && r.vals[idc].kind == SL_V_TEXT && r.vals[idc].len)
+        row_id = r.vals[idc].u.s;
+    if (is_root) {
+        rc = check_keys(n, &r, obj);
+        if (!rc)
+            rc = put_system(n, &r, tc->k_load_id, n->load_id, 0);
+        if (!rc && !row_id) {
+            char *id = sl_arena_alloc(&n->arena, 16);
+            if (!id) {
+                rc = nomem(n);
+                goto done;
+            }
+            sl_rng_row_id(n->rng, id);
+            row_id = id;
+            rc = put_system(n, &r, tc->k_id, id, 0);
+        }
+        if (!rc && (n->res->root_key || tc->chain_root_key))
+            root_id = row_id;
+    } else {
+        rc = link_child(n, &r, parent_id, idx, root_id, &row_id);
+    }
+    if (rc)
+        goto done;
+    rc = emit_row(n, &r);
+    for (size_t i = pbase; !rc && i < n->npend; i++) {
+        struct pend p = n->pend[i]; /* by value: the vector may move while we recurse */
+        rc = normalize_list(n, tc, &p, row_id, root_id, lvl - 1, depth);
+    }
+done:
+    n->npend = pbase;
+    return rc;
+}
+
+/* The rows of list p->arr found in a row of tc (dlt's _normalize_list). */
+static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
+                                    const struct pend *p, const char *parent_id,
+                                    const char *root_id, int64_t lvl, int depth)
+{
+    if (!p->arr->len)
+        return SLUICE_OK;
+    struct tctx *child = child_table(n, tc, p->k);
+    if (!child)
+        return failed(n);
+    if (vec_reserve((void **)&n->loc, &n->caploc, n->nloc + 1, sizeof(*n->loc)))
+        return nomem(n);
+    size_t at = n->nloc++;
+    sluice_status rc = SLUICE_OK;
+    for (uint32_t i = 0; !rc && i < p->arr->len; i++) {
+        const struct sl_json *e = &p->arr->u.items[i];
+        n->loc[at] = (struct loc){ p->synthetic ? NULL : p->k, (int64_t)i };
+        if (e->type == SL_JSON_OBJECT) {
+            rc = normalize_row(n, child, e, lvl, false, parent_id, i, root_id, false, depth + 1);
+        } else if (e->type == SL_JSON_ARRAY) {
+            /* a list in a list: a wrapper row {"list": e}, one level deeper */
+            struct sl_json_member m;
+            struct sl_json wrap;
+            memset(&m, 0, sizeof(m));
+            memset(&wrap, 0, sizeof(wrap));
+            m.key = "list";
+            m.key_len = 4;
+            m.val = *e;
+            wrap.type = SL_JSON_OBJECT;
+            wrap.len = 1;
+            wrap.u.members = &m;
+            rc = normalize_row(n, child, &wrap, lvl - 1, false, parent_id, i, root_id, true,
+                               depth + 1);
+        } else {
+            struct row r;
+            const char *row_id = NULL;
+            if (row_init(n, &r, child)) {
+                rc = nomem(n);
+                break;
+            }
+            rc = put_value(n, &r, child->k_value, e);
+            if (!rc)
+                rc = link_child(n, &r, parent_id, i, root_id, &row_id);
+            if (!rc)
+                rc = emit_row(n, &r);
+        }
+    }
+    n->nloc = at;
+    return rc;
+}
+
+/* ============================================================================================
+ * Root tables: names, templates, resource hints
+ * ========================================================================================== */
+
+/* Append the text of a template field value; 0 ok, 1 not usable, -1 no memory. */
+static int template_value(struct sl_buf *b, const struct sl_json *v)
+{
+    switch (v->type) {
+    case SL_JSON_STRING: return sl_buf_append(b, v->s, v->len) ? -1 : 0;
+    case SL_JSON_INT: return sl_buf_printf(b, "%lld", (long long)v->u.i) ? -1 : 0;
+    case SL_JSON_BIGINT: return sl_buf_puts(b, v->s) ? -1 : 0;
+    case SL_JSON_DOUBLE: return put_double_text(b, v->u.d, true) ? -1 : 0;
+    case SL_JSON_BOOL: return sl_buf_puts(b, v->u.b ? "true" : "false") ? -1 : 0;
+    default: return 1;
+    }
+}
+
+/* Fill a "{field}" template from the item's top-level fields into n->tmp. */
+static sluice_status fill_template(struct sl_normalizer *n, const char *tpl,
+                                   const struct sl_json *item)
+{
+    struct sl_buf *b = &n->tmp;
+    sl_buf_reset(b);
+    for (const char *p = tpl; *p; p++) {
+        if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
+            if (sl_buf_putc(b, *p))
+                return nomem(n);
+            p++;
+            continue;
+        }
+        if (*p == '}')
+            return sl_fail_at(n->ctx, SLUICE_ERR_CONFIG, n->res->resource, -1, NULL,
+                              "table_name template '%s' has an unmatched '}'", tpl);
+        if (*p != '{') {
+            if (sl_buf_putc(b, *p))
+                return nomem(n);
+            continue;
+        }
+        const char *end = strchr(p + 1, '}');
+        size_t flen = end ? (size_t)(end - p - 1) : 0;
+        if (!end || !flen || flen >= MAX_TEMPLATE_FIELD || memchr(p + 1, '{', flen))
+            return sl_fail_at(n->ctx, SLUICE_ERR_CONFIG, n->res->resource, -1, NULL,
+                              "table_name template '%s' has a bad {field}", tpl);
+        char field[MAX_TEMPLATE_FIELD];
+        memcpy(field, p + 1, flen);
+        field[flen] = '\0';
+        char path[MAX_TEMPLATE_FIELD + 2] = "$.";
+        memcpy(path + 2, field, flen + 1);
+        memcpy(n->tpl_path, path, flen + 3);
+        const struct sl_json *v = item && item->type == SL_JSON_OBJECT ? sl_json_get(item, field)
+                                                                       : NULL;
+        if (!v || v->type == SL_JSON_NULL)
+            return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no, path,
+                              "field '%s' of the table_name template is %s", field,
+                              v ? "null" : "missing");
+        int rc = template_value(b, v);
+        if (rc < 0)
+            return nomem(n);
+        if (rc > 0)
+            return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no, path,
+                              "field '%s' of the table_name template is not a scalar", field);
+        p = end;
+    }
+    if (!b->data && sl_buf_reserve(b, 1))
+        return nomem(n);
+    return SLUICE_OK;
+}
+
+static int roots_grow(struct sl_normalizer *n)
+{
+    size_t size = n->roots_size ? n->roots_size * 2 : 16;
+    struct root **slots = sl_calloc(size, sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < n->roots_size; i++) {
+        struct root *r = n->roots[i];
+        if (!r)
+            continue;
+        size_t s = (size_t)r->hash & (size - 1);
+        while (slots[s])
+            s = (s + 1) & (size - 1);
+        slots[s] = r;
+    }
+    sl_free(n->roots);
+    n->roots = slots;
+    n->roots_size = size;
+    return 0;
+}
+
+/* The root entry of raw table name (raw, len), created with its normalized name. */
+static struct root *root_get(struct sl_normalizer *n, const char *raw, size_t len)
+{
+    uint64_t h = hash_bytes(raw, len);
+    if (n->roots_size) {
+        size_t mask = n->roots_size - 1;
+        for (size_t s = (size_t)h & mask; n->roots[s]; s = (s + 1) & mask) {
+            struct root *r = n->roots[s];
+            if (r->hash == h && r->raw_len == len && memcmp(r->raw, raw, len) == 0)
+                return r;
+        }
+    }
+    if ((n->roots_count + 1) * 2 > n->roots_size && roots_grow(n))
+        return NULL;
+    struct root *r = sl_calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->raw = sl_strndup(raw, len);
+    r->name = r->raw ? sl_naming_normalize_path(r->raw, n->max_len) : NULL;
+    if (!r->name) {
+        sl_free(r->raw);
+        sl_free(r);
+        return NULL;
+    }
+    r->raw_len = len;
+    r->hash = h;
+    size_t mask = n->roots_size - 1;
+    size_t s = (size_t)h & mask;
+    while (n->roots[s])
+        s = (s + 1) & mask;
+    n->roots[s] = r;
+    n->roots_count++;
+    return r;
+}
+
+/* The pipeline's own tables: rows of a resource must never go there (a "{kind}" template fed
+ * by the data could otherwise forge loads, schemas or pipeline state). */
+static bool is_system_table(const char *name)
+{
+    return name[0] == '_' &&
+           (strcmp(name, "_dlt_loads") == 0 || strcmp(name, "_dlt_version") == 0 ||
+            strcmp(name, "_dlt_pipeline_state") == 0);
+}
+
+/* The root table entry an item goes to: table_hint, else the resource's table name (a template
+ * filled from the item), else the resource name. */
+static sluice_status root_for(struct sl_normalizer *n, const struct sl_norm_resource *res,
+                              const struct sl_json *item, const char *table_hint,
+                              struct root **out)
+{
+    const char *raw = table_hint ? table_hint : res->table_name ? res->table_name : res->resource;
+    if (!raw)
+        return sl_fail(n->ctx, SLUICE_ERR_INVALID_ARG, "normalizer: resource without a name");
+    bool tpl = !table_hint && res->table_name && strpbrk(raw, "{}");
+    size_t len = strlen(raw);
+    if (!tpl && n->last_root && n->last_root->raw_len == len &&
+        memcmp(n->last_root->raw, raw, len) == 0) {
+        *out = n->last_root;
+        return SLUICE_OK;
+    }
+    if (tpl) {
+        sluice_status rc = fill_template(n, raw, item);
+        if (rc)
+            return rc;
+        raw = n->tmp.data;
+        len = n->tmp.len;
+    }
+    struct root *r = root_get(n, raw, len);
+    if (!r)
+        return nomem(n);
+    if (n->reserved_prefix && strncmp(r->name, n->reserved_prefix, strlen(n->reserved_prefix)) == 0)
+        return sl_fail_at(n->ctx, tpl || table_hint ? SLUICE_ERR_DATA_SCHEMA : SLUICE_ERR_CONFIG,
+                          res->resource, tpl || table_hint ? n->item_no : -1,
+                          tpl ? n->tpl_path : NULL,
+                          "table name '%s' is reserved by the destination (names starting with "
+                          "'%s')",
+                          r->name, n->reserved_prefix);
+    if (is_system_table(r->name)) {
+        if (!tpl && !table_hint)
+            return sl_fail_at(n->ctx, SLUICE_ERR_CONFIG, res->resource, -1, NULL,
+                              "table name '%s' is reserved for the pipeline's own tables",
+                              r->name);
+        return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, res->resource, n->item_no,
+                          tpl ? n->tpl_path : NULL,
+                          "table name '%s' (from %s '%s') is reserved for the pipeline's own "
+                          "tables", r->name, tpl ? "the table_name template" : "the stream",
+                          tpl ? res->table_name : table_hint);
+    }
+    if (!tpl)
+        n->last_root = r;
+    *out = r;
+    return SLUICE_OK;
+}
+
+static struct hint *hint_for(struct tctx *tc, const char *name, bool *oom)
+{
+    for (size_t i = 0; i < tc->nhints; i++)
+        if (strcmp(tc->hints[i].name, name) == 0)
+            return &tc->hints[i];
+    struct hint *h = sl_realloc(tc->hints, (tc->nhints + 1) * sizeof(*h));
+    if (!h) {
+        *oom = true;
+        return NULL;
+    }
+    tc->hints = h;
+    h = &tc->hints[tc->nhints];
+    memset(h, 0, sizeof(*h));
+    h->name = sl_strdup(name);
+    if (!h->name) {
+        *oom = true;
+        return NULL;
+    }
+    h->nullable = -1;
+    h->col = -1;
+    tc->nhints++;
+    return h;
+}
+
+static sluice_status bad_hint(struct sl_normalizer *n, const char *col, const char *why)
+{
+    return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, -1, NULL,
+                      "column hint for '%s': %s", col, why);
+}
+
+/* One hinted field (a source name) with its bits; normalized as dlt normalizes hints. */
+static sluice_status add_hint(struct sl_normalizer *n, struct tctx *tc, const char *field,
+                              struct hint **out)
+{
+    bool oom = false;
+    char *name = sl_naming_normalize_path(field, n->max_len);
+    struct hint *h = name ? hint_for(tc, name, &oom) : NULL;
+    sl_free(name);
+    if (!h)
+        return nomem(n);
+    if (!h->field) {
+        h->field = sl_strdup(field);
+        if (!h->field)
+            return nomem(n);
+    }
+    *out = h;
+    return SLUICE_OK;
+}
+
+static sluice_status parse_hints(struct sl_normalizer *n, struct tctx *tc,
+                                 const struct sl_norm_resource *res)
+{
+    static const struct {
+        const char *key;
+        uint32_t bit;
+    } flags[] = {
+        { "primary_key", SL_HINT_PRIMARY_KEY }, { "merge_key", SL_HINT_MERGE_KEY },
+        { "hard_delete", SL_HINT_HARD_DELETE }, { "unique", SL_HINT_UNIQUE },
+        { "incremental", SL_HINT_INCREMENTAL },
+    };
+    sluice_status rc;
+    struct hint *h;
+    hints_free(tc);
+    const struct sl_json *cols = res->columns;
+    if (cols && cols->type != SL_JSON_OBJECT)
+        return bad_hint(n, "*", "columns must be an object");
+    for (uint32_t i = 0; cols && i < cols->len; i++) {
+        const struct sl_json_member *m = &cols->u.members[i];
+        const struct sl_json *c = &m->val;
+        if (c->type != SL_JSON_OBJECT)
+            return bad_hint(n, m->key, "not an object");
+        rc = add_hint(n, tc, m->key, &h);
+        if (rc)
+            return rc;
+        const struct sl_json *dt = sl_json_get(c, "data_type");
+        if (dt && dt->type != SL_JSON_NULL) {
+            h->type = sl_dtype_parse(sl_json_str(dt));
+            if (h->type == SL_DT_NONE)
+                return bad_hint(n, m->key, "unknown data_type");
+        }
+        const struct sl_json *nv = sl_json_get(c, "nullable");
+        if (nv && nv->type == SL_JSON_BOOL)
+            h->nullable = nv->u.b;
+        for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+            const struct sl_json *fv = sl_json_get(c, flags[f].key);
+            if (fv && fv->type == SL_JSON_BOOL && fv->u.b)
+                h->bits |= flags[f].bit;
+        }
+        const struct sl_json *ds = sl_json_get(c, "dedup_sort");
+        if (ds && ds->type != SL_JSON_NULL) {
+            const char *d = sl_json_str(ds);
+            if (d && strcmp(d, "asc") == 0)
+                h->bits |= SL_HINT_DEDUP_ASC;
+            else if (d && strcmp(d, "desc") == 0)
+                h->bits |= SL_HINT_DEDUP_DESC;
+            else
+                return bad_hint(n, m->key, "dedup_sort must be \"asc\" or \"desc\"");
+        }
+    }
+    for (size_t i = 0; i < res->n_pk + res->n_mk; i++)
+        if (!(i < res->n_pk ? res->primary_key[i] : res->merge_key[i - res->n_pk]))
+            return bad_hint(n, "*", "primary_key and merge_key must name fields");
+    for (size_t i = 0; i < res->n_pk; i++) {
+        rc = add_hint(n, tc, res->primary_key[i], &h);
+        if (rc)
+            return rc;
+        h->bits |= SL_HINT_PRIMARY_KEY;
+    }
+    for (size_t i = 0; i < res->n_mk; i++) {
+        rc = add_hint(n, tc, res->merge_key[i], &h);
+        if (rc)
+            return rc;
+        h->bits |= SL_HINT_MERGE_KEY;
+    }
+    size_t hard = 0, dedup = 0;
+    for (size_t i = 0; i < tc->nhints; i++) {
+        h = &tc->hints[i];
+        if (h->bits & (SL_HINT_PRIMARY_KEY | SL_HINT_MERGE_KEY))
+            h->nullable = 0; /* keys are not null */
+        h->what = (h->bits & SL_HINT_PRIMARY_KEY) ? "primary key"
+                  : (h->bits & SL_HINT_MERGE_KEY) ? "merge key"
+                  : h->nullable == 0             ? "non-nullable column"
+                                                 : NULL;
+        hard += (h->bits & SL_HINT_HARD_DELETE) != 0;
+        dedup += (h->bits & (SL_HINT_DEDUP_ASC | SL_HINT_DEDUP_DESC)) != 0;
+    }
+    if (hard > 1)
+        return bad_hint(n, tc->t->name, "more than one hard_delete column");
+    if (dedup > 1)
+        return bad_hint(n, tc->t->name, "more than one dedup_sort column");
+    return SLUICE_OK;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether the hints of res are the ones applied to tc (checked per item, so cheap). */
+static bool same_resource(const struct tctx *tc, const struct sl_norm_resource *res)
+{
+    if (!tc->hints_applied || tc->sig_columns != res->columns || tc->sig_wd != res->wd ||
+        tc->sig_npk != res->n_pk || tc->sig_nmk != res->n_mk ||
+        !same_str(tc->sig_resource, res->resource))
+        return false;
+    for (size_t i = 0; i < res->n_pk; i++)
+        if (!same_str(tc->sig_keys[i], res->primary_key[i]))
+            return false;
+    for (size_t i = 0; i < res->n_mk; i++)
+        if (!same_str(tc->sig_keys[res->n_pk + i], res->merge_key[i]))
+            return false;
+    return true;
+}
+
+static sluice_status remember_resource(struct sl_normalizer *n, struct tctx *tc,
+                                       const struct sl_norm_resource *res)
+{
+    sig_free(tc);
+    size_t nk = res->n_pk + res->n_mk;
+    if (res->resource) {
+        tc->sig_resource = sl_strdup(res->resource);
+        if (!tc->sig_resource)
+            return nomem(n);
+    }
+    if (nk) {
+        tc->sig_keys = sl_calloc(nk, sizeof(*tc->sig_keys));
+        if (!tc->sig_keys)
+            return nomem(n);
+    }
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = i < res->n_pk ? res->primary_key[i] : res->merge_key[i - res->n_pk];
+        if (k) {
+            tc->sig_keys[i] = sl_strdup(k);
+            if (!tc->sig_keys[i]) {
+                tc->sig_npk = nk; /* so that sig_free frees what was copied */
+                return nomem(n);
+            }
+        }
+    }
+    tc->sig_npk = res->n_pk;
+    tc->sig_nmk = res->n_mk;
+    tc->sig_columns = res->columns;
+    tc->sig_wd = res->wd;
+    tc->hints_applied = true;
+    return SLUICE_OK;
+}
+
+/* Make a root table ready for res: create it, apply the resource's hints (complete hinted
+ * columns are created up front, in hint order, as dlt does). */
+static sluice_status root_setup(struct sl_normalizer *n, struct root *r,
+                                const struct sl_norm_resource *res)
+{
+    struct tctx *tc = r->tc;
+    if (!tc) {
+        struct sl_table *t = sl_schema_table(n->ctx, n->schema, r->name, NULL, res->resource,
+                                             res->wd);
+        if (!t)
+            return n->ctx->code;
+        tc = tctx_new(n, t, NULL, r->name);
+        if (!tc)
+            return failed(n);
+        r->tc = tc;
+    }
+    if (same_resource(tc, res))
+        return SLUICE_OK;
+    struct sl_table *t = tc->t;
+    t->wd = res->wd;
+    if (!t->resource && res->resource) {
+        t->resource = sl_strdup(res->resource);
+        if (!t->resource)
+            return nomem(n);
+    }
+    sluice_status rc = parse_hints(n, tc, res);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < tc->nhints; i++) {
+        struct hint *h = &tc->hints[i];
+        long col = sl_table_col(t, h->name);
+        if (col >= 0) {
+            struct sl_column *c = &t->cols[col];
+            c->hints |= h->bits;
+            if (h->nullable == 0)
+                c->nullable = false;
+            if (c->type == SL_DT_NONE)
+                c->type = h->type;
+        } else if (h->type != SL_DT_NONE) {
+            if (sl_table_add_col(n->ctx, t, h->name, h->type, h->nullable != 0, h->bits) < 0)
+                return n->ctx->code;
+        }
+    }
+    /* nested tables follow the root's disposition; root key propagation is on when any table
+     * of this tree already has _dlt_root_id */
+    tc->chain_root_key = false;
+    for (size_t i = 0; i < n->schema->ntables; i++) {
+        struct sl_table *ct = n->schema->tables[i];
+        if (ct == t || sl_schema_root(n->schema, ct) != t)
+            continue;
+        ct->wd = t->wd;
+        for (size_t c = 0; c < ct->ncols; c++)
+            if (ct->cols[c].hints & SL_HINT_ROOT_KEY)
+                tc->chain_root_key = true;
+    }
+    return remember_resource(n, tc, res);
+}
+
+/* Keys and non-nullable hinted columns must have a value in every root row. */
+static sluice_status check_keys(struct sl_normalizer *n, struct row *r,
+                                const struct sl_json *item)
+{
+    struct tctx *tc = r->tc;
+    for (size_t i = 0; i < tc->nhints; i++) {
+        struct hint *h = &tc->hints[i];
+        if (!h->what)
+            continue;
+        if (h->col < 0)
+            h->col = sl_table_col(tc->t, h->name);
+        if (h->col >= 0 && (size_t)h->col < r->cap && r->vals[h->col].kind != SL_V_NULL)
+            continue;
+        const struct sl_json *v = sl_json_get(item, h->field);
+        char path[MAX_TEMPLATE_FIELD + 2];
+        snprintf(path, sizeof(path), "$.%s", h->field);
+        return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no, path,
+                          "%s '%s' of table '%s' is %s", h->what, h->field, tc->t->name,
+                          !v ? "missing" : v->type == SL_JSON_NULL ? "null" : "not coercible");
+    }
+    return SLUICE_OK;
+}
+
+/* ============================================================================================
+ * Public entry points
+ * ========================================================================================== */
+
+sluice_status sl_normalize_table_name(struct sl_normalizer *n, const struct sl_norm_resource *res,
+                                      const struct sl_json *item, int64_t item_no,
+                                      const char **out)
+{
+    struct root *r = NULL;
+    n->res = res;
+    n->item_no = item_no;
+    n->nloc = 0;
+    sluice_status rc = root_for(n, res, item, NULL, &r);
+    *out = rc ? NULL : r->name;
+    return rc;
+}
+
+sluice_status sl_normalize_item(struct sl_normalizer *n, const struct sl_norm_resource *res,
+                                const struct sl_json *item, int64_t item_no,
+                                const char *table_hint, sl_row_fn emit, void *ud)
+{
+    struct root *r = NULL;
+    struct sl_json_member wrap_m;
+    struct sl_json wrap;
+    sl_arena_reset(&n->arena);
+    n->res = res;
+    n->item_no = item_no;
+    n->emit = emit;
+    n->ud = ud;
+    n->nstack = n->npend = n->nloc = 0;
+    if (item->type != SL_JSON_OBJECT) {
+        /* dlt wraps an item that is not an object as {"value": item} */
+        memset(&wrap_m, 0, sizeof(wrap_m));
+        memset(&wrap, 0, sizeof(wrap));
+        wrap_m.key = "value";
+        wrap_m.key_len = 5;
+        wrap_m.val = *item;
+        wrap.type = SL_JSON_OBJECT;
+        wrap.len = 1;
+        wrap.u.members = &wrap_m;
+        item = &wrap;
+    }
+    sluice_status rc = root_for(n, res, item, table_hint, &r);
+    if (!rc)
+        rc = root_setup(n, r, res);
+    if (!rc) {
+        int64_t lvl = res->max_table_nesting < 0 ? DEFAULT_MAX_NESTING : res->max_table_nesting;
+        rc = normalize_row(n, r->tc, item, lvl, true, NULL, 0, NULL, false, 0);
+    }
+    if (rc)
+        sl_fail_locate(n->ctx, res->resource, item_no, NULL);
+    return rc;
+}

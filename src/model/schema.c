@@ -1,0 +1,792 @@
+/*
+ * schema.c — tables, columns, data types and hints, and the schema's JSON form (see schema.h).
+ *
+ * A schema is a list of tables in creation order; a table is a list of columns in creation
+ * order plus an open-addressing index from column name to position, so that column lookup is
+ * O(1) on the normalizer's hot path (tables with hundreds of columns are common). Columns and
+ * tables are only ever appended while data flows, so a column's index never changes; only
+ * sl_schema_remove (a drop) takes a table out. Table lookup is a linear scan: it runs once per
+ * table per normalizer (callers cache the table pointer), never per value.
+ *
+ * The JSON form is dlt's stored-schema layout (engine version 11): columns keep their order,
+ * hints are dlt's boolean column properties, child tables carry "parent" and inherit the root
+ * table's write disposition and resource (neither is written for them, as dlt does), and the
+ * settings/normalizers blocks are the ones dlt writes for its relational normalizer with
+ * snake_case names. The version hash is computed exactly as dlt's generate_version_hash does:
+ * SHA3-256 over the canonical (sorted keys, compact) JSON without version, version_hash and
+ * previous_hashes, followed by every table name (sorted) and its column names in order, so a
+ * change in column order is a change of content. Hence the same content hashes the same in
+ * sluice and in dlt.
+ */
+#include "model/schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/digest.h"
+
+/* dlt's SCHEMA_ENGINE_VERSION of the layout we write. */
+#define SCHEMA_ENGINE_VERSION 11
+/* Cap on columns per table: a runaway source (ids used as keys) must fail, not eat memory. */
+#define MAX_COLUMNS_PER_TABLE 10000
+
+/* ============================================================================================
+ * Names of types and dispositions
+ * ========================================================================================== */
+
+static const char *const dtype_names[] = {
+    NULL,   "text", "bigint",  "double", "bool",   "timestamp",
+    "date", "json", "decimal", "time",   "binary", "wei",
+};
+
+const char *sl_dtype_name(enum sl_dtype t)
+{
+    if ((size_t)t >= sizeof(dtype_names) / sizeof(dtype_names[0]))
+        return NULL;
+    return dtype_names[t];
+}
+
+enum sl_dtype sl_dtype_parse(const char *name)
+{
+    if (!name)
+        return SL_DT_NONE;
+    for (size_t i = 1; i < sizeof(dtype_names) / sizeof(dtype_names[0]); i++)
+        if (strcmp(dtype_names[i], name) == 0)
+            return (enum sl_dtype)i;
+    return SL_DT_NONE;
+}
+
+static const char *const wd_names[] = { "append", "replace", "merge", "skip" };
+
+const char *sl_wd_name(enum sl_write_disposition wd)
+{
+    if ((size_t)wd >= sizeof(wd_names) / sizeof(wd_names[0]))
+        return NULL;
+    return wd_names[wd];
+}
+
+int sl_wd_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < sizeof(wd_names) / sizeof(wd_names[0]); i++)
+        if (strcmp(wd_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ============================================================================================
+ * Column index
+ * ========================================================================================== */
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static sluice_status nomem(struct sl_ctx *ctx)
+{
+    return ctx ? sl_nomem(ctx) : SLUICE_ERR_NOMEM;
+}
+
+/* Insert column i into an index of size `size` (a power of two with a free slot). */
+static void index_put(uint32_t *index, size_t size, const struct sl_column *cols, size_t i)
+{
+    size_t mask = size - 1;
+    size_t slot = (size_t)name_hash(cols[i].name) & mask;
+    while (index[slot])
+        slot = (slot + 1) & mask;
+    index[slot] = (uint32_t)(i + 1);
+}
+
+/* Rebuild the index with room for `want` columns at a load factor of at most 1/2. */
+static int index_rebuild(struct sl_table *t, size_t want)
+{
+    size_t size = 16;
+    while (size < want * 2)
+        size *= 2;
+    uint32_t *index = sl_calloc(size, sizeof(*index));
+    if (!index)
+        return -1;
+    for (size_t i = 0; i < t->ncols; i++)
+        index_put(index, size, t->cols, i);
+    sl_free(t->index);
+    t->index = index;
+    t->index_size = size;
+    return 0;
+}
+
+long sl_table_col(const struct sl_table *t, const char *name)
+{
+    if (!t || !name || !t->index_size)
+        return -1;
+    size_t mask = t->index_size - 1;
+    size_t slot = (size_t)name_hash(name) & mask;
+    for (;;) {
+        uint32_t e = t->index[slot];
+        if (!e)
+            return -1;
+        if (strcmp(t->cols[e - 1].name, name) == 0)
+            return (long)(e - 1);
+        slot = (slot + 1) & mask;
+    }
+}
+
+long sl_table_add_col(struct sl_ctx *ctx, struct sl_table *t, const char *name,
+                      enum sl_dtype type, bool nullable, uint32_t hints)
+{
+    long have = sl_table_col(t, name);
+    if (have >= 0)
+        return have; /* the name is taken: adding is idempotent, the column is unchanged */
+    if (t->ncols >= MAX_COLUMNS_PER_TABLE) {
+        if (ctx)
+            sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                    "table '%s' would get more than %d columns (adding '%s')", t->name,
+                    MAX_COLUMNS_PER_TABLE, name);
+        return -1;
+    }
+    if (t->ncols == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 8;
+        struct sl_column *cols = sl_realloc(t->cols, ncap * sizeof(*cols));
+        if (!cols) {
+            nomem(ctx);
+            return -1;
+        }
+        t->cols = cols;
+        t->cap = ncap;
+    }
+    if ((t->ncols + 1) * 2 > t->index_size && index_rebuild(t, t->ncols + 1)) {
+        nomem(ctx);
+        return -1;
+    }
+    char *copy = sl_strdup(name);
+    if (!copy) {
+        nomem(ctx);
+        return -1;
+    }
+    size_t i = t->ncols;
+    t->cols[i].name = copy;
+    t->cols[i].type = type;
+    t->cols[i].nullable = nullable;
+    t->cols[i].hints = hints;
+    t->ncols++;
+    index_put(t->index, t->index_size, t->cols, i);
+    return (long)i;
+}
+
+/* ============================================================================================
+ * Schemas and tables
+ * ========================================================================================== */
+
+static void table_free(struct sl_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->ncols; i++)
+        sl_free(t->cols[i].name);
+    sl_free(t->cols);
+    sl_free(t->index);
+    sl_free(t->name);
+    sl_free(t->parent);
+    sl_free(t->resource);
+    sl_free(t);
+}
+
+sluice_status sl_schema_new(struct sl_ctx *ctx, const char *name, struct sl_schema **out)
+{
+    *out = NULL;
+    struct sl_schema *s = sl_calloc(1, sizeof(*s));
+    if (!s)
+        return nomem(ctx);
+    s->name = sl_strdup(name ? name : "");
+    if (!s->name) {
+        sl_free(s);
+        return nomem(ctx);
+    }
+    *out = s;
+    return SLUICE_OK;
+}
+
+void sl_schema_free(struct sl_schema **sp)
+{
+    if (!sp || !*sp)
+        return;
+    struct sl_schema *s = *sp;
+    for (size_t i = 0; i < s->ntables; i++)
+        table_free(s->tables[i]);
+    sl_free(s->tables);
+    sl_free(s->name);
+    sl_free(s->version_hash);
+    sl_free(s);
+    *sp = NULL;
+}
+
+struct sl_table *sl_schema_find(const struct sl_schema *s, const char *table)
+{
+    if (!s || !table)
+        return NULL;
+    for (size_t i = 0; i < s->ntables; i++)
+        if (strcmp(s->tables[i]->name, table) == 0)
+            return s->tables[i];
+    return NULL;
+}
+
+/* Append a new, empty table (no lookup). NULL when out of memory (ctx set). */
+static struct sl_table *table_append(struct sl_ctx *ctx, struct sl_schema *s, const char *name,
+                                     const char *parent, const char *resource,
+                                     enum sl_write_disposition wd)
+{
+    if (s->ntables == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 8;
+        struct sl_table **tables = sl_realloc(s->tables, ncap * sizeof(*tables));
+        if (!tables) {
+            nomem(ctx);
+            return NULL;
+        }
+        s->tables = tables;
+        s->cap = ncap;
+    }
+    struct sl_table *t = sl_calloc(1, sizeof(*t));
+    if (!t) {
+        nomem(ctx);
+        return NULL;
+    }
+    t->wd = wd;
+    t->name = sl_strdup(name);
+    t->parent = parent ? sl_strdup(parent) : NULL;
+    /* dlt's default resource of a root table is the table's own name */
+    if (!resource && !parent)
+        resource = name;
+    t->resource = resource ? sl_strdup(resource) : NULL;
+    if (!t->name || (parent && !t->parent) || (resource && !t->resource)) {
+        table_free(t);
+        nomem(ctx);
+        return NULL;
+    }
+    s->tables[s->ntables++] = t;
+    return t;
+}
+
+struct sl_table *sl_schema_table(struct sl_ctx *ctx, struct sl_schema *s, const char *name,
+                                 const char *parent, const char *resource,
+                                 enum sl_write_disposition wd)
+{
+    struct sl_table *t = sl_schema_find(s, name);
+    if (t)
+        return t;
+    return table_append(ctx, s, name, parent, resource, wd);
+}
+
+bool sl_schema_remove(struct sl_schema *s, const char *table)
+{
+    if (!s || !table)
+        return false;
+    for (size_t i = 0; i < s->ntables; i++) {
+        if (strcmp(s->tables[i]->name, table) == 0) {
+            table_free(s->tables[i]);
+            memmove(&s->tables[i], &s->tables[i + 1], (s->ntables - i - 1) * sizeof(s->tables[0]));
+            s->ntables--;
+            return true;
+        }
+    }
+    return false;
+}
+
+struct sl_table *sl_schema_root(const struct sl_schema *s, struct sl_table *t)
+{
+    /* bounded walk: a corrupt parent cycle must not hang us */
+    for (size_t hops = 0; t && t->parent && hops <= s->ntables; hops++) {
+        struct sl_table *p = sl_schema_find(s, t->parent);
+        if (!p)
+            break;
+        t = p;
+    }
+    return t;
+}
+
+/* ============================================================================================
+ * To JSON
+ * ========================================================================================== */
+
+
+
+static int put_bool(struct sl_json *obj, const char *key, bool b)
+{
+    struct sl_json v;
+    sl_json_set_bool(&v, b);
+    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
+}
+
+static struct sl_json *put_obj(struct sl_json *obj, const char *key)
+{
+    struct sl_json v;
+    sl_json_set_object(&v);
+    return sl_json_obj_set_take(obj, key, &v);
+}
+
+static struct sl_json *put_arr(struct sl_json *obj, const char *key)
+{
+    struct sl_json v;
+    sl_json_set_array(&v);
+    return sl_json_obj_set_take(obj, key, &v);
+}
+
+static int push_str(struct sl_json *arr, const char *s)
+{
+    struct sl_json v;
+    if (sl_json_set_str(&v, s, strlen(s)))
+        return -1;
+    if (!sl_json_arr_push_take(arr, &v)) {
+        sl_json_clear(&v);
+        return -1;
+    }
+    return 0;
+}
+
+/* dlt's boolean column properties, in the order dlt writes them. */
+static const struct {
+    uint32_t bit;
+    const char *key;
+} bool_hints[] = {
+    { SL_HINT_PRIMARY_KEY, "primary_key" }, { SL_HINT_MERGE_KEY, "merge_key" },
+    { SL_HINT_HARD_DELETE, "hard_delete" }, { SL_HINT_UNIQUE, "unique" },
+    { SL_HINT_ROW_KEY, "row_key" },         { SL_HINT_PARENT_KEY, "parent_key" },
+    { SL_HINT_ROOT_KEY, "root_key" },       { SL_HINT_INCREMENTAL, "incremental" },
+    { SL_HINT_VARIANT, "variant" },
+};
+
+static int column_to_json(struct sl_json *cols, const struct sl_column *c)
+{
+    struct sl_json *o = put_obj(cols, c->name);
+    if (!o || sl_json_obj_put_str(o, "name", c->name))
+        return -1;
+    if (c->type != SL_DT_NONE && sl_json_obj_put_str(o, "data_type", sl_dtype_name(c->type)))
+        return -1;
+    if (put_bool(o, "nullable", c->nullable))
+        return -1;
+    for (size_t i = 0; i < sizeof(bool_hints) / sizeof(bool_hints[0]); i++)
+        if ((c->hints & bool_hints[i].bit) && put_bool(o, bool_hints[i].key, true))
+            return -1;
+    if ((c->hints & SL_HINT_DEDUP_ASC) && sl_json_obj_put_str(o, "dedup_sort", "asc"))
+        return -1;
+    if ((c->hints & SL_HINT_DEDUP_DESC) && sl_json_obj_put_str(o, "dedup_sort", "desc"))
+        return -1;
+    if (c->hints & SL_HINT_VARIANT) {
+        /* dlt describes every variant column it creates, naming the column itself */
+        char *d = sl_aprintf("Variant of column %s generated by dlt", c->name);
+        int rc = d ? sl_json_obj_put_str(o, "description", d) : -1;
+        sl_free(d);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+static int table_to_json(struct sl_json *tables, const struct sl_table *t)
+{
+    struct sl_json *o = put_obj(tables, t->name);
+    if (!o || sl_json_obj_put_str(o, "name", t->name))
+        return -1;
+    struct sl_json *cols = put_obj(o, "columns");
+    if (!cols)
+        return -1;
+    for (size_t i = 0; i < t->ncols; i++)
+        if (column_to_json(cols, &t->cols[i]))
+            return -1;
+    if (t->parent) {
+        if (sl_json_obj_put_str(o, "parent", t->parent))
+            return -1;
+    } else {
+        if (sl_json_obj_put_str(o, "write_disposition", sl_wd_name(t->wd)))
+            return -1;
+        if (sl_json_obj_put_str(o, "resource", t->resource ? t->resource : t->name))
+            return -1;
+    }
+    if (t->has_data) {
+        struct sl_json *xn = put_obj(o, "x-normalizer");
+        if (!xn || put_bool(xn, "seen-data", true))
+            return -1;
+    }
+    return 0;
+}
+
+/* True when a root table propagates its _dlt_id to nested rows as _dlt_root_id: a merge table
+ * (dlt's default delete-insert strategy needs the root key) or one whose descendants already
+ * carry a root key column. */
+static bool propagates_root_key(const struct sl_schema *s, struct sl_table *root)
+{
+    if (root->wd == SL_WD_MERGE)
+        return true;
+    for (size_t i = 0; i < s->ntables; i++) {
+        struct sl_table *t = s->tables[i];
+        if (!t->parent || sl_schema_root(s, t) != root)
+            continue;
+        for (size_t c = 0; c < t->ncols; c++)
+            if (t->cols[c].hints & SL_HINT_ROOT_KEY)
+                return true;
+    }
+    return false;
+}
+
+static int settings_to_json(struct sl_json *o)
+{
+    static const char *const not_null[] = { "_dlt_id", "_dlt_root_id", "_dlt_parent_id",
+                                            "_dlt_list_idx", "_dlt_load_id" };
+    struct sl_json *settings = put_obj(o, "settings");
+    if (!settings)
+        return -1;
+    struct sl_json *det = put_arr(settings, "detections");
+    if (!det || push_str(det, "iso_timestamp"))
+        return -1;
+    struct sl_json *hints = put_obj(settings, "default_hints");
+    if (!hints)
+        return -1;
+    struct sl_json *nn = put_arr(hints, "not_null");
+    if (!nn)
+        return -1;
+    for (size_t i = 0; i < sizeof(not_null) / sizeof(not_null[0]); i++)
+        if (push_str(nn, not_null[i]))
+            return -1;
+    static const char *const single[][2] = { { "parent_key", "_dlt_parent_id" },
+                                              { "root_key", "_dlt_root_id" },
+                                              { "unique", "_dlt_id" },
+                                              { "row_key", "_dlt_id" } };
+    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
+        struct sl_json *a = put_arr(hints, single[i][0]);
+        if (!a || push_str(a, single[i][1]))
+            return -1;
+    }
+    return 0;
+}
+
+static int normalizers_to_json(const struct sl_schema *s, struct sl_json *o)
+{
+    struct sl_json *norm = put_obj(o, "normalizers");
+    if (!norm || sl_json_obj_put_str(norm, "names", "snake_case"))
+        return -1;
+    struct sl_json *js = put_obj(norm, "json");
+    if (!js || sl_json_obj_put_str(js, "module", "dlt.common.normalizers.json.relational"))
+        return -1;
+    struct sl_json *tables = NULL;
+    for (size_t i = 0; i < s->ntables; i++) {
+        struct sl_table *t = s->tables[i];
+        if (t->parent || !propagates_root_key(s, t))
+            continue;
+        if (!tables) {
+            struct sl_json *config = put_obj(js, "config");
+            struct sl_json *prop = config ? put_obj(config, "propagation") : NULL;
+            tables = prop ? put_obj(prop, "tables") : NULL;
+            if (!tables)
+                return -1;
+        }
+        struct sl_json *m = put_obj(tables, t->name);
+        if (!m || sl_json_obj_put_str(m, "_dlt_id", "_dlt_root_id"))
+            return -1;
+    }
+    return 0;
+}
+
+/* The stored schema; for_hash leaves out what dlt's version hash leaves out. */
+static struct sl_json *schema_json(const struct sl_schema *s, bool for_hash)
+{
+    struct sl_json *o = sl_json_new_object();
+    if (!o)
+        return NULL;
+    if (!for_hash) {
+        if (sl_json_obj_put_int(o, "version", s->version))
+            goto fail;
+        if (s->version_hash && sl_json_obj_put_str(o, "version_hash", s->version_hash))
+            goto fail;
+    }
+    if (sl_json_obj_put_int(o, "engine_version", SCHEMA_ENGINE_VERSION) ||
+        sl_json_obj_put_str(o, "name", s->name))
+        goto fail;
+    struct sl_json *tables = put_obj(o, "tables");
+    if (!tables)
+        goto fail;
+    for (size_t i = 0; i < s->ntables; i++)
+        if (table_to_json(tables, s->tables[i]))
+            goto fail;
+    if (settings_to_json(o) || normalizers_to_json(s, o))
+        goto fail;
+    /* dlt keeps the last 10 hashes here; we keep none, but dlt expects the key */
+    if (!for_hash && !put_arr(o, "previous_hashes"))
+        goto fail;
+    return o;
+fail:
+    sl_json_free(o);
+    return NULL;
+}
+
+struct sl_json *sl_schema_to_json(const struct sl_schema *s)
+{
+    return schema_json(s, false);
+}
+
+/* ============================================================================================
+ * From JSON
+ * ========================================================================================== */
+
+static bool is_system_column(const char *name)
+{
+    static const char *const sys[] = { "_dlt_id", "_dlt_load_id", "_dlt_parent_id",
+                                       "_dlt_list_idx", "_dlt_root_id" };
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+        if (strcmp(name, sys[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool json_true(const struct sl_json *o, const char *key)
+{
+    const struct sl_json *v = sl_json_get(o, key);
+    return v && v->type == SL_JSON_BOOL && v->u.b;
+}
+
+static sluice_status column_from_json(struct sl_ctx *ctx, struct sl_table *t, const char *name,
+                                      const struct sl_json *c)
+{
+    if (c->type != SL_JSON_OBJECT)
+        return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: column '%s.%s' is not an object",
+                       t->name, name);
+    enum sl_dtype type = SL_DT_NONE;
+    const struct sl_json *dt = sl_json_get(c, "data_type");
+    if (dt && dt->type != SL_JSON_NULL) {
+        type = sl_dtype_parse(sl_json_str(dt));
+        if (type == SL_DT_NONE)
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                           "schema: column '%s.%s' has an unknown data_type", t->name, name);
+    }
+    const struct sl_json *nv = sl_json_get(c, "nullable");
+    bool nullable = !(nv && nv->type == SL_JSON_BOOL && !nv->u.b);
+    uint32_t hints = is_system_column(name) ? SL_HINT_SYSTEM : 0;
+    for (size_t i = 0; i < sizeof(bool_hints) / sizeof(bool_hints[0]); i++)
+        if (json_true(c, bool_hints[i].key))
+            hints |= bool_hints[i].bit;
+    const struct sl_json *ds = sl_json_get(c, "dedup_sort");
+    if (ds && ds->type != SL_JSON_NULL) {
+        const char *dss = sl_json_str(ds);
+        if (dss && strcmp(dss, "asc") == 0)
+            hints |= SL_HINT_DEDUP_ASC;
+        else if (dss && strcmp(dss, "desc") == 0)
+            hints |= SL_HINT_DEDUP_DESC;
+        else
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                           "schema: column '%s.%s' has dedup_sort other than asc/desc", t->name,
+                           name);
+    }
+    if (sl_table_col(t, name) >= 0)
+        return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: duplicate column '%s.%s'", t->name,
+                       name);
+    if (sl_table_add_col(ctx, t, name, type, nullable, hints) < 0)
+        return ctx->code;
+    return SLUICE_OK;
+}
+
+static sluice_status table_from_json(struct sl_ctx *ctx, struct sl_schema *s, const char *name,
+                                     const struct sl_json *tj)
+{
+    if (tj->type != SL_JSON_OBJECT)
+        return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: table '%s' is not an object", name);
+    if (sl_schema_find(s, name))
+        return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: duplicate table '%s'", name);
+    const char *parent = sl_json_str(sl_json_get(tj, "parent"));
+    const char *resource = sl_json_str(sl_json_get(tj, "resource"));
+    enum sl_write_disposition wd = SL_WD_APPEND;
+    const struct sl_json *wdj = sl_json_get(tj, "write_disposition");
+    if (wdj && wdj->type != SL_JSON_NULL) {
+        int w = sl_wd_parse(sl_json_str(wdj));
+        if (w < 0)
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                           "schema: table '%s' has an unknown write_disposition", name);
+        wd = (enum sl_write_disposition)w;
+    }
+    struct sl_table *t = table_append(ctx, s, name, parent, resource, wd);
+    if (!t)
+        return ctx->code;
+    const struct sl_json *xn = sl_json_get(tj, "x-normalizer");
+    t->has_data = json_true(xn, "seen-data");
+    const struct sl_json *cols = sl_json_get(tj, "columns");
+    if (cols && cols->type == SL_JSON_OBJECT) {
+        for (uint32_t i = 0; i < cols->len; i++) {
+            const struct sl_json_member *m = &cols->u.members[i];
+            if (memchr(m->key, '\0', m->key_len))
+                return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                               "schema: a column name of table '%s' contains NUL", name);
+            sluice_status rc = column_from_json(ctx, t, m->key, &m->val);
+            if (rc)
+                return rc;
+        }
+    }
+    return SLUICE_OK;
+}
+
+sluice_status sl_schema_from_json(struct sl_ctx *ctx, const struct sl_json *j,
+                                  struct sl_schema **out)
+{
+    *out = NULL;
+    struct sl_schema *s = NULL;
+    sluice_status rc = SLUICE_OK;
+    if (!j || j->type != SL_JSON_OBJECT)
+        return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: not a JSON object");
+    rc = sl_schema_new(ctx, sl_json_str(sl_json_get(j, "name")), &s);
+    if (rc)
+        goto fail;
+    const struct sl_json *v = sl_json_get(j, "version");
+    if (v && v->type == SL_JSON_INT)
+        s->version = v->u.i;
+    const char *vh = sl_json_str(sl_json_get(j, "version_hash"));
+    if (vh) {
+        s->version_hash = sl_strdup(vh);
+        if (!s->version_hash) {
+            rc = sl_nomem(ctx);
+            goto fail;
+        }
+    }
+    const struct sl_json *tables = sl_json_get(j, "tables");
+    if (tables && tables->type == SL_JSON_OBJECT) {
+        for (uint32_t i = 0; i < tables->len; i++) {
+            const struct sl_json_member *m = &tables->u.members[i];
+            if (memchr(m->key, '\0', m->key_len)) {
+                rc = sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: a table name contains NUL");
+                goto fail;
+            }
+            rc = table_from_json(ctx, s, m->key, &m->val);
+            if (rc)
+                goto fail;
+        }
+    }
+    /* nested tables inherit the root table's disposition and resource (not stored for them) */
+    for (size_t i = 0; i < s->ntables; i++) {
+        struct sl_table *t = s->tables[i];
+        if (!t->parent)
+            continue;
+        struct sl_table *root = sl_schema_root(s, t);
+        if (root == t || root->parent) {
+            rc = sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                         "schema: table '%s' has no root table (parent '%s')", t->name,
+                         t->parent);
+            goto fail;
+        }
+        t->wd = root->wd;
+        if (!t->resource && root->resource) {
+            t->resource = sl_strdup(root->resource);
+            if (!t->resource) {
+                rc = sl_nomem(ctx);
+                goto fail;
+            }
+        }
+    }
+    *out = s;
+    return SLUICE_OK;
+fail:
+    sl_schema_free(&s);
+    return rc;
+}
+
+/* ============================================================================================
+ * Version hash, copies
+ * ========================================================================================== */
+
+static int cmp_table_names(const void *a, const void *b)
+{
+    const struct sl_table *x = *(const struct sl_table *const *)a;
+    const struct sl_table *y = *(const struct sl_table *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* base64 SHA3-256 of the content as dlt's generate_version_hash computes it; -1 on failure. */
+static int content_hash(const struct sl_schema *s, char out[45])
+{
+    int rc = -1;
+    struct sl_buf b;
+    struct sl_table **sorted = NULL;
+    sl_buf_init(&b, 0);
+    struct sl_json *j = schema_json(s, true);
+    if (!j || sl_json_write(&b, j, SL_JSON_W_SORTED))
+        goto done;
+    if (s->ntables) {
+        sorted = sl_malloc(s->ntables * sizeof(*sorted));
+        if (!sorted)
+            goto done;
+        memcpy(sorted, s->tables, s->ntables * sizeof(*sorted));
+        qsort(sorted, s->ntables, sizeof(*sorted), cmp_table_names);
+    }
+    for (size_t i = 0; i < s->ntables; i++) {
+        if (sl_buf_puts(&b, sorted[i]->name))
+            goto done;
+        for (size_t c = 0; c < sorted[i]->ncols; c++)
+            if (sl_buf_puts(&b, sorted[i]->cols[c].name))
+                goto done;
+    }
+    rc = sl_digest_sha3_256_b64(b.data ? b.data : "", b.len, out);
+done:
+    sl_free(sorted);
+    sl_json_free(j);
+    sl_buf_cleanup(&b);
+    return rc;
+}
+
+bool sl_schema_bump(struct sl_schema *s)
+{
+    char hash[45];
+    if (content_hash(s, hash))
+        return false; /* out of memory: leave the version alone, the next bump catches up */
+    if (s->version_hash && strcmp(s->version_hash, hash) == 0)
+        return false;
+    char *copy = sl_strdup(hash);
+    if (!copy)
+        return false;
+    if (s->version_hash)
+        s->version++;
+    else if (s->version < 1)
+        s->version = 1; /* the first hash of a new schema: version 1, as in dlt */
+    sl_free(s->version_hash);
+    s->version_hash = copy;
+    return true;
+}
+
+sluice_status sl_schema_dup(struct sl_ctx *ctx, const struct sl_schema *s,
+                            struct sl_schema **out)
+{
+    struct sl_schema *d = NULL;
+    *out = NULL;
+    sluice_status rc = sl_schema_new(ctx, s->name, &d);
+    if (rc)
+        return rc;
+    d->version = s->version;
+    if (s->version_hash) {
+        d->version_hash = sl_strdup(s->version_hash);
+        if (!d->version_hash) {
+            rc = nomem(ctx);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < s->ntables; i++) {
+        const struct sl_table *t = s->tables[i];
+        struct sl_table *c = table_append(ctx, d, t->name, t->parent, t->resource, t->wd);
+        if (!c) {
+            rc = ctx ? ctx->code : SLUICE_ERR_NOMEM;
+            goto fail;
+        }
+        c->has_data = t->has_data;
+        for (size_t k = 0; k < t->ncols; k++) {
+            const struct sl_column *col = &t->cols[k];
+            if (sl_table_add_col(ctx, c, col->name, col->type, col->nullable, col->hints) < 0) {
+                rc = ctx ? ctx->code : SLUICE_ERR_NOMEM;
+                goto fail;
+            }
+        }
+    }
+    *out = d;
+    return SLUICE_OK;
+fail:
+    sl_schema_free(&d);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * context.h — what the stages (extract, normalize, load) see of a pipeline: the pipeline's
+ * data (config, destination, schema, state, working dir, run results) and its hooks (clock,
+ * progress), with no reference to the orchestration in pipeline.c.
+ *
+ * pipeline.c owns the object and calls the stages; the stages read and update the fields
+ * named here and report through sl_run_progress / sl_run_now. No stage includes pipeline.h,
+ * so the calls go one way: pipeline.c → stages → model/, sources/, destinations/, base/.
+ */
+#ifndef SLUICE_CONTEXT_H
+#define SLUICE_CONTEXT_H
+
+#include <stdint.h>
+
+#include "sluice.h"
+#include "base/digest.h"
+#include "base/error.h"
+#include "destinations/destination.h"
+#include "model/resource.h"
+#include "model/schema.h"
+
+struct sl_generator {
+    sluice_generator_fn fn;
+    void *ctx;
+    sluice_last_value_fn last_value_fn; /* custom incremental function, or NULL */
+    void *last_value_ctx;
+};
+
+struct sluice_pipeline {
+    struct sl_ctx ctx;
+    sluice_error err;                 /* filled by sluice_last_error() */
+    struct sl_pipeline_cfg *cfg;      /* owns the resource configs */
+    struct sl_generator *gens;        /* parallel to cfg->resources (fn NULL: from config) */
+    char *workdir;                    /* $SLUICE_PIPELINES_DIR/<name> */
+    int lock_fd;                      /* -1 when not locked */
+    const struct sl_dest_methods *dm;
+    struct sl_dest *dest;
+    struct sl_schema *schema;         /* current schema (NULL until first needed) */
+    struct sl_json *state;            /* committed state document (NULL until first needed) */
+    struct sl_rng rng;
+    sluice_progress_fn progress_fn;
+    void *progress_ctx;
+    double (*now)(void);              /* monotonic clock (sl_clock_mono unless a test sets it) */
+    void (*utc_iso)(char *out, size_t outsz); /* wall clock (sl_clock_utc_iso) */
+    double t0;                        /* run start (monotonic seconds) */
+    /* results of the last run (borrowed by sluice_run_info) */
+    char load_id[40];
+    struct sluice_table_info *tinfo;
+    size_t ntinfo, tinfo_cap;
+    int64_t run_items, run_rows, run_packages, run_pending;
+};
+
+/* Monotonic seconds, from the pipeline's clock. */
+double sl_run_now(const struct sluice_pipeline *p);
+/* Wall clock as ISO 8601 UTC with microseconds, from the pipeline's clock. */
+void sl_run_utc_iso(const struct sluice_pipeline *p, char *out, size_t outsz);
+/* Report progress to the pipeline's callback (the caller throttles). */
+void sl_run_progress(struct sluice_pipeline *p, const char *stage, const char *name,
+                     int64_t count, int64_t total, int done);
+
+#endif

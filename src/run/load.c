@@ -1,0 +1,376 @@
+/*
+ * load.c — apply a normalized load package to the destination in one transaction (load.h).
+ *
+ * Order inside the transaction: system tables (by the destination), every table the package
+ * touches is created or evolved (parents before children), tables of replace resources are
+ * truncated, rows are inserted (merge tables into staging), merges run root by root, then the
+ * schema version, the state row and finally the _dlt_loads row. Fault points mark each step
+ * so the crash harness can kill a run anywhere on this path.
+ */
+#include "run/load.h"
+
+#include <string.h>
+
+#include "base/fault.h"
+#include "base/alloc.h"
+#include "base/fs.h"
+#include "run/package.h"
+#include "model/state.h"
+
+static sluice_status read_schema(struct sluice_pipeline *p, const char *dir,
+                                 struct sl_schema **out)
+{
+    *out = NULL;
+    char *path = sl_aprintf("%s/normalized/schema.json", dir);
+    if (!path)
+        return sl_nomem(&p->ctx);
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *j = NULL;
+    sluice_status rc = sl_fs_read(&p->ctx, path, &text, &len);
+    if (rc == SLUICE_ERR_NOT_FOUND)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package '%s' has no schema", dir);
+    if (rc == SLUICE_OK)
+        rc = sl_json_parse_heap(&p->ctx, text, len, &j);
+    if (rc == SLUICE_OK)
+        rc = sl_schema_from_json(&p->ctx, j, out);
+    sl_json_free(j);
+    sl_free(text);
+    sl_free(path);
+    return rc;
+}
+
+static void add_table_info(struct sluice_pipeline *p, const char *name, int64_t rows)
+{
+    for (size_t i = 0; i < p->ntinfo; i++) {
+        if (strcmp(p->tinfo[i].name, name) == 0) {
+            p->tinfo[i].rows += rows;
+            return;
+        }
+    }
+    if (p->ntinfo == p->tinfo_cap) {
+        size_t ncap = p->tinfo_cap ? p->tinfo_cap * 2 : 8;
+        struct sluice_table_info *n = sl_realloc(p->tinfo, ncap * sizeof(*n));
+        if (!n)
+            return;
+        p->tinfo = n;
+        p->tinfo_cap = ncap;
+    }
+    char *copy = sl_strdup(name);
+    if (!copy)
+        return;
+    p->tinfo[p->ntinfo].name = copy;
+    p->tinfo[p->ntinfo].rows = rows;
+    p->ntinfo++;
+}
+
+/* Sync t and its ancestors (parents first). */
+static sluice_status sync_chain(struct sluice_pipeline *p, const struct sl_schema *s,
+                                struct sl_table *t, int depth)
+{
+    if (depth > 1000)
+        return sl_fail(&p->ctx, SLUICE_ERR_INTERNAL, "table parent chain too deep");
+    if (t->parent) {
+        struct sl_table *parent = sl_schema_find(s, t->parent);
+        if (parent) {
+            sluice_status rc = sync_chain(p, s, parent, depth + 1);
+            if (rc != SLUICE_OK)
+                return rc;
+        }
+    }
+    return p->dm->xSyncTable(p->dest, t);
+}
+
+static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
+                                 const char *file, int64_t *rows_out)
+{
+    *rows_out = 0;
+    char *path = sl_aprintf("%s/%s", dir, file);
+    if (!path)
+        return sl_nomem(&p->ctx);
+    struct sl_recfile rf;
+    struct sl_value *vals = NULL;
+    size_t cap = 0;
+    int64_t rows = 0;
+    int open_ins = 0;
+    sluice_status rc = sl_recfile_open(&p->ctx, path, &rf);
+    if (rc == SLUICE_OK) {
+        rc = p->dm->xInsertBegin(p->dest, t, t->wd == SL_WD_MERGE);
+        open_ins = rc == SLUICE_OK;
+    }
+    while (rc == SLUICE_OK) {
+        size_t n = 0;
+        rc = sl_row_read(&p->ctx, &rf, &vals, &cap, &n);
+        if (rc != SLUICE_OK || n == (size_t)-1)
+            break;
+        if (n > t->ncols) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                         "load package row for table '%s' has %zu values, table has %zu columns",
+                         t->name, n, t->ncols);
+            break;
+        }
+        rc = p->dm->xInsertRow(p->dest, vals, n);
+        SL_FAULT_POINT("load.row");
+        rows++;
+        if ((rows & 65535) == 0)
+            sl_run_progress(p, "load", t->name, rows, -1, 0);
+    }
+    if (open_ins) {
+        sluice_status erc = p->dm->xInsertEnd(p->dest);
+        if (rc == SLUICE_OK)
+            rc = erc;
+    }
+    if (rf.f)
+        sl_recfile_close(&p->ctx, &rf, 0);
+    sl_free(vals);
+    sl_free(path);
+    *rows_out = rows;
+    return rc;
+}
+
+static int is_replace_resource(const struct sl_json *manifest, const char *resource)
+{
+    const struct sl_json *res = sl_json_get(manifest, "resources");
+    if (!res || !resource)
+        return 0;
+    for (uint32_t i = 0; i < res->len; i++) {
+        const struct sl_json *r = &res->u.items[i];
+        const char *name = sl_json_str(sl_json_get(r, "name"));
+        const char *wd = sl_json_str(sl_json_get(r, "write_disposition"));
+        if (name && wd && strcmp(name, resource) == 0 && strcmp(wd, "replace") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Does the package carry rows for root or any table below it? */
+static int chain_has_rows(const struct sl_schema *s, const struct sl_table *root,
+                          const struct sl_json *tables)
+{
+    for (uint32_t i = 0; i < tables->len; i++) {
+        const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
+        struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
+        if (t && sl_schema_root(s, t) == root)
+            return 1;
+    }
+    return 0;
+}
+
+/* The package's state (when it changed) as a _dlt_pipeline_state row, same transaction. */
+static sluice_status save_state_row(struct sluice_pipeline *p, const struct sl_json *manifest,
+                                    const char *load_id)
+{
+    const struct sl_json *st = sl_json_get(manifest, "state");
+    if (!st || st->type != SL_JSON_OBJECT)
+        return SLUICE_OK;
+    /* compare-and-swap: the destination's newest state must still be the one this package
+     * was extracted from; otherwise another process (another machine) loaded in between and
+     * this package's increments would be computed from a stale cursor */
+    const struct sl_json *base = sl_json_get(manifest, "state_base");
+    if (base) {
+        const char *want = sl_json_str(sl_json_get(base, "version_hash"));
+        const struct sl_json *wv = sl_json_get(base, "version");
+        struct sl_state_row_owned cur;
+        memset(&cur, 0, sizeof(cur));
+        int found = 0;
+        sluice_status crc = p->dm->xLoadState(p->dest, p->cfg->pipeline_name, &cur, &found);
+        int ok = crc == SLUICE_OK &&
+                 (found ? (want && cur.version_hash && strcmp(want, cur.version_hash) == 0)
+                        : (!wv || wv->type != SL_JSON_INT || wv->u.i == 0 || !want));
+        int64_t have = found ? cur.version : 0;
+        sl_state_row_owned_free(&cur);
+        if (crc != SLUICE_OK)
+            return crc;
+        if (!ok)
+            return sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
+                           "the destination's state of pipeline '%s' changed since this load "
+                           "package was extracted (now version %lld, package made from version "
+                           "%lld): another process loaded in between; nothing was committed, "
+                           "run again to continue from the new state",
+                           p->cfg->pipeline_name, (long long)have,
+                           (long long)(wv && wv->type == SL_JSON_INT ? wv->u.i : 0));
+    }
+    char *encoded = NULL;
+    sluice_status rc = sl_state_encode(&p->ctx, st, &encoded);
+    if (rc != SLUICE_OK)
+        return rc;
+    const struct sl_json *ver = sl_json_get(st, "_state_version");
+    const struct sl_json *eng = sl_json_get(st, "_state_engine_version");
+    char created[40];
+    sl_run_utc_iso(p, created, sizeof(created));
+    char dlt_id[15];
+    sl_rng_row_id(&p->rng, dlt_id);
+    struct sl_state_row row;
+    row.version = ver && ver->type == SL_JSON_INT ? ver->u.i : 0;
+    row.engine_version = eng && eng->type == SL_JSON_INT ? eng->u.i : 4;
+    row.pipeline_name = p->cfg->pipeline_name;
+    row.state = encoded;
+    row.created_at = created;
+    row.version_hash = sl_json_str(sl_json_get(st, "_version_hash"));
+    row.load_id = load_id;
+    row.dlt_id = dlt_id;
+    rc = p->dm->xSaveState(p->dest, &row);
+    sl_free(encoded);
+    return rc;
+}
+
+static sluice_status apply(struct sluice_pipeline *p, const char *dir,
+                           const struct sl_json *manifest, struct sl_schema *s)
+{
+    sluice_status rc = SLUICE_OK;
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+
+    /* 0. a refresh drops or truncates tables first (children before parents) */
+    const struct sl_json *rf = sl_json_get(manifest, "refresh");
+    const char *mode = sl_json_str(sl_json_get(rf, "mode"));
+    const struct sl_json *drop = sl_json_get(rf, "tables");
+    if (mode && drop && drop->type == SL_JSON_ARRAY) {
+        int truncate = strcmp(mode, "drop_data") == 0;
+        for (uint32_t i = drop->len; rc == SLUICE_OK && i-- > 0;) {
+            const char *name = sl_json_str(&drop->u.items[i]);
+            if (!name)
+                continue;
+            rc = truncate ? p->dm->xTruncate(p->dest, name) : p->dm->xDropTable(p->dest, name);
+        }
+    }
+    /* 1. tables: those with rows, and every table of a replace resource */
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
+        struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
+        if (!t)
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE,
+                           "load package table '%s' is not in its schema", name ? name : "?");
+        rc = sync_chain(p, s, t, 0);
+    }
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *t = s->tables[i];
+        if (is_replace_resource(manifest, t->resource)) {
+            rc = sync_chain(p, s, t, 0);
+            if (rc == SLUICE_OK)
+                rc = p->dm->xTruncate(p->dest, t->name);
+        }
+    }
+    SL_FAULT_POINT("load.after_ddl");
+    /* 2. rows */
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
+        const char *file = sl_json_str(sl_json_get(tj, "file"));
+        int64_t rows = 0;
+        if (!file)
+            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest is corrupt");
+        rc = insert_rows(p, dir, t, file, &rows);
+        const struct sl_json *want = sl_json_get(tj, "rows");
+        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_IO,
+                         "load package file '%s/%s' is incomplete: %lld rows of table %s, %lld "
+                         "expected",
+                         dir, file, (long long)rows, t->name, (long long)want->u.i);
+            sl_fail_origin(&p->ctx, "package", "corrupt");
+        }
+        if (rc == SLUICE_OK)
+            sl_run_progress(p, "load", t->name, rows, p->run_rows, 0);
+    }
+    SL_FAULT_POINT("load.after_rows");
+    /* 3. merges, root by root */
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *root = s->tables[i];
+        if (root->parent || root->wd != SL_WD_MERGE || !chain_has_rows(s, root, tables))
+            continue;
+        const struct sl_table **children = sl_calloc(s->ntables, sizeof(*children));
+        if (!children)
+            return sl_nomem(&p->ctx);
+        size_t nch = 0;
+        for (size_t j = 0; j < s->ntables; j++) {
+            struct sl_table *c = s->tables[j];
+            if (c != root && c->parent && sl_schema_root(s, c) == root) {
+                rc = sync_chain(p, s, c, 0); /* staging needs every child table to exist */
+                children[nch++] = c;
+            }
+        }
+        if (rc == SLUICE_OK)
+            rc = p->dm->xMerge(p->dest, root, children, nch);
+        sl_free(children);
+    }
+    SL_FAULT_POINT("load.after_merge");
+    /* 4. bookkeeping */
+    if (rc == SLUICE_OK) {
+        struct sl_json *sj = sl_schema_to_json(s);
+        char *text = sj ? sl_json_dumps(sj, 0) : NULL;
+        /* tables were dropped: the schema history restarts with this version (as dlt) */
+        if (text && mode && strcmp(mode, "drop_data") != 0 && drop && drop->len > 0)
+            rc = p->dm->xDeleteSchemaVersions(p->dest, s->name);
+        if (!text)
+            rc = sl_nomem(&p->ctx);
+        else if (rc == SLUICE_OK)
+            rc = p->dm->xSaveSchema(p->dest, s->name, s->version,
+                                    s->version_hash ? s->version_hash : "", text);
+        sl_free(text);
+        sl_json_free(sj);
+    }
+    SL_FAULT_POINT("load.after_schema");
+    if (rc == SLUICE_OK)
+        rc = save_state_row(p, manifest, load_id);
+    SL_FAULT_POINT("load.after_state");
+    if (rc == SLUICE_OK)
+        rc = p->dm->xInsertLoad(p->dest, load_id, s->name, s->version_hash ? s->version_hash : "");
+    return rc;
+}
+
+sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
+                              const struct sl_json *manifest, struct sl_schema **schema_out)
+{
+    *schema_out = NULL;
+    struct sl_schema *s = NULL;
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!load_id)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+    sluice_status rc = read_schema(p, dir, &s);
+    if (rc != SLUICE_OK)
+        return rc;
+    rc = p->dm->xBegin(p->dest);
+    if (rc != SLUICE_OK) {
+        sl_schema_free(&s);
+        return rc;
+    }
+    int exists = 0;
+    rc = p->dm->xLoadExists(p->dest, load_id, &exists);
+    if (rc == SLUICE_OK && exists) {
+        p->dm->xRollback(p->dest);
+        sl_log(&p->ctx, SLUICE_LOG_INFO, "load package %s was already loaded", load_id);
+        *schema_out = s;
+        return SLUICE_OK;
+    }
+    if (rc == SLUICE_OK)
+        rc = apply(p, dir, manifest, s);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&s);
+        return rc;
+    }
+    SL_FAULT_POINT("load.before_commit");
+    rc = p->dm->xCommit(p->dest);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&s);
+        return rc;
+    }
+    SL_FAULT_POINT("load.after_commit");
+    /* count rows in the run's summary only once they are committed */
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        const char *name = sl_json_str(sl_json_get(tj, "name"));
+        const struct sl_json *rows = sl_json_get(tj, "rows");
+        int64_t n = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        if (name) {
+            add_table_info(p, name, n);
+            p->run_rows += n;
+        }
+    }
+    *schema_out = s;
+    return SLUICE_OK;
+}

@@ -1,0 +1,443 @@
+/*
+ * package.c — binary record files for load packages (see package.h).
+ *
+ * Why binary: the extracted items are read back by the normalizer and the normalized rows by
+ * the loader; re-parsing JSON text there would cost a second full parse (yajl runs at ~1.5 M
+ * items/s, the whole pipeline targets several hundred thousand), while decoding this format is
+ * a walk over a buffer with no string copies. Integers are little-endian fixed width; the
+ * format never leaves the machine that wrote it (a package is loaded where it was made).
+ *
+ * Record: u32 length, then payload. Item payload: i64 item_no, i64 line, u32 table length +
+ * bytes + NUL (0xFFFFFFFF = no table), then the value. Value: u8 tag, then
+ *   null/false/true: nothing; int: i64; double: f64, u32 len + text + NUL (len 0: no text);
+ *   bigint/string: u32 len + bytes + NUL; array: u32 n + n values;
+ *   object: u32 n + n × (u32 keylen + key + NUL + value).
+ * Row payload: u32 n, then n × (u8 kind + payload): int i64, double f64, bool u8,
+ * text u32 len + bytes + NUL.
+ */
+#include "run/package.h"
+#include "run/pipe.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REC_MAX ((size_t)1 << 31)
+
+static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *path)
+{
+    sl_fail(ctx, SLUICE_ERR_IO, "%s '%s': %s", what, path, strerror(errno));
+    sl_fail_origin(ctx, "fs", NULL);
+    return SLUICE_ERR_IO;
+}
+
+/* Open path with an fopen mode and a 1 MiB stdio buffer; what: the verb for errors. */
+static sluice_status recfile_fopen(struct sl_ctx *ctx, const char *path, const char *mode,
+                                  const char *what, struct sl_recfile *out)
+{
+    memset(out, 0, sizeof(*out));
+    sl_buf_init(&out->buf, REC_MAX);
+    out->path = sl_strdup(path);
+    if (!out->path)
+        return sl_nomem(ctx);
+    out->f = fopen(path, mode);
+    if (!out->f) {
+        sluice_status rc = io_fail(ctx, what, path);
+        sl_free(out->path);
+        out->path = NULL;
+        return rc;
+    }
+    setvbuf(out->f, NULL, _IOFBF, 1 << 20);
+    return SLUICE_OK;
+}
+
+sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
+{
+    return recfile_fopen(ctx, path, "wbe", "cannot create", out);
+}
+
+sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
+{
+    return recfile_fopen(ctx, path, "rbe", "cannot open", out);
+}
+
+sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sync)
+{
+    sluice_status rc = SLUICE_OK;
+    if (rf->f) {
+        if (sync) {
+            if (fflush(rf->f) != 0 || fsync(fileno(rf->f)) != 0)
+                rc = io_fail(ctx, "cannot write", rf->path);
+        }
+        if (fclose(rf->f) != 0 && rc == SLUICE_OK)
+            rc = io_fail(ctx, "cannot close", rf->path);
+        rf->f = NULL;
+    }
+    sl_buf_cleanup(&rf->buf);
+    sl_free(rf->path);
+    rf->path = NULL;
+    return rc;
+}
+
+void sl_recfile_abort(struct sl_recfile *rf)
+{
+    if (rf->f)
+        fclose(rf->f);
+    rf->f = NULL;
+    sl_buf_cleanup(&rf->buf);
+    sl_free(rf->path);
+    rf->path = NULL;
+}
+
+/* ---- encoding --------------------------------------------------------------------------- */
+
+enum { T_NULL, T_FALSE, T_TRUE, T_INT, T_DOUBLE, T_BIGINT, T_STRING, T_ARRAY, T_OBJECT };
+
+static int put_u32(struct sl_buf *b, uint32_t v) { return sl_buf_append(b, &v, 4); }
+static int put_i64(struct sl_buf *b, int64_t v) { return sl_buf_append(b, &v, 8); }
+
+static int put_str(struct sl_buf *b, const char *s, size_t len)
+{
+    if (len >= 0xFFFFFFFFu)
+        return -1;
+    if (sl_buf_reserve(b, 4 + len + 1))
+        return -1;
+    uint32_t l = (uint32_t)len;
+    memcpy(b->data + b->len, &l, 4);
+    if (len)
+        memcpy(b->data + b->len + 4, s, len);
+    b->data[b->len + 4 + len] = '\0';
+    b->len += 4 + len + 1;
+    return 0;
+}
+
+static int put_value(struct sl_buf *b, const struct sl_json *v)
+{
+    switch (v->type) {
+    case SL_JSON_NULL: return sl_buf_putc(b, T_NULL);
+    case SL_JSON_BOOL: return sl_buf_putc(b, v->u.b ? T_TRUE : T_FALSE);
+    case SL_JSON_INT: return sl_buf_putc(b, T_INT) || put_i64(b, v->u.i);
+    case SL_JSON_DOUBLE:
+        if (sl_buf_putc(b, T_DOUBLE) || sl_buf_append(b, &v->u.d, 8))
+            return -1;
+        return put_str(b, v->s ? v->s : "", v->s ? strlen(v->s) : 0);
+    case SL_JSON_BIGINT: return sl_buf_putc(b, T_BIGINT) || put_str(b, v->s, strlen(v->s));
+    case SL_JSON_STRING: return sl_buf_putc(b, T_STRING) || put_str(b, v->s, v->len);
+    case SL_JSON_ARRAY:
+        if (sl_buf_putc(b, T_ARRAY) || put_u32(b, v->len))
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (put_value(b, &v->u.items[i]))
+                return -1;
+        return 0;
+    case SL_JSON_OBJECT:
+        if (sl_buf_putc(b, T_OBJECT) || put_u32(b, v->len))
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++) {
+            const struct sl_json_member *m = &v->u.members[i];
+            if (put_str(b, m->key, m->key_len) || put_value(b, &m->val))
+                return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static sluice_status flush_record(struct sl_ctx *ctx, struct sl_recfile *rf)
+{
+    uint32_t len = (uint32_t)(rf->buf.len - 4);
+    memcpy(rf->buf.data, &len, 4);
+    if (fwrite(rf->buf.data, 1, rf->buf.len, rf->f) != rf->buf.len)
+        return io_fail(ctx, "cannot write", rf->path);
+    rf->records++;
+    rf->bytes += (int64_t)rf->buf.len;
+    return SLUICE_OK;
+}
+
+sluice_status sl_item_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_json *item,
+                            int64_t item_no, int64_t line, const char *table)
+{
+    struct sl_buf *b = &rf->buf;
+    sl_buf_reset(b);
+    int bad = put_u32(b, 0) || put_i64(b, item_no) || put_i64(b, line);
+    if (!bad)
+        bad = table ? put_str(b, table, strlen(table)) : put_u32(b, 0xFFFFFFFFu);
+    if (!bad)
+        bad = put_value(b, item);
+    if (bad)
+        return sl_fail(ctx, SLUICE_ERR_NOMEM, "out of memory encoding item %lld",
+                       (long long)item_no);
+    return flush_record(ctx, rf);
+}
+
+sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_value *vals,
+                           size_t nvals)
+{
+    struct sl_buf *b = &rf->buf;
+    sl_buf_reset(b);
+    int bad = put_u32(b, 0) || put_u32(b, (uint32_t)nvals);
+    for (size_t i = 0; !bad && i < nvals; i++) {
+        const struct sl_value *v = &vals[i];
+        bad = sl_buf_putc(b, (char)v->kind);
+        if (bad)
+            break;
+        switch (v->kind) {
+        case SL_V_INT: bad = put_i64(b, v->u.i); break;
+        case SL_V_DOUBLE: bad = sl_buf_append(b, &v->u.d, 8); break;
+        case SL_V_BOOL: bad = sl_buf_putc(b, v->u.i ? 1 : 0); break;
+        case SL_V_TEXT: bad = put_str(b, v->u.s, v->len); break;
+        default: break;
+        }
+    }
+    if (bad)
+        return sl_fail(ctx, SLUICE_ERR_NOMEM, "out of memory encoding a row");
+    return flush_record(ctx, rf);
+}
+
+/* ---- decoding --------------------------------------------------------------------------- */
+
+struct cursor {
+    const char *p, *end;
+    int bad;
+};
+
+static uint32_t get_u32(struct cursor *c)
+{
+    uint32_t v = 0;
+    if (c->end - c->p < 4) {
+        c->bad = 1;
+        return 0;
+    }
+    memcpy(&v, c->p, 4);
+    c->p += 4;
+    return v;
+}
+
+static int64_t get_i64(struct cursor *c)
+{
+    int64_t v = 0;
+    if (c->end - c->p < 8) {
+        c->bad = 1;
+        return 0;
+    }
+    memcpy(&v, c->p, 8);
+    c->p += 8;
+    return v;
+}
+
+static const char *get_str(struct cursor *c, uint32_t *len)
+{
+    *len = get_u32(c);
+    if (c->bad || (size_t)(c->end - c->p) < (size_t)*len + 1) {
+        c->bad = 1;
+        return NULL;
+    }
+    const char *s = c->p;
+    c->p += *len + 1;
+    return s;
+}
+
+static int get_value(struct cursor *c, struct sl_arena *a, struct sl_json *v, int depth)
+{
+    if (c->p >= c->end || depth > 100000)
+        return -1;
+    memset(v, 0, sizeof(*v));
+    uint8_t tag = (uint8_t)*c->p++;
+    uint32_t n;
+    switch (tag) {
+    case T_NULL: v->type = SL_JSON_NULL; break;
+    case T_FALSE: v->type = SL_JSON_BOOL; v->u.b = false; break;
+    case T_TRUE: v->type = SL_JSON_BOOL; v->u.b = true; break;
+    case T_INT: v->type = SL_JSON_INT; v->u.i = get_i64(c); break;
+    case T_DOUBLE: {
+        v->type = SL_JSON_DOUBLE;
+        int64_t bits = get_i64(c);
+        memcpy(&v->u.d, &bits, 8);
+        v->s = get_str(c, &n);
+        if (v->s && n == 0)
+            v->s = NULL;
+        v->len = n;
+        break;
+    }
+    case T_BIGINT:
+    case T_STRING:
+        v->type = tag == T_BIGINT ? SL_JSON_BIGINT : SL_JSON_STRING;
+        v->s = get_str(c, &n);
+        v->len = n;
+        break;
+    case T_ARRAY:
+        v->type = SL_JSON_ARRAY;
+        n = get_u32(c);
+        if (c->bad || n > (size_t)(c->end - c->p))
+            return -1;
+        v->len = n;
+        if (n) {
+            v->u.items = sl_arena_alloc(a, n * sizeof(struct sl_json));
+            if (!v->u.items)
+                return -2;
+            for (uint32_t i = 0; i < n; i++) {
+                int r = get_value(c, a, &v->u.items[i], depth + 1);
+                if (r)
+                    return r;
+            }
+        }
+        break;
+    case T_OBJECT:
+        v->type = SL_JSON_OBJECT;
+        n = get_u32(c);
+        if (c->bad || n > (size_t)(c->end - c->p))
+            return -1;
+        v->len = n;
+        if (n) {
+            v->u.members = sl_arena_alloc(a, n * sizeof(struct sl_json_member));
+            if (!v->u.members)
+                return -2;
+            for (uint32_t i = 0; i < n; i++) {
+                struct sl_json_member *m = &v->u.members[i];
+                m->key = get_str(c, &m->key_len);
+                if (!m->key)
+                    return -1;
+                int r = get_value(c, a, &m->val, depth + 1);
+                if (r)
+                    return r;
+            }
+        }
+        break;
+    default:
+        return -1;
+    }
+    return c->bad ? -1 : 0;
+}
+
+/* A file still being written: wait until need more bytes are readable. 0 ok, 1 the file ended
+ * before them, -1 aborted. */
+static int follow(struct sl_recfile *rf, int64_t need)
+{
+    int64_t have = sl_follow_wait(rf->follow, rf->bytes + need);
+    if (have < 0)
+        return -1;
+    clearerr(rf->f); /* a read that met the old end of file left EOF set */
+    return have >= rf->bytes + need ? 0 : 1;
+}
+
+/* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error (a short or
+ * damaged file), -2 out of memory (not damage: the package must not be discarded for it). */
+static int read_record(struct sl_recfile *rf)
+{
+    uint32_t len;
+    if (rf->follow) {
+        int w = follow(rf, 4);
+        if (w)
+            return w;
+    }
+    size_t r = fread(&len, 1, 4, rf->f);
+    if (r == 0 && feof(rf->f))
+        return 1;
+    if (r != 4)
+        return -1;
+    if (rf->follow && follow(rf, 4 + (int64_t)len) != 0)
+        return -1; /* a length was published without its record */
+    sl_buf_reset(&rf->buf);
+    if ((size_t)len >= REC_MAX)
+        return -1;
+    if (sl_buf_reserve(&rf->buf, len))
+        return -2;
+    if (fread(rf->buf.data, 1, len, rf->f) != len)
+        return -1;
+    rf->buf.len = len;
+    rf->records++;
+    rf->bytes += 4 + (int64_t)len;
+    return 0;
+}
+
+static sluice_status corrupt(struct sl_ctx *ctx, struct sl_recfile *rf)
+{
+    sl_fail(ctx, SLUICE_ERR_IO, "load package file '%s' is truncated or corrupt (record %lld)",
+            rf->path, (long long)rf->records);
+    sl_fail_origin(ctx, "package", "corrupt"); /* the pipeline discards such a package */
+    return SLUICE_ERR_IO;
+}
+
+sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_arena *arena,
+                           struct sl_json **item, int64_t *item_no, int64_t *line,
+                           const char **table)
+{
+    *item = NULL;
+    int r = read_record(rf);
+    if (r == 1)
+        return SLUICE_OK;
+    if (r == -2)
+        return sl_nomem(ctx);
+    if (r < 0)
+        return corrupt(ctx, rf);
+    struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
+    *item_no = get_i64(&c);
+    *line = get_i64(&c);
+    uint32_t tl = get_u32(&c);
+    *table = NULL;
+    if (tl != 0xFFFFFFFFu) {
+        c.p -= 4;
+        *table = get_str(&c, &tl);
+    }
+    struct sl_json *v = sl_arena_alloc(arena, sizeof(*v));
+    if (!v)
+        return sl_nomem(ctx);
+    int g = c.bad ? -1 : get_value(&c, arena, v, 0);
+    if (g == -2)
+        return sl_nomem(ctx);
+    if (g)
+        return corrupt(ctx, rf);
+    *item = v;
+    return SLUICE_OK;
+}
+
+sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_value **vals,
+                          size_t *cap, size_t *nvals)
+{
+    *nvals = (size_t)-1;
+    int r = read_record(rf);
+    if (r == 1)
+        return SLUICE_OK;
+    if (r == -2)
+        return sl_nomem(ctx);
+    if (r < 0)
+        return corrupt(ctx, rf);
+    struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
+    uint32_t n = get_u32(&c);
+    if (c.bad || n > rf->buf.len)
+        return corrupt(ctx, rf);
+    if (n > *cap) {
+        struct sl_value *nv = sl_realloc(*vals, n * sizeof(*nv));
+        if (!nv)
+            return sl_nomem(ctx);
+        *vals = nv;
+        *cap = n;
+    }
+    struct sl_value *v = *vals;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c.p >= c.end)
+            return corrupt(ctx, rf);
+        memset(&v[i], 0, sizeof(v[i]));
+        v[i].kind = (uint8_t)*c.p++;
+        switch (v[i].kind) {
+        case SL_V_NULL: break;
+        case SL_V_INT: v[i].u.i = get_i64(&c); break;
+        case SL_V_DOUBLE: {
+            int64_t bits = get_i64(&c);
+            memcpy(&v[i].u.d, &bits, 8);
+            break;
+        }
+        case SL_V_BOOL:
+            if (c.p >= c.end)
+                return corrupt(ctx, rf);
+            v[i].u.i = *c.p++ ? 1 : 0;
+            break;
+        case SL_V_TEXT: v[i].u.s = get_str(&c, &v[i].len); break;
+        default: return corrupt(ctx, rf);
+        }
+        if (c.bad)
+            return corrupt(ctx, rf);
+    }
+    *nvals = n;
+    return SLUICE_OK;
+}

@@ -1,0 +1,69 @@
+/*
+ * package.h — load packages on disk: the unit that moves through extract → normalize → load.
+ *
+ * Layout: <workdir>/load/<load_id>/
+ *   manifest.json          written atomically at each stage change; absent while extracting
+ *                          (an unfinished extraction is discarded on the next run)
+ *   extracted/<n>.items    items of the n-th resource of the manifest (binary records)
+ *   normalized/<n>.rows    rows of the n-th table of the manifest (binary records)
+ *   normalized/schema.json the schema after normalizing this package
+ * The binary formats are private to this file: an item record is the item's JSON tree
+ * (tagged values, strings NUL-terminated so readers can point into the record without
+ * copying); a row record is the values of one row in column order. Records are
+ * length-prefixed. Readers hand out values that stay valid until the next record is read.
+ */
+#ifndef SLUICE_PACKAGE_H
+#define SLUICE_PACKAGE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "model/normalize.h"
+
+/* Is the pending error a damaged package file (origin "package", detail "corrupt")? */
+#define SL_PACKAGE_CORRUPT(ctx) \
+    (strcmp((ctx)->origin, "package") == 0 && strcmp((ctx)->detail, "corrupt") == 0)
+
+/* ---- record files ----------------------------------------------------------------------- */
+
+struct sl_follow;
+
+struct sl_recfile {
+    FILE *f;
+    char *path;
+    struct sl_buf buf;   /* record being written / read */
+    int64_t records;
+    int64_t bytes;       /* bytes written / read so far */
+    struct sl_follow *follow; /* reading a file still being written (pipe.h), or NULL */
+};
+
+sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
+sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
+/* Flush, fsync when sync is set, and close (writers); close (readers). Package data files
+ * are not synced: a file that a crash of the machine left short is detected when it is read
+ * back (record counts in the manifest, truncated records) and the package is discarded, its
+ * data extracted again from the committed state. */
+sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sync);
+/* Close without flushing (error paths). */
+void sl_recfile_abort(struct sl_recfile *rf);
+
+/* Items: item_no/line kept for errors, table the singer stream (or NULL). */
+sluice_status sl_item_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_json *item,
+                            int64_t item_no, int64_t line, const char *table);
+/* Next item; *item NULL at end of file. Values live in arena (reset by the caller) and in the
+ * record buffer (valid until the next read). */
+sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_arena *arena,
+                           struct sl_json **item, int64_t *item_no, int64_t *line,
+                           const char **table);
+
+sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_value *vals,
+                           size_t nvals);
+/* Next row into *vals (array owned by the caller, grown as needed: *cap elements); *nvals =
+ * (size_t)-1 at end of file. Text values point into the record buffer. */
+sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_value **vals,
+                          size_t *cap, size_t *nvals);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * pipe.h — extract and normalize one load package at the same time, on two threads.
+ *
+ * The extract thread (the caller) appends items to the package's item files as before; a
+ * normalize thread follows each file as it grows and writes the row files. Each item file has
+ * a struct sl_follow: the byte count the writer has flushed (records are only read up to it)
+ * and a done flag. Nothing is shared but these counters, the list of resources and the abort
+ * flag, all under one mutex: the schema, the normalizer, the row files and the rng belong to
+ * the normalize thread until sl_pipe_finish joins it; the state and the item files to the
+ * extract thread. The normalize thread reports errors into its own sl_ctx, copied into the
+ * pipeline's at the join, and never calls the pipeline's callbacks (progress is reported
+ * after the join).
+ *
+ * Why: extraction (parse) and normalization each take about a third of a run; overlapping
+ * them on the machine's two cores shortens a run by that much (bench/run.sh).
+ */
+#ifndef SLUICE_PIPE_H
+#define SLUICE_PIPE_H
+
+#include "base/json.h"
+#include "run/context.h"
+
+struct sl_pipe;
+struct sl_follow;
+
+/* Start the normalize thread for the package in dir. schema: the schema to evolve (owned by
+ * the thread until sl_pipe_finish). */
+sluice_status sl_pipe_start(struct sluice_pipeline *p, const char *dir, const char *load_id,
+                            struct sl_schema *schema, struct sl_pipe **out);
+
+/* Extract side. A new resource whose item file exists (snap: its manifest snapshot, copied,
+ * with "file" set). */
+sluice_status sl_pipe_add_resource(struct sl_pipe *pp, const struct sl_json *snap,
+                                   struct sl_follow **out);
+/* Bytes of the item file now readable; done: the file is complete. */
+void sl_pipe_publish(struct sl_pipe *pp, struct sl_follow *f, int64_t committed, int done);
+/* No more resources will be added. */
+void sl_pipe_extract_done(struct sl_pipe *pp);
+/* The normalize thread failed: the extract side should stop. */
+int sl_pipe_failed(struct sl_pipe *pp);
+
+/* Stop (abort: the extraction failed) or wait for the normalize thread; *tables_out (may be
+ * NULL) receives the manifest's "tables" array (heap, caller frees). Returns the normalize
+ * thread's status, its error copied into p->ctx unless one is pending. */
+sluice_status sl_pipe_finish(struct sl_pipe **pp, int abort, struct sl_json **tables_out);
+
+/* Normalize side (stage_normalize.c): the i-th resource, waiting for it; 0 when there is none
+ * (extraction done or aborted). */
+int sl_pipe_resource(struct sl_pipe *pp, size_t i, const struct sl_json **snap,
+                     struct sl_follow **f);
+
+/* Reader side (package.c): wait until at least need bytes are readable or the file is done;
+ * returns the readable byte count, or -1 when the pipe was aborted. */
+int64_t sl_follow_wait(struct sl_follow *f, int64_t need);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * stage_normalize.c — the normalize stage of a load package (see load.h).
+ *
+ * Items are read back from the package's item files one at a time, normalized into rows, and
+ * the rows appended to one row file per table (opened on the table's first row). Memory is
+ * bounded by one item and the open files' buffers, never by the package size.
+ */
+#include "run/load.h"
+
+#include <string.h>
+
+#include "base/fault.h"
+#include "base/alloc.h"
+#include "base/fs.h"
+#include "model/normalize.h"
+#include "run/package.h"
+#include "run/pipe.h"
+
+sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_json **out)
+{
+    *out = NULL;
+    char *path = sl_aprintf("%s/manifest.json", dir);
+    if (!path)
+        return sl_nomem(ctx);
+    char *text = NULL;
+    size_t len = 0;
+    sluice_status rc = sl_fs_read(ctx, path, &text, &len);
+    if (rc == SLUICE_OK) {
+        rc = sl_json_parse_heap(ctx, text, len, out);
+        if (rc != SLUICE_OK && rc != SLUICE_ERR_NOMEM) {
+            sl_ctx_clear(ctx);
+            rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest '%s' is corrupt", path);
+        }
+    }
+    sl_free(text);
+    sl_free(path);
+    return rc;
+}
+
+sluice_status sl_manifest_write(struct sl_ctx *ctx, const char *dir, const struct sl_json *m)
+{
+    char *path = sl_aprintf("%s/manifest.json", dir);
+    char *text = sl_json_dumps(m, SL_JSON_W_PRETTY);
+    sluice_status rc = (path && text) ? sl_fs_write_atomic(ctx, path, text, strlen(text))
+                                      : sl_nomem(ctx);
+    sl_free(path);
+    sl_free(text);
+    return rc;
+}
+
+struct table_out {
+    struct sl_table *t;
+    struct sl_recfile rf;
+    int64_t rows;
+};
+
+struct norm_run {
+    struct sluice_pipeline *p;
+    struct sl_ctx *ctx;   /* errors: the pipeline's, or the normalize thread's own */
+    int quiet;            /* no progress callbacks (not on the caller's thread) */
+    const char *dir;
+    struct table_out *outs;
+    size_t nouts, cap;
+    size_t last;          /* index of the last table written (fast path) */
+    int64_t rows;
+    double last_report;
+};
+
+static sluice_status table_file(struct norm_run *nr, struct sl_table *t, struct table_out **out)
+{
+    if (nr->last < nr->nouts && nr->outs[nr->last].t == t) {
+        *out = &nr->outs[nr->last];
+        return SLUICE_OK;
+    }
+    for (size_t i = 0; i < nr->nouts; i++) {
+        if (nr->outs[i].t == t) {
+            nr->last = i;
+            *out = &nr->outs[i];
+            return SLUICE_OK;
+        }
+    }
+    if (nr->nouts == nr->cap) {
+        size_t ncap = nr->cap ? nr->cap * 2 : 8;
+        struct table_out *n = sl_realloc(nr->outs, ncap * sizeof(*n));
+        if (!n)
+            return sl_nomem(nr->ctx);
+        nr->outs = n;
+        nr->cap = ncap;
+    }
+    char *path = sl_aprintf("%s/normalized/%zu.rows", nr->dir, nr->nouts);
+    if (!path)
+        return sl_nomem(nr->ctx);
+    struct table_out *to = &nr->outs[nr->nouts];
+    memset(to, 0, sizeof(*to));
+    to->t = t;
+    sluice_status rc = sl_recfile_create(nr->ctx, path, &to->rf);
+    sl_free(path);
+    if (rc != SLUICE_OK)
+        return rc;
+    nr->last = nr->nouts++;
+    *out = to;
+    return SLUICE_OK;
+}
+
+static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_value *vals,
+                              size_t nvals)
+{
+    struct norm_run *nr = ud;
+    struct table_out *to = NULL;
+    sluice_status rc = table_file(nr, t, &to);
+    if (rc != SLUICE_OK)
+        return rc;
+    rc = sl_row_write(nr->ctx, &to->rf, vals, nvals);
+    if (rc != SLUICE_OK)
+        return rc;
+    SL_FAULT_POINT("normalize.row");
+    to->rows++;
+    nr->rows++;
+    if ((nr->rows & 16383) == 0 && !nr->quiet) {
+        double now = sl_run_now(nr->p);
+        if (now - nr->last_report > 0.1) {
+            nr->last_report = now;
+            sl_run_progress(nr->p, "normalize", t->name, to->rows, nr->rows, 0);
+        }
+    }
+    return SLUICE_OK;
+}
+
+/* Strings of a JSON array as a NULL-free const char* array (borrowed); n = 0 for non-arrays. */
+static const char **str_list(const struct sl_json *arr, size_t *n)
+{
+    *n = 0;
+    if (!arr || arr->type != SL_JSON_ARRAY || arr->len == 0)
+        return NULL;
+    const char **v = sl_calloc(arr->len, sizeof(*v));
+    if (!v)
+        return NULL;
+    for (uint32_t i = 0; i < arr->len; i++)
+        v[(*n)++] = sl_json_str(&arr->u.items[i]);
+    return v;
+}
+
+static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalizer *norm,
+                                        const struct sl_json *res, struct sl_follow *follow)
+{
+    struct sl_ctx *ctx = nr->ctx;
+    sluice_status rc = SLUICE_OK;
+    struct sl_norm_resource nres;
+    memset(&nres, 0, sizeof(nres));
+    nres.resource = sl_json_str(sl_json_get(res, "name"));
+    nres.table_name = sl_json_str(sl_json_get(res, "table_name"));
+    int wd = sl_wd_parse(sl_json_str(sl_json_get(res, "write_disposition")));
+    nres.wd = wd < 0 ? SL_WD_APPEND : (enum sl_write_disposition)wd;
+    const struct sl_json *pkj = sl_json_get(res, "primary_key");
+    const struct sl_json *mkj = sl_json_get(res, "merge_key");
+    const char **pk = str_list(pkj, &nres.n_pk);
+    const char **mk = str_list(mkj, &nres.n_mk);
+    /* a key list that could not be allocated must not read as "no key" (merge would then
+     * keep every duplicate) */
+    int oom = (!pk && pkj && pkj->type == SL_JSON_ARRAY && pkj->len) ||
+              (!mk && mkj && mkj->type == SL_JSON_ARRAY && mkj->len);
+    nres.primary_key = pk;
+    nres.merge_key = mk;
+    const struct sl_json *cols = sl_json_get(res, "columns");
+    nres.columns = cols && cols->type == SL_JSON_OBJECT ? cols : NULL;
+    const struct sl_json *mtn = sl_json_get(res, "max_table_nesting");
+    nres.max_table_nesting = mtn && mtn->type == SL_JSON_INT ? mtn->u.i : -1;
+    /* _dlt_root_id on nested rows: on for merge unless the source says root_key: false, and
+     * for any disposition with root_key: true (so a later switch to merge finds it) */
+    const struct sl_json *rk = sl_json_get(res, "root_key");
+    int64_t root_key = rk && rk->type == SL_JSON_INT ? rk->u.i : -1;
+    nres.root_key = root_key < 0 ? nres.wd == SL_WD_MERGE : root_key == 1;
+    const char *file = sl_json_str(sl_json_get(res, "file"));
+    char *path = file ? sl_aprintf("%s/%s", nr->dir, file) : NULL;
+    struct sl_recfile rf;
+    memset(&rf, 0, sizeof(rf));
+    struct sl_arena arena;
+    sl_arena_init(&arena, 64 * 1024);
+    if (!nres.resource || !file) {
+        rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
+                     nr->dir);
+        goto done;
+    }
+    if (oom || !path) {
+        rc = sl_nomem(ctx);
+        goto done;
+    }
+    rc = sl_recfile_open(ctx, path, &rf);
+    rf.follow = follow;
+    while (rc == SLUICE_OK) {
+        struct sl_json *item = NULL;
+        int64_t item_no = 0, line = 0;
+        const char *table = NULL;
+        sl_arena_reset(&arena);
+        rc = sl_item_read(ctx, &rf, &arena, &item, &item_no, &line, &table);
+        if (rc != SLUICE_OK || !item)
+            break;
+        rc = sl_normalize_item(norm, &nres, item, item_no, table, emit_row, nr);
+        if (rc != SLUICE_OK)
+            sl_fail_locate(ctx, nres.resource, item_no, NULL);
+    }
+done:
+    if (rf.f)
+        sl_recfile_close(ctx, &rf, 0);
+    sl_arena_cleanup(&arena);
+    sl_free(path);
+    sl_free(pk);
+    sl_free(mk);
+    return rc;
+}
+
+
+sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
+                                const char *load_id, struct sl_schema *schema,
+                                const struct sl_json *resources, struct sl_pipe *pipe,
+                                struct sl_json **tables_out)
+{
+    sluice_status rc = SLUICE_OK;
+    struct norm_run nr;
+    memset(&nr, 0, sizeof(nr));
+    nr.p = p;
+    nr.ctx = ctx;
+    nr.quiet = pipe != NULL;
+    nr.dir = dir;
+    struct sl_normalizer *norm = NULL;
+    char *ndir = sl_aprintf("%s/normalized", dir);
+    char *spath = sl_aprintf("%s/normalized/schema.json", dir);
+    char *stext = NULL;
+    struct sl_json *sj = NULL;
+    struct sl_json *tables = sl_json_new_array();
+    *tables_out = NULL;
+    if (!ndir || !spath || !tables) {
+        rc = sl_nomem(ctx);
+        goto done;
+    }
+    /* a previous attempt may have left partial row files: start over */
+    rc = sl_fs_rmtree(ctx, ndir);
+    if (rc == SLUICE_OK)
+        rc = sl_fs_mkdirs(ctx, ndir);
+    if (rc == SLUICE_OK)
+        rc = sl_normalizer_new(ctx, schema, load_id, &p->rng, &norm);
+    if (rc == SLUICE_OK)
+        sl_normalizer_set_limits(norm, p->dm->max_columns, p->dm->reserved_prefix);
+    for (size_t i = 0; rc == SLUICE_OK; i++) {
+        const struct sl_json *res = NULL;
+        struct sl_follow *follow = NULL;
+        if (pipe) {
+            if (!sl_pipe_resource(pipe, i, &res, &follow))
+                break;
+        } else {
+            if (i >= resources->len)
+                break;
+            res = &resources->u.items[i];
+        }
+        rc = normalize_resource(&nr, norm, res, follow);
+    }
+    for (size_t i = 0; i < nr.nouts; i++) {
+        sluice_status crc = sl_recfile_close(ctx, &nr.outs[i].rf, 0);
+        if (rc == SLUICE_OK)
+            rc = crc;
+    }
+    if (rc != SLUICE_OK)
+        goto done;
+    SL_FAULT_POINT("normalize.after_rows");
+    sl_schema_bump(schema);
+    sj = sl_schema_to_json(schema);
+    stext = sj ? sl_json_dumps(sj, SL_JSON_W_PRETTY) : NULL;
+    if (!stext) {
+        rc = sl_nomem(ctx);
+        goto done;
+    }
+    rc = sl_fs_write_atomic(ctx, spath, stext, strlen(stext));
+    if (rc != SLUICE_OK)
+        goto done;
+    for (size_t i = 0; i < nr.nouts; i++) {
+        struct sl_json t;
+        sl_json_set_object(&t);
+        char file[64];
+        snprintf(file, sizeof(file), "normalized/%zu.rows", i);
+        struct sl_json v;
+        int bad = sl_json_obj_put_str(&t, "name", nr.outs[i].t->name) ||
+                  sl_json_obj_put_str(&t, "file", file);
+        sl_json_set_int(&v, nr.outs[i].rows);
+        if (!bad && !sl_json_obj_set_take(&t, "rows", &v))
+            bad = 1;
+        if (bad || !sl_json_arr_push_take(tables, &t)) {
+            sl_json_clear(&t);
+            rc = sl_nomem(ctx);
+            goto done;
+        }
+    }
+    *tables_out = tables;
+    tables = NULL;
+done:
+    for (size_t i = 0; i < nr.nouts; i++)
+        if (nr.outs[i].rf.f)
+            sl_recfile_abort(&nr.outs[i].rf);
+    sl_free(nr.outs);
+    sl_normalizer_free(&norm);
+    sl_json_free(tables);
+    sl_json_free(sj);
+    sl_free(stext);
+    sl_free(ndir);
+    sl_free(spath);
+    return rc;
+}
+
+void sl_normalize_report(struct sluice_pipeline *p, const struct sl_json *tables)
+{
+    int64_t total = 0;
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *t = &tables->u.items[i];
+        const struct sl_json *rows = sl_json_get(t, "rows");
+        int64_t n = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        total += n;
+        sl_run_progress(p, "normalize", sl_json_str(sl_json_get(t, "name")), n, total, 0);
+    }
+    sl_run_progress(p, "normalize", "", total, total, 1);
+}
+
+sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
+                                   struct sl_json *manifest, struct sl_schema *schema)
+{
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    const struct sl_json *resources = sl_json_get(manifest, "resources");
+    if (!load_id || !resources || resources->type != SL_JSON_ARRAY)
+        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
+                       dir);
+    struct sl_json *tables = NULL;
+    sluice_status rc = sl_normalize_core(p, &p->ctx, dir, load_id, schema, resources, NULL,
+                                         &tables);
+    if (rc != SLUICE_OK)
+        return rc;
+    sl_normalize_report(p, tables);
+    if (!sl_json_obj_set_take(manifest, "tables", tables) ||
+        sl_json_obj_put_str(manifest, "stage", "normalized")) {
+        sl_json_free(tables);
+        return sl_nomem(&p->ctx);
+    }
+    sl_free(tables); /* contents moved */
+    SL_FAULT_POINT("normalize.before_manifest");
+    return sl_manifest_write(&p->ctx, dir, manifest);
+}
