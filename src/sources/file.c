@@ -6,10 +6,10 @@
  * matches are sorted by bytes (strcmp, not the locale's collation) so that every run reads the
  * files in the same order, and directories are skipped. No regular match is a SOURCE error.
  *
- * Each file is read in 64 KiB chunks — read(2), or zlib's gzread when the name ends in .gz —
- * and fed to a fresh streaming parser in SL_JSON_UNWRAP_ARRAY mode, so JSON lines, concatenated
- * values and one top-level JSON array all work, and a line holding an array is a page whose
- * elements are items. Items must be objects: anything else is a DATA_JSON error naming the
+ * Each file is read in 64 KiB chunks — read(2), inflated member by member when the name ends
+ * in .gz — and fed to a fresh streaming parser in SL_JSON_UNWRAP_ARRAY mode, so JSON lines,
+ * concatenated values and one top-level JSON array all work, and a line holding an array is a
+ * page whose elements are items. Items must be objects: anything else is a DATA_JSON error naming the
  * item and the line. Memory is one chunk plus the parser's per-item arena, never the file.
  *
  * Item numbers run on across files (the sink sees 1, 2, 3 ... for the whole resource); line
@@ -18,8 +18,8 @@
  * ("malformed JSON in items.jsonl at line 3, column 5: ..."); errors from our own checks and
  * from the sink are recorded in the caller's context directly (first error wins).
  * Files are shown relative to base_dir in messages, as the user wrote the pattern.
- * Unreadable files and bad gzip data (truncated, corrupt, or a .gz name over plain data) are
- * SOURCE errors naming the file. Corrupt deflate data may inflate to garbage before zlib sees
+ * Unreadable files and bad gzip data (truncated, corrupt, bytes after a member that are not
+ * another member, or a .gz name over plain data) are SOURCE errors naming the file. Corrupt deflate data may inflate to garbage before zlib sees
  * the bad CRC at the end, so when the parser fails inside a .gz file the rest of the stream is
  * read and checked first: compression damage, when found, is the reported cause.
  */
@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,26 +140,130 @@ static sluice_status file_fail(struct file_run *r, const char *fmt, ...)
     return SLUICE_ERR_SOURCE;
 }
 
-/* Read what is left of a gzip stream; true when zlib finds it truncated or corrupt. gzread
- * reports a truncated stream only through its error state, once it reaches the end. */
-static int gz_drain_failed(gzFile gz, char *buf)
+/*
+ * gzip, member by member. zlib's gzread() takes whatever follows a member and does not start
+ * with a gzip header as trailing garbage and ignores it, so a damaged second member of a
+ * multi-member file (`cat a.gz b.gz`, log rotation) silently dropped everything after the
+ * first. Here inflate() reads the members itself (windowBits 15 + 16: gzip only), and every
+ * byte after a member must start another one: anything else, zero padding included, is damage
+ * (gzip -d reports it as trailing garbage). A file that ends inside a member is truncated; a
+ * 0-byte file is empty input.
+ */
+struct gz_in {
+    int fd;
+    z_stream zs;
+    int ready;          /* inflateInit2 done */
+    int in_member;      /* inside a member: the end of the file here is a truncation */
+    int at_boundary;    /* a member ended: the next byte starts a new one (or the file ends) */
+    int eof;            /* read() returned 0 */
+    int64_t members;    /* members finished */
+    int64_t offset;     /* bytes of the file consumed by inflate */
+    int64_t member_end; /* offset where the last finished member ended */
+    char msg[160];      /* why it failed */
+    unsigned char in[CHUNK_SIZE];
+};
+
+static int gz_open(struct gz_in *g, int fd)
 {
-    int got;
-    int zerr = Z_OK;
-    do {
-        got = gzread(gz, buf, CHUNK_SIZE);
-    } while (got > 0);
-    gzerror(gz, &zerr);
-    return got < 0 || zerr != Z_OK;
+    memset(g, 0, sizeof(*g));
+    g->fd = fd;
+    if (inflateInit2(&g->zs, 15 + 16) != Z_OK)
+        return -1;
+    g->ready = 1;
+    return 0;
 }
 
-static sluice_status gz_corrupt(struct file_run *r, gzFile gz)
+static void gz_close(struct gz_in *g)
 {
-    int zerr = Z_OK;
-    const char *msg = gzerror(gz, &zerr);
-    if (zerr == Z_ERRNO)
-        msg = strerror(errno);
-    return file_fail(r, "%s is truncated or corrupt: %s", r->shown, msg);
+    if (g->ready)
+        inflateEnd(&g->zs);
+    g->ready = 0;
+}
+
+/* Inflate up to cap bytes into out. Returns 0 with *n bytes (0 at the end of the file), 1 when
+ * the data is damaged or cut (g->msg says how), 2 when the file does not start as gzip, -1 on
+ * a read error (errno), -2 out of memory. */
+static int gz_read(struct gz_in *g, char *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    g->zs.next_out = (unsigned char *)out;
+    g->zs.avail_out = (uInt)cap;
+    while (g->zs.avail_out > 0) {
+        if (g->zs.avail_in == 0 && !g->eof) {
+            ssize_t got = read(g->fd, g->in, sizeof(g->in));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                g->eof = 1;
+            g->zs.next_in = g->in;
+            g->zs.avail_in = (uInt)got;
+        }
+        if (g->zs.avail_in == 0 && g->eof) {
+            if (g->in_member) {
+                snprintf(g->msg, sizeof(g->msg), "unexpected end of file");
+                return 1;
+            }
+            break;
+        }
+        if (g->offset == 0 && g->members == 0 &&
+            (g->in[0] != 0x1f || (g->zs.avail_in > 1 && g->in[1] != 0x8b)))
+            return 2;
+        if (g->at_boundary) {
+            /* more bytes after a member: they must be the next member */
+            if (inflateReset(&g->zs) != Z_OK)
+                return -2;
+            g->at_boundary = 0;
+        }
+        g->in_member = 1;
+        uInt before = g->zs.avail_in;
+        int zr = inflate(&g->zs, Z_NO_FLUSH);
+        g->offset += before - g->zs.avail_in;
+        if (zr == Z_STREAM_END) {
+            g->members++;
+            g->member_end = g->offset;
+            g->in_member = 0;
+            g->at_boundary = 1;
+            continue;
+        }
+        if (zr == Z_MEM_ERROR)
+            return -2;
+        if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
+            const char *why = g->zs.msg ? g->zs.msg : "invalid data";
+            if (g->members > 0 && g->zs.total_out == 0)
+                snprintf(g->msg, sizeof(g->msg),
+                         "the bytes after gzip member %lld (at offset %lld) are not a gzip "
+                         "member (%s)",
+                         (long long)g->members, (long long)g->member_end, why);
+            else
+                snprintf(g->msg, sizeof(g->msg), "%s", why);
+            return 1;
+        }
+    }
+    *n = cap - g->zs.avail_out;
+    return 0;
+}
+
+/* Read what is left of a gzip stream; true when it turns out truncated or corrupt. */
+static int gz_drain_failed(struct gz_in *g, char *buf)
+{
+    size_t n;
+    int r;
+    do {
+        r = gz_read(g, buf, CHUNK_SIZE, &n);
+    } while (r == 0 && n > 0);
+    return r != 0 && r != 2;
+}
+
+static sluice_status gz_corrupt(struct file_run *r, const struct gz_in *g, int how)
+{
+    if (how == -2)
+        return sl_nomem(r->ctx);
+    if (how == 2)
+        return file_fail(r, "%s is not gzip-compressed", r->shown);
+    return file_fail(r, "%s is truncated or corrupt: %s", r->shown,
+                     how == -1 ? strerror(errno) : g->msg);
 }
 
 /* Stream one file (path) through a new parser into the sink. buf: CHUNK_SIZE bytes. */
@@ -167,7 +272,7 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
     sluice_status rc = SLUICE_OK;
     struct sl_ctx pctx;
     struct sl_json_parser *p = NULL;
-    gzFile gz = NULL;
+    struct gz_in *gz = NULL;
     int fd = -1;
     int first = 1;
 
@@ -178,13 +283,10 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
         goto done;
     }
     if (ends_with(path, ".gz")) {
-        gz = gzdopen(fd, "rb");
-        if (!gz) {
-            rc = sl_nomem(r->ctx);
-            goto done;
-        }
-        fd = -1; /* gzclose closes it from now on */
-        if (gzbuffer(gz, CHUNK_SIZE) != 0) {
+        gz = sl_malloc(sizeof(*gz));
+        if (!gz || gz_open(gz, fd) != 0) {
+            sl_free(gz);
+            gz = NULL;
             rc = sl_nomem(r->ctx);
             goto done;
         }
@@ -198,16 +300,11 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
     for (;;) {
         size_t n;
         if (gz) {
-            int got = gzread(gz, buf, CHUNK_SIZE);
-            if (got < 0) {
-                rc = gz_corrupt(r, gz);
+            int how = gz_read(gz, buf, CHUNK_SIZE, &n);
+            if (how != 0) {
+                rc = gz_corrupt(r, gz, how);
                 goto done;
             }
-            if (first && got > 0 && gzdirect(gz)) {
-                rc = file_fail(r, "%s is not gzip-compressed", r->shown);
-                goto done;
-            }
-            n = (size_t)got;
         } else {
             ssize_t got = read(fd, buf, CHUNK_SIZE);
             if (got < 0 && errno == EINTR)
@@ -234,15 +331,11 @@ static sluice_status read_file(struct file_run *r, const char *path, char *buf)
              * checked at the end): when the parser itself failed, blame the compression if
              * the rest of the stream does not check out. */
             if (gz && r->ctx->code == SLUICE_OK && gz_drain_failed(gz, buf))
-                rc = gz_corrupt(r, gz);
+                rc = gz_corrupt(r, gz, 1);
             else
                 rc = parser_failed(r, &pctx, rc);
             goto done;
         }
-    }
-    if (gz && gz_drain_failed(gz, buf)) {
-        rc = gz_corrupt(r, gz);
-        goto done;
     }
     rc = sl_json_parser_finish(p);
     if (rc != SLUICE_OK)
@@ -254,7 +347,8 @@ done:
     r->parser = NULL;
     sl_json_parser_free(&p);
     if (gz)
-        gzclose(gz);
+        gz_close(gz);
+    sl_free(gz);
     if (fd >= 0)
         close(fd);
     return rc;
