@@ -389,9 +389,11 @@ static sluice_status adopt_state(struct sluice_pipeline *p, struct sl_json *doc)
 
 /*
  * Bring local state in line with the destination (spec 2.9): the newest completed state row
- * of this pipeline wins when its version is not older than the local one; a destination
- * without any state for a pipeline that has local state means the dataset was dropped or
- * replaced, so local state and schema start over. Runs at the start of every run, so a
+ * of this pipeline wins whenever it differs from the local one. Newer: another machine (or a
+ * lost working dir). Older: the destination was restored from a backup, and it still wins,
+ * with a warning (issue 8 point 5). A destination without any state for a pipeline that has
+ * local state means the dataset was dropped or replaced, so local state and schema start
+ * over. Runs at the start of every run, so a
  * machine that keeps nothing behaves exactly like one that keeps everything.
  */
 static sluice_status sync_state(struct sluice_pipeline *p)
@@ -430,7 +432,7 @@ static sluice_status sync_state(struct sluice_pipeline *p)
         goto done;
     const char *lh = sl_json_str(sl_json_get(p->state, "_version_hash"));
     const char *rh = sl_json_str(sl_json_get(remote, "_version_hash"));
-    if (state_version(remote) >= state_version(p->state) && (!lh || !rh || strcmp(lh, rh) != 0)) {
+    if (!lh || !rh || strcmp(lh, rh) != 0) {
         const char *rname = sl_json_str(sl_json_get(remote, "pipeline_name"));
         if (rname && strcmp(rname, p->cfg->pipeline_name) != 0) {
             rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
@@ -438,9 +440,22 @@ static sluice_status sync_state(struct sluice_pipeline *p)
                          p->cfg->pipeline_name);
             goto done;
         }
-        sl_log(&p->ctx, SLUICE_LOG_INFO,
-               "state restored from the destination (version %lld, load %s)",
-               (long long)state_version(remote), row.load_id ? row.load_id : "?");
+        if (state_version(remote) < state_version(p->state))
+            /* the destination is behind the working dir: only a restore (or rows removed)
+             * does that, since local state is saved only after its commit. The destination
+             * is the truth: keeping the local state would make every load fail its
+             * compare-and-swap, forever */
+            sl_log(&p->ctx, SLUICE_LOG_WARN,
+                   "the destination's state of pipeline %s is older than the local one "
+                   "(version %lld, local version %lld): the destination was restored from a "
+                   "backup or its newest loads were removed; continuing from the "
+                   "destination's state",
+                   p->cfg->pipeline_name, (long long)state_version(remote),
+                   (long long)state_version(p->state));
+        else
+            sl_log(&p->ctx, SLUICE_LOG_INFO,
+                   "state restored from the destination (version %lld, load %s)",
+                   (long long)state_version(remote), row.load_id ? row.load_id : "?");
         rc = adopt_state(p, remote);
         remote = NULL;
         if (rc == SLUICE_OK)
