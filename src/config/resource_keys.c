@@ -1,0 +1,296 @@
+/*
+ * resource_keys.c — the settings of one resource (from, write_disposition, keys, table_name,
+ * columns, nesting, selected, incremental), shared by the file loader (config.c) and the C
+ * API (sl_resource_cfg_set), so both obey the same rules.
+ *
+ * One setter per key, in one table. Each setter validates its value completely before it
+ * touches the struct, so a failed set leaves the resource as it was.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "config/check.h"
+#include "config/resource_keys.h"
+
+static const char *const wd_names[] = { "append", "replace", "merge", NULL };
+static const char *const merge_strategies[] = { "delete-insert", "upsert", "insert-only", "scd2",
+                                                NULL };
+static const char *const from_formats[] = { "jsonl", "singer", NULL };
+static const char *const data_types[] = { "text", "bigint", "double", "bool",   "timestamp",
+                                          "date", "json",   "decimal", "time", "binary",
+                                          "wei",  NULL };
+static const char *const sort_orders[] = { "asc", "desc", NULL };
+static const char *const last_value_funcs[] = { "max", "min", NULL };
+static const char *const missing_modes[] = { "raise", "include", "exclude", NULL };
+static const char *const range_starts[] = { "closed", "open", NULL };
+static const char *const range_ends[] = { "open", "closed", NULL };
+
+static const struct sl_check_field from_fields[] = {
+    { "command", SL_CHECK_STR, NULL, 0, false, false },
+    { "file", SL_CHECK_STR, NULL, 0, false, false },
+    { "format", SL_CHECK_ENUM, from_formats, 0, false, false },
+    { NULL, SL_CHECK_ANY, NULL, 0, false, false }
+};
+enum { FROM_COMMAND, FROM_FILE, FROM_FORMAT };
+
+static const struct sl_check_field wd_fields[] = {
+    { "disposition", SL_CHECK_ENUM, wd_names, 0, true, false },
+    { "strategy", SL_CHECK_ENUM, merge_strategies, 0, false, false },
+    { NULL, SL_CHECK_ANY, NULL, 0, false, false }
+};
+enum { WD_DISPOSITION, WD_STRATEGY };
+
+static const struct sl_check_field column_fields[] = {
+    { "data_type", SL_CHECK_ENUM, data_types, 0, false, false },
+    { "nullable", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "primary_key", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "merge_key", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "hard_delete", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "dedup_sort", SL_CHECK_ENUM, sort_orders, 0, false, false },
+    { NULL, SL_CHECK_ANY, NULL, 0, false, false }
+};
+
+static const struct sl_check_field incremental_fields[] = {
+    { "cursor_path", SL_CHECK_STR, NULL, 0, true, false },
+    { "initial_value", SL_CHECK_SCALAR, NULL, 0, false, false },
+    { "end_value", SL_CHECK_SCALAR, NULL, 0, false, false },
+    { "last_value_func", SL_CHECK_ENUM, last_value_funcs, 0, false, false },
+    { "lag", SL_CHECK_NUM, NULL, 0, false, false },
+    { "primary_key", SL_CHECK_KEYLIST, NULL, 0, false, false },
+    { "on_cursor_value_missing", SL_CHECK_ENUM, missing_modes, 0, false, false },
+    { "row_order", SL_CHECK_ENUM, sort_orders, 0, false, true },
+    { "range_start", SL_CHECK_ENUM, range_starts, 0, false, false },
+    { "range_end", SL_CHECK_ENUM, range_ends, 0, false, false },
+    { "assume_tz", SL_CHECK_STR, NULL, 0, false, false },
+    { "max_unique_hashes", SL_CHECK_INT, NULL, 1, false, false },
+    { NULL, SL_CHECK_ANY, NULL, 0, false, false }
+};
+
+static const struct sl_check_field nesting_field = { "max_table_nesting", SL_CHECK_INT, NULL, 0,
+                                                     false, false };
+static const struct sl_check_field bool_field = { "", SL_CHECK_BOOL, NULL, 0, false, false };
+static const struct sl_check_field str_field = { "", SL_CHECK_STR, NULL, 0, false, false };
+
+/* Replace *slot by a copy of s (NULL stays NULL); 0 ok, -1 no memory (slot untouched). */
+static int replace_str(char **slot, const char *s)
+{
+    char *d = NULL;
+    if (s) {
+        d = sl_strdup(s);
+        if (!d)
+            return -1;
+    }
+    sl_free(*slot);
+    *slot = d;
+    return 0;
+}
+
+static sluice_status set_from(struct sl_check *c, struct sl_resource_cfg *r, struct sl_json *v)
+{
+    struct sl_check_value val[3];
+    char *ncmd = NULL, *nfile = NULL, *nfmt = NULL;
+
+    if (v->type != SL_JSON_OBJECT)
+        return sl_check_type(c, v, "a mapping with 'command' or 'file'");
+    sluice_status rc = sl_check_fields(c, v, from_fields, val);
+    if (rc != SLUICE_OK)
+        return rc;
+    if (val[FROM_COMMAND].present == val[FROM_FILE].present)
+        return sl_check_err(c, v, "'%s' must have exactly one of 'command' or 'file'",
+                            sl_check_rel(c));
+    size_t fmt = val[FROM_FORMAT].idx;
+    if (fmt == 1 && !val[FROM_COMMAND].present)
+        return sl_check_err(c, sl_json_get(v, "format"), "'%s.format' singer needs a 'command'",
+                            sl_check_rel(c));
+    if (replace_str(&ncmd, val[FROM_COMMAND].s) || replace_str(&nfile, val[FROM_FILE].s) ||
+        replace_str(&nfmt, from_formats[fmt])) {
+        sl_free(ncmd);
+        sl_free(nfile);
+        sl_free(nfmt);
+        return sl_nomem(c->ctx);
+    }
+    sl_free(r->command);
+    sl_free(r->file);
+    sl_free(r->format);
+    r->command = ncmd;
+    r->file = nfile;
+    r->format = nfmt;
+    r->from = val[FROM_COMMAND].present ? SL_FROM_COMMAND : SL_FROM_FILE;
+    return SLUICE_OK;
+}
+
+static sluice_status set_wd(struct sl_check *c, struct sl_resource_cfg *r, struct sl_json *v)
+{
+    struct sl_check_value val[2];
+    size_t wd = 0, strategy = 0;
+    sluice_status rc;
+
+    if (v->type == SL_JSON_OBJECT) {
+        /* the strategy first: an unsupported one is the most useful thing to say */
+        struct sl_json *s = sl_json_get_mut(v, "strategy");
+        rc = sl_check_child(c, v, &wd_fields[WD_STRATEGY], &val[WD_STRATEGY]);
+        strategy = val[WD_STRATEGY].idx;
+        if (rc == SLUICE_OK && strategy > 0)
+            rc = sl_check_err(c, s, "merge strategy '%s' is not supported yet",
+                              merge_strategies[strategy]);
+        if (rc == SLUICE_OK)
+            rc = sl_check_fields(c, v, wd_fields, val);
+        wd = val[WD_DISPOSITION].idx;
+        if (rc == SLUICE_OK && s && wd != SL_WD_MERGE)
+            rc = sl_check_err(c, s, "'%s.strategy' applies only to 'merge'", sl_check_rel(c));
+    } else {
+        rc = sl_check_value(c, v, &wd_fields[WD_DISPOSITION], &val[0]);
+        wd = val[0].idx;
+    }
+    if (rc != SLUICE_OK)
+        return rc;
+    if (replace_str(&r->merge_strategy, wd == SL_WD_MERGE ? merge_strategies[strategy] : NULL))
+        return sl_nomem(c->ctx);
+    r->wd = (enum sl_write_disposition)wd;
+    return SLUICE_OK;
+}
+
+/* Replace the list at *list / *n by the checked value of v. */
+static sluice_status store_keylist(struct sl_check *c, struct sl_json *v, char ***list, size_t *n)
+{
+    char **nl = NULL;
+    size_t nn = 0;
+    sluice_status rc = sl_check_keylist(c, v, &nl, &nn);
+    if (rc != SLUICE_OK)
+        return rc;
+    sl_strv_free(*list, *n);
+    *list = nl;
+    *n = nn;
+    return SLUICE_OK;
+}
+
+static sluice_status set_primary_key(struct sl_check *c, struct sl_resource_cfg *r,
+                                     struct sl_json *v)
+{
+    sluice_status rc = store_keylist(c, v, &r->primary_key, &r->n_pk);
+    if (rc == SLUICE_OK)
+        r->pk_is_list = v->type == SL_JSON_ARRAY;
+    return rc;
+}
+
+static sluice_status set_merge_key(struct sl_check *c, struct sl_resource_cfg *r,
+                                   struct sl_json *v)
+{
+    return store_keylist(c, v, &r->merge_key, &r->n_mk);
+}
+
+static sluice_status set_table_name(struct sl_check *c, struct sl_resource_cfg *r,
+                                    struct sl_json *v)
+{
+    struct sl_check_value val;
+    sluice_status rc = sl_check_value(c, v, &str_field, &val);
+    if (rc != SLUICE_OK)
+        return rc;
+    if (replace_str(&r->table_name, val.s))
+        return sl_nomem(c->ctx);
+    return SLUICE_OK;
+}
+
+static sluice_status set_columns(struct sl_check *c, struct sl_resource_cfg *r,
+                                 struct sl_json *v)
+{
+    sluice_status rc = SLUICE_OK;
+    if (v->type != SL_JSON_OBJECT)
+        return sl_check_type(c, v, "a mapping of column names to hints");
+    for (uint32_t i = 0; i < v->len && rc == SLUICE_OK; i++) {
+        struct sl_json_member *m = &v->u.members[i];
+        size_t old = sl_check_push(c, m->key);
+        if (m->val.type != SL_JSON_OBJECT)
+            rc = sl_check_type(c, &m->val, "a mapping of column hints");
+        else
+            rc = sl_check_fields(c, &m->val, column_fields, NULL);
+        sl_check_pop(c, old);
+    }
+    if (rc != SLUICE_OK)
+        return rc;
+    return sl_check_store_json(c, v, &r->columns);
+}
+
+static sluice_status set_max_table_nesting(struct sl_check *c, struct sl_resource_cfg *r,
+                                           struct sl_json *v)
+{
+    struct sl_check_value val;
+    sluice_status rc = sl_check_value(c, v, &nesting_field, &val);
+    if (rc == SLUICE_OK)
+        r->max_table_nesting = val.i;
+    return rc;
+}
+
+static sluice_status set_selected(struct sl_check *c, struct sl_resource_cfg *r,
+                                  struct sl_json *v)
+{
+    struct sl_check_value val;
+    sluice_status rc = sl_check_value(c, v, &bool_field, &val);
+    if (rc == SLUICE_OK)
+        r->selected = val.b;
+    return rc;
+}
+
+/* null removes the incremental (dlt's incremental=None). */
+static sluice_status set_incremental(struct sl_check *c, struct sl_resource_cfg *r,
+                                     struct sl_json *v)
+{
+    if (v->type == SL_JSON_NULL)
+        return sl_check_store_json(c, v, &r->incremental);
+    if (v->type != SL_JSON_OBJECT)
+        return sl_check_type(c, v, "a mapping");
+    sluice_status rc = sl_check_fields(c, v, incremental_fields, NULL);
+    if (rc != SLUICE_OK)
+        return rc;
+    return sl_check_store_json(c, v, &r->incremental);
+}
+
+typedef sluice_status (*resource_setter)(struct sl_check *, struct sl_resource_cfg *,
+                                         struct sl_json *);
+
+static const char *const resource_keys[] = {
+    "from",      "write_disposition", "primary_key", "merge_key",   "table_name",
+    "columns",   "max_table_nesting", "selected",    "incremental", NULL
+};
+static const resource_setter resource_setters[] = {
+    set_from,    set_wd,         set_primary_key, set_merge_key, set_table_name,
+    set_columns, set_max_table_nesting, set_selected, set_incremental
+};
+_Static_assert(sizeof(resource_keys) / sizeof(resource_keys[0]) - 1 ==
+                   sizeof(resource_setters) / sizeof(resource_setters[0]),
+               "one setter per resource key");
+
+sluice_status sl_cfg_set_resource_key(struct sl_check *c, struct sl_resource_cfg *r,
+                                      const char *key, struct sl_json *v)
+{
+    long k = sl_cfg_list_index(key, resource_keys);
+    if (k < 0)
+        return sl_check_unknown(c, v, key, resource_keys);
+    size_t old = sl_check_push(c, key);
+    sluice_status rc = resource_setters[k](c, r, v);
+    sl_check_pop(c, old);
+    return rc;
+}
+
+sluice_status sl_resource_cfg_set(struct sl_ctx *ctx, struct sl_resource_cfg *r, const char *key,
+                                  const struct sl_json *value)
+{
+    struct sl_check c;
+
+    if (!r || !key || !value)
+        return sl_fail(ctx, SLUICE_ERR_INVALID_ARG, "sl_resource_cfg_set: NULL argument");
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    c.api = true;
+    c.resource = r->name;
+    if (sl_cfg_list_index(key, resource_keys) < 0)
+        return sl_check_unknown(&c, value, key, resource_keys);
+    struct sl_json *copy = sl_json_dup(value);
+    if (!copy)
+        return sl_nomem(ctx);
+    sluice_status rc = sl_cfg_set_resource_key(&c, r, key, copy);
+    sl_json_free(copy);
+    return rc;
+}
