@@ -323,6 +323,18 @@ done:
 
 /* ==== command ============================================================================= */
 
+/* The library's warnings (a destination behind the working dir, state rows without a load)
+ * on stderr; info and debug lines are for `run` only. */
+static void on_log(void *ctx, sluice_log_level level, const char *message)
+{
+    (void)ctx;
+    if (level < SLUICE_LOG_WARN)
+        return;
+    fputs(level == SLUICE_LOG_WARN ? "sluice: warning: " : "sluice: error: ", stderr);
+    cli_write_one_line(stderr, message);
+    fputc('\n', stderr);
+}
+
 int cli_pipeline_main(int argc, char **argv)
 {
     struct cli_pipeline_args a;
@@ -349,6 +361,7 @@ int cli_pipeline_main(int argc, char **argv)
         rc = cli_report_error(p, st, a.json);
         goto done;
     }
+    sluice_set_log_cb(p, on_log, NULL);
 
     if (strcmp(a.sub, "info") == 0)
         rc = cli_info(p, &a);

@@ -40,5 +40,6 @@ void sl_state_row_owned_free(struct sl_state_row_owned *r)
     sl_free(r->created_at);
     sl_free(r->version_hash);
     sl_free(r->load_id);
+    sl_free(r->orphan_load_id);
     memset(r, 0, sizeof(*r));
 }

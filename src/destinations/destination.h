@@ -47,6 +47,13 @@ struct sl_state_row_owned {
     char *created_at;
     char *version_hash;
     char *load_id;
+    /* State rows of the pipeline whose load is not completed in _dlt_loads (no row, or a
+     * status other than 0) and that would otherwise be newer than the row above (all such
+     * rows when none was found): deleted _dlt_loads rows, or loads that never completed.
+     * The pipeline refuses to guess past them (issue 8 point 7). */
+    int64_t orphans;
+    int64_t orphan_version;   /* the oldest of them */
+    char *orphan_load_id;
 };
 void sl_state_row_owned_free(struct sl_state_row_owned *r);
 
@@ -107,7 +114,8 @@ struct sl_dest_methods {
     sluice_status (*xLoadSchema)(struct sl_dest *d, const char *schema_name, char **json_out);
     sluice_status (*xSaveState)(struct sl_dest *d, const struct sl_state_row *row);
     /* Newest state row of a pipeline whose load is completed (joined with _dlt_loads on
-     * load id, status 0, ordered by load id descending). *found = 0 when none. */
+     * load id, status 0, ordered by load id descending). *found = 0 when none. Also counts
+     * the orphans (see struct sl_state_row_owned), found or not. */
     sluice_status (*xLoadState)(struct sl_dest *d, const char *pipeline,
                                 struct sl_state_row_owned *out, int *found);
 

@@ -1619,6 +1619,48 @@ static int dup_col(sqlite3_stmt *st, int i, char **out)
     return *out ? 0 : -1;
 }
 
+/* The state rows of pipeline above version (or all, when !above) whose load is not completed:
+ * out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads exists. */
+static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
+                                   int have_loads, struct sl_state_row_owned *out)
+{
+    sqlite3_stmt *st = NULL;
+    struct sql q;
+    sq_init(&q);
+    sq(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
+    sq_table(&q, d, "_dlt_pipeline_state", 0);
+    sq(&q, " AS s WHERE s.\"pipeline_name\" = ?1 AND (?2 = 0 OR s.\"version\" > ?3)");
+    if (have_loads) {
+        sq(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+        sq_table(&q, d, "_dlt_loads", 0);
+        sq(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
+    }
+    sq(&q, " ORDER BY s.\"version\"");
+    const char *text = sq_text(d, &q);
+    sluice_status rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
+    if (rc)
+        goto done;
+    bind_text(st, 1, pipeline);
+    sqlite3_bind_int(st, 2, above);
+    sqlite3_bind_int64(st, 3, out->version);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->orphans++ == 0) {
+            out->orphan_version = sqlite3_column_int64(st, 0);
+            if (dup_col(st, 1, &out->orphan_load_id)) {
+                rc = sl_nomem(d->ctx);
+                goto done;
+            }
+        }
+    }
+    if (r != SQLITE_DONE)
+        rc = sl_sqlite_fail(d->ctx, d->db, "read the state of pipeline %s", pipeline);
+done:
+    sqlite3_finalize(st);
+    sq_cleanup(&q);
+    return rc;
+}
+
 static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
                                        struct sl_state_row_owned *out, int *found)
 {
@@ -1630,8 +1672,10 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
     sluice_status rc = table_exists(d, d->dataset, "_dlt_pipeline_state", &have_s);
     if (rc == SLUICE_OK)
         rc = table_exists(d, d->dataset, "_dlt_loads", &have_l);
-    if (rc || !have_s || !have_l)
+    if (rc || !have_s)
         return rc;
+    if (!have_l)
+        return count_orphans(d, pipeline, 0, 0, out);
     sq_init(&q);
     sq(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
            "s.\"created_at\", s.\"version_hash\", s.\"_dlt_load_id\" FROM ");
@@ -1659,6 +1703,12 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
         *found = 1;
     } else if (r != SQLITE_DONE) {
         rc = sl_sqlite_fail(d->ctx, d->db, "read the state of pipeline %s", pipeline);
+    }
+    if (rc == SLUICE_OK)
+        rc = count_orphans(d, pipeline, *found, 1, out);
+    if (rc != SLUICE_OK) {
+        sl_state_row_owned_free(out);
+        *found = 0;
     }
 done:
     sqlite3_finalize(st);

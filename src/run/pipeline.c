@@ -387,6 +387,70 @@ static sluice_status adopt_state(struct sluice_pipeline *p, struct sl_json *doc)
     return SLUICE_OK;
 }
 
+/* s as an SQL string literal's content (quotes doubled), into b; -1 when out of memory. */
+static int sql_text(struct sl_buf *b, const char *s)
+{
+    for (; *s; s++)
+        if ((*s == '\'' && sl_buf_putc(b, '\'')) || sl_buf_putc(b, *s))
+            return -1;
+    return 0;
+}
+
+/*
+ * State rows whose load is not completed in _dlt_loads (issue 8 point 7). sluice commits a
+ * state row and its _dlt_loads row in one transaction, so such a row means the _dlt_loads row
+ * was deleted (the data is there) or a load of another tool never completed (it is not):
+ * ignoring the row reloads data in the first case, using it loses data in the second, and
+ * only the user knows which. So a run stops with an error that names the rows and gives the
+ * SQL of both ways out; read-only commands (strict = 0) warn and go on.
+ */
+static sluice_status orphan_states(struct sluice_pipeline *p, const struct sl_state_row_owned *row,
+                                   int strict)
+{
+    struct sl_buf name, where;
+    sl_buf_init(&name, 0);
+    sl_buf_init(&where, 0);
+    sluice_status rc = SLUICE_OK;
+    int one = row->orphans == 1;
+    if (sql_text(&name, p->cfg->pipeline_name) || sl_buf_putc(&name, '\0') ||
+        sl_buf_puts(&where, "FROM _dlt_pipeline_state WHERE pipeline_name = '") ||
+        sl_buf_puts(&where, name.data) ||
+        sl_buf_puts(&where, "' AND _dlt_load_id NOT IN (SELECT load_id FROM _dlt_loads WHERE "
+                            "status = 0)") ||
+        sl_buf_putc(&where, '\0')) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    char more[48] = "";
+    if (!one)
+        snprintf(more, sizeof(more), ", and %lld more", (long long)row->orphans - 1);
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    struct sl_ctx *into = strict ? &p->ctx : &scratch;
+    sl_fail(into, SLUICE_ERR_STATE,
+            "pipeline %s has %lld state %s without a completed load in _dlt_loads (version "
+            "%lld, load %s%s): %s, and sluice will not guess which. If %s data is in the "
+            "dataset, put %s _dlt_loads %s back: INSERT INTO _dlt_loads (load_id, schema_name, "
+            "status, inserted_at) SELECT _dlt_load_id, '%s', 0, created_at %s; if it is not, "
+            "delete the %s: DELETE %s; then run again (sluice pipeline %s query \"SQL\")",
+            p->cfg->pipeline_name, (long long)row->orphans, one ? "row" : "rows",
+            (long long)row->orphan_version, row->orphan_load_id ? row->orphan_load_id : "?",
+            more,
+            one ? "its load never completed or its _dlt_loads row was deleted"
+                : "their loads never completed or their _dlt_loads rows were deleted",
+            one ? "that load's" : "their", one ? "its" : "their", one ? "row" : "rows",
+            schema_name(p), where.data, one ? "row" : "rows", where.data,
+            p->cfg->pipeline_name);
+    if (strict)
+        rc = SLUICE_ERR_STATE;
+    else
+        sl_log(&p->ctx, SLUICE_LOG_WARN, "%s", scratch.message);
+done:
+    sl_buf_cleanup(&name);
+    sl_buf_cleanup(&where);
+    return rc;
+}
+
 /*
  * Bring local state in line with the destination (spec 2.9): the newest completed state row
  * of this pipeline wins whenever it differs from the local one. Newer: another machine (or a
@@ -396,13 +460,15 @@ static sluice_status adopt_state(struct sluice_pipeline *p, struct sl_json *doc)
  * over. Runs at the start of every run, so a
  * machine that keeps nothing behaves exactly like one that keeps everything.
  */
-static sluice_status sync_state(struct sluice_pipeline *p)
+static sluice_status sync_state(struct sluice_pipeline *p, int strict)
 {
     struct sl_state_row_owned row;
     memset(&row, 0, sizeof(row));
     int found = 0;
     struct sl_json *remote = NULL;
     sluice_status rc = p->dm->xLoadState(p->dest, p->cfg->pipeline_name, &row, &found);
+    if (rc == SLUICE_OK && row.orphans > 0)
+        rc = orphan_states(p, &row, strict);
     if (rc != SLUICE_OK)
         goto done;
     if (!found) {
@@ -473,7 +539,9 @@ done:
     return rc;
 }
 
-static sluice_status load_state(struct sluice_pipeline *p)
+/* Local state, then synced with the destination; strict: state rows without a completed load
+ * are an error (runs, drop), else a warning (info). */
+static sluice_status load_state(struct sluice_pipeline *p, int strict)
 {
     if (!p->state) {
         char *path = state_path(p);
@@ -489,7 +557,7 @@ static sluice_status load_state(struct sluice_pipeline *p)
             return rc;
         }
     }
-    return sync_state(p);
+    return sync_state(p, strict);
 }
 
 sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
@@ -525,7 +593,7 @@ sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
                      "pipeline '%s' was not found in dataset '%s' of the destination",
                      p->cfg->pipeline_name, p->cfg->dataset);
     if (rc == SLUICE_OK)
-        rc = sync_state(p);
+        rc = sync_state(p, 1);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc == SLUICE_OK && p->schema)
@@ -683,7 +751,7 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
             /* a stale pending package was discarded (see process_package): go on from the
              * destination's newer state, which the new extraction will start from */
             sl_ctx_clear(&p->ctx);
-            rc = sync_state(p);
+            rc = sync_state(p, 1);
             if (rc == SLUICE_OK)
                 rc = load_schema(p);
             sl_free(dir);
@@ -767,7 +835,7 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (rc == SLUICE_OK)
         rc = open_dest(p);
     if (rc == SLUICE_OK)
-        rc = load_state(p);
+        rc = load_state(p, 1);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc == SLUICE_OK)
@@ -963,7 +1031,7 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
     }
     rc = open_dest(p);
     if (rc == SLUICE_OK)
-        rc = load_state(p);
+        rc = load_state(p, 0);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc != SLUICE_OK)
@@ -1023,7 +1091,7 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
     if (rc == SLUICE_OK)
         rc = open_dest(p);
     if (rc == SLUICE_OK)
-        rc = load_state(p);
+        rc = load_state(p, 1);
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc != SLUICE_OK)
