@@ -1163,6 +1163,12 @@ static int run_case(struct runner *r, const struct case_file *c, const char *nam
                 str_adds(why, "needs fault injection (SLUICE_TEST_BUILD=1)");
                 return CASE_SKIP;
             }
+        } else if (strncmp(s->args, "env ", 4) == 0 && s->args[4]) {
+            const char *v = getenv(s->args + 4);
+            if (!v || !v[0]) {
+                str_addf(why, "needs %s (not set)", s->args + 4);
+                return CASE_SKIP;
+            }
         } else {
             str_addf(why, "line %d: unknown requirement '%s'", s->lineno, s->args);
             return CASE_FAIL;

@@ -4,9 +4,9 @@
  * Each back-end file (destination_<type>.c) defines one `const struct sl_dest_methods`
  * instance. They are declared here rather than in destination.h so that the registry stays the
  * only way in: load.c and the pipeline look a back-end up by the configured type name and
- * never name a back-end symbol. Types that are planned but not built yet ("duckdb",
- * "postgres") are simply absent: sl_destination_find returns NULL and the caller reports
- * "destination type X is not available yet".
+ * never name a back-end symbol. Types that are planned but not built yet are simply absent:
+ * sl_destination_find returns NULL and the caller reports "destination type X is not
+ * available".
  */
 #include "destinations/destination.h"
 
@@ -15,9 +15,11 @@
 #include "base/alloc.h"
 
 extern const struct sl_dest_methods sl_dest_sqlite;
+extern const struct sl_dest_methods sl_dest_postgres;
 
 static const struct sl_dest_methods *const all[] = {
     &sl_dest_sqlite,
+    &sl_dest_postgres,
 };
 
 const struct sl_dest_methods *sl_destination_find(const char *type)

@@ -23,6 +23,7 @@ struct sl_dest_config {
     const char *path;      /* file destinations: database file (absolute or relative to base_dir) */
     const char *dsn;       /* server destinations */
     const char *dataset;   /* dataset name (SQLite: attached database; Postgres: schema) */
+    const char *pipeline;  /* the pipeline loading (server destinations lock per pipeline) */
     const char *base_dir;  /* folder relative paths are resolved against */
 };
 
@@ -67,6 +68,8 @@ struct sl_dest_methods {
     const char *name;  /* "sqlite" */
     size_t max_columns;          /* most columns a table may have (0: no limit) */
     const char *reserved_prefix; /* table names the engine keeps for itself, or NULL */
+    const char *const *reserved_columns; /* column names the engine keeps (NULL-ended), or NULL */
+    size_t max_identifier_length; /* longest table/column name (0: no limit), as dlt's caps */
     sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
                            struct sl_dest **out);
     void (*xClose)(struct sl_dest *d);

@@ -58,14 +58,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/json.h"
+#include "destinations/sql.h"
 
-#define SQL_MAX ((size_t)64 << 20)   /* cap on one generated statement */
 #define BUSY_TIMEOUT_MS 5000
 #define STG_PREFIX "_sl_stg_"
 #define IDX_NAME_MAX 64              /* longer index names are shortened with a hash */
@@ -134,96 +134,17 @@ static sluice_status sl_sqlite_fail(struct sl_ctx *ctx, sqlite3 *db, const char 
 
 /* ---- SQL text ---------------------------------------------------------------------------- */
 
-/* A statement being built; appends never fail individually, `bad` is checked once. */
-struct sql {
-    struct sl_buf b;
-    int bad;
-};
-
-static void sq_init(struct sql *q)
-{
-    sl_buf_init(&q->b, SQL_MAX);
-    q->bad = 0;
-}
-
-static void sq_reset(struct sql *q)
-{
-    sl_buf_reset(&q->b);
-    q->bad = 0;
-}
-
-static void sq_cleanup(struct sql *q) { sl_buf_cleanup(&q->b); }
-
-static void sq(struct sql *q, const char *s)
-{
-    if (!q->bad && sl_buf_puts(&q->b, s) != 0)
-        q->bad = 1;
-}
-
-static void sq_n(struct sql *q, const char *s, size_t n)
-{
-    if (!q->bad && sl_buf_append(&q->b, s, n) != 0)
-        q->bad = 1;
-}
-
-static void sq_ch(struct sql *q, char c)
-{
-    if (!q->bad && sl_buf_putc(&q->b, c) != 0)
-        q->bad = 1;
-}
-
-/* prefix + name as one double-quoted identifier, embedded quotes doubled. */
-static void sq_id2(struct sql *q, const char *prefix, const char *name)
-{
-    sq_ch(q, '"');
-    for (const char *p = prefix; p && *p; p++) {
-        if (*p == '"')
-            sq_ch(q, '"');
-        sq_ch(q, *p);
-    }
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            sq_ch(q, '"');
-        sq_ch(q, *p);
-    }
-    sq_ch(q, '"');
-}
-
-static void sq_id(struct sql *q, const char *name) { sq_id2(q, NULL, name); }
-
-/* alias."column" */
-static void sq_col(struct sql *q, const char *alias, const char *name)
-{
-    sq(q, alias);
-    sq_ch(q, '.');
-    sq_id(q, name);
-}
-
 /* "ds"."t" or temp."_sl_stg_t" */
-static void sq_table(struct sql *q, const struct sl_dest *d, const char *name, int staging)
+static void sq_table(struct sl_sql *q, const struct sl_dest *d, const char *name, int staging)
 {
     if (staging) {
-        sq(q, "temp.");
-        sq_id2(q, STG_PREFIX, name);
+        sl_sql_put(q, "temp.");
+        sl_sql_id2(q, STG_PREFIX, name);
     } else {
-        sq_id(q, d->dataset);
-        sq_ch(q, '.');
-        sq_id(q, name);
+        sl_sql_id(q, d->dataset);
+        sl_sql_ch(q, '.');
+        sl_sql_id(q, name);
     }
-}
-
-/* The finished text, or NULL after recording NOMEM (or the cap). */
-static const char *sq_text(struct sl_dest *d, struct sql *q)
-{
-    if (q->bad || !q->b.data) {
-        if (q->bad)
-            sl_fail(d->ctx, SLUICE_ERR_NOMEM, "out of memory building SQL (or above %zu bytes)",
-                    SQL_MAX);
-        else
-            sl_nomem(d->ctx);
-        return NULL;
-    }
-    return q->b.data;
 }
 
 /* ---- statements -------------------------------------------------------------------------- */
@@ -273,14 +194,14 @@ static sluice_status table_exists(struct sl_dest *d, const char *schema, const c
                                   int *exists)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     *exists = 0;
-    sq_init(&q);
-    sq(&q, "SELECT 1 FROM ");
-    sq_id(&q, schema);
-    sq(&q, ".sqlite_master WHERE type = 'table' AND name = ?1");
-    const char *text = sq_text(d, &q);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT 1 FROM ");
+    sl_sql_id(&q, schema);
+    sl_sql_put(&q, ".sqlite_master WHERE type = 'table' AND name = ?1");
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text) {
         rc = d->ctx->code;
         goto done;
@@ -299,7 +220,7 @@ static sluice_status table_exists(struct sl_dest *d, const char *schema, const c
         rc = sl_sqlite_fail(d->ctx, d->db, "look up table %s", name);
 done:
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -476,117 +397,46 @@ static const char *sql_type(enum sl_dtype t)
     }
 }
 
-static long col_index(const struct sl_table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].type != SL_DT_NONE && sqlite3_stricmp(t->cols[i].name, name) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-/*
- * CREATE INDEX IF NOT EXISTS for one index: named "<table>__<col>[__<col>]__idx", or, above
- * IDX_NAME_MAX bytes, its first bytes (cut on a UTF-8 boundary) + "__" + 16 hex digits of a
- * hash of the full name. Deterministic, so re-syncs find the index again.
- */
-static void index_ddl(struct sql *q, const struct sl_dest *d, const char *table,
+/* CREATE INDEX IF NOT EXISTS for one index, named by sl_sql_index_name (IDX_NAME_MAX). */
+static void index_ddl(struct sl_sql *q, const void *ud, const char *table,
                       const char *const *cols, size_t n)
 {
-    struct sql name;
-    sq_init(&name);
-    sq(&name, table);
-    for (size_t i = 0; i < n; i++) {
-        sq(&name, "__");
-        sq(&name, cols[i]);
-    }
-    sq(&name, "__idx");
-    if (name.bad) {
-        q->bad = 1;
-        sq_cleanup(&name);
-        return;
-    }
-    if (name.b.len > IDX_NAME_MAX) {
-        char hex[24];
-        size_t cut = IDX_NAME_MAX - 18;
-        while (cut > 0 && ((unsigned char)name.b.data[cut] & 0xC0) == 0x80)
-            cut--;
-        snprintf(hex, sizeof(hex), "__%016llx", (unsigned long long)fnv1a(name.b.data));
-        name.b.len = cut;
-        name.b.data[cut] = '\0';
-        sq(&name, hex);
-    }
-    sq(q, "CREATE INDEX IF NOT EXISTS ");
-    sq_id(q, d->dataset);
-    sq_ch(q, '.');
-    sq_id(q, name.bad ? "" : name.b.data);
-    sq(q, " ON ");
-    sq_id(q, table);
-    sq(q, " (");
+    const struct sl_dest *d = ud;
+    struct sl_sql name;
+    sl_sql_init(&name);
+    sl_sql_index_name(&name, table, cols, n, IDX_NAME_MAX);
+    sl_sql_put(q, "CREATE INDEX IF NOT EXISTS ");
+    sl_sql_id(q, d->dataset);
+    sl_sql_ch(q, '.');
+    sl_sql_id(q, name.bad ? "" : name.b.data);
+    sl_sql_put(q, " ON ");
+    sl_sql_id(q, table);
+    sl_sql_put(q, " (");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sq(q, ", ");
-        sq_id(q, cols[i]);
+            sl_sql_put(q, ", ");
+        sl_sql_id(q, cols[i]);
     }
-    sq(q, ");\n");
+    sl_sql_put(q, ");\n");
     if (name.bad)
         q->bad = 1;
-    sq_cleanup(&name);
+    sl_sql_cleanup(&name);
 }
 
-/*
- * Indexes that keep merges proportional to the package: on merge tables the primary key
- * (composite), the merge key and, on roots, _dlt_id; on any table with _dlt_root_id that
- * column (children of merge resources); on first-level merge children without a root key,
- * _dlt_parent_id (the fallback link, spec 4).
- */
+/* The merge indexes of t (sql.c says which), created when they changed since the last look. */
 static sluice_status ensure_indexes(struct sl_dest *d, const struct sl_table *t,
                                     struct known_table *kt)
 {
-    struct sql q;
-    const char **cols = NULL;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
-    sq_init(&q);
-    cols = sl_malloc((t->ncols + 1) * sizeof(char *));
-    if (!cols) {
+    sl_sql_init(&q);
+    if (sl_sql_merge_indexes(&q, t, index_ddl, d) != 0) {
         rc = sl_nomem(d->ctx);
         goto done;
     }
-    if (t->wd == SL_WD_MERGE) {
-        uint32_t kinds[2] = {SL_HINT_PRIMARY_KEY, SL_HINT_MERGE_KEY};
-        for (int k = 0; k < 2; k++) {
-            size_t n = 0;
-            for (size_t i = 0; i < t->ncols; i++) {
-                if ((t->cols[i].hints & kinds[k]) && t->cols[i].type != SL_DT_NONE)
-                    cols[n++] = t->cols[i].name;
-            }
-            if (n)
-                index_ddl(&q, d, t->name, cols, n);
-        }
-        /* no index on the root's _dlt_id: replaced root rows are deleted by rowid (found
-         * through the key indexes), and one random-key index less keeps a merge into a big
-         * table from touching (and journaling) thousands of scattered pages */
-    }
-    if (col_index(t, "_dlt_root_id") >= 0) {
-        cols[0] = "_dlt_root_id";
-        index_ddl(&q, d, t->name, cols, 1);
-    } else if (t->wd == SL_WD_MERGE && t->parent && col_index(t, "_dlt_parent_id") >= 0) {
-        cols[0] = "_dlt_parent_id";
-        index_ddl(&q, d, t->name, cols, 1);
-    }
     if (q.b.len == 0 && !q.bad)
         goto done;
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text) {
         rc = d->ctx->code;
         goto done;
@@ -603,8 +453,7 @@ static sluice_status ensure_indexes(struct sl_dest *d, const struct sl_table *t,
     if (!kt->index_sig)
         rc = sl_nomem(d->ctx);
 done:
-    sl_free(cols);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -613,36 +462,36 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
                                 struct known_table **out)
 {
     struct known_table *kt = NULL;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc;
-    sq_init(&q);
+    sl_sql_init(&q);
     rc = kt_get(d, t->name, staging, &kt);
     if (rc)
         goto done;
     if (!kt->exists) {
         size_t ntyped = 0;
-        sq(&q, staging ? "CREATE TEMP TABLE " : "CREATE TABLE IF NOT EXISTS ");
+        sl_sql_put(&q, staging ? "CREATE TEMP TABLE " : "CREATE TABLE IF NOT EXISTS ");
         if (staging)
-            sq_id2(&q, STG_PREFIX, t->name);
+            sl_sql_id2(&q, STG_PREFIX, t->name);
         else
             sq_table(&q, d, t->name, 0);
-        sq(&q, " (");
+        sl_sql_put(&q, " (");
         for (size_t i = 0; i < t->ncols; i++) {
             const struct sl_column *c = &t->cols[i];
             if (c->type == SL_DT_NONE)
                 continue;
             if (ntyped++)
-                sq(&q, ", ");
-            sq_id(&q, c->name);
-            sq_ch(&q, ' ');
-            sq(&q, sql_type(c->type));
+                sl_sql_put(&q, ", ");
+            sl_sql_id(&q, c->name);
+            sl_sql_ch(&q, ' ');
+            sl_sql_put(&q, sql_type(c->type));
             if (!c->nullable && !staging)
-                sq(&q, " NOT NULL");
+                sl_sql_put(&q, " NOT NULL");
         }
-        sq(&q, ")");
+        sl_sql_put(&q, ")");
         if (ntyped == 0)
             goto done; /* nothing typed yet: created once a column has a type */
-        const char *text = sq_text(d, &q);
+        const char *text = sl_sql_text(d->ctx, &q);
         if (!text) {
             rc = d->ctx->code;
             goto done;
@@ -663,14 +512,14 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             const struct sl_column *c = &t->cols[i];
             if (c->type == SL_DT_NONE || kt_has(kt, c->name))
                 continue;
-            sq_reset(&q);
-            sq(&q, "ALTER TABLE ");
+            sl_sql_reset(&q);
+            sl_sql_put(&q, "ALTER TABLE ");
             sq_table(&q, d, t->name, staging);
-            sq(&q, " ADD COLUMN ");
-            sq_id(&q, c->name);
-            sq_ch(&q, ' ');
-            sq(&q, sql_type(c->type));
-            const char *text = sq_text(d, &q);
+            sl_sql_put(&q, " ADD COLUMN ");
+            sl_sql_id(&q, c->name);
+            sl_sql_ch(&q, ' ');
+            sl_sql_put(&q, sql_type(c->type));
+            const char *text = sl_sql_text(d->ctx, &q);
             if (!text) {
                 rc = d->ctx->code;
                 goto done;
@@ -689,7 +538,7 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
     if (!staging)
         rc = ensure_indexes(d, t, kt);
 done:
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     if (out)
         *out = rc ? NULL : kt;
     return rc;
@@ -702,36 +551,36 @@ static sluice_status sqlite_sync_table(struct sl_dest *d, const struct sl_table 
 
 static sluice_status sqlite_truncate(struct sl_dest *d, const char *table)
 {
-    struct sql q;
+    struct sl_sql q;
     int exists = 0;
     sluice_status rc = table_exists(d, d->dataset, table, &exists);
     if (rc || !exists)
         return rc;
-    sq_init(&q);
-    sq(&q, "DELETE FROM ");
+    sl_sql_init(&q);
+    sl_sql_put(&q, "DELETE FROM ");
     sq_table(&q, d, table, 0);
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text)
         rc = d->ctx->code;
     else if (sqlite3_exec(d->db, text, NULL, NULL, NULL) != SQLITE_OK)
         rc = sl_sqlite_fail(d->ctx, d->db, "truncate table %s", table);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
 static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
 {
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
-    sq_init(&q);
-    sq(&q, "DROP TABLE IF EXISTS ");
+    sl_sql_init(&q);
+    sl_sql_put(&q, "DROP TABLE IF EXISTS ");
     sq_table(&q, d, table, 0);
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text)
         rc = d->ctx->code;
     else if (sqlite3_exec(d->db, text, NULL, NULL, NULL) != SQLITE_OK)
         rc = sl_sqlite_fail(d->ctx, d->db, "drop table %s", table);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     for (size_t i = 0; i < d->ntabs; i++) {
         if (!d->tabs[i]->staging && sqlite3_stricmp(d->tabs[i]->name, table) == 0) {
             kt_remove_at(d, i);
@@ -747,7 +596,7 @@ static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
 static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
                                     struct known_table *kt)
 {
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     size_t ntyped = 0;
     for (size_t i = 0; i < t->ncols; i++)
@@ -763,24 +612,24 @@ static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
     kt->ins_param = sl_calloc(t->ncols, sizeof(int));
     if (!kt->ins_param)
         return sl_nomem(d->ctx);
-    sq_init(&q);
-    sq(&q, "INSERT INTO ");
+    sl_sql_init(&q);
+    sl_sql_put(&q, "INSERT INTO ");
     sq_table(&q, d, t->name, kt->staging);
-    sq(&q, " (");
+    sl_sql_put(&q, " (");
     int p = 0;
     for (size_t i = 0; i < t->ncols; i++) {
         if (t->cols[i].type == SL_DT_NONE)
             continue;
         if (p)
-            sq(&q, ", ");
-        sq_id(&q, t->cols[i].name);
+            sl_sql_put(&q, ", ");
+        sl_sql_id(&q, t->cols[i].name);
         kt->ins_param[i] = ++p;
     }
-    sq(&q, ") VALUES (");
+    sl_sql_put(&q, ") VALUES (");
     for (int i = 0; i < p; i++)
-        sq(&q, i ? ", ?" : "?");
-    sq(&q, ")");
-    const char *text = sq_text(d, &q);
+        sl_sql_put(&q, i ? ", ?" : "?");
+    sl_sql_put(&q, ")");
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text) {
         rc = d->ctx->code;
         goto done;
@@ -795,7 +644,7 @@ static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
     kt->ins_tcols = t->ncols;
     kt->ins_typed = ntyped;
 done:
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -910,13 +759,13 @@ static sluice_status explain(struct sl_dest *d, const char *sql, int scan_d)
         return SLUICE_OK;
 #endif
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     int scanned = 0;
-    sq_init(&q);
-    sq(&q, "EXPLAIN QUERY PLAN ");
-    sq(&q, sql);
-    const char *text = sq_text(d, &q);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "EXPLAIN QUERY PLAN ");
+    sl_sql_put(&q, sql);
+    const char *text = sl_sql_text(d->ctx, &q);
     if (!text) {
         rc = d->ctx->code;
         goto done;
@@ -942,188 +791,122 @@ static sluice_status explain(struct sl_dest *d, const char *sql, int scan_d)
 #endif
 done:
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
-
-/* "1 when the row is a hard delete" over alias a (0 without a hard_delete column). */
-static void deleted_expr(struct sql *q, const char *alias, const struct sl_column *hd)
-{
-    if (!hd) {
-        sq(q, "0");
-    } else if (hd->type == SL_DT_BOOL) {
-        sq(q, "coalesce(");
-        sq_col(q, alias, hd->name);
-        sq(q, " = 1, 0)");
-    } else {
-        sq_ch(q, '(');
-        sq_col(q, alias, hd->name);
-        sq(q, " IS NOT NULL)");
-    }
-}
-
-struct merge_keys {
-    const struct sl_column **pk, **mk;
-    size_t npk, nmk;
-    const struct sl_column *hd;
-    const struct sl_column *dedup;
-    int dedup_desc;
-};
 
 /* Collect into temp."_sl_del" the _dlt_id and rowid of destination rows matching a staged
  * key. drowid: a name of the destination table's rowid no user column hides. */
 static sluice_status collect_deletes(struct sl_dest *d, const struct sl_table *root,
-                                     const struct sl_column *const *keys, size_t n,
+                                     const struct sl_column **keys, size_t n,
                                      const char *drowid)
 {
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc;
-    sq_init(&q);
-    sq(&q, "INSERT INTO temp.\"_sl_del\" (\"id\", \"rid\") SELECT d.\"_dlt_id\", d.");
-    sq(&q, drowid);
-    sq(&q, " FROM (SELECT DISTINCT ");
+    sl_sql_init(&q);
+    sl_sql_put(&q, "INSERT INTO temp.\"_sl_del\" (\"id\", \"rid\") SELECT d.\"_dlt_id\", d.");
+    sl_sql_put(&q, drowid);
+    sl_sql_put(&q, " FROM (SELECT DISTINCT ");
     for (size_t i = 0; i < n; i++) {
         char alias[32];
         snprintf(alias, sizeof(alias), " AS k%zu", i);
         if (i)
-            sq(&q, ", ");
-        sq_col(&q, "s", keys[i]->name);
-        sq(&q, alias);
+            sl_sql_put(&q, ", ");
+        sl_sql_col(&q, "s", keys[i]->name);
+        sl_sql_put(&q, alias);
     }
-    sq(&q, " FROM ");
+    sl_sql_put(&q, " FROM ");
     sq_table(&q, d, root->name, 1);
-    sq(&q, " AS s) AS k CROSS JOIN ");
+    sl_sql_put(&q, " AS s) AS k CROSS JOIN ");
     sq_table(&q, d, root->name, 0);
-    sq(&q, " AS d ON ");
+    sl_sql_put(&q, " AS d ON ");
     for (size_t i = 0; i < n; i++) {
         char alias[32];
         snprintf(alias, sizeof(alias), " = k.k%zu", i);
         if (i)
-            sq(&q, " AND ");
-        sq_col(&q, "d", keys[i]->name);
-        sq(&q, alias);
+            sl_sql_put(&q, " AND ");
+        sl_sql_col(&q, "d", keys[i]->name);
+        sl_sql_put(&q, alias);
     }
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? explain(d, text, 1) : d->ctx->code;
     if (rc == SLUICE_OK)
         rc = exec(d, text, "merge: find the rows to replace");
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
-}
-
-/* The column linking a child to its root's _dlt_id: _dlt_root_id, or _dlt_parent_id for a
- * first-level child without root key. NULL when there is none. */
-static const char *root_link(const struct sl_table *root, const struct sl_table *child)
-{
-    if (col_index(child, "_dlt_root_id") >= 0)
-        return "_dlt_root_id";
-    if (child->parent && strcmp(child->parent, root->name) == 0 &&
-        col_index(child, "_dlt_parent_id") >= 0)
-        return "_dlt_parent_id";
-    return NULL;
 }
 
 /* INSERT INTO final (typed cols) SELECT them FROM staging AS s WHERE <filter> ORDER BY rowid */
 static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_table *t,
                                          const char *rowid, const char *link)
 {
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc;
     int first = 1;
-    sq_init(&q);
-    sq(&q, "INSERT INTO ");
+    sl_sql_init(&q);
+    sl_sql_put(&q, "INSERT INTO ");
     sq_table(&q, d, t->name, 0);
-    sq(&q, " (");
+    sl_sql_put(&q, " (");
     for (size_t i = 0; i < t->ncols; i++) {
         if (t->cols[i].type == SL_DT_NONE)
             continue;
         if (!first)
-            sq(&q, ", ");
+            sl_sql_put(&q, ", ");
         first = 0;
-        sq_id(&q, t->cols[i].name);
+        sl_sql_id(&q, t->cols[i].name);
     }
-    sq(&q, ") SELECT ");
+    sl_sql_put(&q, ") SELECT ");
     first = 1;
     for (size_t i = 0; i < t->ncols; i++) {
         if (t->cols[i].type == SL_DT_NONE)
             continue;
         if (!first)
-            sq(&q, ", ");
+            sl_sql_put(&q, ", ");
         first = 0;
-        sq_col(&q, "s", t->cols[i].name);
+        sl_sql_col(&q, "s", t->cols[i].name);
     }
-    sq(&q, " FROM ");
+    sl_sql_put(&q, " FROM ");
     sq_table(&q, d, t->name, 1);
-    sq(&q, " AS s WHERE ");
+    sl_sql_put(&q, " AS s WHERE ");
     if (!link) {
-        sq(&q, "s.");
-        sq(&q, rowid);
-        sq(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\")");
+        sl_sql_put(&q, "s.");
+        sl_sql_put(&q, rowid);
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\")");
     } else {
-        sq_col(&q, "s", link);
-        sq(&q, " IN (SELECT \"id\" FROM temp.\"_sl_ins\")");
-        if (col_index(t, "_dlt_id") >= 0) {
+        sl_sql_col(&q, "s", link);
+        sl_sql_put(&q, " IN (SELECT \"id\" FROM temp.\"_sl_ins\")");
+        if (sl_sql_typed_col(t, "_dlt_id") >= 0) {
             /* a child row key staged twice (a root staged twice under the same _dlt_id):
              * keep the last copy */
-            sq(&q, " AND s.");
-            sq(&q, rowid);
-            sq(&q, " IN (SELECT max(g.");
-            sq(&q, rowid);
-            sq(&q, ") FROM ");
+            sl_sql_put(&q, " AND s.");
+            sl_sql_put(&q, rowid);
+            sl_sql_put(&q, " IN (SELECT max(g.");
+            sl_sql_put(&q, rowid);
+            sl_sql_put(&q, ") FROM ");
             sq_table(&q, d, t->name, 1);
-            sq(&q, " AS g GROUP BY g.\"_dlt_id\")");
+            sl_sql_put(&q, " AS g GROUP BY g.\"_dlt_id\")");
         }
     }
-    sq(&q, " ORDER BY s.");
-    sq(&q, rowid);
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, " ORDER BY s.");
+    sl_sql_put(&q, rowid);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? exec(d, text, "merge: insert the staged rows") : d->ctx->code;
     if (rc)
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
-}
-
-static sluice_status merge_keys_init(struct sl_dest *d, const struct sl_table *root,
-                                     struct merge_keys *k)
-{
-    memset(k, 0, sizeof(*k));
-    k->pk = sl_calloc(root->ncols + 1, sizeof(*k->pk));
-    k->mk = sl_calloc(root->ncols + 1, sizeof(*k->mk));
-    if (!k->pk || !k->mk)
-        return sl_nomem(d->ctx);
-    for (size_t i = 0; i < root->ncols; i++) {
-        const struct sl_column *c = &root->cols[i];
-        uint32_t keyish = SL_HINT_PRIMARY_KEY | SL_HINT_MERGE_KEY | SL_HINT_HARD_DELETE |
-                          SL_HINT_DEDUP_ASC | SL_HINT_DEDUP_DESC;
-        if ((c->hints & keyish) && c->type == SL_DT_NONE)
-            return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, c->name,
-                              "merge column %s of table %s has no data type", c->name,
-                              root->name);
-        if (c->hints & SL_HINT_PRIMARY_KEY)
-            k->pk[k->npk++] = c;
-        if (c->hints & SL_HINT_MERGE_KEY)
-            k->mk[k->nmk++] = c;
-        if ((c->hints & SL_HINT_HARD_DELETE) && !k->hd)
-            k->hd = c;
-        if ((c->hints & (SL_HINT_DEDUP_ASC | SL_HINT_DEDUP_DESC)) && !k->dedup) {
-            k->dedup = c;
-            k->dedup_desc = (c->hints & SL_HINT_DEDUP_DESC) != 0;
-        }
-    }
-    return SLUICE_OK;
 }
 
 static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root,
                                   const struct sl_table *const *children, size_t nchildren)
 {
-    struct merge_keys k;
-    struct sql q;
+    struct sl_merge_keys k;
+    struct sl_sql q;
     struct known_table *skt = NULL;
     int *child_exists = NULL;  /* per child: in the dataset or staged */
     sluice_status rc;
-    sq_init(&q);
-    rc = merge_keys_init(d, root, &k);
+    sl_sql_init(&q);
+    rc = sl_merge_keys_init(d->ctx, root, &k);
     if (rc)
         goto done;
     child_exists = sl_calloc(nchildren + 1, sizeof(int));
@@ -1134,7 +917,7 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
     skt = kt_find(d, root->name, 1);
     if (!skt || !skt->exists)
         goto done; /* nothing staged: nothing to replace */
-    if (col_index(root, "_dlt_id") < 0) {
+    if (sl_sql_typed_col(root, "_dlt_id") < 0) {
         rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
                         "merge table %s has no _dlt_id column", root->name);
         goto done;
@@ -1153,7 +936,7 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
         child_exists[i] = child_exists[i] || staged;
         if (rc || !child_exists[i])
             continue;
-        if (!root_link(root, children[i])) {
+        if (!sl_sql_root_link(root, children[i])) {
             rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
                             "child table %s of merge table %s has no _dlt_root_id column",
                             children[i]->name, root->name);
@@ -1185,26 +968,26 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
         for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
             if (!child_exists[i])
                 continue;
-            sq_reset(&q);
-            sq(&q, "DELETE FROM ");
+            sl_sql_reset(&q);
+            sl_sql_put(&q, "DELETE FROM ");
             sq_table(&q, d, children[i]->name, 0);
-            sq(&q, " AS d WHERE ");
-            sq_col(&q, "d", root_link(root, children[i]));
-            sq(&q, " IN (SELECT \"id\" FROM temp.\"_sl_del\")");
-            const char *text = sq_text(d, &q);
+            sl_sql_put(&q, " AS d WHERE ");
+            sl_sql_col(&q, "d", sl_sql_root_link(root, children[i]));
+            sl_sql_put(&q, " IN (SELECT \"id\" FROM temp.\"_sl_del\")");
+            const char *text = sl_sql_text(d->ctx, &q);
             rc = text ? explain(d, text, 1) : d->ctx->code;
             if (rc == SLUICE_OK)
                 rc = exec(d, text, "merge: delete replaced child rows");
         }
         if (rc)
             goto done;
-        sq_reset(&q);
-        sq(&q, "DELETE FROM ");
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "DELETE FROM ");
         sq_table(&q, d, root->name, 0);
-        sq(&q, " AS d WHERE d.");
-        sq(&q, drowid);
-        sq(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
-        const char *text = sq_text(d, &q);
+        sl_sql_put(&q, " AS d WHERE d.");
+        sl_sql_put(&q, drowid);
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
+        const char *text = sl_sql_text(d->ctx, &q);
         rc = text ? explain(d, text, 1) : d->ctx->code;
         if (rc == SLUICE_OK)
             rc = exec(d, text, "merge: delete replaced rows");
@@ -1218,38 +1001,38 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
               "merge: create the insert list");
     if (rc)
         goto done;
-    sq_reset(&q);
-    sq(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\") ");
+    sl_sql_reset(&q);
+    sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\") ");
     if (k.npk) {
-        sq(&q, "SELECT r, i FROM (SELECT s.");
-        sq(&q, srowid);
-        sq(&q, " AS r, s.\"_dlt_id\" AS i, ");
-        deleted_expr(&q, "s", k.hd);
-        sq(&q, " AS x, ROW_NUMBER() OVER (PARTITION BY ");
+        sl_sql_put(&q, "SELECT r, i FROM (SELECT s.");
+        sl_sql_put(&q, srowid);
+        sl_sql_put(&q, " AS r, s.\"_dlt_id\" AS i, ");
+        sl_sql_deleted_expr(&q, "s", k.hd, "1", "0");
+        sl_sql_put(&q, " AS x, ROW_NUMBER() OVER (PARTITION BY ");
         for (size_t i = 0; i < k.npk; i++) {
             if (i)
-                sq(&q, ", ");
-            sq_col(&q, "s", k.pk[i]->name);
+                sl_sql_put(&q, ", ");
+            sl_sql_col(&q, "s", k.pk[i]->name);
         }
-        sq(&q, " ORDER BY ");
+        sl_sql_put(&q, " ORDER BY ");
         if (k.dedup) {
-            sq_col(&q, "s", k.dedup->name);
-            sq(&q, k.dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+            sl_sql_col(&q, "s", k.dedup->name);
+            sl_sql_put(&q, k.dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
         }
-        sq(&q, "s.");
-        sq(&q, srowid);
-        sq(&q, " DESC) AS n FROM ");
+        sl_sql_put(&q, "s.");
+        sl_sql_put(&q, srowid);
+        sl_sql_put(&q, " DESC) AS n FROM ");
         sq_table(&q, d, root->name, 1);
-        sq(&q, " AS s) WHERE n = 1 AND NOT x");
+        sl_sql_put(&q, " AS s) WHERE n = 1 AND NOT x");
     } else {
-        sq(&q, "SELECT s.");
-        sq(&q, srowid);
-        sq(&q, ", s.\"_dlt_id\" FROM ");
+        sl_sql_put(&q, "SELECT s.");
+        sl_sql_put(&q, srowid);
+        sl_sql_put(&q, ", s.\"_dlt_id\" FROM ");
         sq_table(&q, d, root->name, 1);
-        sq(&q, " AS s WHERE NOT ");
-        deleted_expr(&q, "s", k.hd);
+        sl_sql_put(&q, " AS s WHERE NOT ");
+        sl_sql_deleted_expr(&q, "s", k.hd, "1", "0");
     }
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? exec(d, text, "merge: pick the rows to insert") : d->ctx->code;
     if (rc)
         goto done;
@@ -1267,7 +1050,7 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root
                          children[i]->name);
             break;
         }
-        rc = insert_from_staging(d, children[i], crowid, root_link(root, children[i]));
+        rc = insert_from_staging(d, children[i], crowid, sl_sql_root_link(root, children[i]));
     }
     if (rc == SLUICE_OK)
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
@@ -1277,9 +1060,8 @@ done:
     if (rc)
         sl_fail_locate(d->ctx, root->resource, -1, NULL);
     sl_free(child_exists);
-    sl_free(k.pk);
-    sl_free(k.mk);
-    sq_cleanup(&q);
+    sl_merge_keys_cleanup(&k);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1288,13 +1070,13 @@ done:
 static sluice_status schema_cookie(struct sl_dest *d, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
-    sq_init(&q);
-    sq(&q, "PRAGMA ");
-    sq_id(&q, d->dataset);
-    sq(&q, ".schema_version");
-    const char *text = sq_text(d, &q);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "PRAGMA ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ".schema_version");
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "read the schema version") : d->ctx->code;
     if (rc == SLUICE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -1303,7 +1085,7 @@ static sluice_status schema_cookie(struct sl_dest *d, int64_t *out)
             rc = sl_sqlite_fail(d->ctx, d->db, "read the schema version");
     }
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1333,19 +1115,19 @@ static sluice_status create_system_tables(struct sl_dest *d)
         "\"state\" TEXT NOT NULL, \"created_at\" TIMESTAMP NOT NULL, \"version_hash\" TEXT, "
         "\"_dlt_load_id\" TEXT NOT NULL, \"_dlt_id\" TEXT NOT NULL)",
     };
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
-    sq_init(&q);
+    sl_sql_init(&q);
     for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
-        sq(&q, "CREATE TABLE IF NOT EXISTS ");
-        sq_id(&q, d->dataset);
-        sq(&q, ".\"");
-        sq(&q, ddl[i]);
-        sq(&q, ";\n");
+        sl_sql_put(&q, "CREATE TABLE IF NOT EXISTS ");
+        sl_sql_id(&q, d->dataset);
+        sl_sql_put(&q, ".\"");
+        sl_sql_put(&q, ddl[i]);
+        sl_sql_put(&q, ";\n");
     }
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? exec(d, text, "create the system tables") : d->ctx->code;
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1374,22 +1156,22 @@ fail:
 static sluice_status sqlite_commit(struct sl_dest *d)
 {
     int64_t cookie = -1;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     if (!d->in_txn)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "commit without a transaction");
     sqlite_insert_end(d);
-    sq_init(&q);
+    sl_sql_init(&q);
     for (size_t i = 0; i < d->ntabs; i++) {
         if (!d->tabs[i]->staging || !d->tabs[i]->exists)
             continue;
-        sq(&q, "DROP TABLE IF EXISTS ");
+        sl_sql_put(&q, "DROP TABLE IF EXISTS ");
         sq_table(&q, d, d->tabs[i]->name, 1);
-        sq(&q, ";\n");
+        sl_sql_put(&q, ";\n");
     }
     cache_clear(d, 1);
     if (q.b.len || q.bad) {
-        const char *text = sq_text(d, &q);
+        const char *text = sl_sql_text(d->ctx, &q);
         rc = text ? exec(d, text, "drop the staging tables") : d->ctx->code;
         if (rc)
             goto fail;
@@ -1404,39 +1186,28 @@ static sluice_status sqlite_commit(struct sl_dest *d)
     }
     d->in_txn = 0;
     d->cookie = cookie;
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return SLUICE_OK;
 fail:
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     sqlite_rollback(d);
     return rc;
 }
 
 /* ---- system tables ----------------------------------------------------------------------- */
 
-static void now_iso(char *out, size_t n)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    time_t sec = ts.tv_sec;
-    gmtime_r(&sec, &tm);
-    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000));
-}
-
 /* Prepare "<head>"ds".<rest>" (a statement on one dataset table). */
 static sluice_status prepare_on(struct sl_dest *d, const char *head, const char *table,
                                 const char *rest, sqlite3_stmt **st, const char *what)
 {
-    struct sql q;
-    sq_init(&q);
-    sq(&q, head);
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, head);
     sq_table(&q, d, table, 0);
-    sq(&q, rest);
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, rest);
+    const char *text = sl_sql_text(d->ctx, &q);
     sluice_status rc = text ? prepare(d, text, st, what) : d->ctx->code;
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1469,7 +1240,7 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
 {
     sqlite3_stmt *st = NULL;
     char now[64];
-    now_iso(now, sizeof(now));
+    sl_clock_utc_iso(now, sizeof(now));
     sluice_status rc = prepare_on(d, "INSERT INTO ", "_dlt_loads",
                                   " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
                                   "\"schema_version_hash\") VALUES (?1, ?2, 0, ?3, ?4)",
@@ -1489,19 +1260,19 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
 static sluice_status sqlite_delete_schema_versions(struct sl_dest *d, const char *schema_name)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
-    sq_init(&q);
-    sq(&q, "DELETE FROM ");
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "DELETE FROM ");
     sq_table(&q, d, "_dlt_version", 0);
-    sq(&q, " WHERE \"schema_name\" = ?1");
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, " WHERE \"schema_name\" = ?1");
+    const char *text = sl_sql_text(d->ctx, &q);
     sluice_status rc = text ? prepare(d, text, &st, "forget the schema history") : d->ctx->code;
     if (rc == SLUICE_OK) {
         bind_text(st, 1, schema_name);
         rc = step_done(d, st, "forget the schema history");
     }
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1511,13 +1282,13 @@ static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_na
 {
     sqlite3_stmt *st = NULL;
     struct sl_json *doc = NULL;
-    struct sql q;
+    struct sl_sql q;
     int64_t engine = SCHEMA_ENGINE_VERSION;
     char now[64];
     sluice_status rc = SLUICE_OK;
     if (!schema_name || !version_hash || !schema_json)
         return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
-    sq_init(&q);
+    sl_sql_init(&q);
     /* the schema document carries its engine version (dlt layout) */
     rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
     if (rc)
@@ -1525,15 +1296,15 @@ static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_na
     const struct sl_json *ev = sl_json_get(doc, "engine_version");
     if (ev && ev->type == SL_JSON_INT)
         engine = ev->u.i;
-    now_iso(now, sizeof(now));
-    sq(&q, "INSERT INTO ");
+    sl_clock_utc_iso(now, sizeof(now));
+    sl_sql_put(&q, "INSERT INTO ");
     sq_table(&q, d, "_dlt_version", 0);
-    sq(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
+    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
            "\"version_hash\", \"schema\") SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS "
            "(SELECT 1 FROM ");
     sq_table(&q, d, "_dlt_version", 0);
-    sq(&q, " WHERE \"version_hash\" = ?5)");
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, " WHERE \"version_hash\" = ?5)");
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "store the schema") : d->ctx->code;
     if (rc)
         goto done;
@@ -1547,7 +1318,7 @@ static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_na
 done:
     sqlite3_finalize(st);
     sl_json_free(doc);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1625,18 +1396,18 @@ static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int 
                                    int have_loads, struct sl_state_row_owned *out)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
-    sq_init(&q);
-    sq(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
     sq_table(&q, d, "_dlt_pipeline_state", 0);
-    sq(&q, " AS s WHERE s.\"pipeline_name\" = ?1 AND (?2 = 0 OR s.\"version\" > ?3)");
+    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = ?1 AND (?2 = 0 OR s.\"version\" > ?3)");
     if (have_loads) {
-        sq(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
         sq_table(&q, d, "_dlt_loads", 0);
-        sq(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
+        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
     }
-    sq(&q, " ORDER BY s.\"version\"");
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, " ORDER BY s.\"version\"");
+    const char *text = sl_sql_text(d->ctx, &q);
     sluice_status rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
     if (rc)
         goto done;
@@ -1657,7 +1428,7 @@ static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int 
         rc = sl_sqlite_fail(d->ctx, d->db, "read the state of pipeline %s", pipeline);
 done:
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1665,7 +1436,7 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
                                        struct sl_state_row_owned *out, int *found)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     int have_s = 0, have_l = 0;
     memset(out, 0, sizeof(*out));
     *found = 0;
@@ -1676,15 +1447,15 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
         return rc;
     if (!have_l)
         return count_orphans(d, pipeline, 0, 0, out);
-    sq_init(&q);
-    sq(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
            "s.\"created_at\", s.\"version_hash\", s.\"_dlt_load_id\" FROM ");
     sq_table(&q, d, "_dlt_pipeline_state", 0);
-    sq(&q, " AS s JOIN ");
+    sl_sql_put(&q, " AS s JOIN ");
     sq_table(&q, d, "_dlt_loads", 0);
-    sq(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = ?1 AND "
+    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = ?1 AND "
            "l.\"status\" = 0 ORDER BY l.\"load_id\" DESC, s.\"version\" DESC LIMIT 1");
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
     if (rc)
         goto done;
@@ -1712,7 +1483,7 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
     }
 done:
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1782,16 +1553,16 @@ done:
 static sluice_status sqlite_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
 {
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     char **names = NULL;
     size_t n = 0, cap = 0;
     sluice_status rc = SLUICE_OK;
-    sq_init(&q);
-    sq(&q, "SELECT name FROM ");
-    sq_id(&q, d->dataset);
-    sq(&q, ".sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT name FROM ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ".sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
            "ORDER BY name");
-    const char *text = sq_text(d, &q);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "list tables") : d->ctx->code;
     if (rc)
         goto done;
@@ -1820,10 +1591,10 @@ static sluice_status sqlite_list_tables(struct sl_dest *d, sl_table_list_fn fn, 
     sqlite3_finalize(st);
     st = NULL;
     for (size_t i = 0; i < n; i++) {
-        sq_reset(&q);
-        sq(&q, "SELECT count(*) FROM ");
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "SELECT count(*) FROM ");
         sq_table(&q, d, names[i], 0);
-        text = sq_text(d, &q);
+        text = sl_sql_text(d->ctx, &q);
         rc = text ? prepare(d, text, &st, "count rows") : d->ctx->code;
         if (rc)
             goto done;
@@ -1845,7 +1616,7 @@ done:
     for (size_t i = 0; i < n; i++)
         sl_free(names[i]);
     sl_free(names);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return rc;
 }
 
@@ -1854,7 +1625,7 @@ done:
 /* <dir of main><stem of main>__<dataset>.db, or ":memory:" for an in-memory main. */
 static sluice_status dataset_path(struct sl_dest *d, char **out)
 {
-    struct sql q;
+    struct sl_sql q;
     *out = NULL;
     if (strcmp(d->main_path, ":memory:") == 0) {
         *out = sl_strdup(":memory:");
@@ -1865,15 +1636,15 @@ static sluice_status dataset_path(struct sl_dest *d, char **out)
     const char *base = d->main_path + dir_len;
     const char *dot = strrchr(base, '.');
     size_t stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    sq_init(&q);
-    sq_n(&q, d->main_path, dir_len);
-    sq_n(&q, base, stem_len);
-    sq(&q, "__");
-    sq(&q, d->dataset);
-    sq(&q, ".db");
-    if (sq_text(d, &q))
+    sl_sql_init(&q);
+    sl_sql_putn(&q, d->main_path, dir_len);
+    sl_sql_putn(&q, base, stem_len);
+    sl_sql_put(&q, "__");
+    sl_sql_put(&q, d->dataset);
+    sl_sql_put(&q, ".db");
+    if (sl_sql_text(d->ctx, &q))
         *out = sl_buf_take(&q.b);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     return *out ? SLUICE_OK : d->ctx->code;
 }
 
@@ -1898,10 +1669,10 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
 {
     struct sl_dest *d = NULL;
     sqlite3_stmt *st = NULL;
-    struct sql q;
+    struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     *out = NULL;
-    sq_init(&q);
+    sl_sql_init(&q);
     if (!cfg || !cfg->path || !*cfg->path) {
         rc = sl_fail(ctx, SLUICE_ERR_CONFIG, "the sqlite destination needs a path");
         goto fail;
@@ -1952,9 +1723,9 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
         goto fail;
     }
 
-    sq(&q, "ATTACH DATABASE ?1 AS ");
-    sq_id(&q, d->dataset);
-    const char *text = sq_text(d, &q);
+    sl_sql_put(&q, "ATTACH DATABASE ?1 AS ");
+    sl_sql_id(&q, d->dataset);
+    const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "attach the dataset") : ctx->code;
     if (rc)
         goto fail;
@@ -1971,13 +1742,13 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
     }
     /* read both headers now, so a file that is not a database fails here, and make every
      * commit durable */
-    sq_reset(&q);
-    sq(&q, "SELECT count(*) FROM ");
-    sq_id(&q, d->dataset);
-    sq(&q, ".sqlite_master; PRAGMA main.synchronous = FULL; PRAGMA ");
-    sq_id(&q, d->dataset);
-    sq(&q, ".synchronous = FULL");
-    text = sq_text(d, &q);
+    sl_sql_reset(&q);
+    sl_sql_put(&q, "SELECT count(*) FROM ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ".sqlite_master; PRAGMA main.synchronous = FULL; PRAGMA ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ".synchronous = FULL");
+    text = sl_sql_text(d->ctx, &q);
     if (!text) {
         rc = ctx->code;
         goto fail;
@@ -1986,12 +1757,12 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
         rc = sl_sqlite_fail(ctx, d->db, "cannot use the dataset database %s", d->ds_path);
         goto fail;
     }
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     *out = d;
     return SLUICE_OK;
 fail:
     sqlite3_finalize(st);
-    sq_cleanup(&q);
+    sl_sql_cleanup(&q);
     sqlite_close(d);
     return rc;
 }

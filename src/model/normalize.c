@@ -150,6 +150,7 @@ struct sl_normalizer {
     struct sl_schema *schema;
     size_t max_columns;          /* the destination's column limit per table, 0 = none */
     const char *reserved_prefix; /* table names the destination keeps for itself, or NULL */
+    const char *const *reserved_columns; /* column names it keeps (NULL-ended), or NULL */
     char *load_id;
     size_t load_id_len;
     struct sl_rng *rng;
@@ -464,10 +465,11 @@ void sl_normalizer_free(struct sl_normalizer **np)
 }
 
 void sl_normalizer_set_limits(struct sl_normalizer *n, size_t max_columns,
-                              const char *reserved_prefix)
+                              const char *reserved_prefix, const char *const *reserved_columns)
 {
     n->max_columns = max_columns;
     n->reserved_prefix = reserved_prefix;
+    n->reserved_columns = reserved_columns;
 }
 
 void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len)
@@ -1536,6 +1538,14 @@ static long new_column(struct sl_normalizer *n, struct tctx *tc, const char *nam
                 "(column '%s')",
                 tc->t->name, n->max_columns, name);
         return -1;
+    }
+    for (const char *const *r = n->reserved_columns; r && *r; r++) {
+        if (strcmp(*r, name) == 0) {
+            sl_fail(n->ctx, SLUICE_ERR_DATA_SCHEMA,
+                    "column name '%s' of table '%s' is reserved by the destination", name,
+                    tc->t->name);
+            return -1;
+        }
     }
     return sl_table_add_col(n->ctx, tc->t, name, type, nullable, hints);
 }

@@ -71,10 +71,11 @@ void sl_normalizer_free(struct sl_normalizer **n);
  * item: it drops the normalizer's name caches. */
 void sl_normalizer_set_max_identifier_length(struct sl_normalizer *n, size_t max_len);
 /* The destination's limits: at most max_columns columns per table (0 = no limit), no table
- * whose name starts with reserved_prefix (NULL = none; borrowed). Crossing one is DATA_SCHEMA
- * for the item that would. */
+ * whose name starts with reserved_prefix (NULL = none; borrowed), no column named as one of
+ * reserved_columns (a NULL-ended list, or NULL; borrowed). Crossing one is DATA_SCHEMA for the
+ * item that would. */
 void sl_normalizer_set_limits(struct sl_normalizer *n, size_t max_columns,
-                              const char *reserved_prefix);
+                              const char *reserved_prefix, const char *const *reserved_columns);
 
 /*
  * Normalize one item (item_no: 1-based position within the resource, for errors). table_hint

@@ -229,6 +229,7 @@ static sluice_status open_dest(struct sluice_pipeline *p)
     dc.path = p->cfg->dest_path;
     dc.dsn = p->cfg->dest_dsn;
     dc.dataset = p->cfg->dataset;
+    dc.pipeline = p->cfg->pipeline_name;
     dc.base_dir = p->cfg->base_dir;
     return p->dm->xOpen(&p->ctx, &dc, &p->dest);
 }

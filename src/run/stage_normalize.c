@@ -239,8 +239,11 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
         rc = sl_fs_mkdirs(ctx, ndir);
     if (rc == SLUICE_OK)
         rc = sl_normalizer_new(ctx, schema, load_id, &p->rng, &norm);
-    if (rc == SLUICE_OK)
-        sl_normalizer_set_limits(norm, p->dm->max_columns, p->dm->reserved_prefix);
+    if (rc == SLUICE_OK) {
+        sl_normalizer_set_limits(norm, p->dm->max_columns, p->dm->reserved_prefix,
+                                 p->dm->reserved_columns);
+        sl_normalizer_set_max_identifier_length(norm, p->dm->max_identifier_length);
+    }
     for (size_t i = 0; rc == SLUICE_OK; i++) {
         const struct sl_json *res = NULL;
         struct sl_follow *follow = NULL;

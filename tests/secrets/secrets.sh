@@ -19,7 +19,10 @@
 # sanitizer build), then `pending`, `info`, `info -v`, `info --json` and `query` of every
 # pipeline. Every channel is captured (stdout, stderr, --json) and, at the end, every file
 # below the pipelines dir (state.json, schemas, pipeline.json, package manifests, extracted
-# items) and the destination databases are searched for the secret (grep -a). The test fails
+# items) and the destination databases are searched for the secret (grep -a). With a test
+# PostgreSQL server (SLUICE_TEST_PG_DSN, scripts/pg-start) a role whose password is the secret
+# loads through the dsn, ${ENV}, PGPASSWORD and DESTINATION__CREDENTIALS, with a wrong password
+# and a killed run too, and the dataset's rows join the search. The test fails
 # when the secret is found anywhere, naming the file; it also fails when an expected exit
 # status differs (so a run that silently stops doing the interesting thing is noticed).
 # A command that prints its own environment into its data is the user's business: not tested.
@@ -198,6 +201,63 @@ if [ "$faults" -eq 0 ]; then
     bad "no run left a load package behind: is $BIN built with fault points (-DSLUICE_TESTING)?"
 fi
 
+# ---- a real PostgreSQL server (scripts/pg-start), when there is one ----------------------------
+# A role whose password IS the secret (password authentication: scripts/pg-start's pg_hba), used
+# through the dsn, ${ENV} in the file, PGPASSWORD and DESTINATION__CREDENTIALS; a wrong
+# password; a run killed before its commit; then every view of the pipeline, and a dump of the
+# dataset (the state and schema rows) joins the searched files.
+pg_runs=0
+if [ -n "${SLUICE_TEST_PG_DSN:-}" ] && command -v psql >/dev/null 2>&1; then
+    hostport=$(printf '%s' "$SLUICE_TEST_PG_DSN" | sed -E 's#^postgresql://[^@]*@([^/]*)/.*#\1#')
+    psql -X -q -v ON_ERROR_STOP=1 "$SLUICE_TEST_PG_DSN" >/dev/null 2>&1 <<SQL || bad "cannot set up the postgres role"
+DROP SCHEMA IF EXISTS secrets_ds CASCADE;
+DROP SCHEMA IF EXISTS secrets_ds_staging CASCADE;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sluice_secret') THEN
+    CREATE ROLE sluice_secret LOGIN IN ROLE sluice_password_auth;
+  END IF;
+END \$\$;
+ALTER ROLE sluice_secret PASSWORD '$SECRET';
+GRANT CREATE, TEMPORARY ON DATABASE sluice TO sluice_secret;
+SQL
+    pgdsn="postgresql://sluice_secret:\${SLUICE_TEST_SECRET}@$hostport/sluice"
+    nopw="postgresql://sluice_secret@$hostport/sluice"
+    pgconfig() { # pgconfig FILE PIPELINE DESTINATION_YAML
+        printf 'pipeline: %s\ndestination: %s\ndataset: secrets_ds\nsources:\n  src:\n    resources:\n%s\n' \
+            "$2" "$3" "$(resource events "$good_cmd")" > "$work/$1"
+    }
+    pgconfig pgs_file.yaml p_pgs '{type: postgres, dsn: "'"$pgdsn"'"}'
+    pgconfig pgs_cred.yaml p_pgs '{type: postgres, credentials: "'"$pgdsn"'"}'
+    pgconfig pgs_nopw.yaml p_pgs '{type: postgres, dsn: "'"$nopw"'"}'
+    pgconfig pgs_env.yaml p_pgs '{type: postgres}'
+    sx pgs-run 0 "$BIN" run pgs_file.yaml --progress none
+    sx pgs-run-json 0 "$BIN" run pgs_cred.yaml --progress none --json
+    SLUICE_DEBUG=1 sx pgs-run-debug 0 "$BIN" run pgs_file.yaml --progress log
+    PGPASSWORD=$SECRET sx pgs-run-pgpassword 0 "$BIN" run pgs_nopw.yaml --progress none --json
+    DESTINATION__CREDENTIALS="postgresql://sluice_secret:$SECRET@$hostport/sluice" \
+        sx pgs-run-env 0 "$BIN" run pgs_env.yaml --progress none --json
+    inspect p_pgs
+    SLUICE_FAULT=load.before_commit sx pgs-fault any "$BIN" run pgs_file.yaml --progress none
+    inspect p_pgs
+    sx pgs-sync 0 "$BIN" pipeline p_pgs sync
+    rm -rf "$SLUICE_PIPELINES_DIR/p_pgs"
+    sx pgs-restored 0 "$BIN" run pgs_file.yaml --progress none --json
+    inspect p_pgs
+    # wrong passwords: in the dsn (the secret with a suffix), and through PGPASSWORD
+    DESTINATION__CREDENTIALS="postgresql://sluice_secret:${SECRET}x@$hostport/sluice" \
+        sx pgs-wrong-pw 1 "$BIN" run pgs_env.yaml --progress none --json
+    PGPASSWORD="${SECRET}x" SLUICE_DEBUG=1 sx pgs-wrong-pgpassword 1 "$BIN" run pgs_nopw.yaml --progress log
+    grep -q "password authentication failed" "$out"/*-pgs-wrong-pw.stderr "$out"/*-pgs-wrong-pw.stdout ||
+        bad "pgs-wrong-pw: the error does not say the password was refused"
+    pg_runs=$(cat "$out"/*-pgs-run*.stdout | grep -c '"rows"\|rows in' || true)
+    [ "$pg_runs" -gt 0 ] || bad "no postgres run loaded anything: the test is vacuous"
+    psql -X -q "$SLUICE_TEST_PG_DSN" -c "SELECT count(*) FROM secrets_ds._dlt_pipeline_state" \
+        > "$out/pg-state-count.txt" 2>&1 || bad "no state rows in the postgres dataset"
+    for t in _dlt_pipeline_state _dlt_version _dlt_loads events; do
+        psql -X -q "$SLUICE_TEST_PG_DSN" -c "COPY secrets_ds.$t TO STDOUT" > "$out/pg-dump-$t.txt" 2>&1
+    done
+fi
+
 # ---- search everything -------------------------------------------------------------------------
 # control: the search must find the secret where it is known to be
 printf 'x%sy\n' "$SECRET" > "$tmp/control"
@@ -216,7 +276,7 @@ if [ -n "$found" ]; then
         grep -aF -- "$SECRET" "$f" | head -n 3 | cut -c1-300 | sed 's/^/    | /' >&2
     done
 fi
-echo "secrets: $n commands, $files files searched (+ $(echo "$dbs" | wc -w) databases), packages left by $faults fault runs"
+echo "secrets: $n commands, $files files searched (+ $(echo "$dbs" | wc -w) databases), packages left by $faults fault runs, $pg_runs postgres loads"
 if [ "$failures" -ne 0 ]; then
     SECRETS_KEEP=1
     echo "secrets: $failures failure(s); scratch dir kept: $tmp" >&2

@@ -225,7 +225,10 @@ TEST(registry)
     CHECK_EQ_STR(sl_destination_find("sqlite")->name, "sqlite");
     CHECK_EQ_INT(sl_destination_find("sqlite")->version, 1);
     CHECK(sl_destination_find("duckdb") == NULL);
-    CHECK(sl_destination_find("postgres") == NULL);
+    CHECK(sl_destination_find("postgres") != NULL);
+    CHECK_EQ_STR(sl_destination_find("postgres")->name, "postgres");
+    CHECK_EQ_INT((long)sl_destination_find("postgres")->max_identifier_length, 63);
+    CHECK(sl_destination_find("nosuch") == NULL);
     CHECK(sl_destination_find(NULL) == NULL);
 }
 

@@ -1,0 +1,1995 @@
+/*
+ * postgres.c — the PostgreSQL destination (destination.h), on libpq.
+ *
+ * Layout. The dataset is a schema (its name normalized as dlt does: snake_case, 63 characters);
+ * merge staging tables live in the schema "<dataset>_staging", as dlt's, UNLOGGED (they are
+ * emptied at first use in every transaction and after each merge, so a crash loses nothing of
+ * value and their rows never pay for WAL). Every identifier is double-quoted and at most 63
+ * BYTES, PostgreSQL's limit (NAMEDATALEN - 1): the normalizer already shortens names to 63
+ * characters with dlt's algorithm (max_identifier_length below); the rare name still longer in
+ * bytes (non-ASCII digits) is shortened again, with the same algorithm, to the most characters
+ * that fit (pg_name), so the server never truncates a name on its own. Types are dlt's
+ * postgres ones: bigint, double precision, boolean, varchar, timestamp with time zone, date,
+ * jsonb, numeric(38,9) for decimal, numeric(156,78) for wei, time without time zone, bytea.
+ * dlt also puts a UNIQUE constraint on every `_dlt_id`; we do not (its index costs about a
+ * third of a bulk load and the ids are random 80-bit values), which dlt does not rely on.
+ *
+ * Transactions. xBegin opens a transaction and takes pg_advisory_xact_lock on a hash of
+ * (dataset, pipeline), so two runs of one pipeline, on any machines, never interleave their
+ * packages (the state compare-and-swap of load.c then finds a stale package). Everything of
+ * a package (DDL, COPY, merge, schema, state and _dlt_loads rows) happens in that transaction:
+ * PostgreSQL's DDL is transactional, so xRollback (or a dropped connection, or a server
+ * restart) leaves the dataset as it was. COMMIT is checked for its command tag: a transaction
+ * that failed on the server reports ROLLBACK there, never a silent success.
+ *
+ * Bulk rows go through COPY ... FROM STDIN in text format, 256 KiB per PQputCopyData; never
+ * row by row. Values: integers and doubles (%.17g, which round-trips) as digits, booleans t/f,
+ * text with backslash, tab, newline and carriage return escaped, NULL as \N, binary (0x-hex or
+ * base64 text from the normalizer) as a bytea hex literal. A COPY error surfaces at the end of
+ * the COPY (PostgreSQL reports it when the data is complete), with the table named.
+ *
+ * Table shapes. Before a table is used in a transaction its columns are read from the catalog
+ * (one query per table per transaction: nobody else changes them while we hold our locks, and
+ * someone may have between transactions). A column that exists with a type that cannot take
+ * sluice's values (altered by hand) is a DEST error naming the table, the column and both
+ * types; a relation that is not a table (a view) likewise. Missing columns are added, never
+ * dropped or retyped. Merge tables get indexes on the primary key, the merge key and (for
+ * children) _dlt_root_id, named as in sql.c.
+ *
+ * Merge (delete-insert, spec 4.1), in the open transaction, one statement per step:
+ *   1. per key kind (pk, then merge key): DELETE the destination roots matching a staged key
+ *      RETURNING their _dlt_id, and in the same statement (data-modifying CTEs) DELETE the
+ *      child rows linked to them. Hash and merge joins are switched off for these statements
+ *      (SET LOCAL), so they run as index lookups driven by the staged keys: the cost grows
+ *      with the package, not the table.
+ *   2. INSERT the winners (row_number() per pk ordered by dedup_sort, NULLs last, then the
+ *      LAST staged row: staging is emptied in this transaction before it is filled, so its
+ *      heap order, ctid, is the insertion order), minus hard deletes, RETURNING their _dlt_id,
+ *      and in the same statement the staged children of those roots (each child _dlt_id once,
+ *      its last copy).
+ *
+ * Errors from libpq are translated in one place, sl_pg_fail(): DEST with "postgres
+ * destination <user@host:port/db>: <what>: <primary message>", origin "postgres", the SQLSTATE
+ * as detail. The password never appears: it is not part of the label, and libpq's messages do
+ * not carry it (a dsn libpq cannot parse is reported without its text). Time: inserted_at is
+ * the wall clock, as in the sqlite destination. Thread model: one handle, one thread.
+ */
+#include "destinations/destination.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "destinations/sql.h"
+#include "model/naming.h"
+
+#define PG_NAME_MAX 63               /* NAMEDATALEN - 1 */
+#define COPY_CHUNK ((size_t)256 << 10)
+#define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
+#define CONNECT_TIMEOUT "15"         /* seconds; dlt's default; the dsn may override it */
+
+/* ---- handle ------------------------------------------------------------------------------ */
+
+struct pg_col {
+    char *name;  /* as in the catalog */
+    char *type;  /* format_type() */
+};
+
+/* What we know of one table of the dataset, or its staging copy, in this transaction. */
+struct pg_table {
+    char *name;            /* the dataset table's PostgreSQL name (also for its staging copy) */
+    int staging;
+    int exists;
+    struct pg_col *cols;   /* sorted by name (strcmp) */
+    size_t ncols, cap;
+    char *index_sig;       /* the index DDL last ensured */
+    int emptied;           /* staging: truncated in this transaction */
+    int used;              /* staging: rows copied in since it was emptied */
+};
+
+struct sl_dest {
+    struct sl_ctx *ctx;    /* borrowed from the pipeline */
+    PGconn *conn;
+    char *label;           /* user@host:port/db: never the password */
+    char *dataset;         /* schema */
+    char *staging;         /* <dataset>_staging */
+    int64_t lock_key;      /* pg_advisory_xact_lock key of (dataset, pipeline) */
+    int in_txn;
+    int staging_ok;        /* the staging schema exists (this transaction) */
+    struct pg_table **tabs;
+    size_t ntabs, captabs;
+    /* the open COPY (xInsertBegin .. xInsertEnd) */
+    struct pg_table *ins;
+    unsigned char *ins_type; /* per t column: 0 = not copied, else 1 + enum sl_dtype */
+    size_t ins_ncols;
+    int in_copy;
+    struct sl_buf copy;
+};
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+/* Copy a libpq message as one line: newlines and tabs become spaces, ends trimmed. */
+static void one_line(char *out, size_t n, const char *msg)
+{
+    size_t j = 0;
+    if (!msg)
+        msg = "";
+    while (*msg == ' ' || *msg == '\n' || *msg == '\t')
+        msg++;
+    for (; *msg && j + 1 < n; msg++) {
+        char c = *msg;
+        if (c == '\n' || c == '\t' || c == '\r')
+            c = ' ';
+        if (c == ' ' && j > 0 && out[j - 1] == ' ')
+            continue;
+        out[j++] = c;
+    }
+    while (j > 0 && out[j - 1] == ' ')
+        j--;
+    out[j] = '\0';
+}
+
+/*
+ * The one translator of libpq errors: the pending error (if none yet) becomes DEST with
+ * "postgres destination <label>: <what>: <primary message>", origin "postgres" and the
+ * SQLSTATE as detail (08006 when the connection is gone and the server said nothing).
+ * res may be NULL (then the connection's message is used).
+ */
+static sluice_status sl_pg_fail(struct sl_dest *d, const PGresult *res, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sluice_status sl_pg_fail(struct sl_dest *d, const PGresult *res, const char *fmt, ...)
+{
+    struct sl_ctx *ctx = d->ctx;
+    if (ctx->code != SLUICE_OK)
+        return ctx->code;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char msg[512], what[512];
+    if (!primary && res && *PQresultErrorMessage(res))
+        primary = PQresultErrorMessage(res);
+    if (!primary)
+        primary = d->conn ? PQerrorMessage(d->conn) : "out of memory";
+    one_line(msg, sizeof(msg), primary);
+    if (!msg[0])
+        snprintf(msg, sizeof(msg), "unknown error");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (!state && d->conn && PQstatus(d->conn) == CONNECTION_BAD)
+        state = "08006";
+    sluice_status rc = sl_fail(ctx, SLUICE_ERR_DEST, "postgres destination %s: %s: %s",
+                               d->label ? d->label : "?", what, msg);
+    sl_fail_origin(ctx, "postgres", state ? state : "");
+    return rc;
+}
+
+/* ---- identifiers ------------------------------------------------------------------------- */
+
+/* name as PostgreSQL holds it: itself when it fits 63 bytes, else shortened (sl_free). */
+static char *pg_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len <= PG_NAME_MAX)
+        return sl_strdup(name);
+    size_t chars = sl_naming_char_count(name, len);
+    if (chars > PG_NAME_MAX)
+        chars = PG_NAME_MAX;
+    for (;;) {
+        char *s = sl_naming_shorten(name, len, name, len, chars);
+        if (!s || strlen(s) <= PG_NAME_MAX || chars <= SL_NAMING_TAG_LEN + 2)
+            return s;
+        sl_free(s);
+        chars--;
+    }
+}
+
+/* A quoted identifier, shortened to 63 bytes when needed. */
+static void pg_id(struct sl_sql *q, const char *name)
+{
+    if (strlen(name) <= PG_NAME_MAX) {
+        sl_sql_id(q, name);
+        return;
+    }
+    char *s = pg_name(name);
+    if (!s) {
+        q->bad = 1;
+        return;
+    }
+    sl_sql_id(q, s);
+    sl_free(s);
+}
+
+static void pg_col(struct sl_sql *q, const char *alias, const char *name)
+{
+    sl_sql_put(q, alias);
+    sl_sql_ch(q, '.');
+    pg_id(q, name);
+}
+
+/* "dataset"."t" or "dataset_staging"."t" */
+static void pg_table_ref(struct sl_sql *q, const struct sl_dest *d, const char *name,
+                         int staging)
+{
+    sl_sql_id(q, staging ? d->staging : d->dataset);
+    sl_sql_ch(q, '.');
+    pg_id(q, name);
+}
+
+/* ---- statements -------------------------------------------------------------------------- */
+
+/* Run sql (parameters optional); the result must be `want`. *out gets it (PQclear it) when
+ * out is not NULL. */
+static sluice_status pg_run(struct sl_dest *d, const char *sql, int nparams,
+                            const char *const *params, ExecStatusType want, PGresult **out,
+                            const char *what)
+{
+    if (out)
+        *out = NULL;
+    PGresult *res = nparams ? PQexecParams(d->conn, sql, nparams, NULL, params, NULL, NULL, 0)
+                            : PQexec(d->conn, sql);
+    if (!res || PQresultStatus(res) != want) {
+        sluice_status rc = sl_pg_fail(d, res, "%s", what);
+        PQclear(res);
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return SLUICE_OK;
+}
+
+static sluice_status pg_exec(struct sl_dest *d, const char *sql, const char *what)
+{
+    return pg_run(d, sql, 0, NULL, PGRES_COMMAND_OK, NULL, what);
+}
+
+static sluice_status pg_exec_q(struct sl_dest *d, struct sl_sql *q, const char *what)
+{
+    const char *text = sl_sql_text(d->ctx, q);
+    return text ? pg_exec(d, text, what) : d->ctx->code;
+}
+
+/* ---- table cache ------------------------------------------------------------------------- */
+
+static int cmp_col(const void *a, const void *b)
+{
+    return strcmp(((const struct pg_col *)a)->name, ((const struct pg_col *)b)->name);
+}
+
+static const struct pg_col *kt_col(const struct pg_table *kt, const char *pgname)
+{
+    if (!kt->ncols)
+        return NULL;
+    struct pg_col key = { (char *)pgname, NULL };
+    return bsearch(&key, kt->cols, kt->ncols, sizeof(*kt->cols), cmp_col);
+}
+
+/* Add a column (kept sorted). */
+static sluice_status kt_add(struct sl_dest *d, struct pg_table *kt, const char *name,
+                            const char *type)
+{
+    if (kt->ncols == kt->cap) {
+        size_t ncap = kt->cap ? kt->cap * 2 : 16;
+        struct pg_col *p = sl_realloc(kt->cols, ncap * sizeof(*p));
+        if (!p)
+            return sl_nomem(d->ctx);
+        kt->cols = p;
+        kt->cap = ncap;
+    }
+    struct pg_col c = { sl_strdup(name), sl_strdup(type) };
+    if (!c.name || !c.type) {
+        sl_free(c.name);
+        sl_free(c.type);
+        return sl_nomem(d->ctx);
+    }
+    size_t i = kt->ncols;
+    while (i > 0 && strcmp(kt->cols[i - 1].name, c.name) > 0) {
+        kt->cols[i] = kt->cols[i - 1];
+        i--;
+    }
+    kt->cols[i] = c;
+    kt->ncols++;
+    return SLUICE_OK;
+}
+
+static void kt_free(struct pg_table *kt)
+{
+    if (!kt)
+        return;
+    for (size_t i = 0; i < kt->ncols; i++) {
+        sl_free(kt->cols[i].name);
+        sl_free(kt->cols[i].type);
+    }
+    sl_free(kt->cols);
+    sl_free(kt->name);
+    sl_free(kt->index_sig);
+    sl_free(kt);
+}
+
+static struct pg_table *kt_find(struct sl_dest *d, const char *pgname, int staging)
+{
+    for (size_t i = 0; i < d->ntabs; i++) {
+        struct pg_table *kt = d->tabs[i];
+        if (kt->staging == staging && strcmp(kt->name, pgname) == 0)
+            return kt;
+    }
+    return NULL;
+}
+
+static void cache_clear(struct sl_dest *d)
+{
+    for (size_t i = 0; i < d->ntabs; i++)
+        kt_free(d->tabs[i]);
+    d->ntabs = 0;
+    d->ins = NULL;
+}
+
+/* The cache entry of a table (name: the schema's name), reading its columns on first use. */
+static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
+                            struct pg_table **out)
+{
+    PGresult *res = NULL;
+    struct sl_sql q;
+    struct pg_table *kt = NULL;
+    sluice_status rc = SLUICE_OK;
+    char *pgname = pg_name(name);
+    *out = NULL;
+    sl_sql_init(&q);
+    if (!pgname) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    kt = kt_find(d, pgname, staging);
+    if (kt) {
+        *out = kt;
+        kt = NULL;
+        goto done;
+    }
+    if (d->ntabs == d->captabs) {
+        size_t ncap = d->captabs ? d->captabs * 2 : 16;
+        struct pg_table **p = sl_realloc(d->tabs, ncap * sizeof(*p));
+        if (!p) {
+            rc = sl_nomem(d->ctx);
+            goto done;
+        }
+        d->tabs = p;
+        d->captabs = ncap;
+    }
+    kt = sl_calloc(1, sizeof(*kt));
+    if (!kt) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    kt->name = pgname;
+    pgname = NULL;
+    kt->staging = staging;
+    pg_table_ref(&q, d, kt->name, staging);
+    const char *ref = sl_sql_text(d->ctx, &q);
+    if (!ref) {
+        rc = d->ctx->code;
+        goto done;
+    }
+    const char *params[1] = { ref };
+    rc = pg_run(d,
+                "SELECT c.relkind, a.attname, format_type(a.atttypid, a.atttypmod) "
+                "FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid "
+                "AND a.attnum > 0 AND NOT a.attisdropped WHERE c.oid = to_regclass($1)",
+                1, params, PGRES_TUPLES_OK, &res, "read the columns of a table");
+    if (rc) {
+        sl_fail_locate(d->ctx, NULL, -1, NULL);
+        goto done;
+    }
+    int n = PQntuples(res);
+    if (n > 0) {
+        const char *kind = PQgetvalue(res, 0, 0);
+        if (strcmp(kind, "r") != 0 && strcmp(kind, "p") != 0) {
+            rc = sl_fail(d->ctx, SLUICE_ERR_DEST,
+                         "postgres destination %s: %s.%s is not a table (relkind '%s'); "
+                         "sluice loads into tables only",
+                         d->label, staging ? d->staging : d->dataset, kt->name, kind);
+            sl_fail_origin(d->ctx, "postgres", "42809");
+            goto done;
+        }
+        kt->exists = 1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (PQgetisnull(res, i, 1))
+            continue;
+        rc = kt_add(d, kt, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        if (rc)
+            goto done;
+    }
+    d->tabs[d->ntabs++] = kt;
+    *out = kt;
+    kt = NULL;
+done:
+    PQclear(res);
+    kt_free(kt);
+    sl_free(pgname);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- types ------------------------------------------------------------------------------- */
+
+static const char *pg_type(enum sl_dtype t)
+{
+    switch (t) {
+    case SL_DT_BIGINT:
+        return "bigint";
+    case SL_DT_DOUBLE:
+        return "double precision";
+    case SL_DT_BOOL:
+        return "boolean";
+    case SL_DT_TIMESTAMP:
+        return "timestamp with time zone";
+    case SL_DT_DATE:
+        return "date";
+    case SL_DT_JSON:
+        return "jsonb";
+    case SL_DT_DECIMAL:
+        return "numeric(38,9)";
+    case SL_DT_WEI:
+        return "numeric(156,78)";
+    case SL_DT_TIME:
+        return "time without time zone";
+    case SL_DT_BINARY:
+        return "bytea";
+    default:
+        return "varchar";
+    }
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Can a column of catalog type `have` take sluice's values of type t? (dlt's reverse type
+ * mapping, plus the wider types a hand-made table may use.) */
+static int type_accepts(enum sl_dtype t, const char *have)
+{
+    if (strcmp(have, pg_type(t)) == 0)
+        return 1; /* what we created */
+    switch (t) {
+    case SL_DT_BIGINT:
+        return strcmp(have, "bigint") == 0 || strcmp(have, "integer") == 0 ||
+               strcmp(have, "smallint") == 0 || starts(have, "numeric");
+    case SL_DT_DOUBLE:
+        return strcmp(have, "double precision") == 0 || strcmp(have, "real") == 0 ||
+               starts(have, "numeric");
+    case SL_DT_BOOL:
+        return strcmp(have, "boolean") == 0;
+    case SL_DT_TIMESTAMP:
+        return starts(have, "timestamp");
+    case SL_DT_DATE:
+        return strcmp(have, "date") == 0 || starts(have, "timestamp");
+    case SL_DT_JSON:
+        return strcmp(have, "jsonb") == 0 || strcmp(have, "json") == 0;
+    case SL_DT_DECIMAL:
+    case SL_DT_WEI:
+        return starts(have, "numeric");
+    case SL_DT_TIME:
+        return starts(have, "time without") || starts(have, "time(") ||
+               starts(have, "time with");
+    case SL_DT_BINARY:
+        return strcmp(have, "bytea") == 0;
+    default:
+        return starts(have, "character varying") || strcmp(have, "text") == 0 ||
+               starts(have, "character(") || strcmp(have, "jsonb") == 0 ||
+               strcmp(have, "json") == 0;
+    }
+}
+
+/* ---- tables ------------------------------------------------------------------------------ */
+
+static sluice_status ensure_staging_schema(struct sl_dest *d)
+{
+    PGresult *res = NULL;
+    struct sl_sql q;
+    if (d->staging_ok)
+        return SLUICE_OK;
+    const char *params[1] = { d->staging };
+    sluice_status rc = pg_run(d, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params,
+                              PGRES_TUPLES_OK, &res, "look up the staging schema");
+    if (rc)
+        return rc;
+    int have = PQntuples(res) > 0;
+    PQclear(res);
+    if (!have) {
+        sl_sql_init(&q);
+        sl_sql_put(&q, "CREATE SCHEMA ");
+        sl_sql_id(&q, d->staging);
+        rc = pg_exec_q(d, &q, "create the staging schema");
+        sl_sql_cleanup(&q);
+        if (rc)
+            return rc;
+    }
+    d->staging_ok = 1;
+    return SLUICE_OK;
+}
+
+/* CREATE INDEX IF NOT EXISTS for one index (name as sql.c makes it). */
+static void index_ddl(struct sl_sql *q, const void *ud, const char *table,
+                      const char *const *cols, size_t n)
+{
+    const struct sl_dest *d = ud;
+    struct sl_sql name;
+    sl_sql_init(&name);
+    sl_sql_index_name(&name, table, cols, n, PG_NAME_MAX);
+    sl_sql_put(q, "CREATE INDEX IF NOT EXISTS ");
+    sl_sql_id(q, name.bad || !name.b.data ? "" : name.b.data);
+    sl_sql_put(q, " ON ");
+    pg_table_ref(q, d, table, 0);
+    sl_sql_put(q, " (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_sql_put(q, ", ");
+        pg_id(q, cols[i]);
+    }
+    sl_sql_put(q, ");\n");
+    if (name.bad)
+        q->bad = 1;
+    sl_sql_cleanup(&name);
+}
+
+/* The merge indexes of t (sql.c says which), created when they changed since the last look. */
+static sluice_status ensure_indexes(struct sl_dest *d, const struct sl_table *t,
+                                    struct pg_table *kt)
+{
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    sl_sql_init(&q);
+    if (sl_sql_merge_indexes(&q, t, index_ddl, d) != 0) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    if (q.b.len == 0 && !q.bad)
+        goto done;
+    const char *text = sl_sql_text(d->ctx, &q);
+    if (!text) {
+        rc = d->ctx->code;
+        goto done;
+    }
+    if (kt->index_sig && strcmp(kt->index_sig, text) == 0)
+        goto done;
+    rc = pg_exec(d, text, "create the merge indexes");
+    if (rc) {
+        sl_fail_locate(d->ctx, t->resource, -1, NULL);
+        goto done;
+    }
+    sl_free(kt->index_sig);
+    kt->index_sig = sl_strdup(text);
+    if (!kt->index_sig)
+        rc = sl_nomem(d->ctx);
+done:
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* Every typed column of t that the table has must be able to take its values. */
+static sluice_status check_shape(struct sl_dest *d, const struct sl_table *t,
+                                 const struct pg_table *kt)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct sl_column *c = &t->cols[i];
+        if (c->type == SL_DT_NONE)
+            continue;
+        char *pn = pg_name(c->name);
+        if (!pn)
+            return sl_nomem(d->ctx);
+        const struct pg_col *have = kt_col(kt, pn);
+        sl_free(pn);
+        if (have && !type_accepts(c->type, have->type)) {
+            sluice_status rc = sl_fail_at(
+                d->ctx, SLUICE_ERR_DEST, t->resource, -1, c->name,
+                "postgres destination %s: table %s.%s: column %s has type %s, which cannot "
+                "hold sluice's %s values (%s); was the table altered by hand?",
+                d->label, kt->staging ? d->staging : d->dataset, kt->name, c->name, have->type,
+                sl_dtype_name(c->type), pg_type(c->type));
+            sl_fail_origin(d->ctx, "postgres", "42804");
+            return rc;
+        }
+    }
+    return SLUICE_OK;
+}
+
+/* Create t (or its staging copy) or add the typed columns it lacks; index merge tables. */
+static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int staging,
+                                struct pg_table **out)
+{
+    struct pg_table *kt = NULL;
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    char *pn = NULL;
+    sl_sql_init(&q);
+    if (staging)
+        rc = ensure_staging_schema(d);
+    if (rc == SLUICE_OK)
+        rc = kt_get(d, t->name, staging, &kt);
+    if (rc)
+        goto done;
+    if (!kt->exists) {
+        size_t ntyped = 0;
+        sl_sql_put(&q, staging ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ");
+        pg_table_ref(&q, d, t->name, staging);
+        sl_sql_put(&q, " (");
+        for (size_t i = 0; i < t->ncols; i++) {
+            const struct sl_column *c = &t->cols[i];
+            if (c->type == SL_DT_NONE)
+                continue;
+            if (ntyped++)
+                sl_sql_put(&q, ", ");
+            pg_id(&q, c->name);
+            sl_sql_ch(&q, ' ');
+            sl_sql_put(&q, pg_type(c->type));
+            if (!c->nullable && !staging)
+                sl_sql_put(&q, " NOT NULL");
+        }
+        sl_sql_put(&q, ")");
+        if (ntyped == 0)
+            goto done; /* nothing typed yet: created once a column has a type */
+        rc = pg_exec_q(d, &q, staging ? "create a staging table" : "create a table");
+        if (rc) {
+            sl_fail_locate(d->ctx, t->resource, -1, NULL);
+            goto done;
+        }
+        kt->exists = 1;
+        for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++) {
+            if (t->cols[i].type == SL_DT_NONE)
+                continue;
+            pn = pg_name(t->cols[i].name);
+            rc = pn ? kt_add(d, kt, pn, pg_type(t->cols[i].type)) : sl_nomem(d->ctx);
+            sl_free(pn);
+            pn = NULL;
+        }
+        if (rc)
+            goto done;
+    } else {
+        rc = check_shape(d, t, kt);
+        if (rc)
+            goto done;
+        size_t nadd = 0;
+        sl_sql_put(&q, "ALTER TABLE ");
+        pg_table_ref(&q, d, t->name, staging);
+        for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++) {
+            const struct sl_column *c = &t->cols[i];
+            if (c->type == SL_DT_NONE)
+                continue;
+            pn = pg_name(c->name);
+            if (!pn) {
+                rc = sl_nomem(d->ctx);
+                break;
+            }
+            if (!kt_col(kt, pn)) {
+                sl_sql_put(&q, nadd++ ? ", ADD COLUMN " : " ADD COLUMN ");
+                sl_sql_id(&q, pn);
+                sl_sql_ch(&q, ' ');
+                sl_sql_put(&q, pg_type(c->type));
+            }
+            sl_free(pn);
+            pn = NULL;
+        }
+        if (rc || nadd == 0)
+            goto indexes;
+        rc = pg_exec_q(d, &q, "add columns to a table");
+        if (rc) {
+            sl_fail_locate(d->ctx, t->resource, -1, NULL);
+            goto done;
+        }
+        for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++) {
+            if (t->cols[i].type == SL_DT_NONE)
+                continue;
+            pn = pg_name(t->cols[i].name);
+            if (pn && !kt_col(kt, pn))
+                rc = kt_add(d, kt, pn, pg_type(t->cols[i].type));
+            else if (!pn)
+                rc = sl_nomem(d->ctx);
+            sl_free(pn);
+            pn = NULL;
+        }
+    }
+indexes:
+    if (rc == SLUICE_OK && !staging)
+        rc = ensure_indexes(d, t, kt);
+done:
+    sl_sql_cleanup(&q);
+    if (out)
+        *out = rc ? NULL : kt;
+    return rc;
+}
+
+static sluice_status pg_sync_table(struct sl_dest *d, const struct sl_table *t)
+{
+    return sync_table(d, t, 0, NULL);
+}
+
+static sluice_status pg_truncate(struct sl_dest *d, const char *table)
+{
+    struct pg_table *kt = NULL;
+    struct sl_sql q;
+    sluice_status rc = kt_get(d, table, 0, &kt);
+    if (rc || !kt->exists)
+        return rc;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "TRUNCATE TABLE ");
+    pg_table_ref(&q, d, table, 0);
+    rc = pg_exec_q(d, &q, "truncate a table");
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status pg_drop_table(struct sl_dest *d, const char *table)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "DROP TABLE IF EXISTS ");
+    pg_table_ref(&q, d, table, 0);
+    sluice_status rc = pg_exec_q(d, &q, "drop a table");
+    sl_sql_cleanup(&q);
+    char *pn = pg_name(table);
+    if (!pn)
+        return rc ? rc : sl_nomem(d->ctx);
+    for (size_t i = 0; i < d->ntabs; i++) {
+        if (!d->tabs[i]->staging && strcmp(d->tabs[i]->name, pn) == 0) {
+            kt_free(d->tabs[i]);
+            d->tabs[i] = d->tabs[--d->ntabs];
+            break;
+        }
+    }
+    sl_free(pn);
+    return rc;
+}
+
+/* ---- bulk insert (COPY) ------------------------------------------------------------------ */
+
+static sluice_status copy_flush(struct sl_dest *d)
+{
+    if (d->copy.len == 0)
+        return SLUICE_OK;
+    if (d->copy.len > (size_t)0x7fffffff ||
+        PQputCopyData(d->conn, d->copy.data, (int)d->copy.len) != 1)
+        return sl_pg_fail(d, NULL, "copy rows into table %s.%s", d->ins->staging ? d->staging
+                                                                  : d->dataset, d->ins->name);
+    sl_buf_reset(&d->copy);
+    return SLUICE_OK;
+}
+
+/* Text with COPY's escapes. */
+static int copy_text(struct sl_buf *b, const char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: continue;
+        }
+        if (sl_buf_append(b, s + run, i - run) || sl_buf_append(b, esc, 2))
+            return -1;
+        run = i + 1;
+    }
+    return sl_buf_append(b, s + run, len - run);
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Binary text from the normalizer ("0x" hex, spaces allowed, or base64) as a bytea hex
+ * literal written for COPY text ("\\x..."). */
+static int copy_binary(struct sl_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (sl_buf_append(b, "\\\\x", 3))
+        return -1;
+    if (len >= 2 && s[0] == '0' && s[1] == 'x') {
+        for (size_t i = 2; i < len; i++) {
+            if (s[i] != ' ' && sl_buf_putc(b, (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32
+                                                                                : s[i])))
+                return -1;
+        }
+        return 0;
+    }
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            continue; /* padding */
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            unsigned char byte = (unsigned char)(acc >> bits);
+            char two[2] = { hex[byte >> 4], hex[byte & 15] };
+            if (sl_buf_append(b, two, 2))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int copy_int(struct sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return sl_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t, int staging)
+{
+    struct pg_table *kt = NULL;
+    struct sl_sql q;
+    PGresult *res = NULL;
+    if (d->ins || d->in_copy)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "an insert into %s is already open",
+                       d->ins ? d->ins->name : "?");
+    sluice_status rc = sync_table(d, t, staging ? 1 : 0, &kt);
+    if (rc)
+        return rc;
+    sl_sql_init(&q);
+    if (staging && !kt->emptied) {
+        /* emptied before it is filled, in this transaction: its heap order is then the
+         * order rows were staged in, which the merge relies on (the last one wins) */
+        sl_sql_put(&q, "TRUNCATE TABLE ");
+        pg_table_ref(&q, d, t->name, 1);
+        rc = pg_exec_q(d, &q, "empty a staging table");
+        if (rc)
+            goto done;
+        kt->emptied = 1;
+        sl_sql_reset(&q);
+    }
+    sl_free(d->ins_type);
+    d->ins_type = sl_calloc(t->ncols + 1, 1);
+    if (!d->ins_type) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    sl_sql_put(&q, "COPY ");
+    pg_table_ref(&q, d, t->name, staging);
+    sl_sql_put(&q, " (");
+    size_t ntyped = 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].type == SL_DT_NONE)
+            continue;
+        if (ntyped++)
+            sl_sql_put(&q, ", ");
+        pg_id(&q, t->cols[i].name);
+        d->ins_type[i] = (unsigned char)(1 + t->cols[i].type);
+    }
+    sl_sql_put(&q, ") FROM STDIN");
+    if (ntyped == 0) {
+        rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "table %s has no typed column to insert",
+                     t->name);
+        goto done;
+    }
+    const char *text = sl_sql_text(d->ctx, &q);
+    if (!text) {
+        rc = d->ctx->code;
+        goto done;
+    }
+    res = PQexec(d->conn, text);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = sl_pg_fail(d, res, "copy rows into table %s.%s", staging ? d->staging : d->dataset,
+                        kt->name);
+        sl_fail_locate(d->ctx, t->resource, -1, NULL);
+        goto done;
+    }
+    d->in_copy = 1;
+    d->ins = kt;
+    d->ins_ncols = t->ncols;
+    if (staging)
+        kt->used = 1;
+    sl_buf_reset(&d->copy);
+done:
+    PQclear(res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *vals, size_t nvals)
+{
+    if (!d->in_copy)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "xInsertRow without xInsertBegin");
+    if (nvals > d->ins_ncols)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
+                       "row for table %s has %zu values, the insert was opened for %zu columns",
+                       d->ins->name, nvals, d->ins_ncols);
+    struct sl_buf *b = &d->copy;
+    int bad = 0;
+    int first = 1;
+    for (size_t i = 0; i < d->ins_ncols && !bad; i++) {
+        int type = d->ins_type[i];
+        const struct sl_value *v = i < nvals ? &vals[i] : NULL;
+        if (type == 0) {
+            if (v && v->kind != SL_V_NULL)
+                return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
+                               "value for column %zu of table %s, which has no type", i,
+                               d->ins->name);
+            continue;
+        }
+        if (!first)
+            bad |= sl_buf_putc(b, '\t');
+        first = 0;
+        if (!v) {
+            bad |= sl_buf_append(b, "\\N", 2);
+            continue;
+        }
+        switch (v->kind) {
+        case SL_V_INT:
+            bad |= copy_int(b, v->u.i);
+            break;
+        case SL_V_DOUBLE:
+            bad |= sl_buf_printf(b, "%.17g", v->u.d);
+            break;
+        case SL_V_BOOL:
+            bad |= sl_buf_putc(b, v->u.i ? 't' : 'f');
+            break;
+        case SL_V_TEXT:
+            if (type - 1 == SL_DT_BINARY)
+                bad |= copy_binary(b, v->u.s, v->len);
+            else
+                bad |= copy_text(b, v->u.s, v->len);
+            break;
+        default:
+            bad |= sl_buf_append(b, "\\N", 2);
+            break;
+        }
+    }
+    bad |= sl_buf_putc(b, '\n');
+    if (bad)
+        return sl_nomem(d->ctx);
+    if (b->len >= COPY_CHUNK)
+        return copy_flush(d);
+    return SLUICE_OK;
+}
+
+/* Finish the COPY: with the data when no error is pending, else abort it. */
+static sluice_status pg_insert_end(struct sl_dest *d)
+{
+    sluice_status rc = SLUICE_OK;
+    if (!d->in_copy) {
+        d->ins = NULL;
+        return SLUICE_OK;
+    }
+    int ok = d->ctx->code == SLUICE_OK;
+    if (ok)
+        rc = copy_flush(d);
+    ok = ok && rc == SLUICE_OK;
+    if (PQputCopyEnd(d->conn, ok ? NULL : "sluice: load failed") != 1 && ok)
+        rc = sl_pg_fail(d, NULL, "copy rows into table %s.%s",
+                        d->ins->staging ? d->staging : d->dataset, d->ins->name);
+    PGresult *res;
+    while ((res = PQgetResult(d->conn)) != NULL) {
+        if (ok && rc == SLUICE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = sl_pg_fail(d, res, "copy rows into table %s.%s",
+                            d->ins->staging ? d->staging : d->dataset, d->ins->name);
+        PQclear(res);
+        if (PQstatus(d->conn) == CONNECTION_BAD)
+            break;
+    }
+    d->in_copy = 0;
+    d->ins = NULL;
+    d->ins_ncols = 0;
+    sl_buf_reset(&d->copy);
+    return rc;
+}
+
+/* ---- merge ------------------------------------------------------------------------------- */
+
+/* The typed columns of t, comma-separated, each as alias."col" (alias NULL: bare). */
+static void col_list(struct sl_sql *q, const struct sl_table *t, const char *alias)
+{
+    int first = 1;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].type == SL_DT_NONE)
+            continue;
+        if (!first)
+            sl_sql_put(q, ", ");
+        first = 0;
+        if (alias)
+            pg_col(q, alias, t->cols[i].name);
+        else
+            pg_id(q, t->cols[i].name);
+    }
+}
+
+/*
+ * One delete step: the destination roots whose `keys` match a staged root, and (same
+ * statement) the rows of the existing children linked to them.
+ */
+static sluice_status delete_by_keys(struct sl_dest *d, const struct sl_table *root,
+                                    const struct sl_column **keys, size_t n,
+                                    const struct sl_table *const *children,
+                                    const int *child_exists, size_t nchildren)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "WITH \"del\" AS (DELETE FROM ");
+    pg_table_ref(&q, d, root->name, 0);
+    sl_sql_put(&q, " AS d USING (SELECT DISTINCT ");
+    for (size_t i = 0; i < n; i++) {
+        char alias[32];
+        snprintf(alias, sizeof(alias), " AS k%zu", i);
+        if (i)
+            sl_sql_put(&q, ", ");
+        pg_col(&q, "s", keys[i]->name);
+        sl_sql_put(&q, alias);
+    }
+    sl_sql_put(&q, " FROM ");
+    pg_table_ref(&q, d, root->name, 1);
+    sl_sql_put(&q, " AS s) AS k WHERE ");
+    for (size_t i = 0; i < n; i++) {
+        char alias[32];
+        snprintf(alias, sizeof(alias), " = k.k%zu", i);
+        if (i)
+            sl_sql_put(&q, " AND ");
+        pg_col(&q, "d", keys[i]->name);
+        sl_sql_put(&q, alias);
+    }
+    sl_sql_put(&q, " RETURNING d.\"_dlt_id\")");
+    for (size_t i = 0; i < nchildren; i++) {
+        if (!child_exists[i])
+            continue;
+        char name[64];
+        snprintf(name, sizeof(name), ", \"c%zu\" AS (DELETE FROM ", i);
+        sl_sql_put(&q, name);
+        pg_table_ref(&q, d, children[i]->name, 0);
+        sl_sql_put(&q, " AS c WHERE ");
+        pg_col(&q, "c", sl_sql_root_link(root, children[i]));
+        sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"del\"))");
+    }
+    sl_sql_put(&q, " SELECT count(*) FROM \"del\"");
+    const char *text = sl_sql_text(d->ctx, &q);
+    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL,
+                                     "merge: delete the replaced rows")
+                            : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* Insert the winners among the staged roots and, same statement, their staged children. */
+static sluice_status insert_winners(struct sl_dest *d, const struct sl_table *root,
+                                    const struct sl_merge_keys *k,
+                                    const struct sl_table *const *children, const int *staged,
+                                    size_t nchildren)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "WITH \"w\" AS (SELECT ");
+    col_list(&q, root, "s");
+    sl_sql_put(&q, ", ");
+    sl_sql_deleted_expr(&q, "s", k->hd, "true", "false");
+    sl_sql_put(&q, " AS \"_sl_x\"");
+    if (k->npk) {
+        sl_sql_put(&q, ", row_number() OVER (PARTITION BY ");
+        for (size_t i = 0; i < k->npk; i++) {
+            if (i)
+                sl_sql_put(&q, ", ");
+            pg_col(&q, "s", k->pk[i]->name);
+        }
+        sl_sql_put(&q, " ORDER BY ");
+        if (k->dedup) {
+            pg_col(&q, "s", k->dedup->name);
+            sl_sql_put(&q, k->dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+        }
+        sl_sql_put(&q, "s.ctid DESC) AS \"_sl_n\"");
+    } else {
+        sl_sql_put(&q, ", 1 AS \"_sl_n\"");
+    }
+    sl_sql_put(&q, " FROM ");
+    pg_table_ref(&q, d, root->name, 1);
+    sl_sql_put(&q, " AS s), \"ins\" AS (INSERT INTO ");
+    pg_table_ref(&q, d, root->name, 0);
+    sl_sql_put(&q, " (");
+    col_list(&q, root, NULL);
+    sl_sql_put(&q, ") SELECT ");
+    col_list(&q, root, NULL);
+    sl_sql_put(&q, " FROM \"w\" WHERE \"_sl_n\" = 1 AND NOT \"_sl_x\" RETURNING \"_dlt_id\")");
+    for (size_t i = 0; i < nchildren; i++) {
+        if (!staged[i])
+            continue;
+        const struct sl_table *c = children[i];
+        char name[64];
+        snprintf(name, sizeof(name), ", \"c%zu\" AS (INSERT INTO ", i);
+        sl_sql_put(&q, name);
+        pg_table_ref(&q, d, c->name, 0);
+        sl_sql_put(&q, " (");
+        col_list(&q, c, NULL);
+        sl_sql_put(&q, ") SELECT ");
+        if (sl_sql_typed_col(c, "_dlt_id") >= 0) {
+            /* a child row staged twice (a root staged twice under one _dlt_id): its last
+             * copy */
+            col_list(&q, c, "g");
+            sl_sql_put(&q, " FROM (SELECT DISTINCT ON (s.\"_dlt_id\") ");
+            col_list(&q, c, "s");
+            sl_sql_put(&q, " FROM ");
+            pg_table_ref(&q, d, c->name, 1);
+            sl_sql_put(&q, " AS s WHERE ");
+            pg_col(&q, "s", sl_sql_root_link(root, c));
+            sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"ins\") ORDER BY s.\"_dlt_id\", "
+                           "s.ctid DESC) AS g)");
+        } else {
+            col_list(&q, c, "s");
+            sl_sql_put(&q, " FROM ");
+            pg_table_ref(&q, d, c->name, 1);
+            sl_sql_put(&q, " AS s WHERE ");
+            pg_col(&q, "s", sl_sql_root_link(root, c));
+            sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"ins\"))");
+        }
+    }
+    sl_sql_put(&q, " SELECT count(*) FROM \"ins\"");
+    const char *text = sl_sql_text(d->ctx, &q);
+    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL,
+                                     "merge: insert the staged rows")
+                            : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status pg_merge(struct sl_dest *d, const struct sl_table *root,
+                              const struct sl_table *const *children, size_t nchildren)
+{
+    struct sl_merge_keys k;
+    struct sl_sql q;
+    struct pg_table *skt = NULL;
+    int *child_exists = NULL; /* per child: in the dataset or staged */
+    int *staged = NULL;       /* per child: rows staged in this transaction */
+    char *pn = NULL;
+    sluice_status rc;
+    sl_sql_init(&q);
+    rc = sl_merge_keys_init(d->ctx, root, &k);
+    if (rc)
+        goto done;
+    child_exists = sl_calloc(nchildren + 1, sizeof(int));
+    staged = sl_calloc(nchildren + 1, sizeof(int));
+    pn = pg_name(root->name);
+    if (!child_exists || !staged || !pn) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    skt = kt_find(d, pn, 1);
+    if (!skt || !skt->used)
+        goto done; /* nothing staged: nothing to replace */
+    if (sl_sql_typed_col(root, "_dlt_id") < 0) {
+        rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
+                        "merge table %s has no _dlt_id column", root->name);
+        goto done;
+    }
+    /* both sides carry every typed column of the schema */
+    rc = sync_table(d, root, 0, NULL);
+    if (rc == SLUICE_OK)
+        rc = sync_table(d, root, 1, &skt);
+    for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
+        struct pg_table *ckt = NULL;
+        sl_free(pn);
+        pn = pg_name(children[i]->name);
+        if (!pn) {
+            rc = sl_nomem(d->ctx);
+            break;
+        }
+        ckt = kt_find(d, pn, 1);
+        staged[i] = ckt && ckt->used;
+        rc = kt_get(d, children[i]->name, 0, &ckt);
+        if (rc)
+            break;
+        child_exists[i] = ckt->exists || staged[i];
+        if (!child_exists[i])
+            continue;
+        if (!sl_sql_root_link(root, children[i])) {
+            rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                            "child table %s of merge table %s has no _dlt_root_id column",
+                            children[i]->name, root->name);
+            break;
+        }
+        rc = sync_table(d, children[i], 0, NULL);
+        if (rc == SLUICE_OK && staged[i])
+            rc = sync_table(d, children[i], 1, NULL);
+    }
+    if (rc)
+        goto done;
+
+    /* 1. delete the destination rows (and their children) whose keys are staged, through
+     * the key indexes */
+    if (k.npk || k.nmk) {
+        rc = pg_exec(d, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+                     "merge: plan by the key indexes");
+        if (rc == SLUICE_OK && k.npk)
+            rc = delete_by_keys(d, root, k.pk, k.npk, children, child_exists, nchildren);
+        if (rc == SLUICE_OK && k.nmk)
+            rc = delete_by_keys(d, root, k.mk, k.nmk, children, child_exists, nchildren);
+        if (rc == SLUICE_OK)
+            rc = pg_exec(d, "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
+                         "merge: plan by the key indexes");
+        if (rc)
+            goto done;
+    }
+    /* 2. insert the winners and their children */
+    rc = insert_winners(d, root, &k, children, staged, nchildren);
+    if (rc)
+        goto done;
+    /* 3. empty the staging copies (their rows are merged) */
+    sl_sql_put(&q, "TRUNCATE TABLE ");
+    pg_table_ref(&q, d, root->name, 1);
+    for (size_t i = 0; i < nchildren; i++) {
+        if (!staged[i])
+            continue;
+        sl_sql_put(&q, ", ");
+        pg_table_ref(&q, d, children[i]->name, 1);
+    }
+    rc = pg_exec_q(d, &q, "merge: empty the staging tables");
+    if (rc)
+        goto done;
+    skt->used = 0;
+    for (size_t i = 0; i < nchildren; i++) {
+        if (!staged[i])
+            continue;
+        sl_free(pn);
+        pn = pg_name(children[i]->name);
+        struct pg_table *ckt = pn ? kt_find(d, pn, 1) : NULL;
+        if (ckt)
+            ckt->used = 0;
+    }
+done:
+    if (rc)
+        sl_fail_locate(d->ctx, root->resource, -1, NULL);
+    sl_free(pn);
+    sl_free(child_exists);
+    sl_free(staged);
+    sl_merge_keys_cleanup(&k);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+static void pg_rollback(struct sl_dest *d)
+{
+    if (!d)
+        return;
+    if (d->in_copy && d->conn) {
+        PQputCopyEnd(d->conn, "sluice: rollback");
+        PGresult *res;
+        while ((res = PQgetResult(d->conn)) != NULL) {
+            PQclear(res);
+            if (PQstatus(d->conn) == CONNECTION_BAD)
+                break;
+        }
+        d->in_copy = 0;
+    }
+    if (d->conn && PQstatus(d->conn) == CONNECTION_OK &&
+        PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(d->conn, "ROLLBACK"));
+    cache_clear(d);
+    d->in_txn = 0;
+    d->staging_ok = 0;
+}
+
+static const char *const system_ddl[] = {
+    "_dlt_loads", "(\"load_id\" varchar(64) NOT NULL, \"schema_name\" varchar, "
+    "\"status\" bigint NOT NULL, \"inserted_at\" timestamp with time zone NOT NULL, "
+    "\"schema_version_hash\" varchar)",
+    "_dlt_version", "(\"version\" bigint NOT NULL, \"engine_version\" bigint NOT NULL, "
+    "\"inserted_at\" timestamp with time zone NOT NULL, \"schema_name\" varchar NOT NULL, "
+    "\"version_hash\" varchar NOT NULL, \"schema\" varchar NOT NULL)",
+    "_dlt_pipeline_state", "(\"version\" bigint NOT NULL, \"engine_version\" bigint NOT NULL, "
+    "\"pipeline_name\" varchar NOT NULL, \"state\" varchar NOT NULL, "
+    "\"created_at\" timestamp with time zone NOT NULL, \"version_hash\" varchar, "
+    "\"_dlt_load_id\" varchar(64) NOT NULL, \"_dlt_id\" varchar NOT NULL)",
+};
+
+/* Create the dataset schema and the system tables that are missing (one query to look). */
+static sluice_status ensure_dataset(struct sl_dest *d)
+{
+    PGresult *res = NULL;
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    char *refs[3] = { NULL, NULL, NULL };
+    sl_sql_init(&q);
+    for (int i = 0; i < 3; i++) {
+        sl_sql_reset(&q);
+        sl_sql_qname(&q, d->dataset, system_ddl[2 * i]);
+        const char *t = sl_sql_text(d->ctx, &q);
+        refs[i] = t ? sl_strdup(t) : NULL;
+        if (!refs[i]) {
+            rc = sl_nomem(d->ctx);
+            goto done;
+        }
+    }
+    const char *params[4] = { d->dataset, refs[0], refs[1], refs[2] };
+    rc = pg_run(d,
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), "
+                "to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL, "
+                "to_regclass($4) IS NOT NULL",
+                4, params, PGRES_TUPLES_OK, &res, "look up the dataset");
+    if (rc)
+        goto done;
+    sl_sql_reset(&q);
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        sl_sql_put(&q, "CREATE SCHEMA ");
+        sl_sql_id(&q, d->dataset);
+        sl_sql_put(&q, ";\n");
+    }
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(PQgetvalue(res, 0, 1 + i), "t") == 0)
+            continue;
+        sl_sql_put(&q, "CREATE TABLE ");
+        sl_sql_qname(&q, d->dataset, system_ddl[2 * i]);
+        sl_sql_ch(&q, ' ');
+        sl_sql_put(&q, system_ddl[2 * i + 1]);
+        sl_sql_put(&q, ";\n");
+    }
+    if (q.b.len > 0 || q.bad)
+        rc = pg_exec_q(d, &q, "create the dataset and its system tables");
+done:
+    PQclear(res);
+    for (int i = 0; i < 3; i++)
+        sl_free(refs[i]);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status pg_begin(struct sl_dest *d)
+{
+    char sql[96];
+    if (d->in_txn)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        PQreset(d->conn);
+        if (PQstatus(d->conn) != CONNECTION_OK)
+            return sl_pg_fail(d, NULL, "reconnect");
+    }
+    cache_clear(d);
+    d->staging_ok = 0;
+    snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
+             (long long)d->lock_key);
+    sluice_status rc = pg_run(d, sql, 0, NULL, PGRES_TUPLES_OK, NULL, "begin a transaction");
+    if (rc) {
+        pg_rollback(d);
+        return rc;
+    }
+    d->in_txn = 1;
+    rc = ensure_dataset(d);
+    if (rc) {
+        pg_rollback(d);
+        return rc;
+    }
+    return SLUICE_OK;
+}
+
+static sluice_status pg_commit(struct sl_dest *d)
+{
+    PGresult *res = NULL;
+    sluice_status rc = SLUICE_OK;
+    if (!d->in_txn)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "commit without a transaction");
+    if (d->in_copy) {
+        rc = pg_insert_end(d);
+        if (rc)
+            goto fail;
+    }
+    res = PQexec(d->conn, "COMMIT");
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = sl_pg_fail(d, res, "commit");
+        goto fail;
+    }
+    if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        rc = sl_fail(d->ctx, SLUICE_ERR_DEST,
+                     "postgres destination %s: commit: the server rolled the transaction back",
+                     d->label);
+        sl_fail_origin(d->ctx, "postgres", "40000");
+        goto fail;
+    }
+    PQclear(res);
+    d->in_txn = 0;
+    cache_clear(d);
+    d->staging_ok = 0;
+    return SLUICE_OK;
+fail:
+    PQclear(res);
+    pg_rollback(d);
+    return rc;
+}
+
+/* ---- system tables ----------------------------------------------------------------------- */
+
+/* Run "<head>"ds"."<table>"<rest>" with parameters. */
+static sluice_status run_on(struct sl_dest *d, const char *head, const char *table,
+                            const char *rest, int nparams, const char *const *params,
+                            ExecStatusType want, PGresult **out, const char *what)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, head);
+    sl_sql_qname(&q, d->dataset, table);
+    sl_sql_put(&q, rest);
+    const char *text = sl_sql_text(d->ctx, &q);
+    sluice_status rc = text ? pg_run(d, text, nparams, params, want, out, what) : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* Does the dataset have this system table? (Outside xBegin the dataset may not exist.) */
+static sluice_status have_table(struct sl_dest *d, const char *table, int *have)
+{
+    struct pg_table *kt = NULL;
+    *have = 0;
+    sluice_status rc = kt_get(d, table, 0, &kt);
+    if (rc == SLUICE_OK)
+        *have = kt->exists;
+    if (!d->in_txn)
+        cache_clear(d);
+    return rc;
+}
+
+static sluice_status pg_load_exists(struct sl_dest *d, const char *load_id, int *exists)
+{
+    PGresult *res = NULL;
+    int have = 0;
+    *exists = 0;
+    sluice_status rc = have_table(d, "_dlt_loads", &have);
+    if (rc || !have)
+        return rc;
+    const char *params[1] = { load_id };
+    rc = run_on(d, "SELECT 1 FROM ", "_dlt_loads",
+                " WHERE \"load_id\" = $1 AND \"status\" = 0 LIMIT 1", 1, params,
+                PGRES_TUPLES_OK, &res, "look up a load");
+    if (rc == SLUICE_OK)
+        *exists = PQntuples(res) > 0;
+    PQclear(res);
+    return rc;
+}
+
+static sluice_status pg_insert_load(struct sl_dest *d, const char *load_id,
+                                    const char *schema_name, const char *schema_version_hash)
+{
+    char now[64];
+    sl_clock_utc_iso(now, sizeof(now));
+    const char *params[4] = { load_id, schema_name, now, schema_version_hash };
+    return run_on(d, "INSERT INTO ", "_dlt_loads",
+                  " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
+                  "\"schema_version_hash\") VALUES ($1, $2, 0, $3, $4)",
+                  4, params, PGRES_COMMAND_OK, NULL, "record the load");
+}
+
+static sluice_status pg_delete_schema_versions(struct sl_dest *d, const char *schema_name)
+{
+    const char *params[1] = { schema_name };
+    return run_on(d, "DELETE FROM ", "_dlt_version", " WHERE \"schema_name\" = $1", 1, params,
+                  PGRES_COMMAND_OK, NULL, "forget the schema history");
+}
+
+static sluice_status pg_save_schema(struct sl_dest *d, const char *schema_name, int64_t version,
+                                    const char *version_hash, const char *schema_json)
+{
+    struct sl_json *doc = NULL;
+    struct sl_sql q;
+    int64_t engine = SCHEMA_ENGINE_VERSION;
+    char now[64], vtext[24], etext[24];
+    if (!schema_name || !version_hash || !schema_json)
+        return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
+    /* the schema document carries its engine version (dlt layout) */
+    sluice_status rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
+    if (rc)
+        return rc;
+    const struct sl_json *ev = sl_json_get(doc, "engine_version");
+    if (ev && ev->type == SL_JSON_INT)
+        engine = ev->u.i;
+    sl_json_free(doc);
+    sl_clock_utc_iso(now, sizeof(now));
+    snprintf(vtext, sizeof(vtext), "%lld", (long long)version);
+    snprintf(etext, sizeof(etext), "%lld", (long long)engine);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "INSERT INTO ");
+    sl_sql_qname(&q, d->dataset, "_dlt_version");
+    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
+                   "\"version_hash\", \"schema\") SELECT $1::bigint, $2::bigint, $3::timestamptz, "
+                   "$4::varchar, $5::varchar, $6::varchar WHERE NOT "
+                   "EXISTS (SELECT 1 FROM ");
+    sl_sql_qname(&q, d->dataset, "_dlt_version");
+    sl_sql_put(&q, " WHERE \"version_hash\" = $5::varchar)");
+    const char *params[6] = { vtext, etext, now, schema_name, version_hash, schema_json };
+    const char *text = sl_sql_text(d->ctx, &q);
+    rc = text ? pg_run(d, text, 6, params, PGRES_COMMAND_OK, NULL, "store the schema")
+              : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status dup_val(struct sl_dest *d, const PGresult *res, int col, char **out)
+{
+    *out = NULL;
+    if (PQgetisnull(res, 0, col))
+        return SLUICE_OK;
+    *out = sl_strdup(PQgetvalue(res, 0, col));
+    return *out ? SLUICE_OK : sl_nomem(d->ctx);
+}
+
+static sluice_status pg_load_schema(struct sl_dest *d, const char *schema_name, char **json_out)
+{
+    PGresult *res = NULL;
+    int have = 0;
+    *json_out = NULL;
+    sluice_status rc = have_table(d, "_dlt_version", &have);
+    if (rc || !have)
+        return rc;
+    const char *params[1] = { schema_name };
+    rc = run_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
+                " WHERE \"schema_name\" = $1 ORDER BY \"inserted_at\" DESC, \"version\" DESC "
+                "LIMIT 1",
+                1, params, PGRES_TUPLES_OK, &res, "read the schema");
+    if (rc == SLUICE_OK && PQntuples(res) > 0)
+        rc = dup_val(d, res, 0, json_out);
+    PQclear(res);
+    return rc;
+}
+
+static sluice_status pg_save_state(struct sl_dest *d, const struct sl_state_row *row)
+{
+    char vtext[24], etext[24];
+    snprintf(vtext, sizeof(vtext), "%lld", (long long)row->version);
+    snprintf(etext, sizeof(etext), "%lld", (long long)row->engine_version);
+    const char *params[8] = { vtext, etext, row->pipeline_name, row->state, row->created_at,
+                              row->version_hash, row->load_id, row->dlt_id };
+    return run_on(d, "INSERT INTO ", "_dlt_pipeline_state",
+                  " (\"version\", \"engine_version\", \"pipeline_name\", \"state\", "
+                  "\"created_at\", \"version_hash\", \"_dlt_load_id\", \"_dlt_id\") "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                  8, params, PGRES_COMMAND_OK, NULL, "store the pipeline state");
+}
+
+/* The state rows of pipeline above out->version (or all, when !above) whose load is not
+ * completed: out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads
+ * exists. */
+static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
+                                   int have_loads, struct sl_state_row_owned *out)
+{
+    PGresult *res = NULL;
+    struct sl_sql q;
+    char vtext[24];
+    snprintf(vtext, sizeof(vtext), "%lld", (long long)out->version);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
+    sl_sql_qname(&q, d->dataset, "_dlt_pipeline_state");
+    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = $1 AND ($2::int = 0 OR "
+                   "s.\"version\" > $3::bigint)");
+    if (have_loads) {
+        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+        sl_sql_qname(&q, d->dataset, "_dlt_loads");
+        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
+    }
+    sl_sql_put(&q, " ORDER BY s.\"version\"");
+    const char *params[3] = { pipeline, above ? "1" : "0", vtext };
+    const char *text = sl_sql_text(d->ctx, &q);
+    sluice_status rc = text ? pg_run(d, text, 3, params, PGRES_TUPLES_OK, &res,
+                                     "read the pipeline state")
+                            : d->ctx->code;
+    if (rc == SLUICE_OK && PQntuples(res) > 0) {
+        out->orphans = PQntuples(res);
+        out->orphan_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        rc = dup_val(d, res, 1, &out->orphan_load_id);
+    }
+    PQclear(res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status pg_load_state(struct sl_dest *d, const char *pipeline,
+                                   struct sl_state_row_owned *out, int *found)
+{
+    PGresult *res = NULL;
+    struct sl_sql q;
+    int have_s = 0, have_l = 0;
+    memset(out, 0, sizeof(*out));
+    *found = 0;
+    sluice_status rc = have_table(d, "_dlt_pipeline_state", &have_s);
+    if (rc == SLUICE_OK)
+        rc = have_table(d, "_dlt_loads", &have_l);
+    if (rc || !have_s)
+        return rc;
+    if (!have_l)
+        return count_orphans(d, pipeline, 0, 0, out);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", "
+                   "s.\"state\", to_char(s.\"created_at\" AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), s.\"version_hash\", "
+                   "s.\"_dlt_load_id\" FROM ");
+    sl_sql_qname(&q, d->dataset, "_dlt_pipeline_state");
+    sl_sql_put(&q, " AS s JOIN ");
+    sl_sql_qname(&q, d->dataset, "_dlt_loads");
+    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = $1 "
+                   "AND l.\"status\" = 0 ORDER BY l.\"load_id\" DESC, s.\"version\" DESC "
+                   "LIMIT 1");
+    const char *params[1] = { pipeline };
+    const char *text = sl_sql_text(d->ctx, &q);
+    rc = text ? pg_run(d, text, 1, params, PGRES_TUPLES_OK, &res, "read the pipeline state")
+              : d->ctx->code;
+    if (rc == SLUICE_OK && PQntuples(res) > 0) {
+        out->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->engine_version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        rc = dup_val(d, res, 2, &out->pipeline_name);
+        if (rc == SLUICE_OK)
+            rc = dup_val(d, res, 3, &out->state);
+        if (rc == SLUICE_OK)
+            rc = dup_val(d, res, 4, &out->created_at);
+        if (rc == SLUICE_OK)
+            rc = dup_val(d, res, 5, &out->version_hash);
+        if (rc == SLUICE_OK)
+            rc = dup_val(d, res, 6, &out->load_id);
+        if (rc == SLUICE_OK)
+            *found = 1;
+    }
+    if (rc == SLUICE_OK)
+        rc = count_orphans(d, pipeline, *found, 1, out);
+    if (rc != SLUICE_OK) {
+        sl_state_row_owned_free(out);
+        *found = 0;
+    }
+    PQclear(res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- inspection -------------------------------------------------------------------------- */
+
+#define OID_BOOL 16
+#define OID_JSONB 3802
+#define OID_TIMESTAMPTZ 1184
+
+/*
+ * A value as sluice's query output shows it on every destination: booleans 1/0 (as SQLite
+ * stores them), timestamps with time zone as ISO 8601 UTC with `T` and `Z` (the text the
+ * normalizer writes; the session's TimeZone is UTC), jsonb compact (no blanks outside
+ * strings; jsonb's own key order). Everything else is PostgreSQL's text. Appended to b with
+ * its NUL; -1 when out of memory.
+ */
+static int render(struct sl_buf *b, Oid type, const char *v)
+{
+    size_t len = strlen(v);
+    if (type == OID_BOOL && len == 1)
+        return sl_buf_append(b, v[0] == 't' ? "1" : "0", 2);
+    if (type == OID_TIMESTAMPTZ && len >= 22 && v[10] == ' ' &&
+        strcmp(v + len - 3, "+00") == 0) {
+        if (sl_buf_append(b, v, 10) || sl_buf_putc(b, 'T') ||
+            sl_buf_append(b, v + 11, len - 14) || sl_buf_putc(b, 'Z'))
+            return -1;
+        return sl_buf_putc(b, '\0');
+    }
+    if (type == OID_JSONB) {
+        int in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+            char c = v[i];
+            if (in_str) {
+                if (c == '\\' && i + 1 < len) {
+                    if (sl_buf_putc(b, c))
+                        return -1;
+                    c = v[++i];
+                } else if (c == '"') {
+                    in_str = 0;
+                }
+            } else if (c == '"') {
+                in_str = 1;
+            } else if (c == ' ') {
+                continue;
+            }
+            if (sl_buf_putc(b, c))
+                return -1;
+        }
+        return sl_buf_putc(b, '\0');
+    }
+    return sl_buf_append(b, v, len + 1);
+}
+
+/* One row of a single-row-mode result to fn (values rendered into scratch). 1: fn stopped. */
+static int emit_row(struct sl_dest *d, const PGresult *res, struct sl_buf *scratch,
+                    sluice_row_fn fn, void *ud, sluice_status *rc)
+{
+    int n = PQnfields(res);
+    int stop = 0;
+    const char **names = sl_calloc((size_t)n + 1, sizeof(char *));
+    const char **vals = sl_calloc((size_t)n + 1, sizeof(char *));
+    size_t *offs = sl_calloc((size_t)n + 1, sizeof(size_t));
+    sl_buf_reset(scratch);
+    if (!names || !vals || !offs) {
+        *rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        names[i] = PQfname(res, i);
+        offs[i] = scratch->len;
+        if (!PQgetisnull(res, 0, i) && render(scratch, PQftype(res, i), PQgetvalue(res, 0, i))) {
+            *rc = sl_nomem(d->ctx);
+            goto done;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        vals[i] = PQgetisnull(res, 0, i) ? NULL : scratch->data + offs[i];
+    if (fn && fn(ud, n, names, vals) != 0)
+        stop = 1;
+done:
+    sl_free(names);
+    sl_free(vals);
+    sl_free(offs);
+    return stop;
+}
+
+static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+{
+    struct sl_buf scratch;
+    PGresult *res;
+    sluice_status rc = SLUICE_OK;
+    int stop = 0;
+    sl_buf_init(&scratch, 0);
+    if (!PQsendQuery(d->conn, sql)) {
+        rc = sl_pg_fail(d, NULL, "query");
+        goto done;
+    }
+    if (!PQsetSingleRowMode(d->conn))
+        rc = sl_pg_fail(d, NULL, "query");
+    while ((res = PQgetResult(d->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && !stop && rc == SLUICE_OK) {
+            stop = emit_row(d, res, &scratch, fn, ud, &rc);
+            if (stop || rc) {
+                /* the rest of the result is not wanted: ask the server to stop sending it */
+                PGcancel *c = PQgetCancel(d->conn);
+                char err[256];
+                if (c) {
+                    PQcancel(c, err, sizeof(err));
+                    PQfreeCancel(c);
+                }
+            }
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
+                   st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY && !stop &&
+                   rc == SLUICE_OK) {
+            rc = sl_pg_fail(d, res, "query");
+        }
+        PQclear(res);
+        if (PQstatus(d->conn) == CONNECTION_BAD)
+            break;
+    }
+done:
+    sl_buf_cleanup(&scratch);
+    return rc;
+}
+
+static sluice_status pg_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
+{
+    PGresult *res = NULL, *cnt = NULL;
+    struct sl_sql q;
+    const char *params[1] = { d->dataset };
+    sl_sql_init(&q);
+    sluice_status rc = pg_run(d,
+                              "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
+                              "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN "
+                              "('r', 'p') ORDER BY c.relname COLLATE \"C\"",
+                              1, params, PGRES_TUPLES_OK, &res, "list tables");
+    for (int i = 0; rc == SLUICE_OK && i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "SELECT count(*) FROM ");
+        sl_sql_qname(&q, d->dataset, name);
+        const char *text = sl_sql_text(d->ctx, &q);
+        rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, &cnt, "count rows")
+                  : d->ctx->code;
+        if (rc)
+            break;
+        int64_t rows = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
+        PQclear(cnt);
+        cnt = NULL;
+        rc = fn(ud, name, rows);
+    }
+    PQclear(res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------------------------ */
+
+static void pg_close(struct sl_dest *d)
+{
+    if (!d)
+        return;
+    pg_rollback(d);
+    cache_clear(d);
+    if (d->conn)
+        PQfinish(d->conn);
+    sl_free(d->tabs);
+    sl_free(d->label);
+    sl_free(d->dataset);
+    sl_free(d->staging);
+    sl_free(d->ins_type);
+    sl_buf_cleanup(&d->copy);
+    sl_free(d);
+}
+
+/* Server notices ("relation already exists, skipping") go to the log at debug level, never
+ * to stderr (libpq's default). */
+static void on_notice(void *arg, const char *message)
+{
+    char msg[512];
+    one_line(msg, sizeof(msg), message);
+    sl_log((struct sl_ctx *)arg, SLUICE_LOG_DEBUG, "postgres: %s", msg);
+}
+
+/* user@host:port/db of the connection (attempted or made), never the password. */
+static char *make_label(PGconn *conn)
+{
+    const char *user = conn ? PQuser(conn) : NULL;
+    const char *host = conn ? PQhost(conn) : NULL;
+    const char *port = conn ? PQport(conn) : NULL;
+    const char *db = conn ? PQdb(conn) : NULL;
+    return sl_aprintf("%s%s%s%s%s/%s", user && *user ? user : "", user && *user ? "@" : "",
+                      host && *host ? host : "localhost", port && *port ? ":" : "",
+                      port && *port ? port : "", db && *db ? db : "");
+}
+
+static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
+                             struct sl_dest **out)
+{
+    struct sl_dest *d = NULL;
+    PQconninfoOption *opts = NULL;
+    char *errmsg = NULL;
+    char *key_text = NULL;
+    sluice_status rc = SLUICE_OK;
+    *out = NULL;
+    if (!cfg || !cfg->dsn || !*cfg->dsn) {
+        rc = sl_fail(ctx, SLUICE_ERR_CONFIG,
+                     "the postgres destination needs a dsn (destination.dsn or "
+                     "destination.credentials, or DESTINATION__CREDENTIALS)");
+        goto fail;
+    }
+    if (!cfg->dataset || !*cfg->dataset) {
+        rc = sl_fail(ctx, SLUICE_ERR_CONFIG, "the postgres destination needs a dataset name");
+        goto fail;
+    }
+    opts = PQconninfoParse(cfg->dsn, &errmsg);
+    if (!opts) {
+        /* libpq's message may quote the dsn, password included: not shown */
+        rc = sl_fail(ctx, SLUICE_ERR_CONFIG,
+                     "the postgres dsn is not valid (not shown: it may hold a password); "
+                     "expected postgresql://user@host:port/database or key=value pairs");
+        goto fail;
+    }
+    d = sl_calloc(1, sizeof(*d));
+    if (!d) {
+        rc = sl_nomem(ctx);
+        goto fail;
+    }
+    d->ctx = ctx;
+    sl_buf_init(&d->copy, 0);
+    d->dataset = sl_naming_normalize_identifier(cfg->dataset, strlen(cfg->dataset),
+                                                PG_NAME_MAX);
+    char *stg = sl_aprintf("%s_staging", cfg->dataset);
+    d->staging = stg ? sl_naming_normalize_identifier(stg, strlen(stg), PG_NAME_MAX) : NULL;
+    sl_free(stg);
+    key_text = sl_aprintf("sluice\x1f%s\x1f%s", d->dataset ? d->dataset : "",
+                          cfg->pipeline ? cfg->pipeline : "");
+    if (!d->dataset || !d->staging || !key_text) {
+        rc = sl_nomem(ctx);
+        goto fail;
+    }
+    if (strncmp(d->dataset, "pg_", 3) == 0) {
+        rc = sl_fail(ctx, SLUICE_ERR_CONFIG,
+                     "dataset name \"%s\" cannot be used with the postgres destination: it "
+                     "becomes schema \"%s\", and PostgreSQL keeps names starting with pg_ "
+                     "for itself", cfg->dataset, d->dataset);
+        goto fail;
+    }
+    d->lock_key = (int64_t)sl_sql_fnv1a(key_text);
+
+    const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+    const char *vals[] = { CONNECT_TIMEOUT, "sluice", cfg->dsn, NULL };
+    d->conn = PQconnectdbParams(keys, vals, 1);
+    d->label = make_label(d->conn);
+    if (!d->conn || !d->label) {
+        rc = sl_nomem(ctx);
+        goto fail;
+    }
+    PQsetNoticeProcessor(d->conn, on_notice, ctx);
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        char msg[512];
+        one_line(msg, sizeof(msg), PQerrorMessage(d->conn));
+        rc = sl_fail(ctx, SLUICE_ERR_DEST, "postgres destination %s: cannot connect: %s",
+                     d->label, msg);
+        sl_fail_origin(ctx, "postgres", "08001");
+        goto fail;
+    }
+    if (PQserverVersion(d->conn) < 100000) {
+        rc = sl_fail(ctx, SLUICE_ERR_DEST,
+                     "postgres destination %s: server version %d is too old (10 or newer)",
+                     d->label, PQserverVersion(d->conn));
+        goto fail;
+    }
+    /* Session: UTC and ISO text for timestamps, UTF-8, the dataset as the default schema
+     * (for `pipeline query`; everything sluice runs names its schema). */
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+                   "SET DateStyle = 'ISO, YMD'; SET standard_conforming_strings = on; "
+                   "SET search_path = ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ", public");
+    rc = pg_exec_q(d, &q, "set up the session");
+    sl_sql_cleanup(&q);
+    if (rc)
+        goto fail;
+    PQconninfoFree(opts);
+    sl_free(key_text);
+    *out = d;
+    return SLUICE_OK;
+fail:
+    if (errmsg)
+        PQfreemem(errmsg);
+    PQconninfoFree(opts);
+    sl_free(key_text);
+    pg_close(d);
+    return rc;
+}
+
+/* Column names PostgreSQL keeps for itself (CREATE TABLE refuses them). */
+static const char *const system_columns[] = {
+    "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", NULL,
+};
+
+const struct sl_dest_methods sl_dest_postgres = {
+    .version = 1,
+    .name = "postgres",
+    .max_columns = 1600, /* MaxHeapAttributeNumber */
+    .reserved_prefix = NULL,
+    .reserved_columns = system_columns,
+    .max_identifier_length = PG_NAME_MAX,
+    .xOpen = pg_open,
+    .xClose = pg_close,
+    .xBegin = pg_begin,
+    .xCommit = pg_commit,
+    .xRollback = pg_rollback,
+    .xSyncTable = pg_sync_table,
+    .xTruncate = pg_truncate,
+    .xDropTable = pg_drop_table,
+    .xInsertBegin = pg_insert_begin,
+    .xInsertRow = pg_insert_row,
+    .xInsertEnd = pg_insert_end,
+    .xMerge = pg_merge,
+    .xLoadExists = pg_load_exists,
+    .xInsertLoad = pg_insert_load,
+    .xSaveSchema = pg_save_schema,
+    .xDeleteSchemaVersions = pg_delete_schema_versions,
+    .xLoadSchema = pg_load_schema,
+    .xSaveState = pg_save_state,
+    .xLoadState = pg_load_state,
+    .xQuery = pg_query,
+    .xListTables = pg_list_tables,
+};
