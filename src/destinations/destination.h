@@ -63,13 +63,63 @@ typedef sluice_status (*sl_table_list_fn)(void *ud, const char *table, int64_t r
 
 struct sl_dest; /* opaque per back-end */
 
+/*
+ * One merge (xMerge): a merge root table and its nested tables, whose rows of this package
+ * sit in their staging copies. load.c resolves everything a back-end needs; the back-end only
+ * reads the hints of the tables' columns (primary_key, merge_key, hard_delete, dedup_sort).
+ * Rules common to every strategy: the LAST staged row wins among rows of one primary key
+ * (dedup_sort, when a column has it, decides first); a nested table is linked to its root by
+ * _dlt_root_id, or by _dlt_parent_id for a first-level table without it; everything happens
+ * in the open transaction. Per strategy (spec section 4, dlt 1.31 as observed):
+ *
+ * DELETE_INSERT  Destination rows whose primary key OR merge key matches a staged row are
+ *                deleted with their nested rows; the winners per primary key are inserted
+ *                with their nested rows unless the winner is a hard delete. No keys at all:
+ *                append (hard deletes still not inserted).
+ * UPSERT         By primary key (never empty): a winner that is a hard delete deletes the
+ *                destination row and its nested rows; any other winner updates the row (every
+ *                column, absent ones to NULL) or inserts it. Nested rows of every staged root
+ *                are replaced by the winner's staged nested rows (they have deterministic ids,
+ *                so an element still present keeps its _dlt_id). Nested rows of roots not in
+ *                the package are never touched. merge_key is ignored.
+ * INSERT_ONLY    By primary key (never empty): hard deletes are dropped first, then the winner
+ *                of each key not in the destination is inserted with its nested rows; nothing
+ *                else changes (existing rows and their nested rows stay as they are).
+ * SCD2           Root rows are versions identified by the row_version column (a row hash).
+ *                Active destination rows (valid_to IS NULL, or = `active`) whose version is not
+ *                staged are retired: valid_to = boundary; with merge key columns only those
+ *                whose merge key values are staged. Staged versions not active in the
+ *                destination are inserted with valid_from = boundary, valid_to = active (NULL
+ *                when `active` is NULL), one row per version; their staged nested rows are
+ *                inserted unless a row with that _dlt_id exists (a re-inserted version finds
+ *                its nested rows still there). hard_delete has no meaning for scd2.
+ */
+struct sl_merge_spec {
+    enum sl_merge_strategy strategy;          /* resolved: never SL_MERGE_DEFAULT */
+    const struct sl_table *root;
+    const struct sl_table *const *children;   /* root's nested tables, parents first */
+    size_t nchildren;
+    /* SCD2 only, NULL otherwise; column names are columns of root */
+    const char *valid_from;   /* x-valid-from column */
+    const char *valid_to;     /* x-valid-to column */
+    const char *row_version;  /* x-row-version column (the row hash in _dlt_id by default) */
+    const char *boundary;     /* UTC timestamp text "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", as the
+                                 normalizer writes timestamps */
+    const char *active;       /* the same form, or NULL: active rows have valid_to NULL */
+};
+
+/* Bit of a strategy in sl_dest_methods.merge_strategies. */
+#define SL_MERGE_BIT(s) (1u << (unsigned)(s))
+
 struct sl_dest_methods {
-    int version;       /* 1 */
+    int version;       /* 2 (2: xMerge takes a struct sl_merge_spec, merge_strategies) */
     const char *name;  /* "sqlite" */
     size_t max_columns;          /* most columns a table may have (0: no limit) */
     const char *reserved_prefix; /* table names the engine keeps for itself, or NULL */
     const char *const *reserved_columns; /* column names the engine keeps (NULL-ended), or NULL */
     size_t max_identifier_length; /* longest table/column name (0: no limit), as dlt's caps */
+    unsigned merge_strategies;   /* SL_MERGE_BIT of each strategy xMerge implements; a run
+                                    asking for another fails before extracting */
     sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
                            struct sl_dest **out);
     void (*xClose)(struct sl_dest *d);
@@ -94,13 +144,9 @@ struct sl_dest_methods {
     sluice_status (*xInsertRow)(struct sl_dest *d, const struct sl_value *vals, size_t nvals);
     sluice_status (*xInsertEnd)(struct sl_dest *d);
 
-    /* Merge the staging copies of root and its child tables into the final tables with the
-     * delete-insert strategy (spec 4.1): primary_key and/or merge_key columns from the hints
-     * (none: append fallback), de-duplication by primary key (dedup_sort column, else the
-     * LAST staged row wins), hard_delete column, child rows deleted via _dlt_root_id.
-     * Children are given parent-first. */
-    sluice_status (*xMerge)(struct sl_dest *d, const struct sl_table *root,
-                            const struct sl_table *const *children, size_t nchildren);
+    /* Merge the staging copies of m->root and its nested tables into the final tables with
+     * m->strategy (one of the bits in merge_strategies; see struct sl_merge_spec). */
+    sluice_status (*xMerge)(struct sl_dest *d, const struct sl_merge_spec *m);
 
     /* System tables. */
     sluice_status (*xLoadExists)(struct sl_dest *d, const char *load_id, int *exists);

@@ -1159,8 +1159,9 @@ static sluice_status insert_winners(struct sl_dest *d, const struct sl_table *ro
     return rc;
 }
 
-static sluice_status pg_merge(struct sl_dest *d, const struct sl_table *root,
-                              const struct sl_table *const *children, size_t nchildren)
+static sluice_status merge_delete_insert(struct sl_dest *d, const struct sl_table *root,
+                                         const struct sl_table *const *children,
+                                         size_t nchildren)
 {
     struct sl_merge_keys k;
     struct sl_sql q;
@@ -1959,18 +1960,28 @@ fail:
     return rc;
 }
 
+static sluice_status pg_merge(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    if (m->strategy == SL_MERGE_DELETE_INSERT)
+        return merge_delete_insert(d, m->root, m->children, m->nchildren);
+    return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
+                   "postgres: merge strategy '%s' is not implemented",
+                   sl_merge_strategy_name(m->strategy));
+}
+
 /* Column names PostgreSQL keeps for itself (CREATE TABLE refuses them). */
 static const char *const system_columns[] = {
     "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", NULL,
 };
 
 const struct sl_dest_methods sl_dest_postgres = {
-    .version = 1,
+    .version = 2,
     .name = "postgres",
     .max_columns = 1600, /* MaxHeapAttributeNumber */
     .reserved_prefix = NULL,
     .reserved_columns = system_columns,
     .max_identifier_length = PG_NAME_MAX,
+    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT),
     .xOpen = pg_open,
     .xClose = pg_close,
     .xBegin = pg_begin,

@@ -897,8 +897,9 @@ static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_tabl
     return rc;
 }
 
-static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_table *root,
-                                  const struct sl_table *const *children, size_t nchildren)
+static sluice_status merge_delete_insert(struct sl_dest *d, const struct sl_table *root,
+                                         const struct sl_table *const *children,
+                                         size_t nchildren)
 {
     struct sl_merge_keys k;
     struct sl_sql q;
@@ -1063,6 +1064,14 @@ done:
     sl_merge_keys_cleanup(&k);
     sl_sql_cleanup(&q);
     return rc;
+}
+
+static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    if (m->strategy == SL_MERGE_DELETE_INSERT)
+        return merge_delete_insert(d, m->root, m->children, m->nchildren);
+    return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "sqlite: merge strategy '%s' is not implemented",
+                   sl_merge_strategy_name(m->strategy));
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1768,7 +1777,7 @@ fail:
 }
 
 const struct sl_dest_methods sl_dest_sqlite = {
-    .version = 1,
+    .version = 2,
     .name = "sqlite",
     .xOpen = sqlite_open,
     .xClose = sqlite_close,
@@ -1786,6 +1795,7 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xInsertLoad = sqlite_insert_load,
     .max_columns = 2000, /* SQLITE_MAX_COLUMN of Debian's build */
     .reserved_prefix = "sqlite_",
+    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT),
     .xSaveSchema = sqlite_save_schema,
     .xDeleteSchemaVersions = sqlite_delete_schema_versions,
     .xLoadSchema = sqlite_load_schema,

@@ -76,6 +76,26 @@ int sl_wd_parse(const char *name)
     return -1;
 }
 
+static const char *const strategy_names[] = { NULL, "delete-insert", "upsert", "insert-only",
+                                              "scd2" };
+
+const char *sl_merge_strategy_name(enum sl_merge_strategy st)
+{
+    if ((size_t)st >= sizeof(strategy_names) / sizeof(strategy_names[0]))
+        return NULL;
+    return strategy_names[st];
+}
+
+int sl_merge_strategy_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 1; i < sizeof(strategy_names) / sizeof(strategy_names[0]); i++)
+        if (strcmp(strategy_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* ============================================================================================
  * Column index
  * ========================================================================================== */
@@ -407,6 +427,9 @@ static int table_to_json(struct sl_json *tables, const struct sl_table *t)
             return -1;
         if (sl_json_obj_put_str(o, "resource", t->resource ? t->resource : t->name))
             return -1;
+        if (t->strategy != SL_MERGE_DEFAULT &&
+            sl_json_obj_put_str(o, "x-merge-strategy", sl_merge_strategy_name(t->strategy)))
+            return -1;
     }
     if (t->has_data) {
         struct sl_json *xn = put_obj(o, "x-normalizer");
@@ -607,9 +630,19 @@ static sluice_status table_from_json(struct sl_ctx *ctx, struct sl_schema *s, co
                            "schema: table '%s' has an unknown write_disposition", name);
         wd = (enum sl_write_disposition)w;
     }
+    enum sl_merge_strategy strategy = SL_MERGE_DEFAULT;
+    const struct sl_json *msj = sl_json_get(tj, "x-merge-strategy");
+    if (msj && msj->type != SL_JSON_NULL) {
+        int ms = sl_merge_strategy_parse(sl_json_str(msj));
+        if (ms < 0)
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA,
+                           "schema: table '%s' has an unknown x-merge-strategy", name);
+        strategy = (enum sl_merge_strategy)ms;
+    }
     struct sl_table *t = table_append(ctx, s, name, parent, resource, wd);
     if (!t)
         return ctx->code;
+    t->strategy = strategy;
     const struct sl_json *xn = sl_json_get(tj, "x-normalizer");
     t->has_data = json_true(xn, "seen-data");
     const struct sl_json *cols = sl_json_get(tj, "columns");
@@ -675,6 +708,7 @@ sluice_status sl_schema_from_json(struct sl_ctx *ctx, const struct sl_json *j,
             goto fail;
         }
         t->wd = root->wd;
+        t->strategy = root->strategy;
         if (!t->resource && root->resource) {
             t->resource = sl_strdup(root->resource);
             if (!t->resource) {
@@ -776,6 +810,7 @@ sluice_status sl_schema_dup(struct sl_ctx *ctx, const struct sl_schema *s,
             goto fail;
         }
         c->has_data = t->has_data;
+        c->strategy = t->strategy;
         for (size_t k = 0; k < t->ncols; k++) {
             const struct sl_column *col = &t->cols[k];
             if (sl_table_add_col(ctx, c, col->name, col->type, col->nullable, col->hints) < 0) {

@@ -48,6 +48,21 @@ const char *sl_wd_name(enum sl_write_disposition wd);
 /* Returns -1 for an unknown name. */
 int sl_wd_parse(const char *name);
 
+/* dlt's merge strategies: the x-merge-strategy hint of a merge root table (its nested tables
+ * follow the root). DEFAULT means none was configured: the destination's default applies,
+ * which is delete-insert on every destination sluice has. */
+enum sl_merge_strategy {
+    SL_MERGE_DEFAULT = 0,
+    SL_MERGE_DELETE_INSERT,
+    SL_MERGE_UPSERT,
+    SL_MERGE_INSERT_ONLY,
+    SL_MERGE_SCD2
+};
+/* dlt's names ("delete-insert", "upsert", "insert-only", "scd2"); NULL for DEFAULT. */
+const char *sl_merge_strategy_name(enum sl_merge_strategy s);
+/* Returns -1 for an unknown name. */
+int sl_merge_strategy_parse(const char *name);
+
 /* Column hints (bit flags). */
 enum {
     SL_HINT_PRIMARY_KEY = 1u << 0,
@@ -76,6 +91,8 @@ struct sl_table {
     char *parent;       /* parent table name, NULL for a root table */
     char *resource;     /* the resource that fills it (root tables and their children) */
     enum sl_write_disposition wd;
+    enum sl_merge_strategy strategy; /* merge tables: x-merge-strategy of the root (nested
+                                        tables carry the root's, it is not stored for them) */
     struct sl_column *cols;
     size_t ncols, cap;
     /* open-addressing index name → column index + 1 (0 = empty); size is a power of two */

@@ -214,6 +214,23 @@ static sluice_status save_state_row(struct sluice_pipeline *p, const struct sl_j
     return rc;
 }
 
+/* Resolve the merge of root (its strategy and what the strategy needs) and run it. */
+static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_table *root,
+                                 const struct sl_table *const *children, size_t nch)
+{
+    struct sl_merge_spec m;
+    memset(&m, 0, sizeof(m));
+    m.strategy = root->strategy == SL_MERGE_DEFAULT ? SL_MERGE_DELETE_INSERT : root->strategy;
+    m.root = root;
+    m.children = children;
+    m.nchildren = nch;
+    if (!(p->dm->merge_strategies & SL_MERGE_BIT(m.strategy)))
+        return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, root->resource, -1, NULL,
+                          "destination %s does not support the merge strategy '%s' (table %s)",
+                          p->dm->name, sl_merge_strategy_name(m.strategy), root->name);
+    return p->dm->xMerge(p->dest, &m);
+}
+
 static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                            const struct sl_json *manifest, struct sl_schema *s)
 {
@@ -292,7 +309,7 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
             }
         }
         if (rc == SLUICE_OK)
-            rc = p->dm->xMerge(p->dest, root, children, nch);
+            rc = merge_chain(p, root, children, nch);
         sl_free(children);
     }
     SL_FAULT_POINT("load.after_merge");

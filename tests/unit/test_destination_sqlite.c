@@ -64,6 +64,27 @@ static struct sl_dest *open_ds(const char *file, const char *dataset)
     return d;
 }
 
+/* A merge of root and its children with the given strategy (scd2 settings unset). */
+static sluice_status merge_as(struct sl_dest *d, enum sl_merge_strategy strategy,
+                              const struct sl_table *root, const struct sl_table *const *children,
+                              size_t n)
+{
+    struct sl_merge_spec m;
+    memset(&m, 0, sizeof(m));
+    m.strategy = strategy;
+    m.root = root;
+    m.children = children;
+    m.nchildren = n;
+    return M->xMerge(d, &m);
+}
+
+/* A delete-insert merge. */
+static sluice_status merge(struct sl_dest *d, const struct sl_table *root,
+                           const struct sl_table *const *children, size_t n)
+{
+    return merge_as(d, SL_MERGE_DELETE_INSERT, root, children, n);
+}
+
 static int file_exists(const char *name)
 {
     char p[512];
@@ -223,7 +244,8 @@ TEST(registry)
 {
     CHECK(sl_destination_find("sqlite") != NULL);
     CHECK_EQ_STR(sl_destination_find("sqlite")->name, "sqlite");
-    CHECK_EQ_INT(sl_destination_find("sqlite")->version, 1);
+    CHECK_EQ_INT(sl_destination_find("sqlite")->version, 2);
+    CHECK_EQ_INT(sl_destination_find("sqlite")->merge_strategies, SL_MERGE_BIT(SL_MERGE_DELETE_INSERT));
     CHECK(sl_destination_find("duckdb") == NULL);
     CHECK(sl_destination_find("postgres") != NULL);
     CHECK_EQ_STR(sl_destination_find("postgres")->name, "postgres");
@@ -478,7 +500,7 @@ TEST(hostile_identifiers)
     struct sl_value stg[] = {vt("k2"), vi(3), vt("x"), vt("y"), vt("z"), vt("r3"), vt("id3")};
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     insert_rows(d, t, 1, stg, 1, NCOLS(cols));
-    CHECK_EQ_INT(M->xMerge(d, t, NULL, 0), SLUICE_OK);
+    CHECK_EQ_INT(merge(d, t, NULL, 0), SLUICE_OK);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_STR(q(d, "SELECT * FROM \"t\"\"; DROP TABLE x; --\" ORDER BY 2"),
                  "k1|1|;|'|]|r1|id1\nk2|3|x|y|z|r3|id3\n");
@@ -564,7 +586,7 @@ TEST(rollback_leaves_nothing)
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     CHECK_EQ_INT(M->xSyncTable(d, t), SLUICE_OK);
     insert_rows(d, t, 1, rows, 1, 4);
-    CHECK_EQ_INT(M->xMerge(d, t, NULL, 0), SLUICE_OK);
+    CHECK_EQ_INT(merge(d, t, NULL, 0), SLUICE_OK);
     CHECK_EQ_INT(M->xInsertLoad(d, "L1", "s", "h"), SLUICE_OK);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_STR(list(d, &b), "_dlt_loads=1\n_dlt_pipeline_state=0\n_dlt_version=0\nitems=1\n");
@@ -604,7 +626,7 @@ static void merge_once(struct sl_dest *d, const struct sl_table *root,
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     CHECK_EQ_INT(M->xSyncTable(d, root), SLUICE_OK);
     insert_rows(d, root, 1, rows, nrows, nvals);
-    sluice_status rc = M->xMerge(d, root, NULL, 0);
+    sluice_status rc = merge(d, root, NULL, 0);
     CHECK_EQ_INT(rc, SLUICE_OK);
     if (rc)
         fprintf(stderr, "  merge: %s\n", ctx.message);
@@ -793,7 +815,7 @@ static void merge_chain(struct sl_dest *d, struct chain *c, const struct sl_valu
         insert_rows(d, c->items, 1, it, nit, 5);
     if (ntg)
         insert_rows(d, c->tags, 1, tg, ntg, 5);
-    sluice_status rc = M->xMerge(d, c->root, children, 2);
+    sluice_status rc = merge(d, c->root, children, 2);
     CHECK_EQ_INT(rc, SLUICE_OK);
     if (rc)
         fprintf(stderr, "  merge: %s\n", ctx.message);
@@ -845,7 +867,7 @@ TEST(merge_children_replaced)
     CHECK_EQ_INT(M->xSyncTable(d, c.root), SLUICE_OK);
     insert_rows(d, c.root, 1, o3, 1, 3);
     const struct sl_table *children[] = {c.items, c.tags};
-    CHECK_EQ_INT(M->xMerge(d, c.root, children, 2), SLUICE_OK);
+    CHECK_EQ_INT(merge(d, c.root, children, 2), SLUICE_OK);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_STR(q(d, "SELECT id FROM orders ORDER BY id"), "1\n3\n");
     CHECK_EQ_STR(q(d, "SELECT sku FROM orders__items ORDER BY sku"), "Y1\nY2\n");
@@ -876,7 +898,7 @@ TEST(merge_absent_children)
     struct sl_value o[] = {vi(1), vt("r1")};
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     insert_rows(d, root, 1, o, 1, 2);
-    CHECK_EQ_INT(M->xMerge(d, root, children, 2), SLUICE_OK);
+    CHECK_EQ_INT(merge(d, root, children, 2), SLUICE_OK);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_STR(q(d, "SELECT name FROM ds.sqlite_master WHERE type = 'table' AND "
                       "name LIKE 'orders%' ORDER BY name"),
@@ -884,7 +906,7 @@ TEST(merge_absent_children)
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     CHECK_EQ_INT(M->xSyncTable(d, nolink), SLUICE_OK);
     insert_rows(d, root, 1, o, 1, 2);
-    CHECK_EQ_INT(M->xMerge(d, root, children, 2), SLUICE_ERR_DATA_SCHEMA);
+    CHECK_EQ_INT(merge(d, root, children, 2), SLUICE_ERR_DATA_SCHEMA);
     CHECK(strstr(ctx.message, "orders__never__deep") != NULL);
     M->xRollback(d);
     sl_ctx_clear(&ctx);
@@ -922,7 +944,7 @@ TEST(merge_append_fallback)
         CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
         insert_rows(d, root, 1, r, 3, 3);
         insert_rows(d, child, 1, c, 2, 4);
-        CHECK_EQ_INT(M->xMerge(d, root, children, 1), SLUICE_OK);
+        CHECK_EQ_INT(merge(d, root, children, 1), SLUICE_OK);
         CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     }
     CHECK_EQ_STR(q(d, "SELECT id, del, _dlt_id FROM logs ORDER BY rowid"),
@@ -934,7 +956,7 @@ TEST(merge_append_fallback)
 
     /* nothing staged: nothing happens */
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
-    CHECK_EQ_INT(M->xMerge(d, root, children, 1), SLUICE_OK);
+    CHECK_EQ_INT(merge(d, root, children, 1), SLUICE_OK);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_STR(q(d, "SELECT count(*) FROM logs"), "4\n");
     free_table(root);

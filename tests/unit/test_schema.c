@@ -214,6 +214,53 @@ TEST(json_round_trip)
     sl_schema_free(&s);
 }
 
+/* x-merge-strategy: on the root table only, nested tables inherit it when read back. */
+TEST(merge_strategy)
+{
+    static const char *const names[] = { "delete-insert", "upsert", "insert-only", "scd2" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        CHECK_EQ_STR(sl_merge_strategy_name(sl_merge_strategy_parse(names[i])), names[i]);
+        CHECK_EQ_INT(sl_merge_strategy_parse(names[i]), (int)i + 1);
+    }
+    CHECK(sl_merge_strategy_name(SL_MERGE_DEFAULT) == NULL);
+    CHECK_EQ_INT(sl_merge_strategy_parse("cdc"), -1);
+    CHECK_EQ_INT(sl_merge_strategy_parse(NULL), -1);
+
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_schema *s = sample(&ctx);
+    struct sl_table *o = sl_schema_find(s, "orders");
+    o->strategy = SL_MERGE_UPSERT;
+    sl_schema_find(s, "orders__lines")->strategy = SL_MERGE_UPSERT;
+    struct sl_json *j = sl_schema_to_json(s);
+    const struct sl_json *tables = sl_json_get(j, "tables");
+    CHECK_EQ_STR(sl_json_str(sl_json_get(sl_json_get(tables, "orders"), "x-merge-strategy")),
+                 "upsert");
+    CHECK(sl_json_get(sl_json_get(tables, "orders__lines"), "x-merge-strategy") == NULL);
+    struct sl_schema *back = NULL;
+    CHECK_EQ_INT(sl_schema_from_json(&ctx, j, &back), SLUICE_OK);
+    if (back) {
+        CHECK_EQ_INT(sl_schema_find(back, "orders")->strategy, SL_MERGE_UPSERT);
+        CHECK_EQ_INT(sl_schema_find(back, "orders__lines__tags")->strategy, SL_MERGE_UPSERT);
+    }
+    struct sl_schema *copy = NULL;
+    CHECK_EQ_INT(sl_schema_dup(&ctx, s, &copy), SLUICE_OK);
+    if (copy)
+        CHECK_EQ_INT(sl_schema_find(copy, "orders")->strategy, SL_MERGE_UPSERT);
+    sl_schema_free(&copy);
+    sl_schema_free(&back);
+    sl_json_free(j);
+    sl_schema_free(&s);
+
+    /* a strategy sluice does not know is refused, naming the table */
+    static const char bad[] = "{\"name\":\"x\",\"tables\":{\"t\":{\"x-merge-strategy\":\"cdc\"}}}";
+    struct sl_json *bj = NULL;
+    CHECK_EQ_INT(sl_json_parse_heap(&ctx, bad, strlen(bad), &bj), SLUICE_OK);
+    CHECK_EQ_INT(sl_schema_from_json(&ctx, bj, &back), SLUICE_ERR_DATA_SCHEMA);
+    CHECK_EQ_STR(ctx.message, "schema: table 't' has an unknown x-merge-strategy");
+    sl_json_free(bj);
+}
+
 TEST(from_json_errors)
 {
     static const char *const bad[] = {
@@ -381,6 +428,7 @@ static const struct test_case schema_tests[] = {
     { "root_and_remove", root_and_remove },
     { "json_layout", json_layout },
     { "json_round_trip", json_round_trip },
+    { "merge_strategy", merge_strategy },
     { "from_json_errors", from_json_errors },
     { "bump", bump },
     { "hash_matches_dlt", hash_matches_dlt },
