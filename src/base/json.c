@@ -291,14 +291,14 @@ struct sl_json *sl_json_obj_set_take(struct sl_json *obj, const char *key, struc
         uint32_t ncap = obj->cap ? obj->cap * 2 : 4;
         struct sl_json_member *m = sl_realloc(obj->u.members, ncap * sizeof(*m));
         if (!m)
-            return NULL;
+            goto fail;
         obj->u.members = m;
         obj->cap = ncap;
     }
     size_t kl = strlen(key);
     char *k = sl_strndup(key, kl);
     if (!k)
-        return NULL;
+        goto fail;
     struct sl_json_member *m = &obj->u.members[obj->len++];
     m->key = k;
     m->key_len = (uint32_t)kl;
@@ -306,6 +306,9 @@ struct sl_json *sl_json_obj_set_take(struct sl_json *obj, const char *key, struc
     m->val.heap = 1;
     init(val, SL_JSON_NULL);
     return &m->val;
+fail:
+    sl_json_clear(val); /* taken also on failure */
+    return NULL;
 }
 
 int sl_json_obj_put_str(struct sl_json *obj, const char *key, const char *s)
@@ -315,11 +318,7 @@ int sl_json_obj_put_str(struct sl_json *obj, const char *key, const char *s)
         sl_json_set_null(&v);
     else if (sl_json_set_str(&v, s, strlen(s)))
         return -1;
-    if (!sl_json_obj_set_take(obj, key, &v)) {
-        sl_json_clear(&v);
-        return -1;
-    }
-    return 0;
+    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
 }
 
 int sl_json_obj_put_int(struct sl_json *obj, const char *key, int64_t i)
@@ -366,8 +365,10 @@ struct sl_json *sl_json_arr_push_take(struct sl_json *arr, struct sl_json *val)
     if (arr->len == arr->cap) {
         uint32_t ncap = arr->cap ? arr->cap * 2 : 4;
         struct sl_json *n = sl_realloc(arr->u.items, ncap * sizeof(*n));
-        if (!n)
+        if (!n) {
+            sl_json_clear(val); /* taken also on failure */
             return NULL;
+        }
         arr->u.items = n;
         arr->cap = ncap;
     }

@@ -101,8 +101,10 @@ void sl_json_clear(struct sl_json *v);
 struct sl_json *sl_json_dup(const struct sl_json *v);
 int sl_json_copy_into(struct sl_json *dst, const struct sl_json *src); /* dst was null */
 
-/* Set obj[key] = *val, taking ownership of val's contents (val becomes null). Replaces an
- * existing member. Returns a pointer to the stored value, NULL when out of memory. */
+/* Set obj[key] = *val, taking ownership of val's contents: val becomes null whatever happens
+ * (on failure its contents are freed, so a caller never frees them). val must be a heap value.
+ * Replaces an existing member. Returns a pointer to the stored value, NULL when out of
+ * memory. */
 struct sl_json *sl_json_obj_set_take(struct sl_json *obj, const char *key, struct sl_json *val);
 /* obj[key] = a copy of string s (NULL: JSON null) / integer i. 0 ok, -1 out of memory. */
 int sl_json_obj_put_str(struct sl_json *obj, const char *key, const char *s);
@@ -112,7 +114,8 @@ struct sl_json *sl_json_obj_setdefault(struct sl_json *obj, const char *key,
                                        enum sl_json_type type);
 /* Remove obj[key] (freeing it); returns true when it existed. */
 bool sl_json_obj_del(struct sl_json *obj, const char *key);
-/* Append, taking ownership of val's contents. NULL when out of memory. */
+/* Append, taking ownership of val's contents as sl_json_obj_set_take does (val becomes null,
+ * also on failure). Returns the stored value, NULL when out of memory. */
 struct sl_json *sl_json_arr_push_take(struct sl_json *arr, struct sl_json *val);
 
 /* ---- parsing ---------------------------------------------------------------------------- */

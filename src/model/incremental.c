@@ -1411,11 +1411,7 @@ static int obj_put(struct sl_json *obj, const char *key, const struct sl_json *v
         sl_json_clear(&tmp);
         return -1;
     }
-    if (!sl_json_obj_set_take(obj, key, &tmp)) {
-        sl_json_clear(&tmp);
-        return -1;
-    }
-    return 0;
+    return sl_json_obj_set_take(obj, key, &tmp) ? 0 : -1;
 }
 
 /* Get or create the slot; read last_value and unique_hashes from it. */
@@ -2014,7 +2010,6 @@ sluice_status sl_incremental_commit(struct sl_incremental *inc)
             goto done;
         }
         if (!sl_json_arr_push_take(&arr, &s)) {
-            sl_json_clear(&s);
             rc = sl_nomem(inc->ctx);
             goto done;
         }

@@ -362,11 +362,7 @@ static int push_str(struct sl_json *arr, const char *s)
     struct sl_json v;
     if (sl_json_set_str(&v, s, strlen(s)))
         return -1;
-    if (!sl_json_arr_push_take(arr, &v)) {
-        sl_json_clear(&v);
-        return -1;
-    }
-    return 0;
+    return sl_json_arr_push_take(arr, &v) ? 0 : -1;
 }
 
 /* dlt's boolean column properties, in the order dlt writes them. */

@@ -45,29 +45,6 @@
  * Document layout
  * ========================================================================================== */
 
-static int set_str_or_null(struct sl_json *obj, const char *key, const char *s)
-{
-    struct sl_json v;
-    if (s) {
-        if (sl_json_set_str(&v, s, strlen(s)))
-            return -1;
-    } else {
-        sl_json_set_null(&v);
-    }
-    if (!sl_json_obj_set_take(obj, key, &v)) {
-        sl_json_clear(&v);
-        return -1;
-    }
-    return 0;
-}
-
-static int set_int(struct sl_json *obj, const char *key, int64_t i)
-{
-    struct sl_json v;
-    sl_json_set_int(&v, i);
-    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
-}
-
 struct sl_json *sl_state_new(const char *pipeline_name, const char *dataset_name)
 {
     struct sl_json *doc = sl_json_new_object();
@@ -76,14 +53,14 @@ struct sl_json *sl_state_new(const char *pipeline_name, const char *dataset_name
     if (!doc)
         return NULL;
     /* dlt's key order (pipeline.state after a run, without the staging keys) */
-    if (set_int(doc, "_state_version", 0) ||
-        set_int(doc, "_state_engine_version", SL_STATE_ENGINE_VERSION) ||
-        set_str_or_null(doc, "pipeline_name", pipeline_name) ||
-        set_str_or_null(doc, "dataset_name", dataset_name) ||
-        set_str_or_null(doc, "default_schema_name", NULL) ||
+    if (sl_json_obj_put_int(doc, "_state_version", 0) ||
+        sl_json_obj_put_int(doc, "_state_engine_version", SL_STATE_ENGINE_VERSION) ||
+        sl_json_obj_put_str(doc, "pipeline_name", pipeline_name) ||
+        sl_json_obj_put_str(doc, "dataset_name", dataset_name) ||
+        sl_json_obj_put_str(doc, "default_schema_name", NULL) ||
         !sl_json_obj_setdefault(doc, "schema_names", SL_JSON_ARRAY) ||
-        set_str_or_null(doc, "destination_type", NULL) ||
-        set_str_or_null(doc, "destination_name", NULL) ||
+        sl_json_obj_put_str(doc, "destination_type", NULL) ||
+        sl_json_obj_put_str(doc, "destination_name", NULL) ||
         !sl_json_obj_setdefault(doc, "sources", SL_JSON_OBJECT))
         goto fail;
     local = sl_json_obj_setdefault(doc, "_local", SL_JSON_OBJECT);
@@ -210,7 +187,6 @@ sluice_status sl_state_bump(struct sl_ctx *ctx, struct sl_json *state, bool *cha
             goto done;
         }
         if (!sl_json_obj_set_take(state, "_version_hash", &hv)) {
-            sl_json_clear(&hv);
             rc = sl_nomem(ctx);
             goto done;
         }
@@ -528,12 +504,12 @@ static sluice_status split_destination(struct sl_ctx *ctx, struct sl_json *doc, 
         goto done;
     }
     snprintf(key, sizeof(key), "%s_type", old);
-    if (set_str_or_null(doc, key, type)) {
+    if (sl_json_obj_put_str(doc, key, type)) {
         rc = sl_nomem(ctx);
         goto done;
     }
     snprintf(key, sizeof(key), "%s_name", old);
-    if (set_str_or_null(doc, key, destination_to_name(type))) {
+    if (sl_json_obj_put_str(doc, key, destination_to_name(type))) {
         rc = sl_nomem(ctx);
         goto done;
     }
@@ -592,7 +568,7 @@ static sluice_status finish_document(struct sl_ctx *ctx, struct sl_json *doc, co
         rc = sl_state_hash(ctx, doc, hash);
         if (rc != SLUICE_OK)
             goto done;
-        if (set_str_or_null(doc, "_version_hash", hash)) {
+        if (sl_json_obj_put_str(doc, "_version_hash", hash)) {
             rc = sl_nomem(ctx);
             goto done;
         }

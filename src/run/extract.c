@@ -139,7 +139,7 @@ static sluice_status replace_resource_keys(struct sluice_pipeline *p, struct sl_
         sl_json_set_null(&v);
         char *key = sl_strndup(m->key, m->key_len);
         if (!key || sl_json_copy_into(&v, &m->val) || !sl_json_obj_set_take(rstate, key, &v)) {
-            sl_json_clear(&v); /* a partial copy, or a value not taken */
+            sl_json_clear(&v); /* a partial copy */
             sl_free(key);
             sl_json_clear(&keep);
             return sl_nomem(&p->ctx);
@@ -255,7 +255,7 @@ sluice_status sl_extract_yield_source_state_set(struct sluice_yield *y, const ch
         struct sl_json val;
         sl_json_set_null(&val);
         if (!key || sl_json_copy_into(&val, &m->val) || !sl_json_obj_set_take(src, key, &val)) {
-            sl_json_clear(&val); /* a partial copy, or a value not taken */
+            sl_json_clear(&val); /* a partial copy */
             rc = sl_nomem(&p->ctx);
         }
         sl_free(key);
@@ -307,10 +307,8 @@ static int put_list(struct sl_json *obj, const char *key, char *const *items, si
         struct sl_json v;
         if (sl_json_set_str(&v, items[i], strlen(items[i])))
             return -1;
-        if (!sl_json_arr_push_take(arr, &v)) {
-            sl_json_clear(&v); /* not taken when out of memory */
+        if (!sl_json_arr_push_take(arr, &v))
             return -1;
-        }
     }
     return 0;
 }
@@ -324,10 +322,7 @@ static int put_copy(struct sl_json *obj, const char *key, const struct sl_json *
         sl_json_clear(&v);
         return -1;
     }
-    if (sl_json_obj_set_take(obj, key, &v))
-        return 0;
-    sl_json_clear(&v); /* not taken when out of memory */
-    return -1;
+    return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
 }
 
 static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r,
@@ -715,10 +710,8 @@ static sluice_status plan_refresh(struct sluice_pipeline *p, const struct sl_ext
         struct sl_json v;
         if (sl_json_set_str(&v, t->name, strlen(t->name)))
             return sl_nomem(&p->ctx);
-        if (!sl_json_arr_push_take(tables, &v)) {
-            sl_json_clear(&v); /* not taken when out of memory */
+        if (!sl_json_arr_push_take(tables, &v))
             return sl_nomem(&p->ctx);
-        }
     }
     for (size_t i = 0; i < p->cfg->nres; i++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[i];

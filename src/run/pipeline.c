@@ -310,31 +310,16 @@ static struct sl_json *new_state(struct sluice_pipeline *p)
     /* dlt reaches SQLite through its sqlalchemy destination */
     char *dtype = sl_aprintf("dlt.destinations.%s",
                              strcmp(type, "sqlite") == 0 ? "sqlalchemy" : type);
-    struct sl_json v, name;
-    int bad = !dtype;
-    /* a value not taken (out of memory) is still ours to free */
-    if (!bad) {
-        bad = sl_json_set_str(&v, dtype, strlen(dtype));
-        if (!bad && !sl_json_obj_set_take(st, "destination_type", &v)) {
-            sl_json_clear(&v);
-            bad = 1;
-        }
-    }
+    struct sl_json name;
+    int bad = !dtype || sl_json_obj_put_str(st, "destination_type", dtype);
     const char *sname = schema_name(p);
-    if (!bad) {
-        bad = sl_json_set_str(&v, sname, strlen(sname));
-        if (!bad && !sl_json_obj_set_take(st, "default_schema_name", &v)) {
-            sl_json_clear(&v);
-            bad = 1;
-        }
-    }
+    if (!bad)
+        bad = sl_json_obj_put_str(st, "default_schema_name", sname);
     struct sl_json *names = bad ? NULL : sl_json_obj_setdefault(st, "schema_names", SL_JSON_ARRAY);
     if (!bad && (!names || sl_json_set_str(&name, sname, strlen(sname))))
         bad = 1;
-    if (!bad && !sl_json_arr_push_take(names, &name)) {
-        sl_json_clear(&name);
+    if (!bad && !sl_json_arr_push_take(names, &name))
         bad = 1;
-    }
     sl_free(dtype);
     struct sl_ctx scratch;
     sl_ctx_init(&scratch);
@@ -379,7 +364,6 @@ static sluice_status adopt_state(struct sluice_pipeline *p, struct sl_json *doc)
     }
     sl_json_obj_del(doc, "_local");
     if (!sl_json_obj_set_take(doc, "_local", &keep)) {
-        sl_json_clear(&keep);
         sl_json_free(doc);
         return sl_nomem(&p->ctx);
     }

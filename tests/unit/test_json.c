@@ -1,6 +1,8 @@
 /* test_json.c — JSON values, streaming parser (lines, arrays, limits, errors) and writer. */
 #include "test.h"
 
+#include <stdlib.h>
+
 #include "base/json.h"
 
 struct collect {
@@ -198,6 +200,65 @@ TEST(mixed_containers_same_depth)
     sl_buf_cleanup(&in);
 }
 
+/* ---- the _take functions own their value also when they fail ------------------------------ */
+
+static long take_fail_after; /* allocations left before every one fails */
+static long take_frees;      /* sl_free calls seen */
+
+static void *take_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return take_fail_after-- > 0 ? malloc(size) : NULL;
+}
+
+static void *take_realloc(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    return take_fail_after-- > 0 ? realloc(ptr, size) : NULL;
+}
+
+static void take_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    if (ptr)
+        take_frees++;
+    free(ptr);
+}
+
+TEST(take_frees_on_failure)
+{
+    static const struct sl_alloc counting = { take_malloc, take_realloc, take_free, NULL };
+    /* allowed: 0 = growing the members fails; 1 = growth works, copying the key fails */
+    for (long allowed = 0; allowed <= 1; allowed++) {
+        struct sl_json *obj = sl_json_new_object();
+        struct sl_json v;
+        CHECK(obj && sl_json_set_str(&v, "value", 5) == 0);
+        take_fail_after = allowed;
+        take_frees = 0;
+        sl_alloc_set(&counting);
+        CHECK(sl_json_obj_set_take(obj, "key", &v) == NULL);
+        sl_alloc_set(NULL);
+        CHECK_EQ_INT(v.type, SL_JSON_NULL);
+        CHECK_EQ_INT(take_frees, 1); /* the string */
+        CHECK_EQ_INT(obj->len, 0);
+        sl_json_free(obj);
+    }
+    struct sl_json *arr = sl_json_new_array();
+    struct sl_json inner;
+    sl_json_set_array(&inner);
+    struct sl_json s;
+    CHECK(arr && sl_json_set_str(&s, "x", 1) == 0 && sl_json_arr_push_take(&inner, &s));
+    take_fail_after = 0;
+    take_frees = 0;
+    sl_alloc_set(&counting);
+    CHECK(sl_json_arr_push_take(arr, &inner) == NULL);
+    sl_alloc_set(NULL);
+    CHECK_EQ_INT(inner.type, SL_JSON_NULL);
+    CHECK_EQ_INT(take_frees, 2); /* the string and the items array */
+    CHECK_EQ_INT(arr->len, 0);
+    sl_json_free(arr);
+}
+
 static const struct test_case json_tests[] = {
     { "equal_duplicate_keys", equal_duplicate_keys },
     { "mixed_containers_same_depth", mixed_containers_same_depth },
@@ -206,5 +267,6 @@ static const struct test_case json_tests[] = {
     { "errors", errors },
     { "heap_tree", heap_tree },
     { "write_escapes", write_escapes },
+    { "take_frees_on_failure", take_frees_on_failure },
 };
 TEST_SUITE(json, json_tests)
