@@ -3,7 +3,9 @@
  *
  * - row ids: base64 of 10 random bytes, or of a 10-byte SHAKE-128 digest, no padding (14
  *   chars): _dlt_id of child rows = digest of "<parent _dlt_id>_<table>_<list index>".
- * - boundary hashes: base64 of a 15-byte SHAKE-128 digest, no padding (20 chars).
+ * - boundary hashes: base64 of a 15-byte SHAKE-128 digest, no padding (20 chars, the legacy
+ *   form; dlt 1.31 keeps the first 12).
+ * - identifier tags (naming.c): 4 bytes of SHAKE-128.
  * - version hashes of state and schema: base64 of SHA3-256, with padding (44 chars).
  * Randomness comes from a caller-owned generator (struct sl_rng) seeded by the pipeline, so
  * tests can fix it (STYLE.md rule 9: no hidden globals).
@@ -14,8 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SHAKE-128 (FIPS 202) of data: the first outlen bytes of its output into out. Cannot fail;
+ * allocates nothing; thread-safe. */
+void sl_shake128(unsigned char *out, size_t outlen, const void *data, size_t len);
 /* out receives base64 (standard alphabet) of SHAKE-128(data) truncated to nbytes, without
- * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0 ok. */
+ * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0, or -1 when nbytes > 64. */
 int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *out);
 /* base64 of SHA3-256(data) with padding (45 bytes incl. NUL). */
 int sl_digest_sha3_256_b64(const void *data, size_t len, char out[45]);

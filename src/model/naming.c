@@ -26,9 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "base/alloc.h"
+#include "base/digest.h"
 
 /* ==== characters =========================================================================== */
 
@@ -199,30 +198,14 @@ static bool is_blank(const char *s, size_t len)
  * which is 6 base64 characters without padding. */
 #define TAG_DIGEST_BYTES 4
 
-sluice_status sl_naming_tag(const char *ident, size_t len, char out[SL_NAMING_TAG_LEN + 1])
+void sl_naming_tag(const char *ident, size_t len, char out[SL_NAMING_TAG_LEN + 1])
 {
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned char digest[TAG_DIGEST_BYTES];
-    sluice_status rc = SLUICE_ERR_NOMEM;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-    out[0] = '\0';
-    if (!ctx)
-        goto done;
-    if (EVP_DigestInit_ex(ctx, EVP_shake128(), NULL) != 1)
-        goto done;
-    if (EVP_DigestUpdate(ctx, ident, len) != 1)
-        goto done;
-    if (EVP_DigestFinalXOF(ctx, digest, sizeof(digest)) != 1)
-        goto done;
-
-    /* 32 bits -> six 6-bit groups; the last group holds 2 bits plus 4 zero bits. */
-    uint32_t bits = ((uint32_t)digest[0] << 24) | ((uint32_t)digest[1] << 16) |
-                    ((uint32_t)digest[2] << 8) | (uint32_t)digest[3];
+    char b64[8]; /* 4 bytes: six characters without padding */
+    sl_shake128(digest, sizeof(digest), ident, len);
+    sl_base64(digest, sizeof(digest), 0, b64);
     for (int k = 0; k < SL_NAMING_TAG_LEN; k++) {
-        int shift = 26 - 6 * k;
-        uint32_t group = shift >= 0 ? (bits >> shift) & 0x3fu : (bits << -shift) & 0x3fu;
-        char c = b64[group];
+        char c = b64[k];
         if (c == '/')
             c = 'a';
         else if (c == '+')
@@ -232,10 +215,6 @@ sluice_status sl_naming_tag(const char *ident, size_t len, char out[SL_NAMING_TA
         out[k] = c;
     }
     out[SL_NAMING_TAG_LEN] = '\0';
-    rc = SLUICE_OK;
-done:
-    EVP_MD_CTX_free(ctx);
-    return rc;
 }
 
 char *sl_naming_shorten(const char *normalized, size_t normalized_len, const char *original,
@@ -250,8 +229,7 @@ char *sl_naming_shorten(const char *normalized, size_t normalized_len, const cha
         return sl_strndup(normalized, normalized_len);
 
     char tag[SL_NAMING_TAG_LEN + 1];
-    if (sl_naming_tag(original, original_len, tag) != SLUICE_OK)
-        return NULL;
+    sl_naming_tag(original, original_len, tag);
     size_t remaining = max_len - SL_NAMING_TAG_LEN;
     size_t head_chars = remaining / 2 + remaining % 2;
     size_t tail_chars = remaining / 2;

@@ -85,9 +85,9 @@ char *sl_naming_shorten(const char *normalized, size_t normalized_len, const cha
 /*
  * The tag of the `len` bytes at `ident`: base64 of the first 4 bytes of SHAKE-128(ident),
  * padding removed, `/` -> `a`, `+` -> `b`, lowercased. Writes SL_NAMING_TAG_LEN characters
- * and a NUL to `out`. SLUICE_ERR_NOMEM when libcrypto cannot allocate (out is then "").
+ * and a NUL to `out`. Cannot fail.
  */
-sluice_status sl_naming_tag(const char *ident, size_t len, char out[SL_NAMING_TAG_LEN + 1]);
+void sl_naming_tag(const char *ident, size_t len, char out[SL_NAMING_TAG_LEN + 1]);
 
 /*
  * Name of the variant column that holds values of `type_name` that could not be coerced into

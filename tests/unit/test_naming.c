@@ -307,12 +307,12 @@ TEST(tags)
         {"key20", "57ad6a"}, /* base64 "57/D6A": `/` -> `a` */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        CHECK_EQ_INT(sl_naming_tag(cases[i].in, strlen(cases[i].in), tag), SLUICE_OK);
+        sl_naming_tag(cases[i].in, strlen(cases[i].in), tag);
         CHECK_EQ_STR(tag, cases[i].tag);
     }
     char long200[201];
     make_long200(long200);
-    CHECK_EQ_INT(sl_naming_tag(long200, 200, tag), SLUICE_OK);
+    sl_naming_tag(long200, 200, tag);
     CHECK_EQ_STR(tag, "et8tlw");
 }
 

@@ -926,7 +926,7 @@ TEST(iso_timestamps)
 TEST(child_ids_any_length)
 {
     /* nested ids for messages of every length across SHAKE-128's 168-byte blocks equal
-     * digest128 computed by digest.c (OpenSSL) */
+     * digest128 computed by digest.c */
     struct harness h;
     h_init(&h);
     char name[400], msg[512], want[32], item[64];
