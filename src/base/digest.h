@@ -20,7 +20,8 @@
  * allocates nothing; thread-safe. */
 void sl_shake128(unsigned char *out, size_t outlen, const void *data, size_t len);
 /* out receives base64 (standard alphabet) of SHAKE-128(data) truncated to nbytes, without
- * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0, or -1 when nbytes > 64. */
+ * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0, or -1 when
+ * nbytes > 64. */
 int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *out);
 /* base64 of SHA3-256(data) with padding (45 bytes incl. NUL). */
 int sl_digest_sha3_256_b64(const void *data, size_t len, char out[45]);

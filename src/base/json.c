@@ -15,6 +15,7 @@
 #include "base/json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1200,6 +1201,74 @@ int sl_json_write_double(struct sl_buf *b, double d)
     if (!strpbrk(tmp, ".eEn"))
         return sl_buf_printf(b, "%s.0", tmp);
     return sl_buf_puts(b, tmp);
+}
+
+/* Shortest decimal digits that read back as d (> 0): digits (no dot) and the scientific
+ * exponent, as Python's repr and orjson choose them. Starting at 15 digits is enough: a
+ * double is within half an ulp (< 1.2e-16 relative) of any decimal that reads back as it,
+ * closer than half the spacing of 15-digit decimals, so when some string of at most 15
+ * digits reads back, the correctly rounded 15-digit one is that string padded with zeros
+ * (subnormals excepted: their ulp is coarser). */
+static size_t shortest_digits(double d, char digits[24], int *exp10)
+{
+    char tmp[40];
+    for (int p = d < DBL_MIN ? 1 : 15; p <= 17; p++) { /* subnormals have fewer digits */
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+        if (p == 17 || strtod(tmp, NULL) == d)
+            break;
+    }
+    size_t n = 0;
+    const char *s = tmp;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9')
+            digits[n++] = *s;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *exp10 = *s == 'e' ? (int)strtol(s + 1, NULL, 10) : 0;
+    return n;
+}
+
+int sl_json_write_double_py(struct sl_buf *b, double d, bool python_repr)
+{
+    if (isnan(d))
+        return sl_buf_puts(b, python_repr ? "nan" : "null");
+    if (isinf(d))
+        return sl_buf_puts(b, python_repr ? (d < 0 ? "-inf" : "inf") : "null");
+    if (signbit(d) && sl_buf_putc(b, '-'))
+        return -1;
+    if (d == 0)
+        return sl_buf_puts(b, "0.0");
+    char dig[24];
+    int e;
+    size_t nd = shortest_digits(fabs(d), dig, &e);
+    int lo = python_repr ? -4 : -5;
+    if (e >= lo && e < 16) {
+        if (e < 0) {
+            if (sl_buf_puts(b, "0."))
+                return -1;
+            for (int i = -1; i > e; i--)
+                if (sl_buf_putc(b, '0'))
+                    return -1;
+            return sl_buf_append(b, dig, nd);
+        }
+        size_t ip = (size_t)e + 1; /* digits before the point */
+        for (size_t i = 0; i < ip; i++)
+            if (sl_buf_putc(b, i < nd ? dig[i] : '0'))
+                return -1;
+        if (sl_buf_putc(b, '.'))
+            return -1;
+        if (nd > ip)
+            return sl_buf_append(b, dig + ip, nd - ip);
+        return sl_buf_putc(b, '0');
+    }
+    if (sl_buf_putc(b, dig[0]))
+        return -1;
+    if (nd > 1 && (sl_buf_putc(b, '.') || sl_buf_append(b, dig + 1, nd - 1)))
+        return -1;
+    if (python_repr)
+        return sl_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    return e < 0 ? sl_buf_printf(b, "e-%d", -e) : sl_buf_printf(b, "e+%d", e);
 }
 
 struct keyref {

@@ -183,6 +183,11 @@ int sl_json_write_string(struct sl_buf *b, const char *s, size_t len);
 int sl_json_write_string_ex(struct sl_buf *b, const char *s, size_t len, int flags);
 /* Shortest text that reads back as the same double ("1.5", "1e+300"); NaN/inf as null. */
 int sl_json_write_double(struct sl_buf *b, double d);
+/* d in the shortest digits that read back as it, spelled as dlt's Python does: orjson's JSON
+ * (python_repr false: fixed notation for decimal exponents -5..15, "100.0", "1e-06",
+ * "1.5e+16"; NaN and infinities as null) or Python's repr() (exponents -4..15, "1e-05",
+ * "1.5e+16", "nan", "inf"). -1 when out of memory / cap. */
+int sl_json_write_double_py(struct sl_buf *b, double d, bool python_repr);
 /* Convenience: JSON text of v in a new string (caller sl_free), NULL when out of memory. */
 char *sl_json_dumps(const struct sl_json *v, int flags);
 

@@ -18,14 +18,15 @@
  * - `hashes` is dlt's (hashes of last_rows) ∪ (carried unique_hashes): it restarts with the
  *   advancing row when the maximum moves and otherwise grows with rows equal to the maximum.
  *   Rows are only ever de-duplicated against `start_hashes`, the previous run's set.
- * - Comparisons are typed (see "Typed cursor values"): numbers by exact decimal value, ISO
- *   8601 datetimes as instants, dates as dates, other strings byte-wise (dlt's order); any
- *   other pairing is an INCREMENTAL error naming both values and their kinds.
+ * - Comparisons are typed (cursor.c): numbers by exact decimal value, ISO 8601 datetimes
+ *   as instants, dates as dates, other strings byte-wise (dlt's order); any other pairing is
+ *   an INCREMENTAL error naming both values and their kinds. Lag arithmetic is cursor.c's too.
  * - Boundary hashes are byte-compatible with dlt >= 1.29: base64 of SHAKE-128 over orjson's
  *   compact sorted-key JSON of the dedup key value (or the row), 9 bytes (12 characters).
  *   State written by older dlt holds 20-character (15-byte) hashes; as dlt does, such a set
  *   keeps being matched and extended in the 20-character form until the maximum moves.
- * Neighbours: jsonpath.c finds cursor values; digest.c hashes; extract.c drives a run.
+ * Neighbours: jsonpath.c finds cursor values; cursor.c types and orders them; digest.c
+ * hashes; extract.c drives a run.
  */
 #include "model/incremental.h"
 
@@ -36,14 +37,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/calendar.h"
 #include "base/digest.h"
 #include "base/jsonpath.h"
+#include "model/cursor.h"
 
 #define HKEY 24                    /* a stored hash and its NUL: dlt's are 12 or 20 chars */
 #define LEGACY_HASH_LEN 20         /* hashes written by dlt before 1.29 */
 #define NEW_HASH_LEN 12            /* 9-byte digests, dlt >= 1.29 */
 #define HASH_WARN_THRESHOLD 200    /* dlt's duplicate_cursor_warning_threshold */
-#define SHOW_MAX 80                /* bytes of a value quoted in a message */
+#define SL_CURSOR_SHOW_MAX 80                /* bytes of a value quoted in a message */
 
 /* ============================================================================================
  * Hash sets (boundary hashes)
@@ -146,177 +149,19 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* ============================================================================================
- * Numbers: exact decimal comparison, and doubles written as orjson writes them
+ * Boundary hashes: orjson's compact sorted JSON, SHAKE-128
  * ========================================================================================== */
-
-/* A JSON number text split into its significant digits: value = 0.D1D2D3... * 10^point,
- * where the digits are int part (leading zeros removed) followed by the fraction part (or,
- * with no int part, the fraction without its leading zeros). */
-struct dec {
-    bool neg, zero;
-    const char *ip, *fp;
-    size_t il, fl;
-    int64_t point;
-};
 
 static bool is_dig(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-static void dec_parse(const char *s, struct dec *d)
-{
-    memset(d, 0, sizeof(*d));
-    if (*s == '-' || *s == '+') {
-        d->neg = *s == '-';
-        s++;
-    }
-    d->ip = s;
-    while (is_dig(s[d->il]))
-        d->il++;
-    s += d->il;
-    d->fp = s;
-    if (*s == '.') {
-        s++;
-        d->fp = s;
-        while (is_dig(s[d->fl]))
-            d->fl++;
-        s += d->fl;
-    }
-    int64_t exp = 0;
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        bool eneg = *s == '-';
-        if (*s == '-' || *s == '+')
-            s++;
-        for (; is_dig(*s); s++)
-            if (exp < 1000000000000000LL)
-                exp = exp * 10 + (*s - '0');
-        if (eneg)
-            exp = -exp;
-    }
-    while (d->il && *d->ip == '0') {
-        d->ip++;
-        d->il--;
-    }
-    int64_t lz = 0;
-    if (!d->il) {
-        while (d->fl && *d->fp == '0') {
-            d->fp++;
-            d->fl--;
-            lz++;
-        }
-    }
-    d->zero = !d->il && !d->fl; /* otherwise the first significant digit is not 0 */
-    d->point = (d->il ? (int64_t)d->il : -lz) + exp;
-}
-
-static char dec_digit(const struct dec *d, size_t i)
-{
-    if (i < d->il)
-        return d->ip[i];
-    if (i - d->il < d->fl)
-        return d->fp[i - d->il];
-    return '0';
-}
-
-static int dec_cmp(const char *a, const char *b)
-{
-    struct dec x, y;
-    dec_parse(a, &x);
-    dec_parse(b, &y);
-    int sx = x.zero ? 0 : x.neg ? -1 : 1;
-    int sy = y.zero ? 0 : y.neg ? -1 : 1;
-    if (sx != sy)
-        return sx < sy ? -1 : 1;
-    if (sx == 0)
-        return 0;
-    int m = 0;
-    if (x.point != y.point) {
-        m = x.point > y.point ? 1 : -1;
-    } else {
-        size_t n = x.il + x.fl > y.il + y.fl ? x.il + x.fl : y.il + y.fl;
-        for (size_t i = 0; i < n && !m; i++) {
-            char cx = dec_digit(&x, i), cy = dec_digit(&y, i);
-            if (cx != cy)
-                m = cx > cy ? 1 : -1;
-        }
-    }
-    return sx > 0 ? m : -m;
-}
-
-/* Shortest decimal digits that read back as d (> 0): digits (no dot) and the scientific
- * exponent, as Python's repr and orjson choose them. Starting at 15 digits is enough: a
- * double is within half an ulp (< 1.2e-16 relative) of any decimal that reads back as it,
- * closer than half the spacing of 15-digit decimals, so when some string of at most 15
- * digits reads back, the correctly rounded 15-digit one is that string padded with zeros
- * (subnormals excepted: their ulp is coarser). */
-static void dbl_digits(double d, char digits[24], int *nd, int *exp10)
-{
-    char tmp[40];
-    for (int p = d < DBL_MIN ? 1 : 15; p <= 17; p++) { /* subnormals have fewer digits */
-        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
-        if (p == 17 || strtod(tmp, NULL) == d)
-            break;
-    }
-    int n = 0;
-    const char *s = tmp;
-    for (; *s && *s != 'e'; s++)
-        if (is_dig(*s))
-            digits[n++] = *s;
-    while (n > 1 && digits[n - 1] == '0')
-        n--;
-    digits[n] = '\0';
-    *nd = n;
-    *exp10 = *s == 'e' ? (int)strtol(s + 1, NULL, 10) : 0;
-}
-
-/* orjson's rendering of a double: fixed notation for exponents -5..15 ("100.0",
- * "0.00001"), else "1.5e+16" / "1e-7"; NaN and infinities as null. */
-static int write_double_orjson(struct sl_buf *b, double d)
-{
-    if (isnan(d) || isinf(d))
-        return sl_buf_puts(b, "null");
-    if (signbit(d) && sl_buf_putc(b, '-'))
-        return -1;
-    d = fabs(d);
-    if (d == 0)
-        return sl_buf_puts(b, "0.0");
-    char dg[24];
-    int nd, e;
-    dbl_digits(d, dg, &nd, &e);
-    int rc = 0;
-    if (e >= -5 && e <= 15) {
-        if (e >= 0) {
-            for (int i = 0; i <= e && !rc; i++)
-                rc = sl_buf_putc(b, i < nd ? dg[i] : '0');
-            if (!rc)
-                rc = sl_buf_putc(b, '.');
-            if (!rc)
-                rc = nd > e + 1 ? sl_buf_append(b, dg + e + 1, (size_t)(nd - e - 1))
-                                : sl_buf_putc(b, '0');
-        } else {
-            rc = sl_buf_puts(b, "0.");
-            for (int i = 0; i < -e - 1 && !rc; i++)
-                rc = sl_buf_putc(b, '0');
-            if (!rc)
-                rc = sl_buf_append(b, dg, (size_t)nd);
-        }
-        return rc;
-    }
-    rc = sl_buf_putc(b, dg[0]);
-    if (!rc && nd > 1)
-        rc = sl_buf_putc(b, '.') || sl_buf_append(b, dg + 1, (size_t)(nd - 1));
-    if (!rc)
-        rc = sl_buf_printf(b, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    return rc;
-}
-
 /* True when a double's JSON text is already what orjson writes for it, so the slow shortest-
  * digits search can be skipped: "-?I.F" with no superfluous zeros (F ends in a non-zero digit,
  * or is the single "0"), at most 15 significant digits (then the text is the shortest string
- * that reads back as the double, see dbl_digits) and a decimal exponent in orjson's fixed
- * range -5..15. */
+ * that reads back as the double, see shortest_digits in json.c) and a decimal exponent in
+ * orjson's fixed range -5..15. */
 static bool orjson_form(const char *t)
 {
     const char *p = t + (*t == '-');
@@ -351,327 +196,6 @@ static bool orjson_form(const char *t)
     }
     return sig <= 15 && e >= -5 && e <= 15;
 }
-
-/* Text of a number value (INT, DOUBLE, BIGINT) for exact comparison. */
-static const char *num_text(const struct sl_json *v, char *buf, size_t n)
-{
-    if (v->type == SL_JSON_INT) {
-        snprintf(buf, n, "%lld", (long long)v->u.i);
-        return buf;
-    }
-    if (v->type == SL_JSON_BIGINT || v->s)
-        return v->s;
-    struct sl_buf b;
-    sl_buf_init(&b, 0);
-    if (write_double_orjson(&b, v->u.d) || !b.data || b.len >= n) {
-        snprintf(buf, n, "%.17g", v->u.d);
-    } else {
-        memcpy(buf, b.data, b.len + 1);
-    }
-    sl_buf_cleanup(&b);
-    return buf;
-}
-
-static int num_cmp(const struct sl_json *a, const struct sl_json *b)
-{
-    if (a->type == SL_JSON_INT && b->type == SL_JSON_INT)
-        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
-    char ba[48], bb[48];
-    return dec_cmp(num_text(a, ba, sizeof(ba)), num_text(b, bb, sizeof(bb)));
-}
-
-/* ============================================================================================
- * Dates and datetimes (ISO 8601)
- * ========================================================================================== */
-
-struct tzopt {
-    bool set;
-    int32_t offset_min;
-};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yy + (*m <= 2);
-}
-
-static int digits_at(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_dig(s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-static bool valid_date(int y, int m, int d)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-/* "+HH:MM", "+HHMM", "+HH", "Z", "z" (and "-..."): offset in minutes; false if malformed. */
-static bool parse_offset(const char *s, size_t len, int32_t *min)
-{
-    if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) {
-        *min = 0;
-        return true;
-    }
-    if (len < 3 || (s[0] != '+' && s[0] != '-'))
-        return false;
-    int hh = digits_at(s + 1, 2), mm = 0;
-    if (len == 6 && s[3] == ':')
-        mm = digits_at(s + 4, 2);
-    else if (len == 5)
-        mm = digits_at(s + 3, 2);
-    else if (len != 3)
-        return false;
-    if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
-        return false;
-    *min = (s[0] == '-' ? -1 : 1) * (hh * 60 + mm);
-    return true;
-}
-
-/* assume_tz: "UTC" or a fixed offset. */
-static bool parse_tz(const char *s, struct tzopt *tz)
-{
-    tz->set = false;
-    tz->offset_min = 0;
-    if (!s)
-        return true;
-    if (strcmp(s, "UTC") == 0 || strcmp(s, "utc") == 0 || strcmp(s, "Z") == 0) {
-        tz->set = true;
-        return true;
-    }
-    tz->set = parse_offset(s, strlen(s), &tz->offset_min);
-    return tz->set;
-}
-
-/* ============================================================================================
- * Typed cursor values
- * ========================================================================================== */
-
-enum ckind { CK_NULL, CK_NUMBER, CK_STRING, CK_DATE, CK_DATETIME, CK_BOOL, CK_ARRAY, CK_OBJECT };
-
-struct cval {
-    const struct sl_json *v; /* borrowed */
-    enum ckind kind;
-    bool naive;              /* datetime without zone and no assume_tz */
-    int64_t secs;            /* datetime: UTC seconds (wall clock when naive); date: days */
-    int32_t nanos;
-    int32_t offset_min;      /* the text's offset (or assume_tz's for naive text) */
-    /* how the text was written, to write a lagged value the same way */
-    char sep;                /* 'T', 't' or ' ' */
-    bool has_sec;
-    uint8_t frac;            /* fraction digits, 0..9 */
-    char zone[8];            /* zone text as written, "" when naive */
-};
-
-/* Parse an ISO 8601 date or datetime string into cv (kind DATE or DATETIME). */
-static bool parse_iso(const char *s, size_t len, const struct tzopt *tz, struct cval *cv)
-{
-    if (len < 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
-    if (y < 0 || mo < 0 || d < 0 || !valid_date(y, mo, d))
-        return false;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    if (len == 10) {
-        cv->kind = CK_DATE;
-        cv->secs = days;
-        return true;
-    }
-    if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || len < 16 || s[13] != ':')
-        return false;
-    int hh = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), ss = 0;
-    if (hh < 0 || hh > 23 || mi < 0 || mi > 59)
-        return false;
-    size_t pos = 16;
-    int32_t nanos = 0;
-    cv->has_sec = false;
-    cv->frac = 0;
-    if (pos < len && s[pos] == ':') {
-        if (len < pos + 3)
-            return false;
-        ss = digits_at(s + pos + 1, 2);
-        if (ss < 0 || ss > 59)
-            return false;
-        cv->has_sec = true;
-        pos += 3;
-        if (pos < len && s[pos] == '.') {
-            pos++;
-            size_t f = 0;
-            while (pos + f < len && is_dig(s[pos + f]))
-                f++;
-            if (f == 0 || f > 9)
-                return false;
-            for (size_t i = 0; i < 9; i++)
-                nanos = nanos * 10 + (i < f ? s[pos + i] - '0' : 0);
-            cv->frac = (uint8_t)f;
-            pos += f;
-        }
-    }
-    int64_t wall = days * 86400 + hh * 3600 + mi * 60 + ss;
-    cv->zone[0] = '\0';
-    if (pos == len) {
-        cv->naive = !tz->set;
-        cv->offset_min = tz->set ? tz->offset_min : 0;
-    } else {
-        int32_t off;
-        if (len - pos >= sizeof(cv->zone) || !parse_offset(s + pos, len - pos, &off))
-            return false;
-        memcpy(cv->zone, s + pos, len - pos);
-        cv->zone[len - pos] = '\0';
-        cv->naive = false;
-        cv->offset_min = off;
-    }
-    cv->kind = CK_DATETIME;
-    cv->sep = s[10];
-    cv->secs = wall - (int64_t)cv->offset_min * 60;
-    cv->nanos = nanos;
-    return true;
-}
-
-static void classify(const struct sl_json *v, const struct tzopt *tz, struct cval *cv)
-{
-    memset(cv, 0, sizeof(*cv));
-    cv->v = v;
-    if (!v) {
-        cv->kind = CK_NULL;
-        return;
-    }
-    switch (v->type) {
-    case SL_JSON_INT:
-    case SL_JSON_DOUBLE:
-    case SL_JSON_BIGINT: cv->kind = CK_NUMBER; return;
-    case SL_JSON_BOOL: cv->kind = CK_BOOL; return;
-    case SL_JSON_ARRAY: cv->kind = CK_ARRAY; return;
-    case SL_JSON_OBJECT: cv->kind = CK_OBJECT; return;
-    case SL_JSON_STRING:
-        if (!parse_iso(v->s, v->len, tz, cv))
-            cv->kind = CK_STRING;
-        cv->v = v;
-        return;
-    default: cv->kind = CK_NULL; return;
-    }
-}
-
-static const char *kind_name(const struct cval *c)
-{
-    switch (c->kind) {
-    case CK_NUMBER: return c->v->type == SL_JSON_DOUBLE ? "float" : "integer";
-    case CK_STRING: return "string";
-    case CK_DATE: return "date";
-    case CK_DATETIME: return c->naive ? "naive datetime" : "datetime";
-    case CK_BOOL: return "bool";
-    case CK_ARRAY: return "array";
-    case CK_OBJECT: return "object";
-    default: return "null";
-    }
-}
-
-enum cmpres { CMP_OK = 0, CMP_KIND, CMP_TZ };
-
-/* Order of two classified values: *out <0, 0, >0. CMP_KIND when they are not comparable,
- * CMP_TZ for a naive and an aware datetime. */
-static enum cmpres cval_cmp(const struct cval *a, const struct cval *b, int *out)
-{
-    *out = 0;
-    if ((a->kind == CK_DATE && b->kind == CK_DATETIME) ||
-        (a->kind == CK_DATETIME && b->kind == CK_DATE)) {
-        /* a date against datetimes (initial_value "2024-01-01" with timestamp data) stands
-         * for its midnight: UTC for aware datetimes, wall clock for naive ones. dlt compares
-         * the strings, which orders the same for these forms. */
-        int64_t as = a->kind == CK_DATE ? a->secs * 86400 : a->secs;
-        int64_t bs = b->kind == CK_DATE ? b->secs * 86400 : b->secs;
-        int32_t an = a->kind == CK_DATE ? 0 : a->nanos;
-        int32_t bn = b->kind == CK_DATE ? 0 : b->nanos;
-        if (as != bs)
-            *out = as < bs ? -1 : 1;
-        else
-            *out = an < bn ? -1 : an > bn;
-        return CMP_OK;
-    }
-    if (a->kind != b->kind)
-        return CMP_KIND;
-    switch (a->kind) {
-    case CK_NUMBER: *out = num_cmp(a->v, b->v); return CMP_OK;
-    case CK_STRING: {
-        size_t n = a->v->len < b->v->len ? a->v->len : b->v->len;
-        int c = memcmp(a->v->s, b->v->s, n);
-        *out = c ? c : (a->v->len < b->v->len ? -1 : a->v->len > b->v->len);
-        return CMP_OK;
-    }
-    case CK_DATE: *out = a->secs < b->secs ? -1 : a->secs > b->secs; return CMP_OK;
-    case CK_DATETIME:
-        if (a->naive != b->naive)
-            return CMP_TZ;
-        if (a->secs != b->secs)
-            *out = a->secs < b->secs ? -1 : 1;
-        else
-            *out = a->nanos < b->nanos ? -1 : a->nanos > b->nanos;
-        return CMP_OK;
-    case CK_BOOL: *out = (int)a->v->u.b - (int)b->v->u.b; return CMP_OK;
-    default: return CMP_KIND;
-    }
-}
-
-/* Quote a value for a message: strings raw, anything else as compact JSON; cut at SHOW_MAX. */
-static void show(const struct sl_json *v, char *out, size_t n)
-{
-    if (!v || v->type == SL_JSON_NULL) {
-        snprintf(out, n, "null");
-        return;
-    }
-    if (v->type == SL_JSON_STRING) {
-        snprintf(out, n, "%.*s%s", (int)(v->len > SHOW_MAX ? SHOW_MAX : v->len), v->s,
-                 v->len > SHOW_MAX ? "..." : "");
-        return;
-    }
-    char *j = sl_json_dumps(v, SL_JSON_W_SORTED);
-    if (!j) {
-        snprintf(out, n, "(%s)", sl_json_type_name((enum sl_json_type)v->type));
-        return;
-    }
-    size_t l = strlen(j);
-    snprintf(out, n, "%.*s%s", (int)(l > SHOW_MAX ? SHOW_MAX : l), j, l > SHOW_MAX ? "..." : "");
-    sl_free(j);
-}
-
-static const char *tz_hint(enum cmpres why)
-{
-    return why == CMP_TZ ? ": naive and aware datetimes cannot be mixed; set assume_tz (e.g. "
-                           "\"UTC\") to read naive datetimes in a zone"
-                         : "";
-}
-
-/* ============================================================================================
- * Boundary hashes: orjson's compact sorted JSON, SHAKE-128
- * ========================================================================================== */
 
 /* orjson escapes only '"', '\\' and control characters (\b \t \n \f \r short, others as
  * \u00xx); everything else, non-ASCII included, is written as UTF-8. */
@@ -730,7 +254,7 @@ static int write_orjson(struct sl_buf *b, const struct sl_json *v)
     case SL_JSON_DOUBLE:
         if (v->s && orjson_form(v->s))
             return sl_buf_puts(b, v->s);
-        return write_double_orjson(b, v->u.d);
+        return sl_json_write_double_py(b, v->u.d, false);
     case SL_JSON_STRING: return write_string_orjson(b, v->s, v->len);
     case SL_JSON_ARRAY:
         if (sl_buf_putc(b, '['))
@@ -798,7 +322,7 @@ struct sl_incremental {
     char *field;                  /* "$.<cursor_path>" (or the path when it starts with $) */
     struct sl_jsonpath *path;
     const char *simple;           /* simple field name, borrowed from path, or NULL */
-    struct tzopt tz;
+    struct sl_cursor_tz tz;
     enum sl_inc_func func;
     bool stateless;
     bool dedup;                   /* boundary de-duplication */
@@ -810,7 +334,7 @@ struct sl_incremental {
     struct sl_json *resource_state; /* borrowed; NULL when stateless */
     /* heap copies (NULL = none) and their classification */
     struct sl_json *initial, *end, *raw_start, *start, *last;
-    struct cval c_initial, c_end, c_start, c_last, c_raw;
+    struct sl_cursor c_initial, c_end, c_start, c_last, c_raw;
     struct hset start_hashes;     /* the previous run's set */
     struct hset hashes;           /* what commit writes */
     bool start_legacy;            /* start_hashes are 20-character hashes */
@@ -822,12 +346,12 @@ struct sl_incremental {
     bool start_oor, end_oor;
 };
 
-static void set_value(struct sl_incremental *inc, struct sl_json **slot, struct cval *c,
+static void set_value(struct sl_incremental *inc, struct sl_json **slot, struct sl_cursor *c,
                       struct sl_json *v)
 {
     sl_json_free(*slot);
     *slot = v;
-    classify(v, &inc->tz, c);
+    sl_cursor_classify(v, &inc->tz, c);
 }
 
 /* Heap copy of v, NULL for NULL/JSON null. -1 out of memory. */
@@ -847,18 +371,20 @@ static bool beyond(enum sl_inc_func f, int c)
 }
 
 /* Row compare for the filter: fails with the INCREMENTAL message naming both values. */
-static sluice_status row_cmp(struct sl_incremental *inc, int64_t item_no, const struct cval *row,
-                             const char *what, const struct cval *other, int *out)
+static sluice_status row_cmp(struct sl_incremental *inc, int64_t item_no,
+                             const struct sl_cursor *row,
+                             const char *what, const struct sl_cursor *other, int *out)
 {
-    enum cmpres r = cval_cmp(row, other, out);
-    if (r == CMP_OK)
+    enum sl_cursor_cmpres r = sl_cursor_cmp(row, other, out);
+    if (r == SL_CMP_OK)
         return SLUICE_OK;
-    char a[SHOW_MAX + 8], b[SHOW_MAX + 8];
-    show(row->v, a, sizeof(a));
-    show(other->v, b, sizeof(b));
+    char a[SL_CURSOR_SHOW_MAX + 8], b[SL_CURSOR_SHOW_MAX + 8];
+    sl_cursor_show(row->v, a, sizeof(a));
+    sl_cursor_show(other->v, b, sizeof(b));
     return sl_fail_at(inc->ctx, SLUICE_ERR_INCREMENTAL, inc->resource, item_no, inc->field,
                       "cursor value '%s' (%s) cannot be compared with %s '%s' (%s)%s", a,
-                      kind_name(row), what, b, kind_name(other), tz_hint(r));
+                      sl_cursor_kind_name(row), what, b, sl_cursor_kind_name(other),
+                      sl_cursor_tz_hint(r));
 }
 
 /* ---- custom last_value_func ------------------------------------------------------------- */
@@ -869,15 +395,15 @@ static bool is_null(const struct sl_json *v)
 }
 
 /* Python's == on cursor values: typed for comparable scalars, structural otherwise. */
-static bool val_eq(const struct tzopt *tz, const struct sl_json *a, const struct sl_json *b)
+static bool val_eq(const struct sl_cursor_tz *tz, const struct sl_json *a, const struct sl_json *b)
 {
     if (is_null(a) || is_null(b))
         return is_null(a) && is_null(b);
-    struct cval x, y;
-    classify(a, tz, &x);
-    classify(b, tz, &y);
+    struct sl_cursor x, y;
+    sl_cursor_classify(a, tz, &x);
+    sl_cursor_classify(b, tz, &y);
     int c;
-    if (cval_cmp(&x, &y, &c) == CMP_OK)
+    if (sl_cursor_cmp(&x, &y, &c) == SL_CMP_OK)
         return c == 0;
     return sl_json_equal(a, b);
 }
@@ -896,234 +422,45 @@ static sluice_status call_custom(struct sl_ctx *ctx, const struct sl_incremental
 
 /* ---- lag (spec 1.3) -------------------------------------------------------------------- */
 
-static sluice_status lag_fail(struct sl_incremental *inc, const struct cval *cv, const char *why)
+static sluice_status lag_fail(struct sl_incremental *inc, const struct sl_cursor *cv,
+                              const char *why)
 {
-    char a[SHOW_MAX + 8];
-    show(cv->v, a, sizeof(a));
+    char a[SL_CURSOR_SHOW_MAX + 8];
+    sl_cursor_show(cv->v, a, sizeof(a));
     return sl_fail_at(inc->ctx, SLUICE_ERR_INCREMENTAL, inc->resource, -1, inc->field,
                       "cannot apply lag %g to cursor value '%s' (%s): %s", inc->lag, a,
-                      kind_name(cv), why);
-}
-
-/* Exact sum of the decimal integer text a (optional '-') and d, written to b (no leading
- * zeros, "-" only when negative). -1 out of memory. */
-static int bigint_add(struct sl_buf *b, const char *a, int64_t d)
-{
-    bool an = *a == '-';
-    if (*a == '-' || *a == '+')
-        a++;
-    while (*a == '0' && a[1])
-        a++;
-    char dbuf[24];
-    snprintf(dbuf, sizeof(dbuf), "%llu",
-             d < 0 ? (unsigned long long)(-(d + 1)) + 1ULL : (unsigned long long)d);
-    bool dn = d < 0;
-    const char *x = a, *y = dbuf; /* magnitudes */
-    size_t xl = strlen(x), yl = strlen(y);
-    bool neg;
-    bool sub = an != dn;
-    if (sub) {
-        /* |x| - |y| with the sign of the larger magnitude */
-        int c = xl != yl ? (xl > yl ? 1 : -1) : strcmp(x, y);
-        if (c < 0) {
-            const char *t = x;
-            x = y;
-            y = t;
-            size_t tl = xl;
-            xl = yl;
-            yl = tl;
-            neg = dn;
-        } else {
-            neg = an;
-        }
-        if (c == 0)
-            return sl_buf_putc(b, '0');
-    } else {
-        neg = an;
-    }
-    size_t n = (xl > yl ? xl : yl) + 1;
-    char *r = sl_malloc(n);
-    if (!r)
-        return -1;
-    int carry = 0;
-    for (size_t i = 0; i < n; i++) {
-        int dx = i < xl ? x[xl - 1 - i] - '0' : 0;
-        int dy = i < yl ? y[yl - 1 - i] - '0' : 0;
-        int v = sub ? dx - dy - carry : dx + dy + carry;
-        carry = sub ? v < 0 : v > 9;
-        if (sub && v < 0)
-            v += 10;
-        else if (!sub && v > 9)
-            v -= 10;
-        r[n - 1 - i] = (char)('0' + v);
-    }
-    size_t k = 0;
-    while (k + 1 < n && r[k] == '0')
-        k++;
-    int rc = (neg && sl_buf_putc(b, '-')) || sl_buf_append(b, r + k, n - k);
-    sl_free(r);
-    return rc ? -1 : 0;
-}
-
-/* An integer result as INT when it fits int64, else BIGINT text. */
-static sluice_status set_integer_text(struct sl_incremental *inc, const char *t,
-                                      struct sl_json *out)
-{
-    bool neg = *t == '-';
-    size_t digits = strlen(t) - neg;
-    if (digits < 19 || (digits == 19 && strcmp(t + neg, neg ? "9223372036854775808"
-                                                              : "9223372036854775807") <= 0)) {
-        sl_json_set_int(out, strtoll(t, NULL, 10));
-        return SLUICE_OK;
-    }
-    if (sl_json_set_str(out, t, strlen(t)))
-        return sl_nomem(inc->ctx);
-    out->type = SL_JSON_BIGINT;
-    return SLUICE_OK;
-}
-
-/* Python's lag on numbers: float - lag for floats; for ints int(value - lag), which is exact
- * for an integral lag (int arithmetic) and goes through a double for a fractional one. */
-static sluice_status lag_number(struct sl_incremental *inc, const struct cval *cv, bool is_max,
-                                struct sl_json *out)
-{
-    const struct sl_json *v = cv->v;
-    double lag = inc->lag;
-    if (v->type == SL_JSON_DOUBLE) {
-        double r = is_max ? v->u.d - lag : v->u.d + lag;
-        if (!isfinite(r))
-            return lag_fail(inc, cv, "the result is out of range");
-        sl_json_set_double(out, r);
-        return SLUICE_OK;
-    }
-    char buf[400];
-    if (lag == floor(lag) && fabs(lag) < 9.0e18) {
-        int64_t delta = is_max ? -(int64_t)lag : (int64_t)lag;
-        if (v->type == SL_JSON_INT && (delta >= 0 ? v->u.i <= INT64_MAX - delta
-                                                  : v->u.i >= INT64_MIN - delta)) {
-            sl_json_set_int(out, v->u.i + delta);
-            return SLUICE_OK;
-        }
-        const char *text = v->s;
-        if (v->type == SL_JSON_INT) {
-            snprintf(buf, sizeof(buf), "%lld", (long long)v->u.i);
-            text = buf;
-        }
-        struct sl_buf b;
-        sl_buf_init(&b, 0);
-        sluice_status rc = SLUICE_OK;
-        if (bigint_add(&b, text, delta) || sl_buf_putc(&b, '\0'))
-            rc = sl_nomem(inc->ctx);
-        else
-            rc = set_integer_text(inc, b.data, out);
-        sl_buf_cleanup(&b);
-        return rc;
-    }
-    double d = v->type == SL_JSON_INT ? (double)v->u.i : strtod(v->s, NULL);
-    double r = trunc(is_max ? d - lag : d + lag);
-    if (!isfinite(r))
-        return lag_fail(inc, cv, "the result is out of range");
-    snprintf(buf, sizeof(buf), "%.0f", r);
-    return set_integer_text(inc, buf, out);
-}
-
-static sluice_status format_date(struct sl_incremental *inc, const struct cval *cv, int64_t days,
-                                 struct sl_buf *b)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return lag_fail(inc, cv, "the result is out of the years 1..9999");
-    if (sl_buf_printf(b, "%04d-%02u-%02u", (int)y, m, d))
-        return sl_nomem(inc->ctx);
-    return SLUICE_OK;
-}
-
-/* Write a lagged datetime the way the original was written: same separator, precision (a
- * fraction as 6 digits, 9 when the original had more than 6) and zone text. */
-static sluice_status lag_datetime(struct sl_incremental *inc, const struct cval *cv, bool is_max,
-                                  struct sl_buf *b)
-{
-    double us = nearbyint(inc->lag * 1e6); /* timedelta(seconds=lag) rounds to microseconds */
-    if (!(fabs(us) < 1e17))
-        return lag_fail(inc, cv, "the lag is too large");
-    int64_t dus = (int64_t)us;
-    if (is_max)
-        dus = -dus;
-    int64_t secs = cv->secs + dus / 1000000;
-    int64_t nanos = cv->nanos + (dus % 1000000) * 1000;
-    if (nanos < 0) {
-        nanos += 1000000000;
-        secs--;
-    } else if (nanos >= 1000000000) {
-        nanos -= 1000000000;
-        secs++;
-    }
-    int64_t local = secs + (int64_t)cv->offset_min * 60;
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t sod = local - days * 86400;
-    sluice_status rc = format_date(inc, cv, days, b);
-    if (rc)
-        return rc;
-    int fail = sl_buf_printf(b, "%c%02d:%02d", cv->sep, (int)(sod / 3600), (int)(sod / 60 % 60));
-    if (!fail && cv->has_sec)
-        fail = sl_buf_printf(b, ":%02d", (int)(sod % 60));
-    if (!fail && cv->has_sec && cv->frac) {
-        if (cv->frac <= 6)
-            fail = sl_buf_printf(b, ".%06d", (int)(nanos / 1000));
-        else
-            fail = sl_buf_printf(b, ".%09d", (int)nanos);
-    }
-    if (!fail)
-        fail = sl_buf_puts(b, cv->zone);
-    return fail ? sl_nomem(inc->ctx) : SLUICE_OK;
+                      sl_cursor_kind_name(cv), why);
 }
 
 /* The lagged start (spec 1.3): raw moved back by lag, clamped at initial_value. */
-static sluice_status apply_lag(struct sl_incremental *inc, const struct cval *raw,
+static sluice_status apply_lag(struct sl_incremental *inc, const struct sl_cursor *raw,
                                struct sl_json **out)
 {
     *out = NULL;
-    bool is_max = inc->func == SL_INC_MAX;
     struct sl_json lv;
-    sl_json_set_null(&lv);
-    struct sl_buf b;
-    sl_buf_init(&b, 0);
+    const char *why = NULL;
     sluice_status rc = SLUICE_OK;
-    if (raw->kind == CK_NUMBER) {
-        rc = lag_number(inc, raw, is_max, &lv);
-    } else if (raw->kind == CK_DATE) {
-        double x = floor(is_max ? -inc->lag : inc->lag); /* date + timedelta(days=x) */
-        if (!(fabs(x) < 1e7)) {
-            rc = lag_fail(inc, raw, "the lag is too large");
-            goto done;
-        }
-        rc = format_date(inc, raw, raw->secs + (int64_t)x, &b);
-    } else if (raw->kind == CK_DATETIME) {
-        rc = lag_datetime(inc, raw, is_max, &b);
-    } else {
-        rc = lag_fail(inc, raw, "lag needs a number, a date or a datetime");
-    }
+    int lr = sl_cursor_lag(raw, inc->lag, inc->func == SL_INC_MAX, &lv, &why);
+    if (lr < 0)
+        rc = sl_nomem(inc->ctx);
+    else if (lr > 0)
+        rc = lag_fail(inc, raw, why);
     if (rc)
         goto done;
-    if (b.len && sl_json_set_str(&lv, b.data, b.len)) {
-        rc = sl_nomem(inc->ctx);
-        goto done;
-    }
     if (inc->initial) {
-        struct cval cl;
+        struct sl_cursor cl;
         int c;
-        classify(&lv, &inc->tz, &cl);
-        enum cmpres r = cval_cmp(&cl, &inc->c_initial, &c);
-        if (r != CMP_OK) {
-            char a[SHOW_MAX + 8], i[SHOW_MAX + 8];
-            show(raw->v, a, sizeof(a));
-            show(inc->initial, i, sizeof(i));
+        sl_cursor_classify(&lv, &inc->tz, &cl);
+        enum sl_cursor_cmpres r = sl_cursor_cmp(&cl, &inc->c_initial, &c);
+        if (r != SL_CMP_OK) {
+            char a[SL_CURSOR_SHOW_MAX + 8], i[SL_CURSOR_SHOW_MAX + 8];
+            sl_cursor_show(raw->v, a, sizeof(a));
+            sl_cursor_show(inc->initial, i, sizeof(i));
             rc = sl_fail_at(inc->ctx, SLUICE_ERR_INCREMENTAL, inc->resource, -1, inc->field,
                             "last_value '%s' (%s) cannot be compared with initial_value '%s' "
                             "(%s)%s",
-                            a, kind_name(raw), i, kind_name(&inc->c_initial), tz_hint(r));
+                            a, sl_cursor_kind_name(raw), i,
+                            sl_cursor_kind_name(&inc->c_initial), sl_cursor_tz_hint(r));
             goto done;
         }
         if (!beyond(inc->func, c)) {
@@ -1138,7 +475,6 @@ static sluice_status apply_lag(struct sl_incremental *inc, const struct cval *ra
         rc = sl_nomem(inc->ctx);
 done:
     sl_json_clear(&lv);
-    sl_buf_cleanup(&b);
     return rc;
 }
 
@@ -1163,18 +499,19 @@ static sluice_status cfg_fail(struct sl_ctx *ctx, const char *resource, const ch
 
 /* initial_value must not be beyond end_value (dlt: func([end, initial]) == end). */
 static sluice_status check_range(struct sl_ctx *ctx, const char *resource,
-                                 const struct sl_incremental_cfg *cfg, const struct tzopt *tz,
+                                 const struct sl_incremental_cfg *cfg,
+                                 const struct sl_cursor_tz *tz,
                                  const struct sl_json *initial, const struct sl_json *end)
 {
-    char a[SHOW_MAX + 8], b[SHOW_MAX + 8];
+    char a[SL_CURSOR_SHOW_MAX + 8], b[SL_CURSOR_SHOW_MAX + 8];
     if (is_null(end))
         return SLUICE_OK;
     if (is_null(initial))
         return cfg_fail(ctx, resource, "end_value",
                         "end_value is set without initial_value: initial_value is required when "
                         "using end_value");
-    show(initial, a, sizeof(a));
-    show(end, b, sizeof(b));
+    sl_cursor_show(initial, a, sizeof(a));
+    sl_cursor_show(end, b, sizeof(b));
     if (cfg->func == SL_INC_CUSTOM) {
         struct sl_json *r = NULL;
         sluice_status rc = call_custom(ctx, cfg, resource, -1, "incremental.end_value", end,
@@ -1191,16 +528,16 @@ static sluice_status check_range(struct sl_ctx *ctx, const char *resource,
                             a, b);
         return SLUICE_OK;
     }
-    struct cval ci, ce;
-    classify(initial, tz, &ci);
-    classify(end, tz, &ce);
+    struct sl_cursor ci, ce;
+    sl_cursor_classify(initial, tz, &ci);
+    sl_cursor_classify(end, tz, &ce);
     int c;
-    enum cmpres r = cval_cmp(&ci, &ce, &c);
-    if (r != CMP_OK)
+    enum sl_cursor_cmpres r = sl_cursor_cmp(&ci, &ce, &c);
+    if (r != SL_CMP_OK)
         return cfg_fail(ctx, resource, "end_value",
                         "initial_value '%s' (%s) and end_value '%s' (%s) are not comparable: use "
                         "values of the same type and tz-awareness",
-                        a, kind_name(&ci), b, kind_name(&ce));
+                        a, sl_cursor_kind_name(&ci), b, sl_cursor_kind_name(&ce));
     if (beyond(cfg->func, c)) {
         const char *adj = cfg->func == SL_INC_MAX ? "higher" : "lower";
         return cfg_fail(ctx, resource, "end_value",
@@ -1221,8 +558,8 @@ static sluice_status parse_enum(struct sl_ctx *ctx, const char *resource, const 
             return SLUICE_OK;
         }
     }
-    char got[SHOW_MAX + 8];
-    show(v, got, sizeof(got));
+    char got[SL_CURSOR_SHOW_MAX + 8];
+    sl_cursor_show(v, got, sizeof(got));
     return cfg_fail(ctx, resource, key, "%s is '%s': expected %s or %s%s%s", key, got, names[0],
                     names[1], n > 2 ? " or " : "", n > 2 ? names[2] : "");
 }
@@ -1313,8 +650,8 @@ static sluice_status parse_member(struct sl_ctx *ctx, const char *resource, cons
     } else if (strcmp(key, "primary_key") == 0) {
         rc = parse_pk(ctx, resource, v, out);
     } else if (strcmp(key, "assume_tz") == 0) {
-        struct tzopt tz;
-        if (v->type != SL_JSON_STRING || !parse_tz(v->s, &tz))
+        struct sl_cursor_tz tz;
+        if (v->type != SL_JSON_STRING || !sl_cursor_parse_tz(v->s, &tz))
             return cfg_fail(ctx, resource, key,
                             "assume_tz '%s' is not supported: use UTC or a fixed offset such as "
                             "+02:00",
@@ -1336,7 +673,7 @@ sluice_status sl_incremental_cfg_parse(struct sl_ctx *ctx, const char *resource,
     out->max_unique_hashes = 10000;
     sluice_status rc = SLUICE_OK;
     struct sl_jsonpath *path = NULL;
-    struct tzopt tz;
+    struct sl_cursor_tz tz;
     if (!cfg || cfg->type != SL_JSON_OBJECT) {
         rc = sl_fail_at(ctx, SLUICE_ERR_CONFIG, resource, -1, "incremental",
                         "incremental must be an object with at least cursor_path");
@@ -1357,7 +694,7 @@ sluice_status sl_incremental_cfg_parse(struct sl_ctx *ctx, const char *resource,
         sl_fail_locate(ctx, resource, -1, "incremental.cursor_path");
         goto fail;
     }
-    parse_tz(out->assume_tz, &tz);
+    sl_cursor_parse_tz(out->assume_tz, &tz);
     rc = check_range(ctx, resource, out, &tz, out->initial_value, out->end_value);
     if (rc)
         goto fail;
@@ -1521,7 +858,7 @@ sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incrementa
         goto fail;
     }
     inc->simple = sl_jsonpath_simple_field(inc->path);
-    if (!parse_tz(cfg->assume_tz, &inc->tz)) {
+    if (!sl_cursor_parse_tz(cfg->assume_tz, &inc->tz)) {
         rc = cfg_fail(ctx, resource, "assume_tz",
                       "assume_tz '%s' is not supported: use UTC or a fixed offset such as "
                       "+02:00",
@@ -1539,8 +876,8 @@ sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incrementa
         rc = sl_nomem(ctx);
         goto fail;
     }
-    classify(inc->initial, &inc->tz, &inc->c_initial);
-    classify(inc->end, &inc->tz, &inc->c_end);
+    sl_cursor_classify(inc->initial, &inc->tz, &inc->c_initial);
+    sl_cursor_classify(inc->end, &inc->tz, &inc->c_end);
     if (resource_state && resource_state->type != SL_JSON_OBJECT) {
         rc = sl_fail_at(ctx, SLUICE_ERR_STATE, resource, -1, NULL,
                         "the state of resource '%s' is not an object", inc->resource);
@@ -1585,7 +922,7 @@ sluice_status sl_incremental_bind(struct sl_ctx *ctx, const struct sl_incrementa
         rc = sl_nomem(ctx);
         goto fail;
     }
-    classify(inc->raw_start, &inc->tz, &inc->c_raw);
+    sl_cursor_classify(inc->raw_start, &inc->tz, &inc->c_raw);
     struct sl_json *sv = NULL;
     if (inc->lag_on && inc->raw_start)
         rc = apply_lag(inc, &inc->c_raw, &sv);
@@ -1678,8 +1015,8 @@ static sluice_status insert_hash(struct sl_incremental *inc, const char *h, int6
     if (hset_add(&inc->hashes, h))
         return sl_nomem(inc->ctx);
     if ((int64_t)inc->hashes.n > inc->cfg->max_unique_hashes) {
-        char v[SHOW_MAX + 8];
-        show(inc->last, v, sizeof(v));
+        char v[SL_CURSOR_SHOW_MAX + 8];
+        sl_cursor_show(inc->last, v, sizeof(v));
         return sl_fail_at(inc->ctx, SLUICE_ERR_INCREMENTAL, inc->resource, item_no, inc->field,
                           "more than %lld items share the cursor value %s: use a finer cursor "
                           "(e.g. a timestamp with sub-second precision), or merge with a primary "
@@ -1740,8 +1077,8 @@ static sluice_status advance(struct sl_incremental *inc, const struct sl_json *i
 static sluice_status filter_minmax(struct sl_incremental *inc, const struct sl_json *item,
                                    int64_t item_no, const struct sl_json *v, int *keep)
 {
-    struct cval cv;
-    classify(v, &inc->tz, &cv);
+    struct sl_cursor cv;
+    sl_cursor_classify(v, &inc->tz, &cv);
     int c = 0;
     sluice_status rc;
     if (inc->end) {
@@ -1920,7 +1257,7 @@ sluice_status sl_incremental_filter(struct sl_incremental *inc, const struct sl_
     /* lag: the stored last_value never moves backwards (forward-only) */
     if (inc->lag_on && inc->raw_start && inc->last) {
         int c;
-        if (cval_cmp(&inc->c_raw, &inc->c_last, &c) == CMP_OK && beyond(inc->func, c)) {
+        if (sl_cursor_cmp(&inc->c_raw, &inc->c_last, &c) == SL_CMP_OK && beyond(inc->func, c)) {
             struct sl_json *nl = sl_json_dup(inc->raw_start);
             if (!nl)
                 return sl_nomem(inc->ctx);

@@ -19,25 +19,8 @@
 
 #include "base/digest.h"
 #include "base/json.h"
+#include "model/coerce.h"
 #include "model/schema.h"
-
-enum sl_value_kind {
-    SL_V_NULL = 0,
-    SL_V_INT,
-    SL_V_DOUBLE,
-    SL_V_BOOL,
-    SL_V_TEXT  /* text, timestamps, dates, json, decimals, big integers */
-};
-
-struct sl_value {
-    uint8_t kind;   /* enum sl_value_kind */
-    uint32_t len;   /* SL_V_TEXT: bytes */
-    union {
-        int64_t i;
-        double d;
-        const char *s;  /* SL_V_TEXT: NUL-terminated */
-    } u;
-};
 
 /* A normalized row: vals[i] is the value of t->cols[i]; columns beyond nvals are NULL. */
 typedef sluice_status (*sl_row_fn)(void *ud, struct sl_table *t, const struct sl_value *vals,
@@ -92,12 +75,5 @@ sluice_status sl_normalize_item(struct sl_normalizer *n, const struct sl_norm_re
 sluice_status sl_normalize_table_name(struct sl_normalizer *n, const struct sl_norm_resource *res,
                                       const struct sl_json *item, int64_t item_no,
                                       const char **out);
-
-/* ISO 8601 helpers shared with incremental cursors. Parse a timestamp string; on success
- * writes the normalized UTC form ("2024-01-01T08:00:00Z", fraction kept) to out (>= 40
- * bytes) and returns 1; 0 when s is not an ISO 8601 datetime with a time part. */
-int sl_iso_timestamp_normalize(const char *s, size_t len, char *out, size_t outsz);
-/* 1 when s is exactly a date "YYYY-MM-DD". */
-int sl_iso_date_check(const char *s, size_t len);
 
 #endif

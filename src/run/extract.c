@@ -15,6 +15,7 @@
 
 #include "base/fault.h"
 #include "base/alloc.h"
+#include "base/calendar.h"
 #include "base/fs.h"
 #include "model/incremental.h"
 #include "base/json.h"
@@ -469,17 +470,6 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
     }
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /*
  * A backfill bound given as an ISO 8601 datetime (a scheduler's data interval) in the type of
  * the cursor it bounds, as dlt coerces external-scheduler intervals: unix seconds for numeric
@@ -502,7 +492,7 @@ static int coerce_window(const struct sl_json *v, const struct sl_json *like, st
             const char *dot = strchr(norm, '.');
             if (dot)
                 frac = strtod(dot, NULL);
-            int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+            int64_t secs = sl_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
             struct sl_json c;
             if (like->type == SL_JSON_INT && frac == 0) {
                 sl_json_set_int(&c, secs);
