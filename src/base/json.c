@@ -814,7 +814,7 @@ static sluice_status parse_error(struct sl_json_parser *p, const unsigned char *
  */
 enum { ES_NORMAL, ES_BS, ES_U, ES_HI_BS, ES_HI_U, ES_LO };
 
-static int hexval(unsigned char c)
+int sl_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -859,7 +859,7 @@ static sluice_status scan_escapes(struct sl_json_parser *p, const char *data, si
             break;
         case ES_U:
         case ES_LO: {
-            int h = hexval(c);
+            int h = sl_hex_digit(c);
             if (h < 0) {
                 p->es_state = ES_NORMAL; /* a bad escape: yajl reports it */
                 break;
@@ -1186,6 +1186,21 @@ int sl_json_write_string_ex(struct sl_buf *b, const char *str, size_t len, int f
     if (sl_buf_append(b, s + run, len - run))
         return -1;
     return sl_buf_putc(b, '"');
+}
+
+const char *sl_json_kind_phrase(const struct sl_json *v)
+{
+    switch ((enum sl_json_type)v->type) {
+    case SL_JSON_NULL: return "null";
+    case SL_JSON_BOOL: return "a boolean";
+    case SL_JSON_INT:
+    case SL_JSON_DOUBLE:
+    case SL_JSON_BIGINT: return "a number";
+    case SL_JSON_STRING: return "a string";
+    case SL_JSON_ARRAY: return "an array";
+    case SL_JSON_OBJECT: return "an object";
+    }
+    return "an unknown value";
 }
 
 int sl_json_write_double(struct sl_buf *b, double d)

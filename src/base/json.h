@@ -118,6 +118,11 @@ bool sl_json_obj_del(struct sl_json *obj, const char *key);
  * also on failure). Returns the stored value, NULL when out of memory. */
 struct sl_json *sl_json_arr_push_take(struct sl_json *arr, struct sl_json *val);
 
+/* The kind of v with its article, for messages ("item 3 is a string, expected an object"). */
+const char *sl_json_kind_phrase(const struct sl_json *v);
+/* The value of a hexadecimal digit (either case), -1 for any other character. */
+int sl_hex_digit(int c);
+
 /* ---- parsing ---------------------------------------------------------------------------- */
 
 struct sl_json_limits {

@@ -549,38 +549,36 @@ static sluice_status sqlite_sync_table(struct sl_dest *d, const struct sl_table 
     return sync_table(d, t, 0, NULL);
 }
 
-static sluice_status sqlite_truncate(struct sl_dest *d, const char *table)
-{
-    struct sl_sql q;
-    int exists = 0;
-    sluice_status rc = table_exists(d, d->dataset, table, &exists);
-    if (rc || !exists)
-        return rc;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "DELETE FROM ");
-    sq_table(&q, d, table, 0);
-    const char *text = sl_sql_text(d->ctx, &q);
-    if (!text)
-        rc = d->ctx->code;
-    else if (sqlite3_exec(d->db, text, NULL, NULL, NULL) != SQLITE_OK)
-        rc = sl_sqlite_fail(d->ctx, d->db, "truncate table %s", table);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
+/* Run "<verb><dataset table>"; what names the statement in an error ("truncate table"). */
+static sluice_status exec_on_table(struct sl_dest *d, const char *verb, const char *table,
+                                   const char *what)
 {
     struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     sl_sql_init(&q);
-    sl_sql_put(&q, "DROP TABLE IF EXISTS ");
+    sl_sql_put(&q, verb);
     sq_table(&q, d, table, 0);
     const char *text = sl_sql_text(d->ctx, &q);
     if (!text)
         rc = d->ctx->code;
     else if (sqlite3_exec(d->db, text, NULL, NULL, NULL) != SQLITE_OK)
-        rc = sl_sqlite_fail(d->ctx, d->db, "drop table %s", table);
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s %s", what, table);
     sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status sqlite_truncate(struct sl_dest *d, const char *table)
+{
+    int exists = 0;
+    sluice_status rc = table_exists(d, d->dataset, table, &exists);
+    if (rc || !exists)
+        return rc;
+    return exec_on_table(d, "DELETE FROM ", table, "truncate table");
+}
+
+static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
+{
+    sluice_status rc = exec_on_table(d, "DROP TABLE IF EXISTS ", table, "drop table");
     for (size_t i = 0; i < d->ntabs; i++) {
         if (!d->tabs[i]->staging && sqlite3_stricmp(d->tabs[i]->name, table) == 0) {
             kt_remove_at(d, i);

@@ -88,17 +88,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Python int() of a digit run in base 10 or 16 with single `_` between digits: digits go to
  * *out (as uint64; 1 on overflow). Returns 0 ok, 1 bad syntax or overflow. */
 static int parse_digits(const char *s, size_t len, int base, uint64_t *out)
@@ -114,7 +103,7 @@ static int parse_digits(const char *s, size_t len, int base, uint64_t *out)
             prev_digit = false;
             continue;
         }
-        int dv = base == 16 ? hex_value(s[i]) : (is_digit(s[i]) ? s[i] - '0' : -1);
+        int dv = base == 16 ? sl_hex_digit(s[i]) : (is_digit(s[i]) ? s[i] - '0' : -1);
         if (dv < 0)
             return 1;
         if (v > (UINT64_MAX - (uint64_t)dv) / (uint64_t)base)
@@ -479,7 +468,7 @@ static bool is_binary_text(const char *s, size_t len)
         for (size_t i = 2; i < len; i++) {
             if (s[i] == ' ')
                 continue;
-            if (hex_value(s[i]) < 0)
+            if (sl_hex_digit(s[i]) < 0)
                 return false;
             digits++;
         }

@@ -215,6 +215,14 @@ static void z_free(voidpf opaque, voidpf address)
     sl_free(address);
 }
 
+/* A failed deflateInit/inflateInit (fn) as a status. */
+static sluice_status zinit_fail(struct sl_ctx *ctx, int zrc, const char *fn)
+{
+    if (zrc == Z_MEM_ERROR)
+        return sl_nomem(ctx);
+    return sl_fail(ctx, SLUICE_ERR_INTERNAL, "zlib %s failed (%d)", fn, zrc);
+}
+
 /* ============================================================================================
  * Encoding for the destination
  * ========================================================================================== */
@@ -250,9 +258,7 @@ sluice_status sl_state_encode(struct sl_ctx *ctx, const struct sl_json *state, c
     zs.zfree = z_free;
     int zrc = deflateInit(&zs, 9);
     if (zrc != Z_OK) {
-        rc = zrc == Z_MEM_ERROR ? sl_nomem(ctx)
-                                : sl_fail(ctx, SLUICE_ERR_INTERNAL, "zlib deflateInit failed (%d)",
-                                          zrc);
+        rc = zinit_fail(ctx, zrc, "deflateInit");
         goto done;
     }
     zs_live = true;
@@ -324,9 +330,7 @@ static sluice_status inflate_bounded(struct sl_ctx *ctx, const unsigned char *in
     zs.zfree = z_free;
     int zrc = inflateInit(&zs);
     if (zrc != Z_OK) {
-        rc = zrc == Z_MEM_ERROR ? sl_nomem(ctx)
-                                : sl_fail(ctx, SLUICE_ERR_INTERNAL, "zlib inflateInit failed (%d)",
-                                          zrc);
+        rc = zinit_fail(ctx, zrc, "inflateInit");
         goto done;
     }
     zs_live = true;

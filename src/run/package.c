@@ -201,27 +201,29 @@ struct cursor {
     int bad;
 };
 
+/* Copy the next n bytes into out (zeros, and c->bad set, past the end). */
+static void get_bytes(struct cursor *c, void *out, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n) {
+        c->bad = 1;
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, c->p, n);
+    c->p += n;
+}
+
 static uint32_t get_u32(struct cursor *c)
 {
-    uint32_t v = 0;
-    if (c->end - c->p < 4) {
-        c->bad = 1;
-        return 0;
-    }
-    memcpy(&v, c->p, 4);
-    c->p += 4;
+    uint32_t v;
+    get_bytes(c, &v, sizeof(v));
     return v;
 }
 
 static int64_t get_i64(struct cursor *c)
 {
-    int64_t v = 0;
-    if (c->end - c->p < 8) {
-        c->bad = 1;
-        return 0;
-    }
-    memcpy(&v, c->p, 8);
-    c->p += 8;
+    int64_t v;
+    get_bytes(c, &v, sizeof(v));
     return v;
 }
 

@@ -110,21 +110,6 @@ struct cmd_run {
     int64_t items; /* items handed to the sink so far */
 };
 
-static const char *kind_phrase(const struct sl_json *v)
-{
-    switch ((enum sl_json_type)v->type) {
-    case SL_JSON_NULL: return "null";
-    case SL_JSON_BOOL: return "a boolean";
-    case SL_JSON_INT:
-    case SL_JSON_DOUBLE:
-    case SL_JSON_BIGINT: return "a number";
-    case SL_JSON_STRING: return "a string";
-    case SL_JSON_ARRAY: return "an array";
-    case SL_JSON_OBJECT: return "an object";
-    }
-    return "an unknown value";
-}
-
 /* A sink callback failed with rc: make sure an error is recorded and located. */
 static sluice_status sink_failed(struct cmd_run *r, sluice_status rc, int64_t item_no,
                                  int64_t line, const char *what)
@@ -161,7 +146,7 @@ static sluice_status on_singer(struct cmd_run *r, const struct sl_json *msg, int
     if (msg->type != SL_JSON_OBJECT)
         return sl_fail_at(r->ctx, SLUICE_ERR_DATA_JSON, r->res->name, -1, NULL,
                           "line %lld of the command's output is %s, expected a Singer message",
-                          (long long)line, kind_phrase(msg));
+                          (long long)line, sl_json_kind_phrase(msg));
     const char *type = sl_json_str(sl_json_get(msg, "type"));
     if (!type)
         return sl_fail_at(r->ctx, SLUICE_ERR_DATA_JSON, r->res->name, -1, NULL,
@@ -218,7 +203,7 @@ static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_
         return sl_fail_at(r->ctx, SLUICE_ERR_DATA_JSON, r->res->name, r->items + 1, NULL,
                           "item %lld at line %lld of the command's output is %s, expected an "
                           "object",
-                          (long long)(r->items + 1), (long long)line, kind_phrase(v));
+                          (long long)(r->items + 1), (long long)line, sl_json_kind_phrase(v));
     return emit_item(r, v, line, NULL);
 }
 

@@ -52,22 +52,6 @@ struct file_run {
  * Items
  * ========================================================================================== */
 
-/* The JSON kind of a value with its article, for "item 3 is a string, expected an object". */
-static const char *kind_phrase(const struct sl_json *v)
-{
-    switch ((enum sl_json_type)v->type) {
-    case SL_JSON_NULL: return "null";
-    case SL_JSON_BOOL: return "a boolean";
-    case SL_JSON_INT:
-    case SL_JSON_DOUBLE:
-    case SL_JSON_BIGINT: return "a number";
-    case SL_JSON_STRING: return "a string";
-    case SL_JSON_ARRAY: return "an array";
-    case SL_JSON_OBJECT: return "an object";
-    }
-    return "an unknown value";
-}
-
 static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_t line)
 {
     struct file_run *r = ud;
@@ -76,7 +60,7 @@ static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_
     if (v->type != SL_JSON_OBJECT)
         return sl_fail_at(r->ctx, SLUICE_ERR_DATA_JSON, r->res->name, item_no, NULL,
                           "item %lld in %s at line %lld is %s, expected an object",
-                          (long long)item_no, r->shown, (long long)line, kind_phrase(v));
+                          (long long)item_no, r->shown, (long long)line, sl_json_kind_phrase(v));
     r->items = item_no;
     sluice_status rc = r->sink->on_item(r->sink->ud, v, item_no, line,
                                         r->page_base + sl_json_parser_page(r->parser),
