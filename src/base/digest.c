@@ -8,14 +8,26 @@
  * items/s); this plain permutation, lanes in registers, needs about half of that and no
  * allocation, so it cannot fail. The unit tests check it against OpenSSL for inputs and
  * outputs of every length around the 168-byte rate. SHA3-256 (version hashes, one per state
- * or schema write) stays with EVP. The generator is xorshift128+ (fast, and only used for row
- * ids, never for anything secret).
+ * or schema write) stays with EVP; the package file checksums are libxxhash's XXH3. The
+ * generator is xorshift128+ (fast, and only used for row ids, never for anything secret).
  */
 #include "base/digest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
+
+uint64_t sl_checksum_add(uint64_t h, const void *data, size_t len)
+{
+    return XXH3_64bits_withSeed(data, len, h ^ (uint64_t)len);
+}
+
+void sl_checksum_text(uint64_t h, char out[SL_CHECKSUM_TEXT])
+{
+    snprintf(out, SL_CHECKSUM_TEXT, "xxh3:%016llx", (unsigned long long)h);
+}
 
 static const char b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/digest.h"
 #include "base/fault.h"
 #include "base/alloc.h"
 #include "base/calendar.h"
@@ -326,9 +327,10 @@ static int put_copy(struct sl_json *obj, const char *key, const struct sl_json *
     return sl_json_obj_set_take(obj, key, &v) ? 0 : -1;
 }
 
+/* checksum: the item file's (sl_checksum_text), or NULL while it is still being written. */
 static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r,
                                          enum sl_write_disposition wd, int64_t max_nesting,
-                                         size_t index, int64_t items)
+                                         size_t index, int64_t items, const char *checksum)
 {
     struct sl_json *o = sl_json_new_object();
     if (!o)
@@ -346,6 +348,8 @@ static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r,
               sl_json_obj_put_str(o, "file", file) ||
               sl_json_obj_put_int(o, "items", items) ||
               sl_json_obj_put_int(o, "root_key", r->root_key);
+    if (!bad && checksum)
+        bad = sl_json_obj_put_str(o, "checksum", checksum);
     if (bad) {
         sl_json_free(o);
         return NULL;
@@ -620,7 +624,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         goto done;
     if (pipe) {
         int64_t mn = r->max_table_nesting >= 0 ? r->max_table_nesting : p->cfg->max_table_nesting;
-        struct sl_json *snap = resource_snapshot(r, wd, mn, index, 0);
+        struct sl_json *snap = resource_snapshot(r, wd, mn, index, 0, NULL);
         rc = snap ? sl_pipe_add_resource(pipe, snap, &er->follow) : sl_nomem(&p->ctx);
         sl_json_free(snap);
         if (rc != SLUICE_OK)
@@ -803,7 +807,9 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         }
         int64_t max_nesting = r->max_table_nesting >= 0 ? r->max_table_nesting
                                                         : p->cfg->max_table_nesting;
-        struct sl_json *snap = resource_snapshot(r, wd, max_nesting, index, er.items);
+        char sum[SL_CHECKSUM_TEXT];
+        sl_checksum_text(er.rf.sum, sum);
+        struct sl_json *snap = resource_snapshot(r, wd, max_nesting, index, er.items, sum);
         if (!snap || !sl_json_arr_push_take(list, snap)) {
             sl_json_free(snap);
             rc = sl_nomem(&p->ctx);
@@ -852,7 +858,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     }
     if (total_items == 0 && !any_replace && !changed && !o->refresh) {
         if (pipe)
-            sl_pipe_finish(&pipe, 1, NULL);
+            sl_pipe_finish(&pipe, 1, NULL, NULL);
         rc = sl_fs_rmtree(&p->ctx, dir);
         goto done;
     }
@@ -860,12 +866,14 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     if (pipe) {
         /* the normalize thread followed the extraction: the package is normalized too */
         struct sl_json *tables = NULL;
+        char schema_sum[SL_CHECKSUM_TEXT];
         sl_pipe_extract_done(pipe);
-        rc = sl_pipe_finish(&pipe, 0, &tables);
+        rc = sl_pipe_finish(&pipe, 0, &tables, schema_sum);
         if (rc != SLUICE_OK)
             goto done;
         sl_normalize_report(p, tables);
-        if (!sl_json_obj_set_take(manifest, "tables", tables)) {
+        if (sl_json_obj_put_str(manifest, "schema_checksum", schema_sum) ||
+            !sl_json_obj_set_take(manifest, "tables", tables)) {
             sl_json_free(tables);
             rc = sl_nomem(&p->ctx);
             goto done;
@@ -886,7 +894,8 @@ done:
         sl_recfile_abort(&er.rf);
     if (pipe) {
         /* an error above: stop the normalize thread (its own error wins if it failed first) */
-        sluice_status prc = sl_pipe_finish(&pipe, rc != SLUICE_OK && !er.norm_failed, NULL);
+        sluice_status prc =
+            sl_pipe_finish(&pipe, rc != SLUICE_OK && !er.norm_failed, NULL, NULL);
         if (rc == SLUICE_OK || er.norm_failed)
             rc = prc != SLUICE_OK ? prc : rc;
     }

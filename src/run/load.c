@@ -13,27 +13,43 @@
 
 #include "base/fault.h"
 #include "base/alloc.h"
+#include "base/digest.h"
 #include "base/fs.h"
 #include "run/package.h"
 #include "model/state.h"
 
+/* The package's normalized schema; anything wrong with the file is a damaged package. */
 static sluice_status read_schema(struct sluice_pipeline *p, const char *dir,
-                                 struct sl_schema **out)
+                                 const struct sl_json *manifest, struct sl_schema **out)
 {
+    static const char file[] = "normalized/schema.json";
     *out = NULL;
-    char *path = sl_aprintf("%s/normalized/schema.json", dir);
+    char *path = sl_aprintf("%s/%s", dir, file);
     if (!path)
         return sl_nomem(&p->ctx);
     char *text = NULL;
     size_t len = 0;
     struct sl_json *j = NULL;
-    sluice_status rc = sl_fs_read(&p->ctx, path, &text, &len);
-    if (rc == SLUICE_ERR_NOT_FOUND)
-        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package '%s' has no schema", dir);
+    struct sl_ctx sub;
+    sl_ctx_init(&sub);
+    const char *want = sl_json_str(sl_json_get(manifest, "schema_checksum"));
+    char have[SL_CHECKSUM_TEXT] = "";
+    sluice_status rc = sl_fs_read(&sub, path, &text, &len);
+    if (rc == SLUICE_OK && want)
+        sl_checksum_text(sl_checksum_add(0, text, len), have);
+    if (rc == SLUICE_OK && want && strcmp(have, want) != 0)
+        rc = sl_package_damaged(&p->ctx, dir, file,
+                                "fails its checksum (%s, the manifest says %s): it changed "
+                                "after it was written",
+                                have, want);
+    else if (rc == SLUICE_OK)
+        rc = sl_json_parse_heap(&sub, text, len, &j);
     if (rc == SLUICE_OK)
-        rc = sl_json_parse_heap(&p->ctx, text, len, &j);
-    if (rc == SLUICE_OK)
-        rc = sl_schema_from_json(&p->ctx, j, out);
+        rc = sl_schema_from_json(&sub, j, out);
+    if (rc == SLUICE_ERR_NOMEM || sub.code == SLUICE_ERR_NOMEM)
+        rc = sl_nomem(&p->ctx);
+    else if (rc != SLUICE_OK)
+        rc = sl_package_damaged(&p->ctx, dir, file, "cannot be used: %s", sub.message);
     sl_json_free(j);
     sl_free(text);
     sl_free(path);
@@ -82,7 +98,7 @@ static sluice_status sync_chain(struct sluice_pipeline *p, const struct sl_schem
 }
 
 static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
-                                 const char *file, int64_t *rows_out)
+                                 const char *file, const char *checksum, int64_t *rows_out)
 {
     *rows_out = 0;
     char *path = sl_aprintf("%s/%s", dir, file);
@@ -94,6 +110,7 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
     int64_t rows = 0;
     int open_ins = 0;
     sluice_status rc = sl_recfile_open(&p->ctx, path, &rf);
+    rf.want_sum = checksum; /* checked at the end of the file, before the commit */
     if (rc == SLUICE_OK) {
         rc = p->dm->xInsertBegin(p->dest, t, t->wd == SL_WD_MERGE);
         open_ins = rc == SLUICE_OK;
@@ -104,9 +121,9 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
         if (rc != SLUICE_OK || n == (size_t)-1)
             break;
         if (n > t->ncols) {
-            rc = sl_fail(&p->ctx, SLUICE_ERR_STATE,
-                         "load package row for table '%s' has %zu values, table has %zu columns",
-                         t->name, n, t->ncols);
+            rc = sl_package_damaged(&p->ctx, dir, file,
+                                    "has a row of %zu values, table %s has %zu columns", n,
+                                    t->name, t->ncols);
             break;
         }
         rc = p->dm->xInsertRow(p->dest, vals, n);
@@ -238,7 +255,7 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     const struct sl_json *tables = sl_json_get(manifest, "tables");
     const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
     if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
-        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
+        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id or tables");
 
     /* 0. a refresh drops or truncates tables first (children before parents) */
     const struct sl_json *rf = sl_json_get(manifest, "refresh");
@@ -258,8 +275,9 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
         struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
         if (!t)
-            return sl_fail(&p->ctx, SLUICE_ERR_STATE,
-                           "load package table '%s' is not in its schema", name ? name : "?");
+            return sl_package_damaged(&p->ctx, dir, "manifest.json",
+                                      "names table '%s', which is not in the package's schema",
+                                      name ? name : "?");
         rc = sync_chain(p, s, t, 0);
     }
     for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
@@ -278,16 +296,14 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         const char *file = sl_json_str(sl_json_get(tj, "file"));
         int64_t rows = 0;
         if (!file)
-            return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest is corrupt");
-        rc = insert_rows(p, dir, t, file, &rows);
+            return sl_package_damaged(&p->ctx, dir, "manifest.json",
+                                      "has a table without its file");
+        rc = insert_rows(p, dir, t, file, sl_json_str(sl_json_get(tj, "checksum")), &rows);
         const struct sl_json *want = sl_json_get(tj, "rows");
-        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows) {
-            rc = sl_fail(&p->ctx, SLUICE_ERR_IO,
-                         "load package file '%s/%s' is incomplete: %lld rows of table %s, %lld "
-                         "expected",
-                         dir, file, (long long)rows, t->name, (long long)want->u.i);
-            sl_fail_origin(&p->ctx, "package", "corrupt");
-        }
+        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows)
+            rc = sl_package_damaged(&p->ctx, dir, file,
+                                    "is incomplete: %lld rows of table %s, %lld expected",
+                                    (long long)rows, t->name, (long long)want->u.i);
         if (rc == SLUICE_OK)
             sl_run_progress(p, "load", t->name, rows, p->run_rows, 0);
     }
@@ -344,8 +360,8 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
     struct sl_schema *s = NULL;
     const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
     if (!load_id)
-        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt", dir);
-    sluice_status rc = read_schema(p, dir, &s);
+        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id");
+    sluice_status rc = read_schema(p, dir, manifest, &s);
     if (rc != SLUICE_OK)
         return rc;
     rc = p->dm->xBegin(p->dest);

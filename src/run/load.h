@@ -14,7 +14,9 @@
 #include "base/json.h"
 #include "run/context.h"
 
-/* Read <dir>/manifest.json (heap tree, caller frees). NOT_FOUND when missing. */
+/* Read <dir>/manifest.json (heap tree, caller frees). NOT_FOUND when missing; a manifest
+ * that does not parse or fails its checksum is a damaged package (package.h). Writing adds
+ * the checksum as its last member; reading checks and removes it. */
 sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_json **out);
 sluice_status sl_manifest_write(struct sl_ctx *ctx, const char *dir, const struct sl_json *m);
 
@@ -26,11 +28,13 @@ sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
 struct sl_pipe;
 /* The normalizer over a package's item files: from the resources array (a manifest's), or
  * following them through pipe as they are extracted. Errors go to ctx. Writes the row files
- * and normalized/schema.json; *tables_out: the manifest's "tables" array (caller frees). */
+ * and normalized/schema.json; *tables_out: the manifest's "tables" array (caller frees);
+ * schema_sum (SL_CHECKSUM_TEXT bytes): the checksum of normalized/schema.json, for the
+ * manifest's "schema_checksum". */
 sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
                                 const char *load_id, struct sl_schema *schema,
                                 const struct sl_json *resources, struct sl_pipe *pipe,
-                                struct sl_json **tables_out);
+                                struct sl_json **tables_out, char *schema_sum);
 /* Progress reports for a normalized package's tables. */
 void sl_normalize_report(struct sluice_pipeline *p, const struct sl_json *tables);
 

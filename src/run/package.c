@@ -19,8 +19,11 @@
 #include "run/pipe.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/digest.h"
 
 #define REC_MAX ((size_t)1 << 31)
 
@@ -29,6 +32,42 @@ static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *p
     sl_fail(ctx, SLUICE_ERR_IO, "%s '%s': %s", what, path, strerror(errno));
     sl_fail_origin(ctx, "fs", NULL);
     return SLUICE_ERR_IO;
+}
+
+sluice_status sl_package_damaged(struct sl_ctx *ctx, const char *dir, const char *file,
+                                 const char *fmt, ...)
+{
+    if (ctx->code != SLUICE_OK)
+        return ctx->code;
+    char why[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    sl_fail(ctx, SLUICE_ERR_IO, "load package %s: %s %s", dir, file, why);
+    sl_fail_origin(ctx, "package", "corrupt"); /* the pipeline discards such a package */
+    return SLUICE_ERR_IO;
+}
+
+/* path split into the package dir and the file inside it ("normalized/0.rows"). */
+static void split_path(const char *path, char *dir, size_t dirsz, const char **file)
+{
+    const char *slash = strrchr(path, '/');
+    const char *cut = slash;
+    if (slash && slash > path) {
+        /* one level up too: <dir>/extracted/0.items, <dir>/normalized/0.rows */
+        const char *p2 = slash - 1;
+        while (p2 > path && *p2 != '/')
+            p2--;
+        if (*p2 == '/')
+            cut = p2;
+    }
+    size_t n = cut ? (size_t)(cut - path) : 0;
+    if (n >= dirsz)
+        n = dirsz - 1;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    *file = cut ? cut + 1 : path;
 }
 
 /* Open path with an fopen mode and a 1 MiB stdio buffer; what: the verb for errors. */
@@ -58,7 +97,24 @@ sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_
 
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
 {
-    return recfile_fopen(ctx, path, "rbe", "cannot open", out);
+    memset(out, 0, sizeof(*out));
+    sl_buf_init(&out->buf, REC_MAX);
+    out->path = sl_strdup(path);
+    if (!out->path)
+        return sl_nomem(ctx);
+    out->f = fopen(path, "rbe");
+    if (!out->f) {
+        char dir[512];
+        const char *file;
+        split_path(path, dir, sizeof(dir), &file);
+        sluice_status rc = sl_package_damaged(ctx, dir, file, "cannot be read: %s",
+                                              strerror(errno));
+        sl_free(out->path);
+        out->path = NULL;
+        return rc;
+    }
+    setvbuf(out->f, NULL, _IOFBF, 1 << 20);
+    return SLUICE_OK;
 }
 
 sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sync)
@@ -149,6 +205,7 @@ static sluice_status flush_record(struct sl_ctx *ctx, struct sl_recfile *rf)
     memcpy(rf->buf.data, &len, 4);
     if (fwrite(rf->buf.data, 1, rf->buf.len, rf->f) != rf->buf.len)
         return io_fail(ctx, "cannot write", rf->path);
+    rf->sum = sl_checksum_add(rf->sum, rf->buf.data + 4, len);
     rf->records++;
     rf->bytes += (int64_t)rf->buf.len;
     return SLUICE_OK;
@@ -322,19 +379,30 @@ static int follow(struct sl_recfile *rf, int64_t need)
     return have >= rf->bytes + need ? 0 : 1;
 }
 
+/* At the end of a file: does it match the checksum the manifest recorded? */
+static int sum_ok(const struct sl_recfile *rf)
+{
+    char have[SL_CHECKSUM_TEXT];
+    if (!rf->want_sum)
+        return 1;
+    sl_checksum_text(rf->sum, have);
+    return strcmp(have, rf->want_sum) == 0;
+}
+
 /* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error (a short or
- * damaged file), -2 out of memory (not damage: the package must not be discarded for it). */
+ * damaged file), -2 out of memory (not damage: the package must not be discarded for it),
+ * -3 the file ended but fails its checksum. */
 static int read_record(struct sl_recfile *rf)
 {
     uint32_t len;
     if (rf->follow) {
         int w = follow(rf, 4);
         if (w)
-            return w;
+            return w == 1 && !sum_ok(rf) ? -3 : w;
     }
     size_t r = fread(&len, 1, 4, rf->f);
     if (r == 0 && feof(rf->f))
-        return 1;
+        return sum_ok(rf) ? 1 : -3;
     if (r != 4)
         return -1;
     if (rf->follow && follow(rf, 4 + (int64_t)len) != 0)
@@ -347,17 +415,27 @@ static int read_record(struct sl_recfile *rf)
     if (fread(rf->buf.data, 1, len, rf->f) != len)
         return -1;
     rf->buf.len = len;
+    rf->sum = sl_checksum_add(rf->sum, rf->buf.data, len);
     rf->records++;
     rf->bytes += 4 + (int64_t)len;
     return 0;
 }
 
-static sluice_status corrupt(struct sl_ctx *ctx, struct sl_recfile *rf)
+static sluice_status corrupt(struct sl_ctx *ctx, struct sl_recfile *rf, int how)
 {
-    sl_fail(ctx, SLUICE_ERR_IO, "load package file '%s' is truncated or corrupt (record %lld)",
-            rf->path, (long long)rf->records);
-    sl_fail_origin(ctx, "package", "corrupt"); /* the pipeline discards such a package */
-    return SLUICE_ERR_IO;
+    char dir[512];
+    const char *file;
+    split_path(rf->path, dir, sizeof(dir), &file);
+    if (how == -3) {
+        char have[SL_CHECKSUM_TEXT];
+        sl_checksum_text(rf->sum, have);
+        return sl_package_damaged(ctx, dir, file,
+                                  "fails its checksum (%s, the manifest says %s): a byte of it "
+                                  "changed after it was written",
+                                  have, rf->want_sum);
+    }
+    return sl_package_damaged(ctx, dir, file, "is truncated or corrupt (record %lld)",
+                              (long long)rf->records);
 }
 
 sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_arena *arena,
@@ -371,7 +449,7 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
     if (r == -2)
         return sl_nomem(ctx);
     if (r < 0)
-        return corrupt(ctx, rf);
+        return corrupt(ctx, rf, r);
     struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
     *item_no = get_i64(&c);
     *line = get_i64(&c);
@@ -388,7 +466,7 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
     if (g == -2)
         return sl_nomem(ctx);
     if (g)
-        return corrupt(ctx, rf);
+        return corrupt(ctx, rf, -1);
     *item = v;
     return SLUICE_OK;
 }
@@ -403,11 +481,11 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
     if (r == -2)
         return sl_nomem(ctx);
     if (r < 0)
-        return corrupt(ctx, rf);
+        return corrupt(ctx, rf, r);
     struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
     uint32_t n = get_u32(&c);
     if (c.bad || n > rf->buf.len)
-        return corrupt(ctx, rf);
+        return corrupt(ctx, rf, -1);
     if (n > *cap) {
         struct sl_value *nv = sl_realloc(*vals, n * sizeof(*nv));
         if (!nv)
@@ -418,7 +496,7 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
     struct sl_value *v = *vals;
     for (uint32_t i = 0; i < n; i++) {
         if (c.p >= c.end)
-            return corrupt(ctx, rf);
+            return corrupt(ctx, rf, -1);
         memset(&v[i], 0, sizeof(v[i]));
         v[i].kind = (uint8_t)*c.p++;
         switch (v[i].kind) {
@@ -431,14 +509,14 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
         }
         case SL_V_BOOL:
             if (c.p >= c.end)
-                return corrupt(ctx, rf);
+                return corrupt(ctx, rf, -1);
             v[i].u.i = *c.p++ ? 1 : 0;
             break;
         case SL_V_TEXT: v[i].u.s = get_str(&c, &v[i].len); break;
-        default: return corrupt(ctx, rf);
+        default: return corrupt(ctx, rf, -1);
         }
         if (c.bad)
-            return corrupt(ctx, rf);
+            return corrupt(ctx, rf, -1);
     }
     *nvals = n;
     return SLUICE_OK;

@@ -11,6 +11,10 @@
  * (tagged values, strings NUL-terminated so readers can point into the record without
  * copying); a row record is the values of one row in column order. Records are
  * length-prefixed. Readers hand out values that stay valid until the next record is read.
+ * Every file has a checksum in the manifest (item and row files: of their records, computed as
+ * they are written; schema.json: of its text), and the manifest one of its own: package files
+ * are not fsynced, so a file a crash left damaged is found when it is read back, and the
+ * package is discarded rather than loaded.
  */
 #ifndef SLUICE_PACKAGE_H
 #define SLUICE_PACKAGE_H
@@ -27,6 +31,14 @@
 #define SL_PACKAGE_CORRUPT(ctx) \
     (strcmp((ctx)->origin, "package") == 0 && strcmp((ctx)->detail, "corrupt") == 0)
 
+/* Record that a file of the package in dir cannot be used (unreadable, cut short, failing its
+ * checksum, not what its stage promises): an IO error "load package DIR: FILE ...", marked so
+ * that SL_PACKAGE_CORRUPT() holds and the pipeline discards the package (its state was never
+ * committed, so its data is extracted again). file is relative to dir. Returns SLUICE_ERR_IO
+ * (or the error already pending: first error wins). */
+sluice_status sl_package_damaged(struct sl_ctx *ctx, const char *dir, const char *file,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* ---- record files ----------------------------------------------------------------------- */
 
 struct sl_follow;
@@ -37,10 +49,14 @@ struct sl_recfile {
     struct sl_buf buf;   /* record being written / read */
     int64_t records;
     int64_t bytes;       /* bytes written / read so far */
+    uint64_t sum;        /* checksum of the records written / read so far (sl_checksum_add) */
+    const char *want_sum; /* reading: the checksum the manifest recorded (borrowed), or NULL;
+                             checked when the end of the file is reached */
     struct sl_follow *follow; /* reading a file still being written (pipe.h), or NULL */
 };
 
 sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
+/* Open a package file for reading; a file that cannot be opened is a damaged package. */
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
 /* Flush, fsync when sync is set, and close (writers); close (readers). Package data files
  * are not synced: a file that a crash of the machine left short is detected when it is read

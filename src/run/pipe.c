@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/digest.h"
 #include "run/load.h"
 
 struct sl_follow {
@@ -38,13 +39,14 @@ struct sl_pipe {
     char *load_id;
     struct sl_schema *schema;
     struct sl_json *tables;
+    char schema_sum[SL_CHECKSUM_TEXT];
 };
 
 static void *thread_main(void *arg)
 {
     struct sl_pipe *pp = arg;
     pp->rc = sl_normalize_core(pp->p, &pp->ctx, pp->dir, pp->load_id, pp->schema, NULL, pp,
-                               &pp->tables);
+                               &pp->tables, pp->schema_sum);
     pthread_mutex_lock(&pp->mu);
     if (pp->rc != SLUICE_OK)
         pp->failed = 1;
@@ -68,11 +70,11 @@ sluice_status sl_pipe_start(struct sluice_pipeline *p, const char *dir, const ch
     pthread_mutex_init(&pp->mu, NULL);
     pthread_cond_init(&pp->cv, NULL);
     if (!pp->dir || !pp->load_id) {
-        sl_pipe_finish(&pp, 1, NULL);
+        sl_pipe_finish(&pp, 1, NULL, NULL);
         return sl_nomem(&p->ctx);
     }
     if (pthread_create(&pp->th, NULL, thread_main, pp) != 0) {
-        sl_pipe_finish(&pp, 1, NULL);
+        sl_pipe_finish(&pp, 1, NULL, NULL);
         return sl_fail(&p->ctx, SLUICE_ERR_INTERNAL, "cannot start the normalize thread");
     }
     pp->started = 1;
@@ -165,7 +167,8 @@ int64_t sl_follow_wait(struct sl_follow *f, int64_t need)
     return have;
 }
 
-sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **tables_out)
+sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **tables_out,
+                             char *schema_sum)
 {
     struct sl_pipe *pp = *ppp;
     if (tables_out)
@@ -196,6 +199,8 @@ sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **t
     if (tables_out && rc == SLUICE_OK && !abort) {
         *tables_out = pp->tables;
         pp->tables = NULL;
+        if (schema_sum)
+            memcpy(schema_sum, pp->schema_sum, SL_CHECKSUM_TEXT);
     }
     sl_json_free(pp->tables);
     for (size_t i = 0; i < pp->nres; i++) {

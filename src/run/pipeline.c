@@ -610,6 +610,32 @@ static sluice_status remove_package(struct sl_ctx *ctx, const char *dir)
     return sl_fs_rmtree(ctx, dir);
 }
 
+/*
+ * Drop a package that must not be loaded and say why; returns SLUICE_ERR_LOCKED, on which
+ * load_pending goes on to the next package. rc LOCKED: stale, made from a state another
+ * process has moved past (its items start from an old cursor the other process already
+ * covered). Otherwise damaged (package.h): a file of it cut short, failing its checksum or
+ * unreadable (a crash of the machine before the files reached the disk, a bad disk, a hand
+ * edit). Either way nothing of it was committed, its state neither: its data is extracted
+ * again from the destination's state. The error stays pending (the run's own package reports
+ * it as the run's failure; load_pending clears it for an earlier run's package).
+ */
+static sluice_status discard_package(struct sluice_pipeline *p, const char *dir,
+                                     sluice_status rc)
+{
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    remove_package(&scratch, dir);
+    if (rc == SLUICE_ERR_LOCKED)
+        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded stale load package %s", dir);
+    else
+        sl_log(&p->ctx, SLUICE_LOG_WARN,
+               "%s: the package was discarded (nothing of it was committed) and its data is "
+               "extracted again",
+               p->ctx.message);
+    return SLUICE_ERR_LOCKED;
+}
+
 /* Normalize (if needed) and load one package dir; removes it once loaded. */
 static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
 {
@@ -623,6 +649,8 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         sl_log(&p->ctx, SLUICE_LOG_WARN, "discarding unfinished extraction in %s", dir);
         return sl_fs_rmtree(&p->ctx, dir);
     }
+    if (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx))
+        return discard_package(p, dir, rc);
     if (rc != SLUICE_OK)
         return rc;
     const char *stage = sl_json_str(sl_json_get(m, "stage"));
@@ -652,23 +680,12 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         stage = sl_json_str(sl_json_get(m, "stage"));
     }
     if (rc == SLUICE_OK && (!stage || strcmp(stage, "normalized") != 0))
-        rc = sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package '%s' has unknown stage '%s'", dir,
-                     stage ? stage : "");
+        rc = sl_package_damaged(&p->ctx, dir, "manifest.json", "has unknown stage '%s'",
+                                stage ? stage : "");
     if (rc == SLUICE_OK)
         rc = sl_load_package(p, dir, m, &loaded);
-    if (rc == SLUICE_ERR_LOCKED || (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx))) {
-        /* LOCKED: stale, made from a state another process has moved past; its items start
-         * from an old cursor the other process already covered. Corrupt: a file of it was cut
-         * short (a crash of the machine before the files reached the disk). Either way nothing
-         * of it was committed, its state neither: it is dropped and its data extracted again
-         * from the destination's state. load_pending goes on after it (SLUICE_ERR_LOCKED). */
-        struct sl_ctx scratch;
-        sl_ctx_init(&scratch);
-        remove_package(&scratch, dir);
-        sl_log(&p->ctx, SLUICE_LOG_WARN, "discarded %s load package %s",
-               rc == SLUICE_ERR_LOCKED ? "stale" : "damaged", dir);
-        rc = SLUICE_ERR_LOCKED;
-    }
+    if (rc == SLUICE_ERR_LOCKED || (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx)))
+        rc = discard_package(p, dir, rc);
     if (rc == SLUICE_OK) {
         const char *lid = sl_json_str(sl_json_get(m, "load_id"));
         snprintf(p->load_id, sizeof(p->load_id), "%s", lid ? lid : "");

@@ -11,10 +11,22 @@
 
 #include "base/fault.h"
 #include "base/alloc.h"
+#include "base/digest.h"
 #include "base/fs.h"
 #include "model/normalize.h"
 #include "run/package.h"
 #include "run/pipe.h"
+
+/* The manifest's own checksum: of its pretty JSON text without the "checksum" member, which
+ * is written last. The text round-trips (the writer prints numbers and strings as the parser
+ * reads them back), so the reader recomputes it from the parsed tree. */
+static char *manifest_text(const struct sl_json *m, char sum[SL_CHECKSUM_TEXT])
+{
+    char *text = sl_json_dumps(m, SL_JSON_W_PRETTY);
+    if (text)
+        sl_checksum_text(sl_checksum_add(0, text, strlen(text)), sum);
+    return text;
+}
 
 sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_json **out)
 {
@@ -23,15 +35,39 @@ sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_js
     if (!path)
         return sl_nomem(ctx);
     char *text = NULL;
+    char *again = NULL;
     size_t len = 0;
     sluice_status rc = sl_fs_read(ctx, path, &text, &len);
     if (rc == SLUICE_OK) {
-        rc = sl_json_parse_heap(ctx, text, len, out);
-        if (rc != SLUICE_OK && rc != SLUICE_ERR_NOMEM) {
-            sl_ctx_clear(ctx);
-            rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest '%s' is corrupt", path);
-        }
+        struct sl_ctx pctx;
+        sl_ctx_init(&pctx);
+        rc = sl_json_parse_heap(&pctx, text, len, out);
+        if (rc == SLUICE_ERR_NOMEM)
+            rc = sl_nomem(ctx);
+        else if (rc != SLUICE_OK || (*out)->type != SL_JSON_OBJECT)
+            rc = sl_package_damaged(ctx, dir, "manifest.json", "is not a JSON object (%s)",
+                                    rc != SLUICE_OK ? pctx.message : "another value");
     }
+    const char *want = rc == SLUICE_OK ? sl_json_str(sl_json_get(*out, "checksum")) : NULL;
+    if (want) {
+        char have[SL_CHECKSUM_TEXT];
+        char keep[SL_CHECKSUM_TEXT];
+        snprintf(keep, sizeof(keep), "%s", want);
+        sl_json_obj_del(*out, "checksum");
+        again = manifest_text(*out, have);
+        if (!again)
+            rc = sl_nomem(ctx);
+        else if (strcmp(have, keep) != 0)
+            rc = sl_package_damaged(ctx, dir, "manifest.json",
+                                    "fails its checksum (%s, it says %s): it changed after it "
+                                    "was written",
+                                    have, keep);
+    }
+    if (rc != SLUICE_OK && rc != SLUICE_ERR_NOT_FOUND) {
+        sl_json_free(*out);
+        *out = NULL;
+    }
+    sl_free(again);
     sl_free(text);
     sl_free(path);
     return rc;
@@ -39,10 +75,20 @@ sluice_status sl_manifest_read(struct sl_ctx *ctx, const char *dir, struct sl_js
 
 sluice_status sl_manifest_write(struct sl_ctx *ctx, const char *dir, const struct sl_json *m)
 {
+    char sum[SL_CHECKSUM_TEXT];
     char *path = sl_aprintf("%s/manifest.json", dir);
-    char *text = sl_json_dumps(m, SL_JSON_W_PRETTY);
-    sluice_status rc = (path && text) ? sl_fs_write_atomic(ctx, path, text, strlen(text))
-                                      : sl_nomem(ctx);
+    char *text = manifest_text(m, sum);
+    struct sl_buf b;
+    sl_buf_init(&b, 0);
+    sluice_status rc = SLUICE_OK;
+    size_t len = text ? strlen(text) : 0;
+    /* the pretty text ends with "\n}": the checksum goes in as the last member */
+    if (!path || !text || len < 2 || sl_buf_append(&b, text, len - 2) ||
+        sl_buf_printf(&b, ",\n  \"checksum\": \"%s\"\n}", sum))
+        rc = sl_nomem(ctx);
+    if (rc == SLUICE_OK)
+        rc = sl_fs_write_atomic(ctx, path, b.data, b.len);
+    sl_buf_cleanup(&b);
     sl_free(path);
     sl_free(text);
     return rc;
@@ -177,8 +223,8 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     struct sl_arena arena;
     sl_arena_init(&arena, 64 * 1024);
     if (!nres.resource || !file) {
-        rc = sl_fail(ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
-                     nr->dir);
+        rc = sl_package_damaged(ctx, nr->dir, "manifest.json", "names a resource without a "
+                                                                "name or item file");
         goto done;
     }
     if (oom || !path) {
@@ -187,6 +233,9 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     }
     rc = sl_recfile_open(ctx, path, &rf);
     rf.follow = follow;
+    /* a file extracted by an earlier run is checked against the manifest (one being written
+     * right now has no checksum yet) */
+    rf.want_sum = follow ? NULL : sl_json_str(sl_json_get(res, "checksum"));
     while (rc == SLUICE_OK) {
         struct sl_json *item = NULL;
         int64_t item_no = 0, line = 0;
@@ -213,7 +262,7 @@ done:
 sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, const char *dir,
                                 const char *load_id, struct sl_schema *schema,
                                 const struct sl_json *resources, struct sl_pipe *pipe,
-                                struct sl_json **tables_out)
+                                struct sl_json **tables_out, char *schema_sum)
 {
     sluice_status rc = SLUICE_OK;
     struct norm_run nr;
@@ -275,14 +324,18 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
     rc = sl_fs_write_atomic(ctx, spath, stext, strlen(stext));
     if (rc != SLUICE_OK)
         goto done;
+    sl_checksum_text(sl_checksum_add(0, stext, strlen(stext)), schema_sum);
     for (size_t i = 0; i < nr.nouts; i++) {
         struct sl_json t;
         sl_json_set_object(&t);
         char file[64];
+        char sum[SL_CHECKSUM_TEXT];
         snprintf(file, sizeof(file), "normalized/%zu.rows", i);
+        sl_checksum_text(nr.outs[i].rf.sum, sum);
         struct sl_json v;
         int bad = sl_json_obj_put_str(&t, "name", nr.outs[i].t->name) ||
-                  sl_json_obj_put_str(&t, "file", file);
+                  sl_json_obj_put_str(&t, "file", file) ||
+                  sl_json_obj_put_str(&t, "checksum", sum);
         sl_json_set_int(&v, nr.outs[i].rows);
         if (!bad && !sl_json_obj_set_take(&t, "rows", &v))
             bad = 1;
@@ -327,15 +380,17 @@ sluice_status sl_normalize_package(struct sluice_pipeline *p, const char *dir,
     const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
     const struct sl_json *resources = sl_json_get(manifest, "resources");
     if (!load_id || !resources || resources->type != SL_JSON_ARRAY)
-        return sl_fail(&p->ctx, SLUICE_ERR_STATE, "load package manifest in '%s' is corrupt",
-                       dir);
+        return sl_package_damaged(&p->ctx, dir, "manifest.json",
+                                  "has no load_id or resources");
     struct sl_json *tables = NULL;
+    char schema_sum[SL_CHECKSUM_TEXT];
     sluice_status rc = sl_normalize_core(p, &p->ctx, dir, load_id, schema, resources, NULL,
-                                         &tables);
+                                         &tables, schema_sum);
     if (rc != SLUICE_OK)
         return rc;
     sl_normalize_report(p, tables);
     if (!sl_json_obj_set_take(manifest, "tables", tables) ||
+        sl_json_obj_put_str(manifest, "schema_checksum", schema_sum) ||
         sl_json_obj_put_str(manifest, "stage", "normalized")) {
         sl_json_free(tables);
         return sl_nomem(&p->ctx);
