@@ -379,15 +379,16 @@ static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
         goto done;
     }
     const char *params[1] = { ref };
+    char what[300];
+    snprintf(what, sizeof(what), "read the columns of table %s.%s",
+             staging ? d->staging : d->dataset, kt->name);
     rc = pg_run(d,
                 "SELECT c.relkind, a.attname, format_type(a.atttypid, a.atttypmod) "
                 "FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid "
                 "AND a.attnum > 0 AND NOT a.attisdropped WHERE c.oid = to_regclass($1)",
-                1, params, PGRES_TUPLES_OK, &res, "read the columns of a table");
-    if (rc) {
-        sl_fail_locate(d->ctx, NULL, -1, NULL);
+                1, params, PGRES_TUPLES_OK, &res, what);
+    if (rc)
         goto done;
-    }
     int n = PQntuples(res);
     if (n > 0) {
         const char *kind = PQgetvalue(res, 0, 0);
@@ -562,7 +563,9 @@ static sluice_status ensure_indexes(struct sl_dest *d, const struct sl_table *t,
     }
     if (kt->index_sig && strcmp(kt->index_sig, text) == 0)
         goto done;
-    rc = pg_exec(d, text, "create the merge indexes");
+    char what[300];
+    snprintf(what, sizeof(what), "create the merge indexes of table %s.%s", d->dataset, kt->name);
+    rc = pg_exec(d, text, what);
     if (rc) {
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
         goto done;
@@ -638,7 +641,10 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
         sl_sql_put(&q, ")");
         if (ntyped == 0)
             goto done; /* nothing typed yet: created once a column has a type */
-        rc = pg_exec_q(d, &q, staging ? "create a staging table" : "create a table");
+        char what[300];
+        snprintf(what, sizeof(what), "create table %s.%s", staging ? d->staging : d->dataset,
+                 kt->name);
+        rc = pg_exec_q(d, &q, what);
         if (rc) {
             sl_fail_locate(d->ctx, t->resource, -1, NULL);
             goto done;
@@ -681,7 +687,10 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
         }
         if (rc || nadd == 0)
             goto indexes;
-        rc = pg_exec_q(d, &q, "add columns to a table");
+        char what[300];
+        snprintf(what, sizeof(what), "add columns to table %s.%s",
+                 staging ? d->staging : d->dataset, kt->name);
+        rc = pg_exec_q(d, &q, what);
         if (rc) {
             sl_fail_locate(d->ctx, t->resource, -1, NULL);
             goto done;
@@ -723,7 +732,9 @@ static sluice_status pg_truncate(struct sl_dest *d, const char *table)
     sl_sql_init(&q);
     sl_sql_put(&q, "TRUNCATE TABLE ");
     pg_table_ref(&q, d, table, 0);
-    rc = pg_exec_q(d, &q, "truncate a table");
+    char what[300];
+    snprintf(what, sizeof(what), "truncate table %s.%s", d->dataset, kt->name);
+    rc = pg_exec_q(d, &q, what);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -734,7 +745,9 @@ static sluice_status pg_drop_table(struct sl_dest *d, const char *table)
     sl_sql_init(&q);
     sl_sql_put(&q, "DROP TABLE IF EXISTS ");
     pg_table_ref(&q, d, table, 0);
-    sluice_status rc = pg_exec_q(d, &q, "drop a table");
+    char what[300];
+    snprintf(what, sizeof(what), "drop table %s.%s", d->dataset, table);
+    sluice_status rc = pg_exec_q(d, &q, what);
     sl_sql_cleanup(&q);
     char *pn = pg_name(table);
     if (!pn)
@@ -865,7 +878,9 @@ static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t
          * order rows were staged in, which the merge relies on (the last one wins) */
         sl_sql_put(&q, "TRUNCATE TABLE ");
         pg_table_ref(&q, d, t->name, 1);
-        rc = pg_exec_q(d, &q, "empty a staging table");
+        char what[300];
+        snprintf(what, sizeof(what), "empty table %s.%s", d->staging, kt->name);
+        rc = pg_exec_q(d, &q, what);
         if (rc)
             goto done;
         kt->emptied = 1;
@@ -1073,8 +1088,10 @@ static sluice_status delete_by_keys(struct sl_dest *d, const struct sl_table *ro
     }
     sl_sql_put(&q, " SELECT count(*) FROM \"del\"");
     const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL,
-                                     "merge: delete the replaced rows")
+    char what[300];
+    snprintf(what, sizeof(what), "merge into table %s.%s: delete the replaced rows", d->dataset,
+             root->name);
+    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL, what)
                             : d->ctx->code;
     sl_sql_cleanup(&q);
     return rc;
@@ -1152,8 +1169,10 @@ static sluice_status insert_winners(struct sl_dest *d, const struct sl_table *ro
     }
     sl_sql_put(&q, " SELECT count(*) FROM \"ins\"");
     const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL,
-                                     "merge: insert the staged rows")
+    char what[300];
+    snprintf(what, sizeof(what), "merge into table %s.%s: insert the staged rows", d->dataset,
+             root->name);
+    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL, what)
                             : d->ctx->code;
     sl_sql_cleanup(&q);
     return rc;
@@ -1352,8 +1371,11 @@ static sluice_status ensure_dataset(struct sl_dest *d)
         sl_sql_put(&q, system_ddl[2 * i + 1]);
         sl_sql_put(&q, ";\n");
     }
-    if (q.b.len > 0 || q.bad)
-        rc = pg_exec_q(d, &q, "create the dataset and its system tables");
+    if (q.b.len > 0 || q.bad) {
+        char what[128];
+        snprintf(what, sizeof(what), "create dataset %s and its system tables", d->dataset);
+        rc = pg_exec_q(d, &q, what);
+    }
 done:
     PQclear(res);
     for (int i = 0; i < 3; i++)
