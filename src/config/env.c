@@ -149,10 +149,8 @@ static sluice_status set_env_path(struct sl_ctx *ctx, struct sl_json *node, char
             sluice_status rc = env_value(ctx, segs[i], e->value, &val);
             if (rc != SLUICE_OK)
                 return rc;
-            if (!sl_json_obj_set_take(node, key, &val)) {
-                sl_json_clear(&val);
+            if (!sl_json_obj_set_take(node, key, &val))
                 return sl_nomem(ctx);
-            }
             if (created)
                 path[first_created] = '\0';
             return override_add(ctx, ov, path, e->name);
@@ -268,10 +266,8 @@ static sluice_status apply_dest_var(struct sl_ctx *ctx, struct sl_json *root, st
         sl_json_obj_del(dest, "credentials");
     if (sl_json_set_str(&val, e->value, strlen(e->value)))
         return sl_nomem(ctx);
-    if (!sl_json_obj_set_take(dest, target, &val)) {
-        sl_json_clear(&val);
+    if (!sl_json_obj_set_take(dest, target, &val))
         return sl_nomem(ctx);
-    }
     if (created)
         sl_cfg_app(opath, sizeof(opath), &on, "destination");
     else
@@ -285,10 +281,8 @@ static sluice_status apply_top_var(struct sl_ctx *ctx, struct sl_json *root, str
     struct sl_json val;
     if (sl_json_set_str(&val, e->value, strlen(e->value)))
         return sl_nomem(ctx);
-    if (!sl_json_obj_set_take(root, key, &val)) {
-        sl_json_clear(&val);
+    if (!sl_json_obj_set_take(root, key, &val))
         return sl_nomem(ctx);
-    }
     return override_add(ctx, ov, key, e->name);
 }
 

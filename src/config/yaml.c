@@ -300,10 +300,8 @@ static sluice_status yadd(struct yparse *p, struct sl_json *v, const char *ancho
             stored = sl_json_arr_push_take(&top->val, v);
         }
     }
-    if (!stored) {
-        sl_json_clear(v);
-        return sl_nomem(p->ctx);
-    }
+    if (!stored)
+        return sl_nomem(p->ctx); /* the _take calls freed v */
     if (anchor)
         return yanchor_add(p, anchor, stored, nodes);
     return SLUICE_OK;
