@@ -193,6 +193,11 @@ int sl_json_write_double(struct sl_buf *b, double d);
  * "1.5e+16"; NaN and infinities as null) or Python's repr() (exponents -4..15, "1e-05",
  * "1.5e+16", "nan", "inf"). -1 when out of memory / cap. */
 int sl_json_write_double_py(struct sl_buf *b, double d, bool python_repr);
+/* The bytes dlt hashes: v as orjson.dumps(v, option=OPT_SORT_KEYS) writes it (compact, keys
+ * sorted by bytes at every level, the last of duplicate keys, non-ASCII as UTF-8, an invalid
+ * UTF-8 byte as U+FFFD, doubles as sl_json_write_double_py, or their own text when it is
+ * already orjson's). -1 when out of memory / cap. */
+int sl_json_write_orjson(struct sl_buf *b, const struct sl_json *v);
 /* Convenience: JSON text of v in a new string (caller sl_free), NULL when out of memory. */
 char *sl_json_dumps(const struct sl_json *v, int flags);
 

@@ -13,10 +13,13 @@
 #include "base/alloc.h"
 #include "config/check.h"
 #include "config/resource_keys.h"
+#include "model/normalize.h"
 
 static const char *const wd_names[] = { "append", "replace", "merge", NULL };
+/* dlt 1.31's strategies, in sl_merge_strategy order (index + 1); cdc is known but not built */
 static const char *const merge_strategies[] = { "delete-insert", "upsert", "insert-only", "scd2",
-                                                NULL };
+                                                "cdc",           NULL };
+enum { MS_SCD2 = 3, MS_CDC = 4 };
 static const char *const from_formats[] = { "jsonl", "singer", NULL };
 static const char *const data_types[] = { "text", "bigint", "double", "bool",   "timestamp",
                                           "date", "json",   "decimal", "time", "binary",
@@ -38,9 +41,29 @@ enum { FROM_COMMAND, FROM_FILE, FROM_FORMAT };
 static const struct sl_check_field wd_fields[] = {
     { "disposition", SL_CHECK_ENUM, wd_names, 0, true, false },
     { "strategy", SL_CHECK_ENUM, merge_strategies, 0, false, false },
+    { "validity_column_names", SL_CHECK_ANY, NULL, 0, false, false },
+    { "active_record_timestamp", SL_CHECK_STR, NULL, 0, false, true },
+    { "boundary_timestamp", SL_CHECK_STR, NULL, 0, false, true },
+    { "row_version_column_name", SL_CHECK_STR, NULL, 0, false, false },
+    { "deduplicated", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "skip_unchanged_rows", SL_CHECK_BOOL, NULL, 0, false, false },
+    { "source_filter", SL_CHECK_STR, NULL, 0, false, false },
+    { "destination_scope", SL_CHECK_STR, NULL, 0, false, false },
     { NULL, SL_CHECK_ANY, NULL, 0, false, false }
 };
-enum { WD_DISPOSITION, WD_STRATEGY };
+enum {
+    WD_DISPOSITION,
+    WD_STRATEGY,
+    WD_VALIDITY,
+    WD_ACTIVE,
+    WD_BOUNDARY,
+    WD_ROW_VERSION,
+    WD_DEDUPLICATED,   /* dlt 1.31 keys sluice does not implement yet: from here on */
+    WD_SKIP_UNCHANGED,
+    WD_SOURCE_FILTER,
+    WD_DESTINATION_SCOPE,
+    WD_NFIELDS
+};
 
 static const struct sl_check_field column_fields[] = {
     { "data_type", SL_CHECK_ENUM, data_types, 0, false, false },
@@ -121,33 +144,114 @@ static sluice_status set_from(struct sl_check *c, struct sl_resource_cfg *r, str
     return SLUICE_OK;
 }
 
-static sluice_status set_wd(struct sl_check *c, struct sl_resource_cfg *r, struct sl_json *v)
+/* An scd2 timestamp setting: an ISO 8601 date or datetime, as dlt's ensure_datetime reads it. */
+static sluice_status check_timestamp(struct sl_check *c, struct sl_json *wd, const char *key,
+                                     const struct sl_check_value *val)
 {
-    struct sl_check_value val[2];
-    size_t wd = 0, strategy = 0;
-    sluice_status rc;
+    if (!val->present)
+        return SLUICE_OK;
+    char utc[48];
+    size_t len = strlen(val->s);
+    if (sl_iso_timestamp_normalize(val->s, len, utc, sizeof(utc)) || sl_iso_date_check(val->s, len))
+        return SLUICE_OK;
+    return sl_check_err(c, sl_json_get(wd, key), "'%s.%s' must be an ISO 8601 date or datetime",
+                        sl_check_rel(c), key);
+}
 
-    if (v->type == SL_JSON_OBJECT) {
-        /* the strategy first: an unsupported one is the most useful thing to say */
-        struct sl_json *s = sl_json_get_mut(v, "strategy");
-        rc = sl_check_child(c, v, &wd_fields[WD_STRATEGY], &val[WD_STRATEGY]);
-        strategy = val[WD_STRATEGY].idx;
-        if (rc == SLUICE_OK && strategy > 0)
-            rc = sl_check_err(c, s, "merge strategy '%s' is not supported yet",
-                              merge_strategies[strategy]);
-        if (rc == SLUICE_OK)
-            rc = sl_check_fields(c, v, wd_fields, val);
-        wd = val[WD_DISPOSITION].idx;
-        if (rc == SLUICE_OK && s && wd != SL_WD_MERGE)
-            rc = sl_check_err(c, s, "'%s.strategy' applies only to 'merge'", sl_check_rel(c));
-    } else {
-        rc = sl_check_value(c, v, &wd_fields[WD_DISPOSITION], &val[0]);
-        wd = val[0].idx;
-    }
+/* validity_column_names: a list of exactly two column names (from, to). */
+static sluice_status check_validity(struct sl_check *c, struct sl_json *wd, const char **from,
+                                    const char **to)
+{
+    const struct sl_json *v = sl_json_get(wd, "validity_column_names");
+    *from = *to = NULL;
+    if (!v)
+        return SLUICE_OK;
+    if (v->type != SL_JSON_ARRAY || v->len != 2 || !sl_json_str(&v->u.items[0]) ||
+        !sl_json_str(&v->u.items[1]) || !*sl_json_str(&v->u.items[0]) ||
+        !*sl_json_str(&v->u.items[1]))
+        return sl_check_err(c, v, "'%s.validity_column_names' must be a list of two column names",
+                            sl_check_rel(c));
+    *from = sl_json_str(&v->u.items[0]);
+    *to = sl_json_str(&v->u.items[1]);
+    return SLUICE_OK;
+}
+
+/* The mapping form {disposition, strategy, ...}: every key checked, then the merge options
+ * stored in o (NULL when not merge). *wd and *strategy (index into merge_strategies, -1 none)
+ * are set. */
+static sluice_status wd_mapping(struct sl_check *c, struct sl_json *v, size_t *wd,
+                                long *strategy, struct sl_merge_opts *o)
+{
+    struct sl_check_value val[WD_NFIELDS];
+    const char *from = NULL, *to = NULL;
+    *strategy = -1;
+    /* the strategy first: an unsupported one is the most useful thing to say */
+    struct sl_json *s = sl_json_get_mut(v, "strategy");
+    sluice_status rc = sl_check_child(c, v, &wd_fields[WD_STRATEGY], &val[WD_STRATEGY]);
+    if (rc == SLUICE_OK && s && val[WD_STRATEGY].idx == MS_CDC)
+        rc = sl_check_err(c, s, "merge strategy 'cdc' is not supported yet");
+    if (rc == SLUICE_OK)
+        rc = sl_check_fields(c, v, wd_fields, val);
     if (rc != SLUICE_OK)
         return rc;
-    if (replace_str(&r->merge_strategy, wd == SL_WD_MERGE ? merge_strategies[strategy] : NULL))
-        return sl_nomem(c->ctx);
+    *wd = val[WD_DISPOSITION].idx;
+    if (s)
+        *strategy = (long)val[WD_STRATEGY].idx;
+    for (size_t f = WD_STRATEGY; f < WD_NFIELDS; f++) {
+        const char *key = wd_fields[f].key;
+        struct sl_json *at = sl_json_get_mut(v, key);
+        if (!at)
+            continue;
+        if (*wd != SL_WD_MERGE)
+            return sl_check_err(c, at, "'%s.%s' applies only to 'merge'", sl_check_rel(c), key);
+        if (f >= WD_DEDUPLICATED)
+            return sl_check_err(c, at, "'%s.%s' is not supported yet", sl_check_rel(c), key);
+        if (f != WD_STRATEGY && *strategy != MS_SCD2)
+            return sl_check_err(c, at, "'%s.%s' applies only to the 'scd2' strategy",
+                                sl_check_rel(c), key);
+    }
+    rc = check_validity(c, v, &from, &to);
+    if (rc == SLUICE_OK)
+        rc = check_timestamp(c, v, "active_record_timestamp", &val[WD_ACTIVE]);
+    if (rc == SLUICE_OK)
+        rc = check_timestamp(c, v, "boundary_timestamp", &val[WD_BOUNDARY]);
+    if (rc != SLUICE_OK)
+        return rc;
+    const char *src[5] = { from, to, val[WD_ROW_VERSION].present ? val[WD_ROW_VERSION].s : NULL,
+                           val[WD_ACTIVE].present ? val[WD_ACTIVE].s : NULL,
+                           val[WD_BOUNDARY].present ? val[WD_BOUNDARY].s : NULL };
+    char **dst[5] = { &o->valid_from, &o->valid_to, &o->row_version, &o->active_ts,
+                      &o->boundary_ts };
+    for (size_t i = 0; i < 5; i++)
+        if (replace_str(dst[i], src[i]))
+            return sl_nomem(c->ctx);
+    return SLUICE_OK;
+}
+
+static sluice_status set_wd(struct sl_check *c, struct sl_resource_cfg *r, struct sl_json *v)
+{
+    struct sl_check_value val;
+    struct sl_merge_opts opts;
+    size_t wd = 0;
+    long strategy = -1;
+    sluice_status rc;
+
+    memset(&opts, 0, sizeof(opts));
+    if (v->type == SL_JSON_OBJECT) {
+        rc = wd_mapping(c, v, &wd, &strategy, &opts);
+    } else {
+        rc = sl_check_value(c, v, &wd_fields[WD_DISPOSITION], &val);
+        wd = val.idx;
+    }
+    if (rc == SLUICE_OK &&
+        replace_str(&r->merge_strategy, strategy >= 0 ? merge_strategies[strategy] : NULL))
+        rc = sl_nomem(c->ctx);
+    if (rc != SLUICE_OK) {
+        sl_merge_opts_cleanup(&opts);
+        return rc;
+    }
+    sl_merge_opts_cleanup(&r->merge);
+    r->merge = opts;
     r->wd = (enum sl_write_disposition)wd;
     return SLUICE_OK;
 }

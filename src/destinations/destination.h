@@ -139,9 +139,15 @@ struct sl_dest_methods {
 
     /* Bulk insert into t (staging = 1: into t's empty staging copy for merge, created on
      * first use and dropped at commit/rollback). Rows: vals[i] for t->cols[i]; columns
-     * beyond nvals are NULL. Only one inserter is open at a time. */
+     * beyond nvals are NULL. item: the ordinal of the package item the row comes from (a
+     * root row and its nested rows share it; it grows with the item order), 0 when unknown
+     * (packages of older versions): a staging copy keeps it for xMerge, which needs it to
+     * tell apart the nested rows of two staged items with the same key, the case of upsert
+     * and insert-only whose root _dlt_id is the key's hash. Final tables ignore it. Only one
+     * inserter is open at a time. */
     sluice_status (*xInsertBegin)(struct sl_dest *d, const struct sl_table *t, int staging);
-    sluice_status (*xInsertRow)(struct sl_dest *d, const struct sl_value *vals, size_t nvals);
+    sluice_status (*xInsertRow)(struct sl_dest *d, const struct sl_value *vals, size_t nvals,
+                                int64_t item);
     sluice_status (*xInsertEnd)(struct sl_dest *d);
 
     /* Merge the staging copies of m->root and its nested tables into the final tables with

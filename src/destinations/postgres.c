@@ -934,8 +934,12 @@ done:
     return rc;
 }
 
-static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *vals, size_t nvals)
+/* item is not kept: the staging copies only serve delete-insert here, whose staged roots have
+ * distinct _dlt_ids, so the order of the rows (ctid) is enough. */
+static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *vals, size_t nvals,
+                                   int64_t item)
 {
+    (void)item;
     if (!d->in_copy)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "xInsertRow without xInsertBegin");
     if (nvals > d->ins_ncols)

@@ -68,6 +68,7 @@
 
 #define BUSY_TIMEOUT_MS 5000
 #define STG_PREFIX "_sl_stg_"
+#define ITEM_COL "_sl_item"           /* staging copies: the row's package item (xInsertRow) */
 #define IDX_NAME_MAX 64              /* longer index names are shortened with a hash */
 #define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
 
@@ -85,6 +86,7 @@ struct known_table {
     size_t ins_tcols;      /* t->ncols the INSERT was built for */
     size_t ins_typed;      /* and how many of them had a type */
     int *ins_param;        /* per t column: 1-based parameter, 0 = not inserted */
+    int ins_item;          /* staging: parameter of ITEM_COL */
 };
 
 struct sl_dest {
@@ -468,6 +470,12 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
     rc = kt_get(d, t->name, staging, &kt);
     if (rc)
         goto done;
+    if (staging && sl_table_col(t, ITEM_COL) >= 0) {
+        rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, t->resource, -1, ITEM_COL,
+                        "column name %s of merge table %s is reserved by sluice", ITEM_COL,
+                        t->name);
+        goto done;
+    }
     if (!kt->exists) {
         size_t ntyped = 0;
         sl_sql_put(&q, staging ? "CREATE TEMP TABLE " : "CREATE TABLE IF NOT EXISTS ");
@@ -488,6 +496,8 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             if (!c->nullable && !staging)
                 sl_sql_put(&q, " NOT NULL");
         }
+        if (staging)
+            sl_sql_put(&q, ", \"" ITEM_COL "\" INTEGER");
         sl_sql_put(&q, ")");
         if (ntyped == 0)
             goto done; /* nothing typed yet: created once a column has a type */
@@ -501,6 +511,8 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             goto done;
         }
         kt->exists = 1;
+        if (staging)
+            rc = kt_add(d, kt, ITEM_COL);
         for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++) {
             if (t->cols[i].type != SL_DT_NONE && !kt_has(kt, t->cols[i].name))
                 rc = kt_add(d, kt, t->cols[i].name);
@@ -623,6 +635,11 @@ static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
         sl_sql_id(&q, t->cols[i].name);
         kt->ins_param[i] = ++p;
     }
+    kt->ins_item = 0;
+    if (kt->staging) {
+        sl_sql_put(&q, ", \"" ITEM_COL "\"");
+        kt->ins_item = ++p;
+    }
     sl_sql_put(&q, ") VALUES (");
     for (int i = 0; i < p; i++)
         sl_sql_put(&q, i ? ", ?" : "?");
@@ -670,7 +687,7 @@ static sluice_status sqlite_insert_begin(struct sl_dest *d, const struct sl_tabl
  * so SQLite never reads a stale pointer (and no copy is made per value).
  */
 static sluice_status sqlite_insert_row(struct sl_dest *d, const struct sl_value *vals,
-                                       size_t nvals)
+                                       size_t nvals, int64_t item)
 {
     struct known_table *kt = d->ins;
     if (!kt)
@@ -713,6 +730,8 @@ static sluice_status sqlite_insert_row(struct sl_dest *d, const struct sl_value 
             break;
         }
     }
+    if (brc == SQLITE_OK && kt->ins_item)
+        brc = sqlite3_bind_int64(st, kt->ins_item, item);
     if (brc != SQLITE_OK)
         return sl_sqlite_fail(d->ctx, d->db, "bind a value for table %s", kt->name);
     int r = sqlite3_step(st);
@@ -834,244 +853,459 @@ static sluice_status collect_deletes(struct sl_dest *d, const struct sl_table *r
     return rc;
 }
 
-/* INSERT INTO final (typed cols) SELECT them FROM staging AS s WHERE <filter> ORDER BY rowid */
+/* A merge chain made ready: both sides of every table with staged rows carry all typed
+ * columns, and what each strategy needs of them is looked up once. */
+struct chain {
+    const struct sl_merge_spec *m;
+    struct sl_merge_keys k;
+    struct known_table *skt, *dkt;  /* root: staging copy, dataset table */
+    int *exists;                    /* per child: in the dataset or staged */
+    int *staged;                    /* per child: has a staging copy */
+    const char *srowid, *drowid;    /* names of the root's rowids no column hides */
+};
+
+static void chain_cleanup(struct chain *ch)
+{
+    sl_free(ch->exists);
+    sl_free(ch->staged);
+    sl_merge_keys_cleanup(&ch->k);
+}
+
+/* *ready = 0 when the root has no staged rows (nothing to merge). */
+static sluice_status chain_prepare(struct sl_dest *d, const struct sl_merge_spec *m,
+                                   struct chain *ch, int *ready)
+{
+    const struct sl_table *root = m->root;
+    memset(ch, 0, sizeof(*ch));
+    ch->m = m;
+    *ready = 0;
+    sluice_status rc = sl_merge_keys_init(d->ctx, root, &ch->k);
+    if (rc)
+        return rc;
+    ch->exists = sl_calloc(m->nchildren + 1, sizeof(int));
+    ch->staged = sl_calloc(m->nchildren + 1, sizeof(int));
+    if (!ch->exists || !ch->staged)
+        return sl_nomem(d->ctx);
+    ch->skt = kt_find(d, root->name, 1);
+    if (!ch->skt || !ch->skt->exists)
+        return SLUICE_OK; /* nothing staged: nothing to replace */
+    if (sl_sql_typed_col(root, "_dlt_id") < 0)
+        return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
+                          "merge table %s has no _dlt_id column", root->name);
+    if ((m->strategy == SL_MERGE_UPSERT || m->strategy == SL_MERGE_INSERT_ONLY) && !ch->k.npk)
+        return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                          "merge table %s has no primary key column: the merge strategy '%s' "
+                          "needs one",
+                          root->name, sl_merge_strategy_name(m->strategy));
+    /* both sides carry every typed column of the schema */
+    rc = sync_table(d, root, 0, &ch->dkt);
+    if (rc == SLUICE_OK)
+        rc = sync_table(d, root, 1, &ch->skt);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        /* a child with staged rows needs both sides complete; one without is only deleted
+         * from (when it exists: synced for its index), never created here */
+        const struct sl_table *c = m->children[i];
+        struct known_table *ckt = kt_find(d, c->name, 1);
+        ch->staged[i] = ckt && ckt->exists;
+        rc = table_exists(d, d->dataset, c->name, &ch->exists[i]);
+        ch->exists[i] = ch->exists[i] || ch->staged[i];
+        if (rc || !ch->exists[i])
+            continue;
+        if (!sl_sql_root_link(root, c) && m->strategy != SL_MERGE_SCD2)
+            return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                              "child table %s of merge table %s has no _dlt_root_id column",
+                              c->name, root->name);
+        rc = sync_table(d, c, 0, NULL);
+        if (rc == SLUICE_OK && ch->staged[i])
+            rc = sync_table(d, c, 1, NULL);
+    }
+    if (rc)
+        return rc;
+    ch->srowid = rowid_alias(ch->skt);
+    ch->drowid = ch->dkt ? rowid_alias(ch->dkt) : NULL;
+    if (!ch->srowid || !ch->drowid)
+        return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
+                       "table %s has columns named rowid, _rowid_ and oid", root->name);
+    *ready = 1;
+    return SLUICE_OK;
+}
+
+/* Build and run one statement; scan_d: its plan must reach the destination by an index. */
+static sluice_status run_q(struct sl_dest *d, struct sl_sql *q, int scan_d, const char *what)
+{
+    const char *text = sl_sql_text(d->ctx, q);
+    sluice_status rc = text ? explain(d, text, scan_d) : d->ctx->code;
+    if (rc == SLUICE_OK)
+        rc = exec(d, text, what);
+    return rc;
+}
+
+/* The typed columns of t, comma separated, each prefixed by alias (NULL: bare). */
+static void col_list(struct sl_sql *q, const struct sl_table *t, const char *alias)
+{
+    int first = 1;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].type == SL_DT_NONE)
+            continue;
+        if (!first)
+            sl_sql_put(q, ", ");
+        first = 0;
+        if (alias)
+            sl_sql_col(q, alias, t->cols[i].name);
+        else
+            sl_sql_id(q, t->cols[i].name);
+    }
+}
+
+/* "a.k1 = b.k1 AND ..." over the key columns. */
+static void key_match(struct sl_sql *q, const char *a, const char *b,
+                      const struct sl_column *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_sql_put(q, " AND ");
+        sl_sql_col(q, a, keys[i]->name);
+        sl_sql_put(q, " = ");
+        sl_sql_col(q, b, keys[i]->name);
+    }
+}
+
+/*
+ * temp."_sl_ins" (rid, id, item, del): the staged root rows that win, one per primary key
+ * (the dedup_sort winner, NULLs never win, then the LAST staged: highest item, then rowid),
+ * or every staged row without a primary key. drop_deleted: hard deletes are dropped BEFORE
+ * choosing (insert-only, as dlt filters them first); otherwise winners that are deletes are
+ * kept with del = 1. absent_only: only winners whose key is not in the destination.
+ */
+static sluice_status pick_winners(struct sl_dest *d, struct chain *ch, int drop_deleted,
+                                  int absent_only)
+{
+    const struct sl_table *root = ch->m->root;
+    const struct sl_merge_keys *k = &ch->k;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sluice_status rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
+                               "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT, "
+                               "\"item\" INTEGER, \"del\" INTEGER)",
+                            "merge: create the insert list");
+    if (rc)
+        goto done;
+    sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\", \"item\", \"del\") "
+                   "SELECT \"_sl_r\", \"_sl_i\", \"_sl_it\", \"_sl_x\" FROM (SELECT s.");
+    sl_sql_put(&q, ch->srowid);
+    sl_sql_put(&q, " AS \"_sl_r\", s.\"_dlt_id\" AS \"_sl_i\", s.\"" ITEM_COL "\" AS \"_sl_it\", ");
+    sl_sql_deleted_expr(&q, "s", k->hd, "1", "0");
+    sl_sql_put(&q, " AS \"_sl_x\"");
+    for (size_t i = 0; i < k->npk; i++) {
+        char alias[48];
+        snprintf(alias, sizeof(alias), " AS \"_sl_k%zu\"", i);
+        sl_sql_put(&q, ", ");
+        sl_sql_col(&q, "s", k->pk[i]->name);
+        sl_sql_put(&q, alias);
+    }
+    if (k->npk) {
+        sl_sql_put(&q, ", ROW_NUMBER() OVER (PARTITION BY ");
+        for (size_t i = 0; i < k->npk; i++) {
+            if (i)
+                sl_sql_put(&q, ", ");
+            sl_sql_col(&q, "s", k->pk[i]->name);
+        }
+        sl_sql_put(&q, " ORDER BY ");
+        if (k->dedup) {
+            sl_sql_col(&q, "s", k->dedup->name);
+            sl_sql_put(&q, k->dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+        }
+        sl_sql_put(&q, "s.\"" ITEM_COL "\" DESC, s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " DESC) AS \"_sl_n\"");
+    } else {
+        sl_sql_put(&q, ", 1 AS \"_sl_n\"");
+    }
+    sl_sql_put(&q, " FROM ");
+    sq_table(&q, d, root->name, 1);
+    sl_sql_put(&q, " AS s");
+    if (drop_deleted) {
+        sl_sql_put(&q, " WHERE NOT ");
+        sl_sql_deleted_expr(&q, "s", k->hd, "1", "0");
+    }
+    sl_sql_put(&q, ") AS w WHERE \"_sl_n\" = 1");
+    if (absent_only) {
+        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " AS d WHERE ");
+        for (size_t i = 0; i < k->npk; i++) {
+            char alias[48];
+            snprintf(alias, sizeof(alias), " = w.\"_sl_k%zu\"", i);
+            if (i)
+                sl_sql_put(&q, " AND ");
+            sl_sql_col(&q, "d", k->pk[i]->name);
+            sl_sql_put(&q, alias);
+        }
+        sl_sql_put(&q, ")");
+    }
+    rc = run_q(d, &q, 0, "merge: pick the rows to insert");
+done:
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* INSERT INTO final (typed cols) SELECT them FROM staging AS s: the root rows in
+ * temp."_sl_ins" (link NULL; with absent, only those whose absent->pk is not in the
+ * destination), or the nested rows of those roots (link: the child's column holding the
+ * root's _dlt_id) that come from the same item; deleted winners excluded. */
 static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_table *t,
-                                         const char *rowid, const char *link)
+                                         const char *rowid, const char *link,
+                                         const struct sl_merge_keys *absent)
 {
     struct sl_sql q;
     sluice_status rc;
-    int first = 1;
     sl_sql_init(&q);
     sl_sql_put(&q, "INSERT INTO ");
     sq_table(&q, d, t->name, 0);
     sl_sql_put(&q, " (");
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].type == SL_DT_NONE)
-            continue;
-        if (!first)
-            sl_sql_put(&q, ", ");
-        first = 0;
-        sl_sql_id(&q, t->cols[i].name);
-    }
+    col_list(&q, t, NULL);
     sl_sql_put(&q, ") SELECT ");
-    first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].type == SL_DT_NONE)
-            continue;
-        if (!first)
-            sl_sql_put(&q, ", ");
-        first = 0;
-        sl_sql_col(&q, "s", t->cols[i].name);
-    }
+    col_list(&q, t, "s");
     sl_sql_put(&q, " FROM ");
     sq_table(&q, d, t->name, 1);
     sl_sql_put(&q, " AS s WHERE ");
     if (!link) {
         sl_sql_put(&q, "s.");
         sl_sql_put(&q, rowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\")");
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")");
+        if (absent) {
+            sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+            sq_table(&q, d, t->name, 0);
+            sl_sql_put(&q, " AS d WHERE ");
+            key_match(&q, "d", "s", absent->pk, absent->npk);
+            sl_sql_put(&q, ")");
+        }
     } else {
-        sl_sql_col(&q, "s", link);
-        sl_sql_put(&q, " IN (SELECT \"id\" FROM temp.\"_sl_ins\")");
-        if (sl_sql_typed_col(t, "_dlt_id") >= 0) {
-            /* a child row key staged twice (a root staged twice under the same _dlt_id):
-             * keep the last copy */
-            sl_sql_put(&q, " AND s.");
-            sl_sql_put(&q, rowid);
-            sl_sql_put(&q, " IN (SELECT max(g.");
-            sl_sql_put(&q, rowid);
-            sl_sql_put(&q, ") FROM ");
-            sq_table(&q, d, t->name, 1);
-            sl_sql_put(&q, " AS g GROUP BY g.\"_dlt_id\")");
+        /* the item tells apart the nested rows of two staged roots with one _dlt_id (upsert's
+         * key hash); rows of older packages have item 0: of a nested row key staged twice,
+         * the last copy wins */
+        for (int g = 0; g < 2; g++) {
+            const char *a = g ? "g" : "s";
+            if (g && sl_sql_typed_col(t, "_dlt_id") < 0)
+                break;
+            if (g) {
+                sl_sql_put(&q, " AND s.");
+                sl_sql_put(&q, rowid);
+                sl_sql_put(&q, " IN (SELECT max(g.");
+                sl_sql_put(&q, rowid);
+                sl_sql_put(&q, ") FROM ");
+                sq_table(&q, d, t->name, 1);
+                sl_sql_put(&q, " AS g WHERE ");
+            }
+            sl_sql_put(&q, "(");
+            sl_sql_col(&q, a, link);
+            sl_sql_put(&q, ", ");
+            sl_sql_col(&q, a, ITEM_COL);
+            sl_sql_put(&q, ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")");
+            if (g)
+                sl_sql_put(&q, " GROUP BY g.\"_dlt_id\")");
         }
     }
     sl_sql_put(&q, " ORDER BY s.");
     sl_sql_put(&q, rowid);
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? exec(d, text, "merge: insert the staged rows") : d->ctx->code;
+    rc = run_q(d, &q, 0, "merge: insert the staged rows");
     if (rc)
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
     sl_sql_cleanup(&q);
     return rc;
 }
 
-static sluice_status merge_delete_insert(struct sl_dest *d, const struct sl_table *root,
-                                         const struct sl_table *const *children,
-                                         size_t nchildren)
+/* Insert the winners of temp."_sl_ins" that are not deletes (with absent: only the roots
+ * whose key is not in the destination), and the nested rows of all of them. */
+static sluice_status insert_winners(struct sl_dest *d, struct chain *ch,
+                                    const struct sl_merge_keys *absent)
 {
-    struct sl_merge_keys k;
-    struct sl_sql q;
-    struct known_table *skt = NULL;
-    int *child_exists = NULL;  /* per child: in the dataset or staged */
-    sluice_status rc;
-    sl_sql_init(&q);
-    rc = sl_merge_keys_init(d->ctx, root, &k);
-    if (rc)
-        goto done;
-    child_exists = sl_calloc(nchildren + 1, sizeof(int));
-    if (!child_exists) {
-        rc = sl_nomem(d->ctx);
-        goto done;
-    }
-    skt = kt_find(d, root->name, 1);
-    if (!skt || !skt->exists)
-        goto done; /* nothing staged: nothing to replace */
-    if (sl_sql_typed_col(root, "_dlt_id") < 0) {
-        rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
-                        "merge table %s has no _dlt_id column", root->name);
-        goto done;
-    }
-    /* both sides carry every typed column of the schema */
-    struct known_table *dkt = NULL;
-    rc = sync_table(d, root, 0, &dkt);
-    if (rc == SLUICE_OK)
-        rc = sync_table(d, root, 1, &skt);
-    for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
-        /* a child with staged rows needs both sides complete; one without is only deleted
-         * from (when it exists: synced for its index), never created here */
-        struct known_table *ckt = kt_find(d, children[i]->name, 1);
-        int staged = ckt && ckt->exists;
-        rc = table_exists(d, d->dataset, children[i]->name, &child_exists[i]);
-        child_exists[i] = child_exists[i] || staged;
-        if (rc || !child_exists[i])
+    const struct sl_merge_spec *m = ch->m;
+    sluice_status rc = insert_from_staging(d, m->root, ch->srowid, NULL, absent);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        if (!ch->staged[i])
             continue;
-        if (!sl_sql_root_link(root, children[i])) {
-            rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
-                            "child table %s of merge table %s has no _dlt_root_id column",
-                            children[i]->name, root->name);
-            break;
-        }
-        rc = sync_table(d, children[i], 0, NULL);
-        if (rc == SLUICE_OK && staged)
-            rc = sync_table(d, children[i], 1, NULL);
+        const char *crowid = rowid_alias(kt_find(d, m->children[i]->name, 1));
+        if (!crowid)
+            return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
+                           "table %s has columns named rowid, _rowid_ and oid",
+                           m->children[i]->name);
+        rc = insert_from_staging(d, m->children[i], crowid,
+                                 sl_sql_root_link(m->root, m->children[i]), NULL);
     }
-    if (rc)
-        goto done;
-    const char *srowid = rowid_alias(skt);
-    const char *drowid = dkt ? rowid_alias(dkt) : NULL;
-    if (!srowid || !drowid) {
-        rc = sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
-                     "table %s has columns named rowid, _rowid_ and oid", root->name);
-        goto done;
-    }
+    return rc;
+}
 
-    /* 1. delete the destination rows (and their children) whose keys are staged */
-    if (k.npk || k.nmk) {
+/* Delete the nested rows whose root _dlt_id is in (SELECT <sel>). */
+static sluice_status delete_children(struct sl_dest *d, struct chain *ch, const char *sel)
+{
+    const struct sl_merge_spec *m = ch->m;
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    sl_sql_init(&q);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        if (!ch->exists[i])
+            continue;
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "DELETE FROM ");
+        sq_table(&q, d, m->children[i]->name, 0);
+        sl_sql_put(&q, " AS d WHERE ");
+        sl_sql_col(&q, "d", sl_sql_root_link(m->root, m->children[i]));
+        sl_sql_put(&q, " IN (SELECT ");
+        sl_sql_put(&q, sel);
+        sl_sql_put(&q, ")");
+        rc = run_q(d, &q, 1, "merge: delete replaced child rows");
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status drop_scratch(struct sl_dest *d)
+{
+    return exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\"; DROP TABLE IF EXISTS temp.\"_sl_ins\"",
+                "merge: drop the scratch tables");
+}
+
+/* delete-insert (destination.h): destination rows matching a staged primary key OR merge key
+ * go with their nested rows, then the winners come in with theirs. */
+static sluice_status merge_delete_insert(struct sl_dest *d, struct chain *ch)
+{
+    const struct sl_table *root = ch->m->root;
+    struct sl_merge_keys *k = &ch->k;
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    sl_sql_init(&q);
+    if (k->npk || k->nmk) {
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
                      "CREATE TEMP TABLE \"_sl_del\" (\"id\" TEXT, \"rid\" INTEGER)",
                   "merge: create the delete list");
-        if (rc == SLUICE_OK && k.npk)
-            rc = collect_deletes(d, root, k.pk, k.npk, drowid);
-        if (rc == SLUICE_OK && k.nmk)
-            rc = collect_deletes(d, root, k.mk, k.nmk, drowid);
-        for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
-            if (!child_exists[i])
-                continue;
-            sl_sql_reset(&q);
+        if (rc == SLUICE_OK && k->npk)
+            rc = collect_deletes(d, root, k->pk, k->npk, ch->drowid);
+        if (rc == SLUICE_OK && k->nmk)
+            rc = collect_deletes(d, root, k->mk, k->nmk, ch->drowid);
+        if (rc == SLUICE_OK)
+            rc = delete_children(d, ch, "\"id\" FROM temp.\"_sl_del\"");
+        if (rc == SLUICE_OK) {
             sl_sql_put(&q, "DELETE FROM ");
-            sq_table(&q, d, children[i]->name, 0);
-            sl_sql_put(&q, " AS d WHERE ");
-            sl_sql_col(&q, "d", sl_sql_root_link(root, children[i]));
-            sl_sql_put(&q, " IN (SELECT \"id\" FROM temp.\"_sl_del\")");
-            const char *text = sl_sql_text(d->ctx, &q);
-            rc = text ? explain(d, text, 1) : d->ctx->code;
-            if (rc == SLUICE_OK)
-                rc = exec(d, text, "merge: delete replaced child rows");
+            sq_table(&q, d, root->name, 0);
+            sl_sql_put(&q, " AS d WHERE d.");
+            sl_sql_put(&q, ch->drowid);
+            sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
+            rc = run_q(d, &q, 1, "merge: delete replaced rows");
         }
-        if (rc)
-            goto done;
+    }
+    if (rc == SLUICE_OK)
+        rc = pick_winners(d, ch, 0, 0);
+    if (rc == SLUICE_OK)
+        rc = insert_winners(d, ch, NULL);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* upsert (destination.h): by primary key, delete / update / insert the root; the nested rows
+ * of every staged root are replaced by the winner's. */
+static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
+{
+    const struct sl_table *root = ch->m->root;
+    const struct sl_merge_keys *k = &ch->k;
+    struct sl_sql q, stg;
+    sl_sql_init(&q);
+    sl_sql_init(&stg);
+    sq_table(&stg, d, root->name, 1);
+    const char *stg_name = sl_sql_text(d->ctx, &stg);
+    sluice_status rc = stg_name ? pick_winners(d, ch, 0, 0) : d->ctx->code;
+    if (rc == SLUICE_OK) {
+        /* nested rows of every staged root go; the winners' come back from staging */
+        sl_sql_put(&q, "\"_dlt_id\" FROM ");
+        sl_sql_put(&q, stg_name);
+        const char *sel = sl_sql_text(d->ctx, &q);
+        rc = sel ? delete_children(d, ch, sel) : d->ctx->code;
+    }
+    if (rc == SLUICE_OK) { /* winners that are deletes */
         sl_sql_reset(&q);
         sl_sql_put(&q, "DELETE FROM ");
         sq_table(&q, d, root->name, 0);
         sl_sql_put(&q, " AS d WHERE d.");
-        sl_sql_put(&q, drowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
-        const char *text = sl_sql_text(d->ctx, &q);
-        rc = text ? explain(d, text, 1) : d->ctx->code;
-        if (rc == SLUICE_OK)
-            rc = exec(d, text, "merge: delete replaced rows");
-        if (rc)
-            goto done;
+        sl_sql_put(&q, ch->drowid);
+        sl_sql_put(&q, " IN (SELECT d2.");
+        sl_sql_put(&q, ch->drowid);
+        sl_sql_put(&q, " FROM (SELECT s.* FROM ");
+        sl_sql_put(&q, stg_name);
+        sl_sql_put(&q, " AS s WHERE s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE \"del\")) AS k CROSS JOIN ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " AS d2 ON ");
+        key_match(&q, "d2", "k", k->pk, k->npk);
+        sl_sql_put(&q, ")");
+        rc = run_q(d, &q, 1, "merge: delete rows");
     }
-
-    /* 2. the staged roots to insert: per pk the winner, unless it is a delete */
-    rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
-                 "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT)",
-              "merge: create the insert list");
-    if (rc)
-        goto done;
-    sl_sql_reset(&q);
-    sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\") ");
-    if (k.npk) {
-        sl_sql_put(&q, "SELECT r, i FROM (SELECT s.");
-        sl_sql_put(&q, srowid);
-        sl_sql_put(&q, " AS r, s.\"_dlt_id\" AS i, ");
-        sl_sql_deleted_expr(&q, "s", k.hd, "1", "0");
-        sl_sql_put(&q, " AS x, ROW_NUMBER() OVER (PARTITION BY ");
-        for (size_t i = 0; i < k.npk; i++) {
-            if (i)
+    if (rc == SLUICE_OK) { /* update the winners whose key is there: every column */
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "UPDATE ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " AS d SET ");
+        int first = 1;
+        for (size_t i = 0; i < root->ncols; i++) {
+            if (root->cols[i].type == SL_DT_NONE)
+                continue;
+            if (!first)
                 sl_sql_put(&q, ", ");
-            sl_sql_col(&q, "s", k.pk[i]->name);
+            first = 0;
+            sl_sql_id(&q, root->cols[i].name);
+            sl_sql_put(&q, " = ");
+            sl_sql_col(&q, "s", root->cols[i].name);
         }
-        sl_sql_put(&q, " ORDER BY ");
-        if (k.dedup) {
-            sl_sql_col(&q, "s", k.dedup->name);
-            sl_sql_put(&q, k.dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-        }
-        sl_sql_put(&q, "s.");
-        sl_sql_put(&q, srowid);
-        sl_sql_put(&q, " DESC) AS n FROM ");
-        sq_table(&q, d, root->name, 1);
-        sl_sql_put(&q, " AS s) WHERE n = 1 AND NOT x");
-    } else {
-        sl_sql_put(&q, "SELECT s.");
-        sl_sql_put(&q, srowid);
-        sl_sql_put(&q, ", s.\"_dlt_id\" FROM ");
-        sq_table(&q, d, root->name, 1);
-        sl_sql_put(&q, " AS s WHERE NOT ");
-        sl_sql_deleted_expr(&q, "s", k.hd, "1", "0");
+        sl_sql_put(&q, " FROM (SELECT w.* FROM ");
+        sl_sql_put(&q, stg_name);
+        sl_sql_put(&q, " AS w WHERE w.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")) AS s WHERE ");
+        key_match(&q, "d", "s", k->pk, k->npk);
+        rc = run_q(d, &q, 1, "merge: update rows");
     }
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? exec(d, text, "merge: pick the rows to insert") : d->ctx->code;
-    if (rc)
-        goto done;
-
-    /* 3. insert them and their children */
-    rc = insert_from_staging(d, root, srowid, NULL);
-    for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
-        struct known_table *ckt = kt_find(d, children[i]->name, 1);
-        if (!ckt || !ckt->exists)
-            continue;
-        const char *crowid = rowid_alias(ckt);
-        if (!crowid) {
-            rc = sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
-                         "table %s has columns named rowid, _rowid_ and oid",
-                         children[i]->name);
-            break;
-        }
-        rc = insert_from_staging(d, children[i], crowid, sl_sql_root_link(root, children[i]));
-    }
-    if (rc == SLUICE_OK)
-        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
-                     "DROP TABLE IF EXISTS temp.\"_sl_ins\"",
-                  "merge: drop the scratch tables");
-done:
-    if (rc)
-        sl_fail_locate(d->ctx, root->resource, -1, NULL);
-    sl_free(child_exists);
-    sl_merge_keys_cleanup(&k);
+    if (rc == SLUICE_OK) /* insert the winners whose key is not there, and every winner's
+                          * nested rows */
+        rc = insert_winners(d, ch, k);
+    sl_sql_cleanup(&stg);
     sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* insert-only (destination.h): winners among the staged rows that are not deletes, whose key
+ * is not in the destination, come in with their nested rows; nothing else changes. */
+static sluice_status merge_insert_only(struct sl_dest *d, struct chain *ch)
+{
+    sluice_status rc = pick_winners(d, ch, 1, 1);
+    if (rc == SLUICE_OK)
+        rc = insert_winners(d, ch, NULL);
     return rc;
 }
 
 static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
-    if (m->strategy == SL_MERGE_DELETE_INSERT)
-        return merge_delete_insert(d, m->root, m->children, m->nchildren);
-    return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "sqlite: merge strategy '%s' is not implemented",
-                   sl_merge_strategy_name(m->strategy));
+    struct chain ch;
+    int ready = 0;
+    sluice_status rc = chain_prepare(d, m, &ch, &ready);
+    if (rc == SLUICE_OK && ready) {
+        switch (m->strategy) {
+        case SL_MERGE_DELETE_INSERT: rc = merge_delete_insert(d, &ch); break;
+        case SL_MERGE_UPSERT: rc = merge_upsert(d, &ch); break;
+        case SL_MERGE_INSERT_ONLY: rc = merge_insert_only(d, &ch); break;
+        default:
+            rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
+                         "sqlite: merge strategy '%s' is not implemented",
+                         sl_merge_strategy_name(m->strategy));
+            break;
+        }
+    }
+    if (rc == SLUICE_OK && ready)
+        rc = drop_scratch(d);
+    if (rc)
+        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
+    chain_cleanup(&ch);
+    return rc;
 }
-
 /* ---- transactions ------------------------------------------------------------------------ */
 
 static sluice_status schema_cookie(struct sl_dest *d, int64_t *out)
@@ -1793,7 +2027,8 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xInsertLoad = sqlite_insert_load,
     .max_columns = 2000, /* SQLITE_MAX_COLUMN of Debian's build */
     .reserved_prefix = "sqlite_",
-    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT),
+    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
+                        SL_MERGE_BIT(SL_MERGE_INSERT_ONLY),
     .xSaveSchema = sqlite_save_schema,
     .xDeleteSchemaVersions = sqlite_delete_schema_versions,
     .xLoadSchema = sqlite_load_schema,

@@ -149,169 +149,6 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* ============================================================================================
- * Boundary hashes: orjson's compact sorted JSON, SHAKE-128
- * ========================================================================================== */
-
-static bool is_dig(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* True when a double's JSON text is already what orjson writes for it, so the slow shortest-
- * digits search can be skipped: "-?I.F" with no superfluous zeros (F ends in a non-zero digit,
- * or is the single "0"), at most 15 significant digits (then the text is the shortest string
- * that reads back as the double, see shortest_digits in json.c) and a decimal exponent in
- * orjson's fixed range -5..15. */
-static bool orjson_form(const char *t)
-{
-    const char *p = t + (*t == '-');
-    const char *ip = p;
-    while (is_dig(*p))
-        p++;
-    size_t il = (size_t)(p - ip);
-    if (il == 0 || (il > 1 && ip[0] == '0') || *p != '.')
-        return false;
-    const char *fp = ++p;
-    while (is_dig(*p))
-        p++;
-    size_t fl = (size_t)(p - fp);
-    if (*p || fl == 0 || (fp[fl - 1] == '0' && fl != 1))
-        return false;
-    int e;
-    size_t lead = 0; /* zeros between the point and the first significant digit */
-    if (ip[0] != '0') {
-        e = (int)il - 1;
-    } else {
-        while (lead < fl && fp[lead] == '0')
-            lead++;
-        if (lead == fl)
-            return true; /* 0.0 / -0.0 */
-        e = -(int)lead - 1;
-    }
-    size_t sig = ip[0] != '0' ? il + fl : fl - lead;
-    if (ip[0] != '0' && fl == 1 && fp[0] == '0') {
-        sig = il; /* "100.0": trailing zeros of the integer part are not significant */
-        while (sig > 1 && ip[sig - 1] == '0')
-            sig--;
-    }
-    return sig <= 15 && e >= -5 && e <= 15;
-}
-
-/* orjson escapes only '"', '\\' and control characters (\b \t \n \f \r short, others as
- * \u00xx); everything else, non-ASCII included, is written as UTF-8. */
-static int write_string_orjson(struct sl_buf *b, const char *str, size_t len)
-{
-    return sl_json_write_string_ex(b, str, len, SL_JSON_W_RAW_FFFD);
-}
-
-#define SMALL_OBJECT 32 /* objects up to this many members are sorted on the stack */
-
-struct mref {
-    const struct sl_json_member *m;
-    uint32_t idx;
-};
-
-static int write_int(struct sl_buf *b, int64_t i)
-{
-    char t[24];
-    size_t n = sizeof(t);
-    uint64_t u = i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i;
-    do {
-        t[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (i < 0)
-        t[--n] = '-';
-    return sl_buf_append(b, t + n, sizeof(t) - n);
-}
-
-static int cmp_mref(const void *a, const void *b)
-{
-    const struct mref *x = a, *y = b;
-    size_t n = x->m->key_len < y->m->key_len ? x->m->key_len : y->m->key_len;
-    int c = memcmp(x->m->key, y->m->key, n);
-    if (c)
-        return c;
-    if (x->m->key_len != y->m->key_len)
-        return x->m->key_len < y->m->key_len ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static bool same_key(const struct sl_json_member *a, const struct sl_json_member *b)
-{
-    return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
-}
-
-/* The bytes dlt hashes: json.dumps(value, sort_keys=True) with orjson. A Python dict keeps the
- * last of duplicate keys, so only the last duplicate is written. */
-static int write_orjson(struct sl_buf *b, const struct sl_json *v)
-{
-    switch (v->type) {
-    case SL_JSON_NULL: return sl_buf_puts(b, "null");
-    case SL_JSON_BOOL: return sl_buf_puts(b, v->u.b ? "true" : "false");
-    case SL_JSON_INT: return write_int(b, v->u.i);
-    case SL_JSON_BIGINT: return sl_buf_puts(b, v->s);
-    case SL_JSON_DOUBLE:
-        if (v->s && orjson_form(v->s))
-            return sl_buf_puts(b, v->s);
-        return sl_json_write_double_py(b, v->u.d, false);
-    case SL_JSON_STRING: return write_string_orjson(b, v->s, v->len);
-    case SL_JSON_ARRAY:
-        if (sl_buf_putc(b, '['))
-            return -1;
-        for (uint32_t i = 0; i < v->len; i++)
-            if ((i && sl_buf_putc(b, ',')) || write_orjson(b, &v->u.items[i]))
-                return -1;
-        return sl_buf_putc(b, ']');
-    case SL_JSON_OBJECT: {
-        struct mref small[SMALL_OBJECT];
-        struct mref *order = small;
-        if (v->len > SMALL_OBJECT) {
-            order = sl_malloc(v->len * sizeof(*order));
-            if (!order)
-                return -1;
-        }
-        for (uint32_t i = 0; i < v->len; i++) {
-            order[i].m = &v->u.members[i];
-            order[i].idx = i;
-        }
-        if (v->len > SMALL_OBJECT) {
-            qsort(order, v->len, sizeof(*order), cmp_mref);
-        } else {
-            for (uint32_t i = 1; i < v->len; i++) { /* insertion sort, stable by idx */
-                struct mref x = order[i];
-                uint32_t j = i;
-                while (j > 0 && cmp_mref(&order[j - 1], &x) > 0) {
-                    order[j] = order[j - 1];
-                    j--;
-                }
-                order[j] = x;
-            }
-        }
-        int rc = sl_buf_putc(b, '{');
-        bool first = true;
-        for (uint32_t i = 0; i < v->len && !rc; i++) {
-            if (i + 1 < v->len && same_key(order[i].m, order[i + 1].m))
-                continue;
-            if (!first)
-                rc = sl_buf_putc(b, ',');
-            first = false;
-            if (!rc)
-                rc = write_string_orjson(b, order[i].m->key, order[i].m->key_len);
-            if (!rc)
-                rc = sl_buf_putc(b, ':');
-            if (!rc)
-                rc = write_orjson(b, &order[i].m->val);
-        }
-        if (order != small)
-            sl_free(order);
-        return rc ? -1 : sl_buf_putc(b, '}');
-    }
-    }
-    return -1;
-}
-
-/* ============================================================================================
  * The bound incremental
  * ========================================================================================== */
 
@@ -963,7 +800,7 @@ static sluice_status row_text(struct sl_incremental *inc, const struct sl_json *
     sl_buf_reset(b);
     int fail = 0;
     if (!inc->key) {
-        fail = write_orjson(b, item);
+        fail = sl_json_write_orjson(b, item);
     } else {
         bool list = inc->nkey > 1 || inc->key_list;
         if (list)
@@ -983,7 +820,7 @@ static sluice_status row_text(struct sl_incremental *inc, const struct sl_json *
             if (i)
                 fail = sl_buf_putc(b, ',');
             if (!fail)
-                fail = write_orjson(b, v);
+                fail = sl_json_write_orjson(b, v);
         }
         if (list && !fail)
             fail = sl_buf_putc(b, ']');

@@ -83,6 +83,7 @@ struct hint {
     enum sl_dtype type;    /* SL_DT_NONE when not given */
     int nullable;          /* -1 not given, else 0/1 */
     uint32_t bits;
+    uint32_t clear;        /* hint bits the column loses (an scd2 row hash is not unique) */
     const char *what;      /* "primary key", "merge key", "non-nullable column", or NULL */
     long col;              /* cached column index, -1 unknown */
 };
@@ -102,9 +103,12 @@ struct tctx {
     enum sl_write_disposition sig_wd;
     char **sig_keys;       /* primary key names, then merge key names */
     size_t sig_npk, sig_nmk;
+    enum sl_merge_strategy sig_strategy;
+    char *sig_merge[5];    /* valid_from, valid_to, row_version, active_ts, boundary_ts */
     struct hint *hints;
     size_t nhints;
     bool chain_root_key;   /* a table of this tree already has _dlt_root_id */
+    enum { ID_RANDOM, ID_KEY_HASH, ID_ROW_HASH } id_kind; /* how root rows get their _dlt_id */
 };
 
 /* A root table name as given (template filled) and normalized. */
@@ -167,6 +171,7 @@ struct sl_normalizer {
     struct sl_buf tmp;     /* ids, templates */
     char tpl_path[MAX_TEMPLATE_FIELD + 2]; /* "$.field" of the last template field filled */
     struct sl_buf jbuf;    /* JSON and number text */
+    struct sl_buf hbuf;    /* the bytes of a root row hash */
     /* the current item */
     const struct sl_norm_resource *res;
     int64_t item_no;
@@ -344,6 +349,10 @@ static void sig_free(struct tctx *tc)
         sl_free(tc->sig_keys[i]);
     sl_free(tc->sig_keys);
     sl_free(tc->sig_resource);
+    for (size_t i = 0; i < 5; i++) {
+        sl_free(tc->sig_merge[i]);
+        tc->sig_merge[i] = NULL;
+    }
     tc->sig_keys = NULL;
     tc->sig_resource = NULL;
     tc->sig_npk = tc->sig_nmk = 0;
@@ -436,6 +445,7 @@ sluice_status sl_normalizer_new(struct sl_ctx *ctx, struct sl_schema *schema,
     sl_arena_init(&n->arena, ARENA_CHUNK);
     sl_buf_init(&n->tmp, 0);
     sl_buf_init(&n->jbuf, 0);
+    sl_buf_init(&n->hbuf, 0);
     *out = n;
     return SLUICE_OK;
 }
@@ -452,6 +462,7 @@ void sl_normalizer_free(struct sl_normalizer **np)
     sl_free(n->loc);
     sl_buf_cleanup(&n->tmp);
     sl_buf_cleanup(&n->jbuf);
+    sl_buf_cleanup(&n->hbuf);
     sl_arena_cleanup(&n->arena);
     sl_free(n->load_id);
     sl_free(n);
@@ -563,10 +574,13 @@ static long new_column(struct sl_normalizer *n, struct tctx *tc, const char *nam
         hints = SL_HINT_VARIANT;
     } else if (system_hints(name, &hints)) {
         nullable = false;
+        const struct hint *h = tc->parent ? NULL : find_hint(tc, name);
+        if (h)
+            hints = (hints | h->bits) & ~h->clear; /* _dlt_id as an scd2 row hash */
     } else if (!tc->parent) {
         const struct hint *h = find_hint(tc, name);
         if (h) {
-            hints = h->bits;
+            hints = h->bits & ~h->clear;
             nullable = h->nullable != 0;
         }
     }
@@ -839,6 +853,7 @@ static struct tctx *child_table(struct sl_normalizer *n, struct tctx *tc, struct
     if (!t)
         goto done;
     t->wd = root->t->wd;
+    t->strategy = root->t->strategy;
     child = tctx_new(n, t, tc, frag);
     k->list = child;
 done:
@@ -918,6 +933,102 @@ static sluice_status link_child(struct sl_normalizer *n, struct row *r, const ch
 
 static sluice_status check_keys(struct sl_normalizer *n, struct row *r,
                                 const struct sl_json *item);
+
+/* The value obj gives column `col` of its row as flatten places it (the last one when several
+ * keys normalize alike), before coercion; NULL when none. Every key node exists already (the
+ * row was flattened), so this allocates nothing. */
+static const struct sl_json *raw_value(struct sl_normalizer *n, struct tctx *tc,
+                                       struct kmap *map, struct knode *parent,
+                                       const struct sl_json *obj, int64_t lvl, const char *col)
+{
+    const struct sl_json *found = NULL;
+    for (uint32_t i = 0; i < obj->len; i++) {
+        const struct sl_json_member *m = &obj->u.members[i];
+        struct knode *k = kmap_get(n, map, parent, m->key, m->key_len);
+        const struct sl_json *v = &m->val;
+        if (!k)
+            continue;
+        if (v->type == SL_JSON_OBJECT && !is_nested(tc, k, lvl)) {
+            const struct sl_json *r = raw_value(n, tc, &k->children, k, v, lvl - 1, col);
+            if (r)
+                found = r;
+        } else if (v->type == SL_JSON_ARRAY && !is_nested(tc, k, lvl)) {
+            continue;
+        } else if (k->col_name && strcmp(k->col_name, col) == 0) {
+            found = v;
+        }
+    }
+    return found;
+}
+
+static int cmp_hint_names(const void *a, const void *b)
+{
+    const struct hint *x = *(const struct hint *const *)a;
+    const struct hint *y = *(const struct hint *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/*
+ * The _dlt_id of a root row with a computed id, into out (15 bytes): dlt's get_row_hash as
+ * orjson writes the hashed dict, SHAKE-128 to 10 bytes, base64.
+ * key_hash (upsert, insert-only): {"<pk column>": <value as it came>, ...}, keys sorted.
+ * row_hash (scd2): the item itself without its top-level _dlt* keys, keys sorted at every
+ * level, nested lists included (so a change in a nested list is a new version).
+ */
+static sluice_status root_hash(struct sl_normalizer *n, struct tctx *tc,
+                               const struct sl_json *obj, int64_t lvl, char out[16])
+{
+    struct sl_buf *b = &n->hbuf;
+    int bad = 0;
+    sl_buf_reset(b);
+    if (tc->id_kind == ID_KEY_HASH) {
+        size_t npk = 0;
+        for (size_t i = 0; i < tc->nhints; i++)
+            npk += (tc->hints[i].bits & SL_HINT_PRIMARY_KEY) != 0;
+        struct hint **pk = sl_arena_alloc(&n->arena, (npk + 1) * sizeof(*pk));
+        if (!pk)
+            return nomem(n);
+        npk = 0;
+        for (size_t i = 0; i < tc->nhints; i++)
+            if (tc->hints[i].bits & SL_HINT_PRIMARY_KEY)
+                pk[npk++] = &tc->hints[i];
+        qsort(pk, npk, sizeof(*pk), cmp_hint_names);
+        bad = sl_buf_putc(b, '{');
+        for (size_t i = 0; i < npk && !bad; i++) {
+            const struct sl_json *v = raw_value(n, tc, &tc->keys, NULL, obj, lvl, pk[i]->name);
+            if (!v) /* check_keys let the row through, so the value came coerced from elsewhere */
+                return sl_fail_at(n->ctx, SLUICE_ERR_DATA_SCHEMA, n->res->resource, n->item_no,
+                                  field_path(n, NULL),
+                                  "primary key '%s' of table '%s' has no value to hash",
+                                  pk[i]->field, tc->t->name);
+            bad = (i && sl_buf_putc(b, ',')) ||
+                  sl_json_write_string_ex(b, pk[i]->name, strlen(pk[i]->name),
+                                          SL_JSON_W_RAW_FFFD) ||
+                  sl_buf_putc(b, ':') || sl_json_write_orjson(b, v);
+        }
+        bad = bad || sl_buf_putc(b, '}');
+    } else {
+        struct sl_json view;
+        memset(&view, 0, sizeof(view));
+        view.type = SL_JSON_OBJECT;
+        view.u.members = sl_arena_alloc(&n->arena, (obj->len + 1) * sizeof(*view.u.members));
+        if (!view.u.members)
+            return nomem(n);
+        for (uint32_t i = 0; i < obj->len; i++) {
+            const struct sl_json_member *m = &obj->u.members[i];
+            if (!(m->key_len >= 4 && memcmp(m->key, "_dlt", 4) == 0))
+                view.u.members[view.len++] = *m;
+        }
+        bad = sl_json_write_orjson(b, &view);
+    }
+    if (bad)
+        return nomem(n);
+    unsigned char md[ID_BYTES];
+    sl_shake128(md, ID_BYTES, b->data, b->len);
+    sl_base64(md, ID_BYTES, 0, out);
+    return SLUICE_OK;
+}
+
 static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
                                     const struct pend *p, const char *parent_id,
                                     const char *root_id, int64_t lvl, int depth);
@@ -955,9 +1066,13 @@ static sluice_status normalize_row(struct sl_normalizer *n, struct tctx *tc,
                 rc = nomem(n);
                 goto done;
             }
-            sl_rng_row_id(n->rng, id);
+            if (tc->id_kind == ID_RANDOM)
+                sl_rng_row_id(n->rng, id);
+            else
+                rc = root_hash(n, tc, obj, lvl, id);
             row_id = id;
-            rc = put_system(n, &r, tc->k_id, id, 0);
+            if (!rc)
+                rc = put_system(n, &r, tc->k_id, id, 0);
         }
         if (!rc && (n->res->root_key || tc->chain_root_key))
             root_id = row_id;
@@ -1324,6 +1439,27 @@ static sluice_status parse_hints(struct sl_normalizer *n, struct tctx *tc,
             return rc;
         h->bits |= SL_HINT_MERGE_KEY;
     }
+    if (res->wd == SL_WD_MERGE && res->strategy == SL_MERGE_SCD2) {
+        /* dlt's scd2 columns, after the resource's own hints: the validity columns (complete,
+         * so created up front) and the row version (the row hash in _dlt_id by default) */
+        const char *names[3] = { res->valid_from ? res->valid_from : "_dlt_valid_from",
+                                 res->valid_to ? res->valid_to : "_dlt_valid_to",
+                                 res->row_version ? res->row_version : "_dlt_id" };
+        for (int i = 0; i < 3; i++) {
+            rc = add_hint(n, tc, names[i], &h);
+            if (rc)
+                return rc;
+            if (i < 2) {
+                h->type = SL_DT_TIMESTAMP;
+                h->nullable = 1;
+                h->bits |= i == 0 ? SL_HINT_VALID_FROM : SL_HINT_VALID_TO;
+            } else {
+                h->nullable = 0;
+                h->bits |= SL_HINT_ROW_VERSION;
+                h->clear |= SL_HINT_UNIQUE | SL_HINT_ROW_KEY;
+            }
+        }
+    }
     size_t hard = 0, dedup = 0;
     for (size_t i = 0; i < tc->nhints; i++) {
         h = &tc->hints[i];
@@ -1331,8 +1467,11 @@ static sluice_status parse_hints(struct sl_normalizer *n, struct tctx *tc,
             h->nullable = 0; /* keys are not null */
         h->what = (h->bits & SL_HINT_PRIMARY_KEY) ? "primary key"
                   : (h->bits & SL_HINT_MERGE_KEY) ? "merge key"
+                  : (h->bits & SL_HINT_ROW_VERSION) ? "row version column"
                   : h->nullable == 0             ? "non-nullable column"
                                                  : NULL;
+        if (strcmp(h->name, "_dlt_id") == 0)
+            h->what = NULL; /* sluice fills it (the scd2 row hash) */
         hard += (h->bits & SL_HINT_HARD_DELETE) != 0;
         dedup += (h->bits & (SL_HINT_DEDUP_ASC | SL_HINT_DEDUP_DESC)) != 0;
     }
@@ -1353,8 +1492,13 @@ static bool same_resource(const struct tctx *tc, const struct sl_norm_resource *
 {
     if (!tc->hints_applied || tc->sig_columns != res->columns || tc->sig_wd != res->wd ||
         tc->sig_npk != res->n_pk || tc->sig_nmk != res->n_mk ||
-        !same_str(tc->sig_resource, res->resource))
+        tc->sig_strategy != res->strategy || !same_str(tc->sig_resource, res->resource))
         return false;
+    const char *merge[5] = { res->valid_from, res->valid_to, res->row_version, res->active_ts,
+                             res->boundary_ts };
+    for (size_t i = 0; i < 5; i++)
+        if (!same_str(tc->sig_merge[i], merge[i]))
+            return false;
     for (size_t i = 0; i < res->n_pk; i++)
         if (!same_str(tc->sig_keys[i], res->primary_key[i]))
             return false;
@@ -1389,10 +1533,19 @@ static sluice_status remember_resource(struct sl_normalizer *n, struct tctx *tc,
             }
         }
     }
+    const char *merge[5] = { res->valid_from, res->valid_to, res->row_version, res->active_ts,
+                             res->boundary_ts };
+    for (size_t i = 0; i < 5; i++) {
+        if (merge[i] && !(tc->sig_merge[i] = sl_strdup(merge[i]))) {
+            tc->sig_npk = nk;
+            return nomem(n);
+        }
+    }
     tc->sig_npk = res->n_pk;
     tc->sig_nmk = res->n_mk;
     tc->sig_columns = res->columns;
     tc->sig_wd = res->wd;
+    tc->sig_strategy = res->strategy;
     tc->hints_applied = true;
     return SLUICE_OK;
 }
@@ -1417,6 +1570,13 @@ static sluice_status root_setup(struct sl_normalizer *n, struct root *r,
         return SLUICE_OK;
     struct sl_table *t = tc->t;
     t->wd = res->wd;
+    if (res->wd == SL_WD_MERGE) {
+        bool scd2 = res->strategy == SL_MERGE_SCD2;
+        t->strategy = res->strategy;
+        if (sl_table_set_ts(&t->boundary_ts, scd2 ? res->boundary_ts : NULL) ||
+            sl_table_set_ts(&t->active_ts, scd2 ? res->active_ts : NULL))
+            return nomem(n);
+    }
     if (!t->resource && res->resource) {
         t->resource = sl_strdup(res->resource);
         if (!t->resource)
@@ -1430,16 +1590,27 @@ static sluice_status root_setup(struct sl_normalizer *n, struct root *r,
         long col = sl_table_col(t, h->name);
         if (col >= 0) {
             struct sl_column *c = &t->cols[col];
-            c->hints |= h->bits;
+            c->hints = (c->hints | h->bits) & ~h->clear;
             if (h->nullable == 0)
                 c->nullable = false;
             if (c->type == SL_DT_NONE)
                 c->type = h->type;
         } else if (h->type != SL_DT_NONE) {
-            if (sl_table_add_col(n->ctx, t, h->name, h->type, h->nullable != 0, h->bits) < 0)
+            if (sl_table_add_col(n->ctx, t, h->name, h->type, h->nullable != 0,
+                                 h->bits & ~h->clear) < 0)
                 return n->ctx->code;
         }
     }
+    /* dlt's root row ids: the primary key's hash for upsert and insert-only, the row's hash
+     * for scd2 when _dlt_id holds the row version, else random */
+    tc->id_kind = ID_RANDOM;
+    if (t->wd == SL_WD_MERGE &&
+        (t->strategy == SL_MERGE_UPSERT || t->strategy == SL_MERGE_INSERT_ONLY))
+        tc->id_kind = ID_KEY_HASH;
+    const struct hint *idh = find_hint(tc, "_dlt_id");
+    if (t->wd == SL_WD_MERGE && t->strategy == SL_MERGE_SCD2 && idh &&
+        (idh->bits & SL_HINT_ROW_VERSION))
+        tc->id_kind = ID_ROW_HASH;
     /* nested tables follow the root's disposition; root key propagation is on when any table
      * of this tree already has _dlt_root_id */
     tc->chain_root_key = false;
@@ -1448,6 +1619,7 @@ static sluice_status root_setup(struct sl_normalizer *n, struct root *r,
         if (ct == t || sl_schema_root(n->schema, ct) != t)
             continue;
         ct->wd = t->wd;
+        ct->strategy = t->strategy;
         for (size_t c = 0; c < ct->ncols; c++)
             if (ct->cols[c].hints & SL_HINT_ROOT_KEY)
                 tc->chain_root_key = true;

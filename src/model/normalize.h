@@ -40,6 +40,11 @@ struct sl_norm_resource {
                                        "dedup_sort": "desc", "primary_key": true, ...}} */
     int64_t max_table_nesting;   /* -1 = default (1000) */
     bool root_key;               /* add _dlt_root_id to children (merge resources) */
+    /* merge only: the strategy (x-merge-strategy of the root table) and, for scd2, its
+     * settings as configured (source names and timestamps as written; NULL = dlt's default) */
+    enum sl_merge_strategy strategy;
+    const char *valid_from, *valid_to, *row_version;
+    const char *active_ts, *boundary_ts;
 };
 
 struct sl_normalizer;

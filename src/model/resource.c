@@ -52,6 +52,7 @@ void sl_resource_cfg_cleanup(struct sl_resource_cfg *r)
     sl_free(r->file);
     sl_free(r->format);
     sl_free(r->merge_strategy);
+    sl_merge_opts_cleanup(&r->merge);
     sl_strv_free(r->primary_key, r->n_pk);
     sl_strv_free(r->merge_key, r->n_mk);
     sl_free(r->table_name);
@@ -60,4 +61,29 @@ void sl_resource_cfg_cleanup(struct sl_resource_cfg *r)
     memset(r, 0, sizeof(*r));
     r->max_table_nesting = -1;
     r->root_key = -1;
+}
+
+void sl_merge_opts_cleanup(struct sl_merge_opts *o)
+{
+    if (!o)
+        return;
+    sl_free(o->valid_from);
+    sl_free(o->valid_to);
+    sl_free(o->row_version);
+    sl_free(o->active_ts);
+    sl_free(o->boundary_ts);
+    memset(o, 0, sizeof(*o));
+}
+
+bool sl_resource_cfg_has_pk(const struct sl_resource_cfg *r)
+{
+    if (r->n_pk)
+        return true;
+    const struct sl_json *cols = r->columns;
+    for (uint32_t i = 0; cols && cols->type == SL_JSON_OBJECT && i < cols->len; i++) {
+        const struct sl_json *pk = sl_json_get(&cols->u.members[i].val, "primary_key");
+        if (pk && pk->type == SL_JSON_BOOL && pk->u.b)
+            return true;
+    }
+    return false;
 }

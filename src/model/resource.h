@@ -22,6 +22,18 @@ enum sl_from_kind {
     SL_FROM_FILE
 };
 
+/* The settings of a merge write_disposition mapping beyond the strategy (dlt's keys). */
+struct sl_merge_opts {
+    char *valid_from;         /* scd2 validity_column_names[0], or NULL: _dlt_valid_from */
+    char *valid_to;           /* scd2 validity_column_names[1], or NULL: _dlt_valid_to */
+    char *row_version;        /* scd2 row_version_column_name, or NULL: _dlt_id holds the row
+                                 hash */
+    char *active_ts;          /* scd2 active_record_timestamp as written, or NULL (null: active
+                                 rows have valid_to NULL) */
+    char *boundary_ts;        /* scd2 boundary_timestamp as written, or NULL (the load
+                                 package's creation time) */
+};
+
 struct sl_resource_cfg {
     char *source;             /* source name */
     char *name;               /* resource name */
@@ -31,7 +43,9 @@ struct sl_resource_cfg {
     char *format;             /* "jsonl" (default: JSON lines or a JSON array, detected),
                                  "singer" (commands) */
     enum sl_write_disposition wd;   /* default append */
-    char *merge_strategy;     /* "delete-insert" (default) */
+    char *merge_strategy;     /* "delete-insert", "upsert", "insert-only", "scd2", or NULL
+                                 (merge: the destination's default, delete-insert) */
+    struct sl_merge_opts merge; /* the rest of the merge write_disposition mapping */
     char **primary_key;       /* source field names */
     size_t n_pk;
     bool pk_is_list;          /* given as a list: boundary hashes of one column are [value] */
@@ -66,5 +80,9 @@ void sl_pipeline_cfg_free(struct sl_pipeline_cfg **cfg);
 int sl_resource_cfg_init(struct sl_resource_cfg *r, const char *source, const char *name);
 /* Free what r owns and reset it to defaults; twice is fine. */
 void sl_resource_cfg_cleanup(struct sl_resource_cfg *r);
+/* Free what o owns; o is all NULL after. */
+void sl_merge_opts_cleanup(struct sl_merge_opts *o);
+/* Whether r declares a primary key (primary_key, or a column hint primary_key: true). */
+bool sl_resource_cfg_has_pk(const struct sl_resource_cfg *r);
 
 #endif

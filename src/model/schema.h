@@ -76,7 +76,11 @@ enum {
     SL_HINT_UNIQUE = 1u << 8,
     SL_HINT_INCREMENTAL = 1u << 9,
     SL_HINT_VARIANT = 1u << 10,   /* a variant column (<col>__v_<type>) */
-    SL_HINT_SYSTEM = 1u << 11     /* _dlt_* system column */
+    SL_HINT_SYSTEM = 1u << 11,    /* _dlt_* system column */
+    SL_HINT_VALID_FROM = 1u << 12,  /* x-valid-from: scd2 validity start */
+    SL_HINT_VALID_TO = 1u << 13,    /* x-valid-to: scd2 validity end */
+    SL_HINT_ROW_VERSION = 1u << 14  /* x-row-version: scd2 row hash (then neither unique nor
+                                       row_key, written as false, as dlt does) */
 };
 
 struct sl_column {
@@ -93,6 +97,9 @@ struct sl_table {
     enum sl_write_disposition wd;
     enum sl_merge_strategy strategy; /* merge tables: x-merge-strategy of the root (nested
                                         tables carry the root's, it is not stored for them) */
+    char *boundary_ts;  /* scd2 root: x-boundary-timestamp as configured, or NULL */
+    char *active_ts;    /* scd2 root: x-active-record-timestamp of its x-valid-to column as
+                           configured, or NULL (null) */
     struct sl_column *cols;
     size_t ncols, cap;
     /* open-addressing index name → column index + 1 (0 = empty); size is a power of two */
@@ -117,6 +124,9 @@ struct sl_table *sl_schema_find(const struct sl_schema *s, const char *table);
 struct sl_table *sl_schema_table(struct sl_ctx *ctx, struct sl_schema *s, const char *name,
                                  const char *parent, const char *resource,
                                  enum sl_write_disposition wd);
+/* Set t's boundary_ts / active_ts to a copy of v (NULL clears). -1 when out of memory (the
+ * old value stays). */
+int sl_table_set_ts(char **slot, const char *v);
 /* Remove a table (drop); returns true when it existed. Child tables are not removed. */
 bool sl_schema_remove(struct sl_schema *s, const char *table);
 

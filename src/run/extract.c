@@ -350,6 +350,16 @@ static struct sl_json *resource_snapshot(const struct sl_resource_cfg *r,
               sl_json_obj_put_int(o, "root_key", r->root_key);
     if (!bad && checksum)
         bad = sl_json_obj_put_str(o, "checksum", checksum);
+    if (!bad && wd == SL_WD_MERGE) {
+        /* the merge strategy and its settings (absent: delete-insert, as older packages) */
+        const struct sl_merge_opts *m = &r->merge;
+        bad = sl_json_obj_put_str(o, "merge_strategy", r->merge_strategy) ||
+              sl_json_obj_put_str(o, "valid_from", m->valid_from) ||
+              sl_json_obj_put_str(o, "valid_to", m->valid_to) ||
+              sl_json_obj_put_str(o, "row_version", m->row_version) ||
+              sl_json_obj_put_str(o, "active_record_timestamp", m->active_ts) ||
+              sl_json_obj_put_str(o, "boundary_timestamp", m->boundary_ts);
+    }
     if (bad) {
         sl_json_free(o);
         return NULL;
@@ -726,6 +736,28 @@ static sluice_status plan_refresh(struct sluice_pipeline *p, const struct sl_ext
     return SLUICE_OK;
 }
 
+/* What a merge resource asks of the destination and of its keys, checked before anything is
+ * extracted (dlt checks the keys when it loads; a run that cannot load should not start). */
+static sluice_status check_merge(struct sluice_pipeline *p, const struct sl_resource_cfg *r)
+{
+    int ms = sl_merge_strategy_parse(r->merge_strategy);
+    enum sl_merge_strategy s = ms < 0 ? SL_MERGE_DELETE_INSERT : (enum sl_merge_strategy)ms;
+    const char *name = sl_merge_strategy_name(s);
+    if (!(p->dm->merge_strategies & SL_MERGE_BIT(s)))
+        return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
+                          "the %s destination does not support the merge strategy '%s' yet",
+                          p->dm->name, name);
+    if (s != SL_MERGE_UPSERT && s != SL_MERGE_INSERT_ONLY)
+        return SLUICE_OK;
+    if (!sl_resource_cfg_has_pk(r))
+        return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
+                          "the merge strategy '%s' needs a primary_key", name);
+    if (r->n_mk)
+        sl_log(&p->ctx, SLUICE_LOG_WARN,
+               "resource %s: merge_key is ignored by the merge strategy '%s'", r->name, name);
+    return SLUICE_OK;
+}
+
 sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
                          const struct sl_extract_opts *o, int *created)
 {
@@ -755,6 +787,16 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
                              o->resources[i], p->cfg->pipeline_name);
                 goto done;
             }
+        }
+    }
+    for (size_t ri = 0; ri < p->cfg->nres; ri++) {
+        const struct sl_resource_cfg *r = &p->cfg->resources[ri];
+        bool merge = o->wd_override ? sl_wd_parse(o->wd_override) == SL_WD_MERGE
+                                    : r->wd == SL_WD_MERGE;
+        if (selected(r, o->resources) && merge) {
+            rc = check_merge(p, r);
+            if (rc != SLUICE_OK)
+                goto done;
         }
     }
     rc = sl_fs_mkdirs(&p->ctx, xdir);

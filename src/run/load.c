@@ -117,7 +117,8 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
     }
     while (rc == SLUICE_OK) {
         size_t n = 0;
-        rc = sl_row_read(&p->ctx, &rf, &vals, &cap, &n);
+        int64_t item = 0;
+        rc = sl_row_read(&p->ctx, &rf, &vals, &cap, &n, &item);
         if (rc != SLUICE_OK || n == (size_t)-1)
             break;
         if (n > t->ncols) {
@@ -126,7 +127,7 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
                                     t->name, t->ncols);
             break;
         }
-        rc = p->dm->xInsertRow(p->dest, vals, n);
+        rc = p->dm->xInsertRow(p->dest, vals, n, item);
         SL_FAULT_POINT("load.row");
         rows++;
         if ((rows & 65535) == 0)

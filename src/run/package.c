@@ -13,7 +13,9 @@
  *   bigint/string: u32 len + bytes + NUL; array: u32 n + n values;
  *   object: u32 n + n × (u32 keylen + key + NUL + value).
  * Row payload: u32 n, then n × (u8 kind + payload): int i64, double f64, bool u8,
- * text u32 len + bytes + NUL.
+ * text u32 len + bytes + NUL. When n has its top bit set (ROW_ITEM_FLAG), an i64 follows it
+ * before the values: the ordinal of the package item the row comes from (merge tables; rows
+ * of packages written before it have none).
  */
 #include "run/package.h"
 #include "run/pipe.h"
@@ -26,6 +28,7 @@
 #include "base/digest.h"
 
 #define REC_MAX ((size_t)1 << 31)
+#define ROW_ITEM_FLAG 0x80000000u
 
 static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *path)
 {
@@ -228,11 +231,15 @@ sluice_status sl_item_write(struct sl_ctx *ctx, struct sl_recfile *rf, const str
 }
 
 sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_value *vals,
-                           size_t nvals)
+                           size_t nvals, int64_t item)
 {
     struct sl_buf *b = &rf->buf;
     sl_buf_reset(b);
-    int bad = put_u32(b, 0) || put_u32(b, (uint32_t)nvals);
+    if (nvals >= ROW_ITEM_FLAG)
+        return sl_fail(ctx, SLUICE_ERR_INTERNAL, "a row of %zu values", nvals);
+    int bad = put_u32(b, 0) || put_u32(b, (uint32_t)nvals | (item ? ROW_ITEM_FLAG : 0));
+    if (!bad && item)
+        bad = put_i64(b, item);
     for (size_t i = 0; !bad && i < nvals; i++) {
         const struct sl_value *v = &vals[i];
         bad = sl_buf_putc(b, (char)v->kind);
@@ -472,9 +479,10 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
 }
 
 sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_value **vals,
-                          size_t *cap, size_t *nvals)
+                          size_t *cap, size_t *nvals, int64_t *item)
 {
     *nvals = (size_t)-1;
+    *item = 0;
     int r = read_record(rf);
     if (r == 1)
         return SLUICE_OK;
@@ -484,6 +492,10 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
         return corrupt(ctx, rf, r);
     struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
     uint32_t n = get_u32(&c);
+    if (!c.bad && (n & ROW_ITEM_FLAG)) {
+        n &= ~ROW_ITEM_FLAG;
+        *item = get_i64(&c);
+    }
     if (c.bad || n > rf->buf.len)
         return corrupt(ctx, rf, -1);
     if (n > *cap) {

@@ -75,11 +75,14 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
                            struct sl_json **item, int64_t *item_no, int64_t *line,
                            const char **table);
 
+/* A row: the values of its table's columns (trailing NULLs may be left out) and item, the
+ * ordinal of the package item it comes from (its root row's), or 0 for none. */
 sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_value *vals,
-                           size_t nvals);
-/* Next row into *vals (array owned by the caller, grown as needed: *cap elements); *nvals =
- * (size_t)-1 at end of file. Text values point into the record buffer. */
+                           size_t nvals, int64_t item);
+/* Next row into *vals (array owned by the caller, grown as needed: *cap elements) and its item
+ * ordinal (0 when written without); *nvals = (size_t)-1 at end of file. Text values point into
+ * the record buffer. */
 sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_value **vals,
-                          size_t *cap, size_t *nvals);
+                          size_t *cap, size_t *nvals, int64_t *item);
 
 #endif

@@ -109,6 +109,7 @@ struct norm_run {
     size_t nouts, cap;
     size_t last;          /* index of the last table written (fast path) */
     int64_t rows;
+    int64_t item;         /* root rows written so far: the ordinal of the current item */
     double last_report;
 };
 
@@ -156,7 +157,11 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
     sluice_status rc = table_file(nr, t, &to);
     if (rc != SLUICE_OK)
         return rc;
-    rc = sl_row_write(nr->ctx, &to->rf, vals, nvals);
+    /* rows of merge tables carry their item, so a merge can tell apart the nested rows of
+     * two items with the same key (and the same computed _dlt_id) */
+    if (!t->parent)
+        nr->item++;
+    rc = sl_row_write(nr->ctx, &to->rf, vals, nvals, t->wd == SL_WD_MERGE ? nr->item : 0);
     if (rc != SLUICE_OK)
         return rc;
     SL_FAULT_POINT("normalize.row");
@@ -211,11 +216,22 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
     nres.columns = cols && cols->type == SL_JSON_OBJECT ? cols : NULL;
     const struct sl_json *mtn = sl_json_get(res, "max_table_nesting");
     nres.max_table_nesting = mtn && mtn->type == SL_JSON_INT ? mtn->u.i : -1;
-    /* _dlt_root_id on nested rows: on for merge unless the source says root_key: false, and
-     * for any disposition with root_key: true (so a later switch to merge finds it) */
+    if (nres.wd == SL_WD_MERGE) {
+        int ms = sl_merge_strategy_parse(sl_json_str(sl_json_get(res, "merge_strategy")));
+        nres.strategy = ms < 0 ? SL_MERGE_DEFAULT : (enum sl_merge_strategy)ms;
+        nres.valid_from = sl_json_str(sl_json_get(res, "valid_from"));
+        nres.valid_to = sl_json_str(sl_json_get(res, "valid_to"));
+        nres.row_version = sl_json_str(sl_json_get(res, "row_version"));
+        nres.active_ts = sl_json_str(sl_json_get(res, "active_record_timestamp"));
+        nres.boundary_ts = sl_json_str(sl_json_get(res, "boundary_timestamp"));
+    }
+    /* _dlt_root_id on nested rows: on for merge (but scd2, as dlt) unless the source says
+     * root_key: false, and for any disposition with root_key: true (so a later switch to
+     * merge finds it) */
     const struct sl_json *rk = sl_json_get(res, "root_key");
     int64_t root_key = rk && rk->type == SL_JSON_INT ? rk->u.i : -1;
-    nres.root_key = root_key < 0 ? nres.wd == SL_WD_MERGE : root_key == 1;
+    nres.root_key = root_key < 0 ? nres.wd == SL_WD_MERGE && nres.strategy != SL_MERGE_SCD2
+                                 : root_key == 1;
     const char *file = sl_json_str(sl_json_get(res, "file"));
     char *path = file ? sl_aprintf("%s/%s", nr->dir, file) : NULL;
     struct sl_recfile rf;

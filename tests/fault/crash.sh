@@ -16,7 +16,7 @@
 #     `sluice pipeline NAME pending` says none.
 # Environment:
 #   FAULT_POINTS="a b"         only these points (default: all in src/)
-#   FAULT_DISPOSITIONS="..."   default: append append_state replace merge merge_inc
+#   FAULT_DISPOSITIONS="..."   default: append append_state replace merge merge_inc upsert
 #   CRASH_HITS="1 2 3"         hit counts tried per point (stopping at the first not hit);
 #                              default 1..12, then 36 108 324 972 2916
 #   CRASH_TWICE=0|1            also the double-kill variant of every case (default 1)
@@ -41,7 +41,7 @@ if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
 fi
 HITS=${CRASH_HITS:-1 2 3 4 5 6 7 8 9 10 11 12 36 108 324 972 2916}
 TWICE=${CRASH_TWICE:-1}
-DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc}
+DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc upsert}
 FAULT_MOD=${FAULT_MOD:-250}
 K1=200
 K2=400

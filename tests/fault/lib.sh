@@ -12,6 +12,8 @@
 #   replace       replace: each run yields seq k-W+1..k (W = $FAULT_WINDOW)
 #   merge         merge on primary key id (id = (seq-1) % M + 1): every run yields 1..k
 #   merge_inc     merge on id with an incremental cursor seq
+#   upsert        as merge, with the upsert strategy (_dlt_id = the key's hash; several items
+#                 of one id in a run: the last one wins, with its own nested rows)
 # Every command also writes {"last": k} into its state file, so each pipeline has resource
 # state committed with its data.
 # Shell functions share the caller's variables: these set only D_* (disp_params), LOST and DUP
@@ -19,16 +21,19 @@
 
 FAULT_WINDOW=${FAULT_WINDOW:-300}
 
-# The parameters of a disposition: sets D_WD, D_MODE, D_M (id modulus), D_INC.
+# The parameters of a disposition: sets D_WD (merge for every merge strategy), D_STRATEGY,
+# D_MODE, D_M (id modulus), D_INC.
 disp_params() {
     D_M=0
     D_INC=0
+    D_STRATEGY=
     case $1 in
         append) D_WD=append; D_MODE=inc; D_INC=1 ;;
         append_state) D_WD=append; D_MODE=state ;;
         replace) D_WD=replace; D_MODE=window ;;
         merge) D_WD=merge; D_MODE=all; D_M=$FAULT_MOD ;;
         merge_inc) D_WD=merge; D_MODE=inc; D_M=$FAULT_MOD; D_INC=1 ;;
+        upsert) D_WD=merge; D_STRATEGY=upsert; D_MODE=all; D_M=$FAULT_MOD ;;
         *) echo "lib.sh: unknown disposition '$1'" >&2; return 1 ;;
     esac
 }
@@ -62,7 +67,11 @@ EOF
         echo "    resources:"
         echo "      items:"
         echo "        from: {command: \"sh gen.sh $D_MODE $D_M $FAULT_WINDOW\"}"
-        echo "        write_disposition: $D_WD"
+        if [ -n "$D_STRATEGY" ]; then
+            echo "        write_disposition: {disposition: $D_WD, strategy: $D_STRATEGY}"
+        else
+            echo "        write_disposition: $D_WD"
+        fi
         [ "$D_WD" = merge ] && echo "        primary_key: id"
         [ "$D_INC" = 1 ] && echo "        incremental: {cursor_path: seq}"
     } > "$1/config.yaml"

@@ -274,7 +274,7 @@ static void check_full(const struct sl_pipeline_cfg *cfg, const char *fixture)
     CHECK(r->file == NULL);
     CHECK_EQ_STR(r->format, "jsonl");
     CHECK_EQ_INT(r->wd, SL_WD_MERGE);
-    CHECK_EQ_STR(r->merge_strategy, "delete-insert");
+    CHECK(r->merge_strategy == NULL); /* plain merge: the destination's default */
     CHECK_EQ_INT(r->n_pk, 1);
     CHECK_EQ_STR(r->primary_key[0], "id");
     CHECK_EQ_INT(r->n_mk, 2);
@@ -811,20 +811,85 @@ TEST(config_duplicate_key)
 
 TEST(config_merge_strategy)
 {
-    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: scd2, "
-                     "validity_column_names: [a, b]}\n",
-                 "CONFIG: t.yaml:7: merge strategy 'scd2' is not supported yet");
-    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: upsert}\n",
-                 "CONFIG: t.yaml:7: merge strategy 'upsert' is not supported yet");
-    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: insert-only}\n",
-                 "CONFIG: t.yaml:7: merge strategy 'insert-only' is not supported yet");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: cdc}\n",
+                 "CONFIG: t.yaml:7: merge strategy 'cdc' is not supported yet");
     EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: magic}\n",
                  "CONFIG: t.yaml:7: 'write_disposition.strategy' must be one of delete-insert, "
-                 "upsert, insert-only, scd2 (got 'magic')");
+                 "upsert, insert-only, scd2, cdc (got 'magic')");
     EXPECT_ERROR(PFX "        write_disposition: {disposition: append, strategy: delete-insert}\n",
                  "CONFIG: t.yaml:7: 'write_disposition.strategy' applies only to 'merge'");
     EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, dedup: true}\n",
                  "CONFIG: t.yaml:7: unknown key 'sources.s.resources.r.write_disposition.dedup'");
+    /* dlt's other keys: scd2's only with scd2, the ones sluice lacks refused by name */
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: upsert, "
+                     "validity_column_names: [a, b]}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.validity_column_names' applies only to "
+                 "the 'scd2' strategy");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, "
+                     "boundary_timestamp: \"2024-01-01\"}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.boundary_timestamp' applies only to the "
+                 "'scd2' strategy");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: replace, "
+                     "row_version_column_name: h}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.row_version_column_name' applies only "
+                 "to 'merge'");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                     "validity_column_names: [a]}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.validity_column_names' must be a list of "
+                 "two column names");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                     "validity_column_names: [a, \"\"]}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.validity_column_names' must be a list of "
+                 "two column names");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                     "boundary_timestamp: yesterday}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.boundary_timestamp' must be an ISO 8601 "
+                 "date or datetime");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                     "active_record_timestamp: \"31.12.9999\"}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.active_record_timestamp' must be an ISO "
+                 "8601 date or datetime");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, strategy: upsert, "
+                     "skip_unchanged_rows: true}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.skip_unchanged_rows' is not supported "
+                 "yet");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, deduplicated: true}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.deduplicated' is not supported yet");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, source_filter: \"a > 1\"}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.source_filter' is not supported yet");
+    EXPECT_ERROR(PFX "        write_disposition: {disposition: merge, "
+                     "destination_scope: \"a > 1\"}\n",
+                 "CONFIG: t.yaml:7: 'write_disposition.destination_scope' is not supported yet");
+
+    /* every scd2 key, kept as written */
+    struct sl_ctx sctx;
+    struct sl_pipeline_cfg *scfg = NULL;
+    CHECK_EQ_INT(parse(&sctx, PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                                  "validity_column_names: [From, To], active_record_timestamp: "
+                                  "\"9999-12-31\", boundary_timestamp: \"2024-01-01T10:00:00+02:00\", "
+                                  "row_version_column_name: h}\n",
+                       &scfg),
+                 SLUICE_OK);
+    if (scfg) {
+        const struct sl_resource_cfg *r = &scfg->resources[0];
+        CHECK_EQ_STR(r->merge_strategy, "scd2");
+        CHECK_EQ_STR(r->merge.valid_from, "From");
+        CHECK_EQ_STR(r->merge.valid_to, "To");
+        CHECK_EQ_STR(r->merge.active_ts, "9999-12-31");
+        CHECK_EQ_STR(r->merge.boundary_ts, "2024-01-01T10:00:00+02:00");
+        CHECK_EQ_STR(r->merge.row_version, "h");
+    }
+    sl_pipeline_cfg_free(&scfg);
+    /* null timestamps are dlt's defaults */
+    CHECK_EQ_INT(parse(&sctx, PFX "        write_disposition: {disposition: merge, strategy: scd2, "
+                                  "active_record_timestamp: null, boundary_timestamp: null}\n",
+                       &scfg),
+                 SLUICE_OK);
+    if (scfg) {
+        CHECK(scfg->resources[0].merge.active_ts == NULL);
+        CHECK(scfg->resources[0].merge.boundary_ts == NULL);
+    }
+    sl_pipeline_cfg_free(&scfg);
 
     struct sl_ctx ctx;
     struct sl_pipeline_cfg *cfg = NULL;
@@ -935,15 +1000,18 @@ TEST(resource_cfg_set)
 
     CHECK_EQ_INT(set_yaml(&ctx, &r, "write_disposition", "merge"), SLUICE_OK);
     CHECK_EQ_INT(r.wd, SL_WD_MERGE);
-    CHECK_EQ_STR(r.merge_strategy, "delete-insert");
+    CHECK(r.merge_strategy == NULL);
     CHECK_EQ_INT(set_yaml(&ctx, &r, "write_disposition", "upsert"), SLUICE_ERR_CONFIG);
     CHECK_EQ_STR(errmsg(&ctx), "CONFIG: 'write_disposition' must be one of append, replace, "
                                "merge (got 'upsert') (resource events)");
     CHECK_EQ_INT(r.wd, SL_WD_MERGE); /* unchanged by a failed set */
-    CHECK_EQ_INT(set_yaml(&ctx, &r, "write_disposition", "{disposition: merge, strategy: upsert}"),
+    CHECK_EQ_INT(set_yaml(&ctx, &r, "write_disposition", "{disposition: merge, strategy: cdc}"),
                  SLUICE_ERR_CONFIG);
-    CHECK_EQ_STR(errmsg(&ctx), "CONFIG: merge strategy 'upsert' is not supported yet "
+    CHECK_EQ_STR(errmsg(&ctx), "CONFIG: merge strategy 'cdc' is not supported yet "
                                "(resource events)");
+    CHECK_EQ_INT(set_yaml(&ctx, &r, "write_disposition", "{disposition: merge, strategy: upsert}"),
+                 SLUICE_OK);
+    CHECK_EQ_STR(r.merge_strategy, "upsert");
 
     CHECK_EQ_INT(set_yaml(&ctx, &r, "primary_key", "[a, b]"), SLUICE_OK);
     CHECK_EQ_INT(r.n_pk, 2);

@@ -191,7 +191,7 @@ static void insert_rows(struct sl_dest *d, const struct sl_table *t, int staging
 {
     CHECK_EQ_INT(M->xInsertBegin(d, t, staging), SLUICE_OK);
     for (size_t r = 0; r < nrows; r++) {
-        sluice_status rc = M->xInsertRow(d, rows + r * nvals, nvals);
+        sluice_status rc = M->xInsertRow(d, rows + r * nvals, nvals, 0);
         CHECK_EQ_INT(rc, SLUICE_OK);
         if (rc)
             fprintf(stderr, "  insert: %s\n", ctx.message);
@@ -245,7 +245,9 @@ TEST(registry)
     CHECK(sl_destination_find("sqlite") != NULL);
     CHECK_EQ_STR(sl_destination_find("sqlite")->name, "sqlite");
     CHECK_EQ_INT(sl_destination_find("sqlite")->version, 2);
-    CHECK_EQ_INT(sl_destination_find("sqlite")->merge_strategies, SL_MERGE_BIT(SL_MERGE_DELETE_INSERT));
+    CHECK_EQ_INT(sl_destination_find("sqlite")->merge_strategies,
+                 SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
+                     SL_MERGE_BIT(SL_MERGE_INSERT_ONLY));
     CHECK(sl_destination_find("duckdb") == NULL);
     CHECK(sl_destination_find("postgres") != NULL);
     CHECK_EQ_STR(sl_destination_find("postgres")->name, "postgres");
@@ -454,7 +456,7 @@ TEST(insert_all_kinds)
     /* a value for a column without a type is a bug upstream */
     struct sl_value r3[] = {vn(), vn(), vn(), vn(), vn(), vn(), vn(), vn(), vt("x")};
     CHECK_EQ_INT(M->xInsertBegin(d, t, 0), SLUICE_OK);
-    CHECK_EQ_INT(M->xInsertRow(d, r3, NCOLS(r3)), SLUICE_ERR_INTERNAL);
+    CHECK_EQ_INT(M->xInsertRow(d, r3, NCOLS(r3), 0), SLUICE_ERR_INTERNAL);
     CHECK_EQ_INT(M->xInsertEnd(d), SLUICE_OK);
     sl_ctx_clear(&ctx);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
@@ -597,7 +599,7 @@ TEST(rollback_leaves_nothing)
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
     insert_rows(d, t, 0, rows, 1, 4);
     CHECK_EQ_INT(M->xInsertBegin(d, t, 0), SLUICE_OK);
-    CHECK_EQ_INT(M->xInsertRow(d, bad, 4), SLUICE_ERR_DEST);
+    CHECK_EQ_INT(M->xInsertRow(d, bad, 4, 0), SLUICE_ERR_DEST);
     CHECK_EQ_STR(ctx.origin, "sqlite");
     CHECK_EQ_STR(ctx.detail, "1299"); /* SQLITE_CONSTRAINT_NOTNULL */
     CHECK(strstr(ctx.message, "items") != NULL);

@@ -125,7 +125,8 @@ TEST(record_checksum)
         v[1].kind = SL_V_TEXT;
         v[1].u.s = "name";
         v[1].len = 4;
-        CHECK_EQ_INT(sl_row_write(&ctx, &w, v, 2), SLUICE_OK);
+        /* rows of merge tables carry their item ordinal, others none (0) */
+        CHECK_EQ_INT(sl_row_write(&ctx, &w, v, 2, i % 3 ? i * 1000000007 : 0), SLUICE_OK);
     }
     uint64_t written = w.sum;
     CHECK_EQ_INT(sl_recfile_close(&ctx, &w, 0), SLUICE_OK);
@@ -137,12 +138,17 @@ TEST(record_checksum)
         struct sl_recfile r;
         struct sl_value *vals = NULL;
         size_t cap = 0, n = 0;
-        int64_t rows = 0;
+        int64_t rows = 0, item = -1, bad = 0;
         sluice_status rc;
         CHECK_EQ_INT(sl_recfile_open(&ctx, path, &r), SLUICE_OK);
         r.want_sum = pass == 0 ? want : "xxh3:0000000000000000";
-        while ((rc = sl_row_read(&ctx, &r, &vals, &cap, &n)) == SLUICE_OK && n != (size_t)-1)
+        while ((rc = sl_row_read(&ctx, &r, &vals, &cap, &n, &item)) == SLUICE_OK &&
+               n != (size_t)-1) {
+            bad += n != 2 || vals[0].u.i != rows || strcmp(vals[1].u.s, "name") != 0 ||
+                   item != (rows % 3 ? rows * 1000000007 : 0);
             rows++;
+        }
+        CHECK_EQ_INT(bad, 0);
         CHECK_EQ_INT(rows, 1000);
         CHECK_EQ_INT(rc, pass == 0 ? SLUICE_OK : SLUICE_ERR_IO);
         if (pass == 1) {
