@@ -10,7 +10,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 SAN      ?= 1
-PKGS     := sqlite3 yaml-0.1 zlib libcrypto libpq libxxhash
+PKGS     := sqlite3 yaml-0.1 zlib libcrypto libpq libxxhash libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS     := $(PKG_LIBS) -lyajl -lpthread -lm

@@ -20,6 +20,7 @@
 #include "config/check.h"
 #include "config/internal.h"
 #include "config/resource_keys.h"
+#include "config/rest_api.h"
 
 /* ============================================================================================
  * Pipeline validation
@@ -48,7 +49,7 @@ static const struct sl_check_field dest_fields[] = {
 enum { DEST_TYPE, DEST_PATH, DEST_DSN, DEST_CREDENTIALS, DEST_N };
 
 static const struct sl_check_field source_fields[] = {
-    { "resources", SL_CHECK_ANY, NULL, 0, true, false },
+    { "resources", SL_CHECK_ANY, NULL, 0, false, false },
     { "max_table_nesting", SL_CHECK_INT, NULL, 0, false, false },
     { "root_key", SL_CHECK_BOOL, NULL, 0, false, false },
     { "rest_api", SL_CHECK_ANY, NULL, 0, false, false },
@@ -233,15 +234,20 @@ static sluice_status check_source(struct sl_check *c, struct sl_pipeline_cfg *cf
     sluice_status rc;
     if (src->type != SL_JSON_OBJECT)
         return sl_check_err(c, src, "'%s' must be a mapping with 'resources'", c->path);
-    if (sl_json_get(src, "rest_api"))
-        return sl_check_err(c, sl_json_get(src, "rest_api"), "'%s.rest_api': REST API sources "
-                            "are not supported yet", c->path);
     rc = sl_check_fields(c, src, source_fields, val);
     if (rc != SLUICE_OK)
         return rc;
     int64_t nesting = val[SRC_NESTING].present ? val[SRC_NESTING].i : -1;
     /* dlt's source root_key: _dlt_root_id on nested rows whatever the disposition */
     int root_key = val[SRC_ROOT_KEY].present ? (val[SRC_ROOT_KEY].b ? 1 : 0) : -1;
+    if (val[SRC_REST_API].present && val[SRC_RESOURCES].present)
+        return sl_check_err(c, sl_json_get(src, "rest_api"), "'%s' has both 'resources' and "
+                            "'rest_api'; a source has one of them", c->path);
+    if (val[SRC_REST_API].present)
+        return sl_cfg_rest_api(c, cfg, name, sl_json_get_mut(src, "rest_api"), total, nesting,
+                               root_key);
+    if (!val[SRC_RESOURCES].present)
+        return sl_check_missing(c, src, "resources");
     struct sl_json *res = sl_json_get_mut(src, "resources");
     size_t old = sl_check_push(c, "resources");
     if (res->type != SL_JSON_OBJECT)
@@ -283,6 +289,7 @@ static sluice_status check_sources(struct sl_check *c, struct sl_json *sources,
         const struct sl_json *res = sl_json_get(&sources->u.members[i].val, "resources");
         if (res && res->type == SL_JSON_OBJECT)
             total += res->len;
+        total += sl_cfg_rest_api_count(sl_json_get(&sources->u.members[i].val, "rest_api"));
     }
     cfg->resources = sl_calloc(total ? total : 1, sizeof(*cfg->resources));
     if (!cfg->resources) {

@@ -238,7 +238,8 @@ struct case_file {
 
 static const char *const known_sections[] = {
     "pipeline", "file", "file-gz", "copy", "run", "expect-exit", "expect-stderr",
-    "expect-stdout", "expect-sql", "expect-state", "requires", "env", NULL};
+    "expect-stdout", "expect-sql", "expect-state", "requires", "env", "mock-server",
+    "expect-requests", NULL};
 
 static bool is_known_section(const char *name)
 {
@@ -401,6 +402,9 @@ struct runner {
     size_t nenv;
     char *pipeline;       /* --- pipeline NAME */
     int timeout;          /* seconds per command */
+    pid_t mock_pid;       /* --- mock-server: the REST mock (0 when none) */
+    char *mock_url;       /* %MOCK_URL */
+    size_t mock_seen;     /* request log lines already checked by expect-requests */
     /* the last `--- run` */
     bool ran;
     int run_no;
@@ -425,17 +429,17 @@ static void env_set(struct runner *r, const char *name, const char *value)
     r->nenv++;
 }
 
-/* Replace %CASEDIR, %FIXTURES and %SLUICE. Caller frees. */
+/* Replace %CASEDIR, %FIXTURES, %SLUICE and %MOCK_URL (once a mock runs). Caller frees. */
 static char *expand(const struct runner *r, const char *s)
 {
-    static const char *const keys[] = {"%CASEDIR", "%FIXTURES", "%SLUICE"};
-    const char *vals[] = {r->work, r->fixtures, r->sluice};
+    static const char *const keys[] = {"%CASEDIR", "%FIXTURES", "%SLUICE", "%MOCK_URL"};
+    const char *vals[] = {r->work, r->fixtures, r->sluice, r->mock_url};
     struct str o = {0};
     str_add(&o, "", 0);
     while (*s) {
         bool hit = false;
         if (*s == '%') {
-            for (size_t k = 0; k < 3; k++) {
+            for (size_t k = 0; k < 4 && vals[k]; k++) {
                 size_t kl = strlen(keys[k]);
                 if (strncmp(s, keys[k], kl) == 0) {
                     str_adds(&o, vals[k]);
@@ -1083,8 +1087,127 @@ static int do_env(struct runner *r, const struct section *s, struct str *why)
 
 /* ---- one case --------------------------------------------------------------------------- */
 
+/* ---- the REST mock (tests/fixtures/rest_mock.py) ------------------------------------------ */
+
+static void stop_mock(struct runner *r)
+{
+    if (r->mock_pid > 0) {
+        kill(-r->mock_pid, SIGKILL);
+        waitpid(r->mock_pid, NULL, 0);
+    }
+    r->mock_pid = 0;
+    free(r->mock_url);
+    r->mock_url = NULL;
+}
+
+/* --- mock-server ARGS: (re)start the mock in the work dir on a free port; its request log is
+ * work/requests.log (kept across restarts); %MOCK_URL and the commands' MOCK_URL variable
+ * become http://127.0.0.1:PORT. */
+static int do_mock_server(struct runner *r, const struct section *s, struct str *why)
+{
+    stop_mock(r);
+    char *portfile = path_join(r->tmp, "mock.port");
+    char *outfile = path_join(r->tmp, "mock.out");
+    char *script = path_join(r->fixtures, "rest_mock.py");
+    char *log = path_join(r->work, "requests.log");
+    char *args = expand(r, s->args);
+    struct str cmd = {0};
+    str_addf(&cmd, "exec python3 '%s' --port-file '%s' --log '%s' %s", script, portfile, log,
+             args);
+    unlink(portfile);
+    int rc = CASE_OK;
+    pid_t pid = fork();
+    if (pid < 0) {
+        str_addf(why, "line %d: fork: %s", s->lineno, strerror(errno));
+        rc = CASE_FAIL;
+        goto done;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || chdir(r->work) != 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        execl("/bin/sh", "sh", "-c", cmd.p, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    r->mock_pid = pid;
+    for (int i = 0; i < 1000; i++) {
+        size_t len = 0;
+        char *port = read_file(portfile, &len);
+        if (port && len > 0) {
+            struct str u = {0};
+            str_addf(&u, "http://127.0.0.1:%d", atoi(port));
+            r->mock_url = str_take(&u);
+            env_set(r, "MOCK_URL", r->mock_url);
+            free(port);
+            goto done;
+        }
+        free(port);
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            r->mock_pid = 0;
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    size_t len = 0;
+    char *out = read_file(outfile, &len);
+    str_addf(why, "line %d: the mock server did not start", s->lineno);
+    if (out)
+        add_indented(why, "    | ", out, 20);
+    free(out);
+    stop_mock(r);
+    rc = CASE_FAIL;
+done:
+    free(portfile);
+    free(outfile);
+    free(script);
+    free(log);
+    free(args);
+    free(cmd.p);
+    return rc;
+}
+
+/* --- expect-requests: the lines the mock logged since the last expect-requests ("METHOD
+ * /path?query" each), exactly and in order. */
+static int do_expect_requests(struct runner *r, const struct section *s, struct str *why)
+{
+    char *log = path_join(r->work, "requests.log");
+    size_t len = 0;
+    char *text = read_file(log, &len);
+    free(log);
+    struct lines all, act = {0}, exp = {0};
+    split_lines(text ? text : "", &all);
+    free(text);
+    for (size_t i = r->mock_seen; i < all.n; i++) {
+        act.v = xrealloc(act.v, (act.n + 1) * sizeof(char *));
+        act.v[act.n++] = xstrdup(all.v[i]);
+    }
+    for (size_t i = 0; i < s->nlines; i++) {
+        exp.v = xrealloc(exp.v, (exp.n + 1) * sizeof(char *));
+        exp.v[exp.n++] = expand(r, s->lines[i]);
+    }
+    r->mock_seen = all.n;
+    int rc = CASE_OK;
+    if (!lines_equal(&exp, &act)) {
+        str_addf(why, "line %d: the requests the mock received differ:\n", s->lineno);
+        add_diff(why, &exp, &act);
+        rc = CASE_FAIL;
+    }
+    lines_free(&all);
+    lines_free(&act);
+    lines_free(&exp);
+    return rc;
+}
+
 static void runner_cleanup(struct runner *r)
 {
+    stop_mock(r);
     free(r->tmp);
     free(r->work);
     free(r->pipelines);
@@ -1206,6 +1329,10 @@ static int run_case(struct runner *r, const struct case_file *c, const char *nam
             rc = do_expect_state(r, s, why);
         } else if (strcmp(s->name, "env") == 0) {
             rc = do_env(r, s, why);
+        } else if (strcmp(s->name, "mock-server") == 0) {
+            rc = do_mock_server(r, s, why);
+        } else if (strcmp(s->name, "expect-requests") == 0) {
+            rc = do_expect_requests(r, s, why);
         }
         if (rc != CASE_OK)
             return rc;

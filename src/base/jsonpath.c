@@ -496,6 +496,27 @@ const char *sl_jsonpath_simple_field(const struct sl_jsonpath *p)
     return NULL;
 }
 
+int sl_jsonpath_append_key(struct sl_buf *b, const char *key, size_t n)
+{
+    bool plain = n > 0 && !(key[0] >= '0' && key[0] <= '9') && key[0] != '-';
+    for (size_t i = 0; plain && i < n; i++) {
+        char c = key[i];
+        plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '-';
+    }
+    if (plain)
+        return (b->len && sl_buf_putc(b, '.')) || sl_buf_append(b, key, n) ? -1 : 0;
+    if (sl_buf_puts(b, "['"))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if ((key[i] == '\'' || key[i] == '\\') && sl_buf_putc(b, '\\'))
+            return -1;
+        if (sl_buf_putc(b, key[i]))
+            return -1;
+    }
+    return sl_buf_puts(b, "']");
+}
+
 const char *sl_jsonpath_text(const struct sl_jsonpath *p)
 {
     return p->text;

@@ -51,6 +51,10 @@ int sl_jsonpath_each(const struct sl_jsonpath *p, const struct sl_json *doc, sl_
 /* The field name when the path is one plain field ("created_at", "'odd key'",
  * "['odd key']"), else NULL (dlt's extract_simple_field_name). Borrowed from p. */
 const char *sl_jsonpath_simple_field(const struct sl_jsonpath *p);
+/* Append one field step for key (n bytes) to a path being built: ".name" (no dot at the
+ * start) when key is a plain name, else "['key']" with ' and \ escaped. -1 out of memory. */
+int sl_jsonpath_append_key(struct sl_buf *b, const char *key, size_t n);
+
 /* The path as it was compiled. Borrowed from p. */
 const char *sl_jsonpath_text(const struct sl_jsonpath *p);
 

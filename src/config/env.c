@@ -35,7 +35,10 @@ struct envvar {
 static const char *const string_keys[] = {
     "command", "file",  "format",   "table_name", "cursor_path", "assume_tz",
     "dsn",     "path",  "credentials", "type",    "dataset",     "pipeline",
-    "data_type", "disposition", "strategy", NULL
+    "data_type", "disposition", "strategy",
+    /* REST API settings that hold secrets or URLs: taken as they are */
+    "token", "api_key", "password", "username", "client_id", "client_secret", "access_token",
+    "access_token_url", "base_url", NULL
 };
 
 static void zero_lines(struct sl_json *v)

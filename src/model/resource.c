@@ -50,6 +50,7 @@ void sl_resource_cfg_cleanup(struct sl_resource_cfg *r)
     sl_free(r->name);
     sl_free(r->command);
     sl_free(r->file);
+    sl_rest_resource_free(r->rest);
     sl_free(r->format);
     sl_free(r->merge_strategy);
     sl_merge_opts_cleanup(&r->merge);

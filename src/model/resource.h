@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 #include "base/json.h"
+#include "model/rest.h"
 #include "model/schema.h"
 
 enum sl_from_kind {
     SL_FROM_NONE = 0, /* C generator (API) */
     SL_FROM_COMMAND,
-    SL_FROM_FILE
+    SL_FROM_FILE,
+    SL_FROM_REST      /* a resource of a rest_api source (model/rest.h) */
 };
 
 /* The settings of a merge write_disposition mapping beyond the strategy (dlt's keys). */
@@ -40,6 +42,7 @@ struct sl_resource_cfg {
     enum sl_from_kind from;
     char *command;            /* SL_FROM_COMMAND: run with sh -c in base_dir */
     char *file;               /* SL_FROM_FILE: glob (relative to base_dir); .gz decompressed */
+    struct sl_rest_resource *rest; /* SL_FROM_REST: the endpoint and its client */
     char *format;             /* "jsonl" (default: JSON lines or a JSON array, detected),
                                  "singer" (commands) */
     enum sl_write_disposition wd;   /* default append */

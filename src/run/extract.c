@@ -51,6 +51,10 @@ struct extract_res {
     struct sl_follow *follow;
     int64_t published;      /* bytes of the item file handed to the normalize thread */
     int norm_failed;        /* the normalize thread failed: its error is the run's */
+    int feed_only;          /* a REST parent run only to feed its children: nothing loaded */
+    FILE *spool;            /* a REST parent's kept items, for its children (JSON lines) */
+    const char *spool_path;
+    struct sl_buf line;     /* one spooled item */
 };
 
 /* Hand what is written so far to the normalize thread (every 256 KiB and at the end). */
@@ -99,6 +103,17 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
         }
         if (!keep)
             return SLUICE_OK;
+    }
+    if (er->spool) {
+        sl_buf_reset(&er->line);
+        if (sl_json_write(&er->line, item, 0) || sl_buf_putc(&er->line, '\n'))
+            return sl_nomem(&p->ctx);
+        if (fwrite(er->line.data, 1, er->line.len, er->spool) != er->line.len)
+            return sl_fail(&p->ctx, SLUICE_ERR_IO, "cannot write '%s'", er->spool_path);
+    }
+    if (er->feed_only) {
+        er->items++;
+        return SLUICE_OK;
     }
     sluice_status rc = sl_item_write(&p->ctx, &er->rf, item, item_no, line, table);
     if (rc == SLUICE_OK)
@@ -153,6 +168,14 @@ static sluice_status replace_resource_keys(struct sluice_pipeline *p, struct sl_
         return sl_nomem(&p->ctx);
     }
     return SLUICE_OK;
+}
+
+/* row_order: once the incremental can close, no further page is asked for */
+static sluice_status on_page_end(void *ud, int64_t page)
+{
+    struct extract_res *er = ud;
+    (void)page;
+    return er->closed ? EARLY_STOP : SLUICE_OK;
 }
 
 static sluice_status on_state(void *ud, const struct sl_json *state)
@@ -422,7 +445,10 @@ static sluice_status run_command(struct sluice_pipeline *p, const struct sl_reso
     rc = sl_fs_write_atomic(&p->ctx, state_path, text, strlen(text));
     if (rc != SLUICE_OK)
         goto done;
-    struct sl_source_env env = { state_path, (const char *const *)envv };
+    struct sl_source_env env;
+    memset(&env, 0, sizeof(env));
+    env.state_file = state_path;
+    env.env = (const char *const *)envv;
     rc = sl_source_command_run(&p->ctx, r, p->cfg->base_dir, &env, sink);
     if (rc != SLUICE_OK)
         goto done;
@@ -455,11 +481,20 @@ done:
 }
 
 static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct extract_res *er,
-                                  const char *state_path)
+                                  const char *state_path, const char *parent_items)
 {
     const struct sl_resource_cfg *r = &p->cfg->resources[ri];
-    struct sl_source_sink sink = { on_item, on_state, NULL, er };
+    struct sl_source_sink sink = { on_item, on_state, NULL, er, on_page_end };
     switch (r->from) {
+    case SL_FROM_REST: {
+        struct sl_source_env env;
+        memset(&env, 0, sizeof(env));
+        env.inc = er->inc;
+        env.parent_items = parent_items;
+        env.seed = sl_rng_next(&p->rng);
+        env.now = p->now;
+        return sl_source_rest_run(&p->ctx, r, &env, &sink);
+    }
     case SL_FROM_FILE:
         return sl_source_file_run(&p->ctx, r, p->cfg->base_dir, &sink);
     case SL_FROM_COMMAND:
@@ -557,11 +592,19 @@ static struct sl_json *custom_last_value(void *ud, const struct sl_json *row_val
     return out;
 }
 
+/* How a resource takes part in this extraction (REST parents and children). */
+struct plan {
+    const char *const *names;   /* --resource names, or NULL */
+    char *run;                  /* per resource: 1 extract, 2 run only to feed children */
+    char **spool;               /* per resource: the file of its kept items, or NULL */
+};
+
 /* Extract one resource into the package: its item file, its state and incremental. */
 static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const char *xdir,
                                  size_t index, enum sl_write_disposition wd,
                                  const struct sl_extract_opts *o, struct sl_json *st,
-                                 struct sl_pipe *pipe, struct extract_res *er)
+                                 struct sl_pipe *pipe, const struct plan *plan,
+                                 struct extract_res *er)
 {
     const struct sl_resource_cfg *r = &p->cfg->resources[ri];
     sluice_status rc = SLUICE_OK;
@@ -569,13 +612,36 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     int have_icfg = 0;
     char *path = sl_aprintf("%s/%zu.items", xdir, index);
     char *state_path = sl_aprintf("%s/%zu.state.json", xdir, index);
+    const char *parent_items = NULL;
     memset(er, 0, sizeof(*er));
     er->p = p;
     er->cfg = r;
     er->pipe = pipe;
+    er->feed_only = plan->run[ri] == 2;
+    sl_buf_init(&er->line, 0);
     if (!path || !state_path) {
         rc = sl_nomem(&p->ctx);
         goto done;
+    }
+    if (r->from == SL_FROM_REST && r->rest->parent) {
+        for (size_t k = 0; k < ri && !parent_items; k++)
+            if (strcmp(p->cfg->resources[k].name, r->rest->parent) == 0 &&
+                strcmp(p->cfg->resources[k].source, r->source) == 0)
+                parent_items = plan->spool[k];
+        if (!parent_items) {
+            rc = sl_fail_at(&p->ctx, SLUICE_ERR_INTERNAL, r->name, -1, NULL,
+                            "the parent %s of resource %s did not run before it",
+                            r->rest->parent, r->name);
+            goto done;
+        }
+    }
+    if (plan->spool[ri]) {
+        er->spool_path = plan->spool[ri];
+        er->spool = fopen(er->spool_path, "wb");
+        if (!er->spool) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_IO, "cannot create '%s'", er->spool_path);
+            goto done;
+        }
     }
     er->state = st;
     er->rstate = sl_state_resource(st, r->source, r->name);
@@ -588,7 +654,7 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     if (wd == SL_WD_MERGE && r->n_pk == 0 && r->n_mk == 0)
         sl_log(&p->ctx, SLUICE_LOG_WARN,
                "resource %s: merge without primary_key or merge_key loads as append", r->name);
-    if (wd == SL_WD_REPLACE) {
+    if (wd == SL_WD_REPLACE && !er->feed_only) {
         /* a full refresh: the resource starts from scratch, incremental included (spec 2.10) */
         sl_json_clear(er->rstate);
         sl_json_set_object(er->rstate);
@@ -629,10 +695,11 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
                "resource %s has no incremental: the backfill window does not apply to it",
                r->name);
     }
-    rc = sl_recfile_create(&p->ctx, path, &er->rf);
+    if (!er->feed_only)
+        rc = sl_recfile_create(&p->ctx, path, &er->rf);
     if (rc != SLUICE_OK)
         goto done;
-    if (pipe) {
+    if (pipe && !er->feed_only) {
         int64_t mn = r->max_table_nesting >= 0 ? r->max_table_nesting : p->cfg->max_table_nesting;
         struct sl_json *snap = resource_snapshot(r, wd, mn, index, 0, NULL);
         rc = snap ? sl_pipe_add_resource(pipe, snap, &er->follow) : sl_nomem(&p->ctx);
@@ -640,8 +707,9 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         if (rc != SLUICE_OK)
             goto done;
     }
-    sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s", r->name);
-    rc = run_resource(p, ri, er, state_path);
+    sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s%s", r->name,
+           er->feed_only ? " (for its children only)" : "");
+    rc = run_resource(p, ri, er, state_path, parent_items);
     if (rc != SLUICE_OK && er->closed && (rc == EARLY_STOP || p->ctx.code == SLUICE_OK ||
                                           p->ctx.code == EARLY_STOP)) {
         /* the incremental stopped the source early (row_order): a normal end */
@@ -654,14 +722,27 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         sl_fail_locate(&p->ctx, r->name, -1, NULL);
         goto done;
     }
-    rc = sl_recfile_close(&p->ctx, &er->rf, 0);
-    if (rc == SLUICE_OK)
+    if (er->spool) {
+        int bad = fclose(er->spool) != 0;
+        er->spool = NULL;
+        if (bad) {
+            rc = sl_fail(&p->ctx, SLUICE_ERR_IO, "cannot write '%s'", er->spool_path);
+            goto done;
+        }
+    }
+    if (!er->feed_only)
+        rc = sl_recfile_close(&p->ctx, &er->rf, 0);
+    if (rc == SLUICE_OK && !er->feed_only)
         rc = publish(er, 1);
     if (rc == SLUICE_OK && er->inc)
         rc = sl_incremental_commit(er->inc);
-    if (rc == SLUICE_OK)
+    if (rc == SLUICE_OK && !er->feed_only)
         sl_run_progress(p, "extract", r->name, er->items, p->run_items + er->items, 0);
 done:
+    if (er->spool)
+        fclose(er->spool);
+    er->spool = NULL;
+    sl_buf_cleanup(&er->line);
     if (er->rf.f)
         sl_recfile_abort(&er->rf);
     sl_incremental_free(&er->inc);
@@ -758,6 +839,53 @@ static sluice_status check_merge(struct sluice_pipeline *p, const struct sl_reso
     return SLUICE_OK;
 }
 
+/* Which resources run: the selected ones, and the REST parents of running children (to feed
+ * them; nothing of such a parent is loaded); which keep their items for children. */
+static sluice_status plan_make(struct sluice_pipeline *p, const struct sl_extract_opts *o,
+                               const char *xdir, struct plan *plan)
+{
+    size_t n = p->cfg->nres;
+    plan->names = o->resources;
+    plan->run = sl_calloc(n ? n : 1, 1);
+    plan->spool = sl_calloc(n ? n : 1, sizeof(*plan->spool));
+    if (!plan->run || !plan->spool)
+        return sl_nomem(&p->ctx);
+    for (size_t i = 0; i < n; i++)
+        plan->run[i] = selected(&p->cfg->resources[i], o->resources) ? 1 : 0;
+    /* parents come before their children (config order), so one backward pass is enough */
+    for (size_t i = n; i-- > 0;) {
+        const struct sl_resource_cfg *r = &p->cfg->resources[i];
+        if (!plan->run[i] || r->from != SL_FROM_REST || !r->rest->parent)
+            continue;
+        for (size_t k = 0; k < i; k++) {
+            const struct sl_resource_cfg *pr = &p->cfg->resources[k];
+            if (strcmp(pr->name, r->rest->parent) != 0 || strcmp(pr->source, r->source) != 0)
+                continue;
+            if (!plan->run[k])
+                plan->run[k] = 2;
+            if (!plan->spool[k]) {
+                plan->spool[k] = sl_aprintf("%s/parent-%zu.jsonl", xdir, k);
+                if (!plan->spool[k])
+                    return sl_nomem(&p->ctx);
+            }
+            break;
+        }
+    }
+    return SLUICE_OK;
+}
+
+static void plan_cleanup(struct sluice_pipeline *p, struct plan *plan)
+{
+    for (size_t i = 0; plan->spool && i < p->cfg->nres; i++) {
+        if (plan->spool[i])
+            remove(plan->spool[i]);
+        sl_free(plan->spool[i]);
+    }
+    sl_free(plan->spool);
+    sl_free(plan->run);
+    memset(plan, 0, sizeof(*plan));
+}
+
 sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
                          const struct sl_extract_opts *o, int *created)
 {
@@ -772,6 +900,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
     struct sl_pipe *pipe = NULL;
     int64_t total_items = 0;
     int any_replace = 0;
+    struct plan plan = { NULL, NULL, NULL };
     if (!dir || !xdir || !manifest || !st) {
         rc = sl_nomem(&p->ctx);
         goto done;
@@ -825,15 +954,18 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         if (rc != SLUICE_OK)
             goto done;
     }
+    rc = plan_make(p, o, xdir, &plan);
+    if (rc != SLUICE_OK)
+        goto done;
     size_t index = 0;
     for (size_t ri = 0; ri < p->cfg->nres; ri++) {
         const struct sl_resource_cfg *r = &p->cfg->resources[ri];
-        if (!selected(r, o->resources))
+        if (!plan.run[ri])
             continue;
         enum sl_write_disposition wd = r->wd;
         if (o->wd_override)
             wd = (enum sl_write_disposition)sl_wd_parse(o->wd_override);
-        rc = extract_one(p, ri, xdir, index, wd, o, st, pipe, &er);
+        rc = extract_one(p, ri, xdir, index, wd, o, st, pipe, &plan, &er);
         if (rc != SLUICE_OK) {
             if (er.norm_failed) {
                 sl_ctx_clear(&p->ctx); /* the normalize thread's error is the cause */
@@ -847,6 +979,8 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
             struct sl_json *src = sl_state_source(st, r->source);
             sl_json_obj_del(sl_json_get_mut(src, "resources"), r->name);
         }
+        if (plan.run[ri] == 2)
+            continue; /* ran only to feed its children: nothing of it is loaded */
         int64_t max_nesting = r->max_table_nesting >= 0 ? r->max_table_nesting
                                                         : p->cfg->max_table_nesting;
         char sum[SL_CHECKSUM_TEXT];
@@ -941,6 +1075,7 @@ done:
         if (rc == SLUICE_OK || er.norm_failed)
             rc = prc != SLUICE_OK ? prc : rc;
     }
+    plan_cleanup(p, &plan);
     if (rc != SLUICE_OK && dir) {
         struct sl_ctx scratch;
         sl_ctx_init(&scratch);

@@ -10,9 +10,10 @@
 #ifndef SLUICE_SOURCE_H
 #define SLUICE_SOURCE_H
 
-#include "model/resource.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "model/incremental.h"
+#include "model/resource.h"
 
 struct sl_source_sink {
     /* An item. page: items of one page (a top-level JSON array) share it, each other item
@@ -24,11 +25,19 @@ struct sl_source_sink {
     /* A singer SCHEMA message (stream name, key_properties), or NULL callback. */
     sluice_status (*on_schema)(void *ud, const char *stream, const struct sl_json *schema_msg);
     void *ud;
+    /* After the last item of a page, before a source asks for the next one (REST), or NULL.
+     * A non-OK status stops the source, which returns it (row_order early stop). */
+    sluice_status (*on_page_end)(void *ud, int64_t page);
 };
 
 struct sl_source_env {
     const char *state_file;       /* path for SLUICE_STATE_FILE, or NULL */
     const char *const *env;       /* extra "NAME=VALUE" strings for commands, NULL-terminated */
+    /* REST resources */
+    const struct sl_incremental *inc; /* the bound incremental (its values fill params) */
+    const char *parent_items;     /* a child's parent items: JSON lines, one object a line */
+    uint64_t seed;                /* retry jitter */
+    double (*now)(void);          /* monotonic clock (OAuth2 token expiry), NULL: real */
 };
 
 /* Run a command resource (sh -c in base_dir): JSON lines on stdout (objects, arrays), or the
@@ -43,5 +52,15 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
  * Item numbers run on across files; errors name the file and line. */
 sluice_status sl_source_file_run(struct sl_ctx *ctx, const struct sl_resource_cfg *res,
                                  const char *base_dir, const struct sl_source_sink *sink);
+
+/* Run a resource of a rest_api source (model/rest.h, sources/rest_api.c): requests with its
+ * auth, pages by its paginator, items by its data_selector, each page's items handed to the
+ * sink (one page per response) with on_page_end after it. A child resource (parent set)
+ * runs its requests once per item of env->parent_items. HTTP and transport failures:
+ * SOURCE_HTTP naming the request (secrets masked); a body that is not JSON: DATA_JSON naming
+ * the URL; the resource is named in every error. */
+sluice_status sl_source_rest_run(struct sl_ctx *ctx, const struct sl_resource_cfg *res,
+                                 const struct sl_source_env *env,
+                                 const struct sl_source_sink *sink);
 
 #endif

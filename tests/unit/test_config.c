@@ -678,8 +678,7 @@ TEST(config_unknown_key)
                  "CONFIG: t.yaml:4: unknown key 'sources.s.resource' (did you mean "
                  "'resources'?)");
     EXPECT_ERROR("pipeline: p\nsources:\n  s:\n    rest_api: {client: {}}\n",
-                 "CONFIG: t.yaml:4: 'sources.s.rest_api': REST API sources are not supported "
-                 "yet");
+                 "CONFIG: t.yaml:4: missing required key 'sources.s.rest_api.resources'");
 }
 
 TEST(config_wrong_types)

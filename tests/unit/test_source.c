@@ -103,7 +103,7 @@ static sluice_status on_schema(void *ud, const char *stream, const struct sl_jso
 
 static struct sl_source_sink sink_for(struct rec *r)
 {
-    struct sl_source_sink s = {on_item, on_state, on_schema, r};
+    struct sl_source_sink s = {on_item, on_state, on_schema, r, NULL};
     return s;
 }
 
@@ -680,7 +680,7 @@ TEST(cmd_env_and_folder)
     setenv("SLUICE_TEST_X", "from-parent", 1);
     setenv("SLUICE_TEST_INHERITED", "kept", 1);
     const char *extra[] = {"SLUICE_TEST_X=from-sluice", "SLUICE_LAST_VALUE=42", NULL};
-    struct sl_source_env env = {"/tmp/state.json", extra};
+    struct sl_source_env env = {"/tmp/state.json", extra, NULL, NULL, 0, NULL};
     CHECK_EQ_INT(run_cmd_env(&ctx, dir,
                              "echo \"{\\\"v\\\":\\\"$SLUICE_TEST_X\\\","
                              "\\\"i\\\":\\\"$SLUICE_TEST_INHERITED\\\","
