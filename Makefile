@@ -108,6 +108,7 @@ demo:
 bench: build/sluice
 	sh bench/run.sh
 	sh bench/incremental.sh
+	sh bench/rest.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include

@@ -1486,6 +1486,36 @@ static const char *const default_keys[] = {
     "table_format", "file_format", "references", NULL
 };
 
+/* Every resource masks the auth secrets of all (a key of one may be a param of another). */
+static sluice_status share_secrets(struct sl_check *c, struct sl_resource_cfg *tmp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < n; k++) {
+            const struct sl_rest_auth *as[] = { tmp[k].rest->client.auth, tmp[k].rest->auth };
+            for (size_t a = 0; a < 2; a++) {
+                if (!as[a])
+                    continue;
+                const char *s[] = { as[a]->token, as[a]->api_key, as[a]->password,
+                                    as[a]->client_id, as[a]->client_secret };
+                for (size_t j = 0; j < sizeof(s) / sizeof(s[0]); j++) {
+                    struct sl_rest_resource *rr = tmp[i].rest;
+                    if (!s[j])
+                        continue;
+                    char **v = sl_realloc(rr->secrets, (rr->nsecrets + 1) * sizeof(*v));
+                    if (!v)
+                        return sl_nomem(c->ctx);
+                    rr->secrets = v;
+                    v[rr->nsecrets] = sl_strdup(s[j]);
+                    if (!v[rr->nsecrets])
+                        return sl_nomem(c->ctx);
+                    rr->nsecrets++;
+                }
+            }
+        }
+    }
+    return SLUICE_OK;
+}
+
 /* Order: dlt's graphlib static_order over (resource, parent) edges, ties in config order. */
 static sluice_status order(struct sl_check *c, const struct sl_json *list,
                            struct sl_resource_cfg *tmp, size_t n, size_t *out)
@@ -1669,6 +1699,8 @@ sluice_status sl_cfg_rest_api(struct sl_check *c, struct sl_pipeline_cfg *cfg,
         c->rel = rel;
         sl_check_pop(c, o);
     }
+    if (rc == SLUICE_OK)
+        rc = share_secrets(c, tmp, n);
     if (rc == SLUICE_OK)
         rc = order(c, list, tmp, n, ord);
     sl_check_pop(c, lo);

@@ -208,5 +208,8 @@ void sl_rest_resource_free(struct sl_rest_resource *r)
     }
     sl_free(r->resolves);
     sl_strv_free(r->include_from_parent, r->ninclude);
+    for (size_t i = 0; i < r->nsecrets; i++)
+        sl_free_secret(r->secrets[i]);
+    sl_free(r->secrets);
     sl_free(r);
 }

@@ -126,6 +126,9 @@ struct sl_rest_resource {
     char **include_from_parent;
     size_t ninclude;
     bool parallelized;        /* dlt's hint; accepted, child requests still run one by one */
+    char **secrets;           /* every auth secret of the source's rest_api block: masked in
+                                 this resource's messages too (they may travel in params) */
+    size_t nsecrets;
 };
 
 /* Initialise with dlt's defaults (GET, session defaults). */

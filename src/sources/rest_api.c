@@ -976,6 +976,8 @@ sluice_status sl_source_rest_run(struct sl_ctx *ctx, const struct sl_resource_cf
         rc = register_secrets(&r, rr->client.auth);
     if (rc == SLUICE_OK)
         rc = register_secrets(&r, rr->auth);
+    for (size_t i = 0; rc == SLUICE_OK && i < rr->nsecrets; i++)
+        rc = sl_http_client_add_secret(r.http, rr->secrets[i]);
     if (rc == SLUICE_OK && rr->data_selector)
         rc = sl_jsonpath_compile(ctx, rr->data_selector, &r.selector);
     if (rc == SLUICE_OK && rr->nresolves) {

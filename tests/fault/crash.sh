@@ -16,7 +16,7 @@
 #     `sluice pipeline NAME pending` says none.
 # Environment:
 #   FAULT_POINTS="a b"         only these points (default: all in src/)
-#   FAULT_DISPOSITIONS="..."   default: append append_state replace merge merge_inc upsert
+#   FAULT_DISPOSITIONS="..."   default: append append_state replace merge merge_inc upsert rest
 #   CRASH_HITS="1 2 3"         hit counts tried per point (stopping at the first not hit);
 #                              default 1..12, then 36 108 324 972 2916
 #   CRASH_TWICE=0|1            also the double-kill variant of every case (default 1)
@@ -41,7 +41,7 @@ if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
 fi
 HITS=${CRASH_HITS:-1 2 3 4 5 6 7 8 9 10 11 12 36 108 324 972 2916}
 TWICE=${CRASH_TWICE:-1}
-DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc upsert}
+DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc upsert rest}
 FAULT_MOD=${FAULT_MOD:-250}
 K1=200
 K2=400
@@ -54,10 +54,11 @@ if [ "${FAULT_KEEP:-0}" = 1 ]; then
     echo "crash.sh: keeping $tmp"
 else
     # the dirs of failing cases (fail/) outlive the run
-    trap 'rm -rf "$tmp/run" "$tmp/tpl" "$tmp/bin"; rmdir "$tmp/fail" 2>/dev/null && rm -rf "$tmp"' EXIT
+    trap 'rest_mock_stop; rm -rf "$tmp/run" "$tmp/tpl" "$tmp/bin"; rmdir "$tmp/fail" 2>/dev/null && rm -rf "$tmp"' EXIT
 fi
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/bin" "$tmp/run" "$tmp/tpl" "$tmp/fail"
+case " $DISPS " in *" rest "*) rest_mock_start "$tmp/restapi" || exit 2 ;; esac
 # a private copy: a rebuild of the tree while this runs does not change the binary under test
 cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
 SLUICE=$tmp/bin/sluice
@@ -81,6 +82,7 @@ echo "crash.sh: $npoints fault points × $ndisps dispositions; binary $tb/sluice
 # run_sluice DIR K [FAULT]: one run in DIR/work with k = K; sets rc; output in DIR/out, DIR/err
 run_sluice() {
     echo "$2" > "$1/work/k"
+    before_run "$1/work"
     if [ -n "${3:-}" ]; then
         (cd "$1/work" && SLUICE_FAULT=$3 "$SLUICE" run config.yaml --progress none \
             > "$1/out" 2> "$1/err")

@@ -37,7 +37,7 @@ fi
 ITERS=${KILL9_ITERS:-20}
 ITEMS=${KILL9_ITEMS:-200000}
 SEED=${KILL9_SEED:-1}
-DISPS=${KILL9_DISPOSITIONS:-merge_inc append}
+DISPS=${KILL9_DISPOSITIONS:-merge_inc append rest}
 RESET=${KILL9_RESET:-5}
 FAULT_MOD=$ITEMS
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -48,10 +48,11 @@ if [ "${FAULT_KEEP:-0}" = 1 ]; then
     echo "kill9.sh: keeping $tmp"
 else
     # the dirs of failing iterations (fail-*) outlive the run
-    trap 'for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
+    trap 'rest_mock_stop; for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
 fi
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/bin"
+case " $DISPS " in *" rest "*) rest_mock_start "$tmp/restapi" || exit 2 ;; esac
 cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
 SLUICE=$tmp/bin/sluice
 CHECK_ERR=$tmp/check.err
@@ -61,6 +62,7 @@ now_ms() { date +%s%3N; }
 # clean_run DIR K: a run to completion; sets rc and dur (ms); 1 on a sanitizer report
 clean_run() {
     echo "$2" > "$1/work/k"
+    before_run "$1/work"
     t0=$(now_ms)
     (cd "$1/work" && "$SLUICE" run config.yaml --progress none > "$1/out" 2> "$1/err")
     rc=$?
@@ -129,6 +131,7 @@ for d in $DISPS; do
         delay=$(awk -v s="$SEED" -v i=$i -v d=$di -v t=$T \
             'BEGIN { srand(s * 100003 + d * 1009 + i); printf "%d", rand() * t * 1.1 }')
         echo "$k" > "$dir/work/k"
+        before_run "$dir/work"
         (cd "$dir/work" && exec "$SLUICE" run config.yaml --progress none \
             > "$dir/out" 2> "$dir/err") &
         pid=$!

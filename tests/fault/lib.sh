@@ -14,8 +14,10 @@
 #   merge_inc     merge on id with an incremental cursor seq
 #   upsert        as merge, with the upsert strategy (_dlt_id = the key's hash; several items
 #                 of one id in a run: the last one wins, with its own nested rows)
+#   rest          append from a REST API (the mock, fixtures/rest_mock.py, serving seq 1..k in
+#                 pages of 97): offset paginator, incremental cursor seq sent as `since`
 # Every command also writes {"last": k} into its state file, so each pipeline has resource
-# state committed with its data.
+# state committed with its data (the REST resource has none: its state is the incremental).
 # Shell functions share the caller's variables: these set only D_* (disp_params), LOST and DUP
 # (check_final) and scratch variables prefixed cf_, cb_, wc_, ex_.
 
@@ -27,6 +29,7 @@ disp_params() {
     D_M=0
     D_INC=0
     D_STRATEGY=
+    D_REST=0
     case $1 in
         append) D_WD=append; D_MODE=inc; D_INC=1 ;;
         append_state) D_WD=append; D_MODE=state ;;
@@ -34,8 +37,41 @@ disp_params() {
         merge) D_WD=merge; D_MODE=all; D_M=$FAULT_MOD ;;
         merge_inc) D_WD=merge; D_MODE=inc; D_M=$FAULT_MOD; D_INC=1 ;;
         upsert) D_WD=merge; D_STRATEGY=upsert; D_MODE=all; D_M=$FAULT_MOD ;;
+        rest) D_WD=append; D_MODE=inc; D_INC=1; D_REST=1 ;;
         *) echo "lib.sh: unknown disposition '$1'" >&2; return 1 ;;
     esac
+}
+
+# rest_mock_start DIR: the mock REST API for the rest disposition, serving DIR/items.jsonl;
+# exports MOCK_URL and REST_DATA. rest_mock_stop ends it (it also ends by itself when idle).
+rest_mock_start() {
+    REST_DATA=$1
+    mkdir -p "$REST_DATA"
+    : > "$REST_DATA/items.jsonl"
+    echo '{"page_size": 97, "cursor_field": "seq", "gzip": false}' > "$REST_DATA/rules.json"
+    rm -f "$REST_DATA/port"
+    python3 "$FAULT_DIR/../fixtures/rest_mock.py" --port-file "$REST_DATA/port" \
+        --data "$REST_DATA" --rules "$REST_DATA/rules.json" > "$REST_DATA/mock.log" 2>&1 &
+    REST_MOCK_PID=$!
+    rm_i=0
+    while [ ! -s "$REST_DATA/port" ] && [ $rm_i -lt 200 ]; do
+        sleep 0.05
+        rm_i=$((rm_i + 1))
+    done
+    [ -s "$REST_DATA/port" ] || { echo "lib.sh: the REST mock did not start" >&2; return 1; }
+    MOCK_URL=http://127.0.0.1:$(cat "$REST_DATA/port")
+    export MOCK_URL REST_DATA
+}
+
+rest_mock_stop() {
+    [ -n "${REST_MOCK_PID:-}" ] && kill "$REST_MOCK_PID" 2>/dev/null
+    REST_MOCK_PID=
+}
+
+# before_run WORKDIR: what a run needs first (the rest disposition: the API's items 1..k).
+before_run() {
+    [ -f "$1/prerun.sh" ] && (cd "$1" && sh prerun.sh)
+    return 0
 }
 
 # setup_pipeline WORKDIR NAME DISPOSITION: config.yaml, gen.sh, gen.awk in WORKDIR.
@@ -43,6 +79,30 @@ setup_pipeline() {
     disp_params "$3" || return 1
     mkdir -p "$1" || return 1
     cp "$FAULT_DIR/gen.awk" "$1/gen.awk" || return 1
+    if [ "$D_REST" = 1 ]; then
+        [ -n "${REST_DATA:-}" ] || { echo "lib.sh: rest needs rest_mock_start" >&2; return 1; }
+        printf '%s\n' 'awk -v from=1 -v k="$(cat k)" -v m=0 -f gen.awk > "$REST_DATA/items.tmp" &&' \
+            'mv "$REST_DATA/items.tmp" "$REST_DATA/items.jsonl"' > "$1/prerun.sh"
+        {
+            echo "pipeline: $2"
+            echo "destination: {type: sqlite, path: out.db}"
+            echo "dataset: ds"
+            echo "sources:"
+            echo "  src:"
+            echo "    rest_api:"
+            echo "      client:"
+            echo '        base_url: "${MOCK_URL}"'
+            echo "        session: {backoff_factor: 0.05}"
+            echo "      resources:"
+            echo "        - name: items"
+            echo "          endpoint:"
+            echo "            path: offset/items"
+            echo '            params: {since: "{incremental.start_value}"}'
+            echo "            paginator: {type: offset, limit: 97}"
+            echo "            incremental: {cursor_path: seq, initial_value: 0}"
+        } > "$1/config.yaml"
+        return 0
+    fi
     cat > "$1/gen.sh" <<'EOF'
 # gen.sh MODE M W — this run's items (up to seq $(cat k)), then {"last": k} as resource state
 k=$(cat k)
@@ -222,6 +282,7 @@ check_final() {
         fi
     fi
     cf_last=$(printf '%s' "$cf_info" | grep -o '"last":[^,}]*' | head -n 1 | cut -d: -f2)
+    [ "$D_REST" = 1 ] && cf_last=$3 # no resource state of its own
     if [ "$cf_last" != "$3" ] || [ "$cf_last" != "$cf_mseq" ]; then
         echo "state: resource state last=$cf_last, max(seq) loaded $cf_mseq, expected $3"
         cf_bad=1

@@ -10,6 +10,9 @@
 #   - `${SLUICE_TEST_SECRET}` in a command source's text (interpolated into its arguments);
 #   - the environment of the command source (the program checks it got both, and says so in a
 #     marker file, so the test cannot pass vacuously).
+# REST API sources (when python3 is there for the mock API): the secret as a bearer token, an
+# API key in the query, a basic password and an OAuth2 client secret, echoed back by the mock in
+# 401 bodies; a server that is down.
 # Runs: successful runs (plain, --json, SLUICE_DEBUG=1 with --progress log, `sync`, a run
 # restoring its state from the destination), a failing command, a missing program, unknown
 # config keys next to the secret, bad destinations (a postgres dsn from the file or the env,
@@ -258,6 +261,56 @@ SQL
     done
 fi
 
+# ---- REST API sources (tests/fixtures/rest_mock.py) --------------------------------------------
+# The secret as a bearer token (also rejected, with a suffix), as an API key in the query under
+# a name that is not on the sensitive list, as a basic password and as an OAuth2 client secret;
+# the mock echoes what it received in its 401 bodies (which sluice quotes in its error), and a
+# server that is down gets the URL with the key into a transport error. Then every view.
+rest_runs=0
+if command -v python3 >/dev/null 2>&1; then
+    mock=$tmp/mock
+    mkdir -p "$mock/api"
+    printf '{"id": 1}\n{"id": 2}\n' > "$mock/api/items.jsonl"
+    printf '{"auth": {"type": "bearer", "token": "%s"}, "echo_credentials": true}\n' "$SECRET" \
+        > "$mock/rules.json"
+    (cd "$mock" && exec python3 "$here/../fixtures/rest_mock.py" --port-file "$mock/port" \
+        --log "$mock/requests.log" --rules "$mock/rules.json") > "$mock/out" 2>&1 &
+    mock_pid=$!
+    i=0
+    while [ ! -s "$mock/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    murl=http://127.0.0.1:$(cat "$mock/port" 2>/dev/null)
+    restcfg() { # restcfg FILE PIPELINE BASE_URL AUTH_YAML PARAMS_YAML
+        printf 'pipeline: %s\ndestination: {type: sqlite, path: %s.db}\ndataset: rest\nsources:\n  api:\n    rest_api:\n      client:\n        base_url: "%s"\n        auth: %s\n        session: {max_attempts: 2, backoff_factor: 0.01}\n      resources:\n        - name: items\n          endpoint: {path: list/items, params: %s}\n' \
+            "$2" "$2" "$3" "$4" "$5" > "$work/$1"
+    }
+    restcfg rest_ok.yaml p_rest_ok "$murl" '{type: bearer, token: "${SLUICE_TEST_SECRET}"}' '{}'
+    restcfg rest_wrong.yaml p_rest_wrong "$murl" '{token: "${SLUICE_TEST_SECRET}x"}' '{}'
+    restcfg rest_query.yaml p_rest_query "$murl" \
+        '{type: api_key, name: k, api_key: "${SLUICE_TEST_SECRET}", location: query}' '{sig: "${SLUICE_TEST_SECRET}"}'
+    restcfg rest_basic.yaml p_rest_basic "$murl" \
+        '{type: http_basic, username: me, password: "${SLUICE_TEST_SECRET}"}' '{}'
+    restcfg rest_oauth.yaml p_rest_oauth "$murl" \
+        "{type: oauth2_client_credentials, access_token_url: \"$murl/oauth/token\", client_id: app, client_secret: \"\${SLUICE_TEST_SECRET}\"}" '{}'
+    restcfg rest_down.yaml p_rest_down "http://127.0.0.1:9" \
+        '{type: api_key, name: k, api_key: "${SLUICE_TEST_SECRET}", location: query}' '{}'
+    sx rest-ok 0 "$BIN" run rest_ok.yaml --progress none
+    sx rest-ok-json 0 "$BIN" run rest_ok.yaml --progress none --json
+    SLUICE_DEBUG=1 sx rest-ok-debug 0 "$BIN" run rest_ok.yaml --progress log
+    for c in wrong query basic oauth down; do
+        sx "rest-$c" 1 "$BIN" run "rest_$c.yaml" --progress none
+        sx "rest-$c-json" 1 "$BIN" run "rest_$c.yaml" --progress none --json
+        SLUICE_DEBUG=1 sx "rest-$c-debug" 1 "$BIN" run "rest_$c.yaml" --progress log
+    done
+    for p in p_rest_ok p_rest_wrong p_rest_query p_rest_basic p_rest_oauth p_rest_down; do
+        inspect "$p"
+    done
+    kill "$mock_pid" 2>/dev/null
+    rest_runs=$(grep -c 'GET /list/items' "$mock/requests.log" 2>/dev/null || true)
+    [ "${rest_runs:-0}" -gt 0 ] || bad "the REST mock received no request: the test is vacuous"
+    grep -q 'Bad credentials' "$out"/*-rest-query.stderr ||
+        bad "rest-query: the 401 body the mock echoed is not in the error: the test is vacuous"
+fi
+
 # ---- search everything -------------------------------------------------------------------------
 # control: the search must find the secret where it is known to be
 printf 'x%sy\n' "$SECRET" > "$tmp/control"
@@ -276,7 +329,7 @@ if [ -n "$found" ]; then
         grep -aF -- "$SECRET" "$f" | head -n 3 | cut -c1-300 | sed 's/^/    | /' >&2
     done
 fi
-echo "secrets: $n commands, $files files searched (+ $(echo "$dbs" | wc -w) databases), packages left by $faults fault runs, $pg_runs postgres loads"
+echo "secrets: $n commands, $files files searched (+ $(echo "$dbs" | wc -w) databases), packages left by $faults fault runs, $pg_runs postgres loads, $rest_runs REST requests"
 if [ "$failures" -ne 0 ]; then
     SECRETS_KEEP=1
     echo "secrets: $failures failure(s); scratch dir kept: $tmp" >&2
