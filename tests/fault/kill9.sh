@@ -5,14 +5,16 @@
 # invariant of crash.sh holds (see README.md). BUILD_DIR defaults to build/san; no fault
 # points are needed, so the optimised build/ works too (and is ~5× faster).
 #
-# Per disposition (default merge_inc and append, lib.sh): a clean run of KILL9_ITEMS items
+# Per disposition (default merge_inc, append and rest, lib.sh): a clean run of KILL9_ITEMS items
 # measures T; then each iteration raises k by KILL9_ITEMS (merge_inc: every run updates all
 # KILL9_ITEMS ids; append: the table grows, see KILL9_RESET), starts the run, sends kill -9 after a delay drawn
 # uniformly from [0, 1.1 T] (T = the longest completed run so far), re-runs to completion and
 # checks. Printed per iteration: the delay, where the kill landed (from the package left
 # behind), and the outcome.
 # Environment:
-#   KILL9_ITERS=20  KILL9_ITEMS=200000  KILL9_SEED=1  KILL9_DISPOSITIONS="merge_inc append"
+#   KILL9_ITERS=20  KILL9_ITEMS=200000  KILL9_SEED=1  KILL9_DISPOSITIONS="merge_inc append rest"
+#   KILL9_REST_ITEMS=KILL9_ITEMS/5   items per run of the rest disposition (every item travels
+#                   over HTTP from the Python mock, which is the slow part)
 #   KILL9_RESET=5   a disposition whose tables grow (append) starts a new pipeline every 5
 #                   iterations (0: never), so that the checks stay fast
 #   SLUICE_FAULT_QUICK=1   bounded run for CI: 6 iterations of 50000 items
@@ -39,6 +41,11 @@ ITEMS=${KILL9_ITEMS:-200000}
 SEED=${KILL9_SEED:-1}
 DISPS=${KILL9_DISPOSITIONS:-merge_inc append rest}
 RESET=${KILL9_RESET:-5}
+REST_ITEMS=${KILL9_REST_ITEMS:-$((ITEMS / 5))}
+# items_of D: items per run of disposition D
+items_of() {
+    if [ "$1" = rest ]; then echo "$REST_ITEMS"; else echo "$ITEMS"; fi
+}
 FAULT_MOD=$ITEMS
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
@@ -92,19 +99,20 @@ start_pipeline() {
     mkdir -p "$dir/pl"
     export SLUICE_PIPELINES_DIR=$dir/pl
     setup_pipeline "$dir/work" $name $1 || exit 2
-    if ! clean_run "$dir" $ITEMS || [ $rc -ne 0 ]; then
+    n_items=$(items_of "$1")
+    if ! clean_run "$dir" $n_items || [ $rc -ne 0 ]; then
         echo "FAIL $1: first run exited $rc"
         sed -n '1,10p' "$dir/err"
         return 1
     fi
-    if ! check_final $name $1 $ITEMS > "$tmp/msg"; then
+    if ! check_final $name $1 $n_items > "$tmp/msg"; then
         echo "FAIL $1: first run:"
         sed 's/^/    /' "$tmp/msg"
         return 1
     fi
     T=$dur
-    prev=$ITEMS
-    echo "$1: new pipeline, first run of $ITEMS items took ${T} ms"
+    prev=$n_items
+    echo "$1: new pipeline, first run of $n_items items took ${T} ms"
     return 0
 }
 
@@ -127,7 +135,7 @@ for d in $DISPS; do
                 break
             fi
         fi
-        k=$((prev + ITEMS))
+        k=$((prev + $(items_of $d)))
         delay=$(awk -v s="$SEED" -v i=$i -v d=$di -v t=$T \
             'BEGIN { srand(s * 100003 + d * 1009 + i); printf "%d", rand() * t * 1.1 }')
         echo "$k" > "$dir/work/k"

@@ -113,6 +113,50 @@ TEST(http_mask)
     sl_http_client_free(&c);
 }
 
+/* The rate limit waits on the client's clock: a fake one, advanced by the fake sleep. */
+static double fake_clock;
+static double slept[8];
+static size_t nslept;
+
+static double fake_now(void)
+{
+    return fake_clock;
+}
+
+static void fake_sleep(double s)
+{
+    if (nslept < 8)
+        slept[nslept++] = s;
+    fake_clock += s;
+}
+
+TEST(http_rate_limit)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_http_opts o;
+    sl_http_opts_default(&o);
+    o.requests_per_second = 4;
+    o.now = fake_now;
+    o.sleep = fake_sleep;
+    fake_clock = 100;
+    nslept = 0;
+    struct sl_http_client *c = NULL;
+    CHECK(sl_http_client_new(&ctx, &o, &c) == SLUICE_OK);
+    struct sl_http_request req = { "GET", "file:///dev/null", NULL, NULL, 0 };
+    struct sl_http_response resp;
+    sl_http_response_init(&resp);
+    for (int i = 0; i < 3; i++)
+        CHECK(sl_http_send(c, &req, NULL, NULL, &resp) == SLUICE_OK);
+    fake_clock += 1.0; /* a quiet second: the next request need not wait */
+    CHECK(sl_http_send(c, &req, NULL, NULL, &resp) == SLUICE_OK);
+    CHECK_EQ_INT(nslept, 2);
+    CHECK(slept[0] > 0.2499 && slept[0] < 0.2501);
+    CHECK(slept[1] > 0.2499 && slept[1] < 0.2501);
+    sl_http_response_cleanup(&resp);
+    sl_http_client_free(&c);
+}
+
 /* ---- templates -------------------------------------------------------------------------- */
 
 static int lookup(void *ud, const char *name, size_t n, const struct sl_json **value)
@@ -578,6 +622,7 @@ static const struct test_case rest_tests[] = {
     { "url_join_and_resolve", url_join_and_resolve },
     { "url_sanitize", url_sanitize },
     { "http_mask", http_mask },
+    { "http_rate_limit", http_rate_limit },
     { "template_expand", template_expand },
     { "template_pystr_floats", template_pystr_floats },
     { "paginator_offset", paginator_offset },
