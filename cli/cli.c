@@ -297,7 +297,8 @@ static const char top_usage[] =
     "  -h, --help                    show help (also after any command)\n"
     "  -V, --version                 show the version\n"
     "\n"
-    "exit status: 0 success, 1 the run failed, 2 bad usage or config.\n"
+    "exit status: 0 success, 1 the run failed, 2 bad usage or config, 130/143/129 a run\n"
+    "interrupted by SIGINT/SIGTERM/SIGHUP.\n"
     "environment: SLUICE_PIPELINES_DIR (default ~/.sluice/pipelines), SLUICE_DEBUG=1.\n";
 
 int main(int argc, char **argv)

@@ -13,8 +13,9 @@
  *   cli_info.c     `pipeline NAME info`: the info JSON as-is or as a human view.
  *   cli_query.c    `pipeline NAME query`: rows as an aligned table, CSV or JSON.
  *   cli_json.c     a small JSON reader (bounded depth) and JSON writing helpers.
- * Nothing here keeps mutable file-scope state; every command owns its data on the stack or
- * through explicit structs, and frees it on every path (the tests run under LeakSanitizer).
+ * Nothing here keeps mutable file-scope state (except what cli_run.c's signal handler needs
+ * to reach the running pipeline); every command owns its data on the stack or through
+ * explicit structs, and frees it on every path (the tests run under LeakSanitizer).
  */
 #ifndef SLUICE_CLI_H
 #define SLUICE_CLI_H

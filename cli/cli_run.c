@@ -14,16 +14,19 @@
  *   {"status":"ok","load_id":"...","items":N,"rows":N,"packages_loaded":N,
  *    "pending_loaded":N,"elapsed":S,"tables":{"events":200,...}}
  * On failure the error goes to stderr (and, with --json, an error object to stdout; see
- * cli_report_error). Flag values with a fixed set of choices are checked here, so a typo is a
- * usage error (exit 2) before anything is opened, and a CONFIG path that cannot be opened is
- * a CONFIG error (exit 2). The run info is borrowed from the handle, so the summary is
- * rendered before any further call on the handle; the pipeline's name for its first line is
- * then read from sluice_pipeline_info_json(), since sluice.h has no name accessor.
+ * cli_report_error). SIGINT, SIGTERM and SIGHUP stop the run cleanly (see "signals" below):
+ * one line on stderr, exit 130, 143 or 129. Flag values with a fixed set of choices are
+ * checked here, so a typo is a usage error (exit 2) before anything is opened, and a CONFIG
+ * path that cannot be opened is a CONFIG error (exit 2). The run info is borrowed from the
+ * handle, so the summary is rendered before any further call on the handle; the pipeline's
+ * name for its first line is then read from sluice_pipeline_info_json(), since sluice.h has
+ * no name accessor.
  */
 #include "cli.h"
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +49,8 @@ static const char run_usage[] =
     "  --json                      print the load info (or the error) as JSON on stdout\n"
     "  -h, --help                  show this help\n"
     "\n"
-    "exit status: 0 success, 1 the run failed, 2 bad usage or config.\n";
+    "exit status: 0 success, 1 the run failed, 2 bad usage or config; 130, 143, 129:\n"
+    "interrupted by SIGINT, SIGTERM, SIGHUP (nothing of the interrupted package committed).\n";
 
 enum {
     OPT_RESOURCE = 1,
@@ -296,6 +300,70 @@ static void print_summary(sluice_pipeline *p, const sluice_run_info *info)
     free(body);
 }
 
+/* ==== signals ============================================================================= */
+
+/*
+ * SIGINT, SIGTERM and SIGHUP during a run ask the library to stop (sluice_pipeline_interrupt,
+ * async-signal-safe): it stops extracting, stops the command source's process group, commits
+ * nothing of the interrupted package and returns SLUICE_ERR_INTERRUPTED saying what it was
+ * doing. The command then prints one line and exits 128 + the signal (130, 143, 129). A
+ * second signal cuts the source's grace period short; a third ends the process at once (the
+ * signal's default action: nothing half-committed either, the destination's transaction dies
+ * with it). A signal that was ignored when sluice started (nohup, a background job of a
+ * non-interactive shell) stays ignored.
+ *
+ * The one piece of mutable file-scope state in the command: a handler has nowhere else to
+ * find the pipeline.
+ */
+static sluice_pipeline *volatile run_handle;
+static volatile sig_atomic_t run_signal;
+static volatile sig_atomic_t run_signals;
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_stop_signal(int sig)
+{
+    run_signal = sig;
+    if (++run_signals >= 3) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    if (run_handle != NULL)
+        sluice_pipeline_interrupt(run_handle);
+}
+
+/* Route the stop signals to p (NULL: back to what they were). */
+static void watch_signals(sluice_pipeline *p, struct sigaction *saved)
+{
+    for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+        if (p == NULL) {
+            sigaction(stop_signals[i], &saved[i], NULL);
+            continue;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sigaction(stop_signals[i], NULL, &saved[i]);
+        if (saved[i].sa_handler == SIG_IGN)
+            continue;
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0; /* no SA_RESTART: a blocking call returns and the library looks */
+        sigaction(stop_signals[i], &sa, NULL);
+    }
+    run_handle = p;
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+    }
+}
+
 /* ==== command ============================================================================= */
 
 /* 1 when path can be opened for reading, else 0 with a message in msg. */
@@ -320,6 +388,7 @@ int cli_run_main(int argc, char **argv)
     sluice_run_info info;
     sluice_status st;
     char msg[512];
+    struct sigaction saved[sizeof(stop_signals) / sizeof(stop_signals[0])];
     int rc;
     int initialized = 0;
 
@@ -366,10 +435,30 @@ int cli_run_main(int argc, char **argv)
     opts.end_value = a.end;
     memset(&info, 0, sizeof(info));
 
+    watch_signals(p, saved);
     st = sluice_pipeline_run(p, &opts, &info);
+    watch_signals(NULL, saved);
     cli_progress_finish(pr);
+    if (run_signal != 0 && st == SLUICE_ERR_INTERRUPTED) {
+        /* one line: the signal, then what the library says it interrupted and what next */
+        const sluice_error *err = sluice_last_error(p);
+        fprintf(stderr, "sluice: %s: ", signal_name(run_signal));
+        cli_write_one_line(stderr, err->message);
+        fputc('\n', stderr);
+        if (a.json) {
+            fputs("{\"status\":\"interrupted\",\"signal\":", stdout);
+            cli_json_write_cstr(stdout, signal_name(run_signal));
+            fputs(",\"message\":", stdout);
+            cli_json_write_cstr(stdout, err->message);
+            fputs("}\n", stdout);
+        }
+        rc = 128 + run_signal;
+        goto done;
+    }
     if (st != SLUICE_OK) {
         rc = cli_report_error(p, st, a.json);
+        if (run_signal != 0)
+            rc = 128 + run_signal;
         goto done;
     }
     if (a.json)
@@ -377,6 +466,13 @@ int cli_run_main(int argc, char **argv)
     else
         print_summary(p, &info);
     rc = CLI_EXIT_OK;
+    if (run_signal != 0) {
+        /* too late to stop anything: everything was committed */
+        fprintf(stderr, "sluice: %s: received after the run's last commit: everything above "
+                        "was loaded\n",
+                signal_name(run_signal));
+        rc = 128 + run_signal;
+    }
 
 done:
     sluice_pipeline_close(p); /* may still log: the display is freed after it */

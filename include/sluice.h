@@ -207,6 +207,21 @@ typedef struct sluice_run_info {
 sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opts,
                                   sluice_run_info *info);
 
+/*
+ * Ask the run in progress on p (or the next one, when none is) to stop, as a Ctrl-C should:
+ * extraction stops, a command source's process group gets SIGTERM and, after a grace period,
+ * SIGKILL; the load package being extracted is discarded and a load in progress is rolled
+ * back (a complete package stays pending for the next run). sluice_pipeline_run then returns
+ * SLUICE_ERR_INTERRUPTED with a message saying what was interrupted (stage, resource or
+ * package), that nothing of it was committed and what the next run will do. A second call
+ * while a command source is being stopped skips the grace period (SIGKILL at once).
+ *
+ * Async-signal-safe and callable from any thread: a program's signal handler may call it.
+ * sluice never installs signal handlers itself. The request is forgotten when
+ * sluice_pipeline_run returns.
+ */
+void sluice_pipeline_interrupt(sluice_pipeline *p);
+
 /* ---- inspecting ------------------------------------------------------------------------- */
 
 /* Row callback for queries: ncols columns; values[i] is NULL for SQL NULL. The first call

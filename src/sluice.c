@@ -391,6 +391,7 @@ sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opt
         return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG,
                                    "sluice_run_opts.size must be set to sizeof(sluice_run_opts)"));
     sluice_status rc = sl_pipeline_run(p, opts);
+    atomic_store_explicit(&p->interrupt, 0, memory_order_relaxed);
     if (info) {
         memset(info, 0, sizeof(*info));
         info->load_id = p->load_id;
@@ -413,6 +414,13 @@ sluice_status sluice_pipeline_run(sluice_pipeline *p, const sluice_run_opts *opt
         info->elapsed = sl_run_now(p) - p->t0;
     }
     return api_exit(p, rc);
+}
+
+void sluice_pipeline_interrupt(sluice_pipeline *p)
+{
+    /* async-signal-safe: one lock-free atomic add, nothing else (no error, no log) */
+    if (p)
+        atomic_fetch_add_explicit(&p->interrupt, 1, memory_order_relaxed);
 }
 
 sluice_status sluice_pipeline_query(sluice_pipeline *p, const char *sql, sluice_row_fn fn,

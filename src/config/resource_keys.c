@@ -34,9 +34,10 @@ static const struct sl_check_field from_fields[] = {
     { "command", SL_CHECK_STR, NULL, 0, false, false },
     { "file", SL_CHECK_STR, NULL, 0, false, false },
     { "format", SL_CHECK_ENUM, from_formats, 0, false, false },
+    { "timeout", SL_CHECK_NUM, NULL, 0, false, true },
     { NULL, SL_CHECK_ANY, NULL, 0, false, false }
 };
-enum { FROM_COMMAND, FROM_FILE, FROM_FORMAT };
+enum { FROM_COMMAND, FROM_FILE, FROM_FORMAT, FROM_TIMEOUT };
 
 static const struct sl_check_field wd_fields[] = {
     { "disposition", SL_CHECK_ENUM, wd_names, 0, true, false },
@@ -112,7 +113,7 @@ static int replace_str(char **slot, const char *s)
 
 static sluice_status set_from(struct sl_check *c, struct sl_resource_cfg *r, struct sl_json *v)
 {
-    struct sl_check_value val[3];
+    struct sl_check_value val[4];
     char *ncmd = NULL, *nfile = NULL, *nfmt = NULL;
 
     if (v->type != SL_JSON_OBJECT)
@@ -127,6 +128,14 @@ static sluice_status set_from(struct sl_check *c, struct sl_resource_cfg *r, str
     if (fmt == 1 && !val[FROM_COMMAND].present)
         return sl_check_err(c, sl_json_get(v, "format"), "'%s.format' singer needs a 'command'",
                             sl_check_rel(c));
+    /* seconds a command may run before it is stopped (checked as a number >= 0 above) */
+    const struct sl_json *tv = val[FROM_TIMEOUT].present ? sl_json_get(v, "timeout") : NULL;
+    double timeout = tv ? sl_json_num(tv) : 0;
+    if (tv && !val[FROM_COMMAND].present)
+        return sl_check_err(c, tv, "'%s.timeout' applies to a 'command' only", sl_check_rel(c));
+    if (tv && !(timeout > 0))
+        return sl_check_err(c, tv, "'%s.timeout' must be a number of seconds above 0",
+                            sl_check_rel(c));
     if (replace_str(&ncmd, val[FROM_COMMAND].s) || replace_str(&nfile, val[FROM_FILE].s) ||
         replace_str(&nfmt, from_formats[fmt])) {
         sl_free(ncmd);
@@ -140,6 +149,7 @@ static sluice_status set_from(struct sl_check *c, struct sl_resource_cfg *r, str
     r->command = ncmd;
     r->file = nfile;
     r->format = nfmt;
+    r->timeout = timeout;
     r->from = val[FROM_COMMAND].present ? SL_FROM_COMMAND : SL_FROM_FILE;
     return SLUICE_OK;
 }

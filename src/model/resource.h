@@ -41,6 +41,7 @@ struct sl_resource_cfg {
     char *name;               /* resource name */
     enum sl_from_kind from;
     char *command;            /* SL_FROM_COMMAND: run with sh -c in base_dir */
+    double timeout;           /* SL_FROM_COMMAND: seconds before it is stopped; 0 = none */
     char *file;               /* SL_FROM_FILE: glob (relative to base_dir); .gz decompressed */
     struct sl_rest_resource *rest; /* SL_FROM_REST: the endpoint and its client */
     char *format;             /* "jsonl" (default: JSON lines or a JSON array, detected),

@@ -3,7 +3,32 @@
  */
 #include "run/context.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "base/clock.h"
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "sluice_pipeline_interrupt must be async-signal-safe: a lock-free atomic int");
+
+int sl_run_interrupted(const struct sluice_pipeline *p)
+{
+    return atomic_load_explicit(&p->interrupt, memory_order_relaxed);
+}
+
+sluice_status sl_run_stop(struct sl_ctx *ctx, const char *resource, const char *fmt, ...)
+{
+    if (ctx->code != SLUICE_OK)
+        return ctx->code;
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    sl_fail_at(ctx, SLUICE_ERR_INTERRUPTED, resource, -1, NULL, "interrupted while %s", what);
+    sl_fail_origin(ctx, "interrupt", NULL);
+    return SLUICE_ERR_INTERRUPTED;
+}
 
 double sl_run_now(const struct sluice_pipeline *p)
 {

@@ -10,6 +10,7 @@
 #ifndef SLUICE_CONTEXT_H
 #define SLUICE_CONTEXT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "sluice.h"
@@ -48,7 +49,15 @@ struct sluice_pipeline {
     struct sluice_table_info *tinfo;
     size_t ntinfo, tinfo_cap;
     int64_t run_items, run_rows, run_packages, run_pending;
+    _Atomic int interrupt;            /* sluice_pipeline_interrupt() calls since the last run */
 };
+
+/* How many times the run was asked to stop (sluice_pipeline_interrupt); 0: carry on. */
+int sl_run_interrupted(const struct sluice_pipeline *p);
+/* Record SLUICE_ERR_INTERRUPTED with "interrupted while <what>" (origin "interrupt",
+ * resource named when not NULL) and return it; first error wins as always. */
+sluice_status sl_run_stop(struct sl_ctx *ctx, const char *resource, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Monotonic seconds, from the pipeline's clock. */
 double sl_run_now(const struct sluice_pipeline *p);

@@ -78,11 +78,25 @@ static sluice_status publish(struct extract_res *er, int done)
 /* A status the sink returns to stop a source early (row_order); never reported. */
 #define EARLY_STOP SLUICE_ERR_INTERRUPTED
 
+/* The run was asked to stop (sluice_pipeline_interrupt) while extracting resource r. */
+static sluice_status stop_extracting(struct sluice_pipeline *p, const char *resource)
+{
+    if (p->ctx.code == SLUICE_ERR_INTERRUPTED)
+        sl_ctx_clear(&p->ctx); /* the source's own words: say it for the whole run */
+    return sl_run_stop(&p->ctx, resource,
+                       "extracting resource %s: the load package being extracted is discarded "
+                       "and nothing of it was committed; the next run extracts again from the "
+                       "last committed state",
+                       resource);
+}
+
 static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_no, int64_t line,
                              int64_t page, const char *table)
 {
     struct extract_res *er = ud;
     struct sluice_pipeline *p = er->p;
+    if (sl_run_interrupted(p))
+        return stop_extracting(p, er->cfg->name);
     /* row_order: once the incremental can close, the rest of the current page is still
      * filtered as usual (dlt stops asking for pages, it does not cut one short) */
     if (er->closed && page != er->closed_page)
@@ -449,6 +463,7 @@ static sluice_status run_command(struct sluice_pipeline *p, const struct sl_reso
     memset(&env, 0, sizeof(env));
     env.state_file = state_path;
     env.env = (const char *const *)envv;
+    env.interrupt = &p->interrupt;
     rc = sl_source_command_run(&p->ctx, r, p->cfg->base_dir, &env, sink);
     if (rc != SLUICE_OK)
         goto done;
@@ -493,6 +508,7 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
         env.parent_items = parent_items;
         env.seed = sl_rng_next(&p->rng);
         env.now = p->now;
+        env.interrupt = &p->interrupt;
         return sl_source_rest_run(&p->ctx, r, &env, &sink);
     }
     case SL_FROM_FILE:
@@ -709,9 +725,14 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     }
     sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s%s", r->name,
            er->feed_only ? " (for its children only)" : "");
-    rc = run_resource(p, ri, er, state_path, parent_items);
-    if (rc != SLUICE_OK && er->closed && (rc == EARLY_STOP || p->ctx.code == SLUICE_OK ||
-                                          p->ctx.code == EARLY_STOP)) {
+    if (sl_run_interrupted(p))
+        rc = stop_extracting(p, r->name);
+    else
+        rc = run_resource(p, ri, er, state_path, parent_items);
+    if (rc != SLUICE_OK && sl_run_interrupted(p))
+        rc = stop_extracting(p, r->name);
+    else if (rc != SLUICE_OK && er->closed && (rc == EARLY_STOP || p->ctx.code == SLUICE_OK ||
+                                               p->ctx.code == EARLY_STOP)) {
         /* the incremental stopped the source early (row_order): a normal end */
         sl_ctx_clear(&p->ctx);
         rc = SLUICE_OK;

@@ -97,6 +97,17 @@ static sluice_status sync_chain(struct sluice_pipeline *p, const struct sl_schem
     return p->dm->xSyncTable(p->dest, t);
 }
 
+/* The run was asked to stop while loading the package in dir (table: where, or NULL): the
+ * transaction is rolled back by the caller and the package stays pending. */
+static sluice_status stop_loading(struct sluice_pipeline *p, const char *dir, const char *table)
+{
+    const char *slash = strrchr(dir, '/');
+    return sl_run_stop(&p->ctx, NULL,
+                       "loading load package %s%s%s: rolled back, nothing of it was committed; "
+                       "it stays pending and the next run loads it first, exactly once",
+                       slash ? slash + 1 : dir, table ? " into table " : "", table ? table : "");
+}
+
 static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
                                  const char *file, const char *checksum, int64_t *rows_out)
 {
@@ -129,6 +140,8 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
         }
         rc = p->dm->xInsertRow(p->dest, vals, n, item);
         SL_FAULT_POINT("load.row");
+        if (rc == SLUICE_OK && sl_run_interrupted(p))
+            rc = stop_loading(p, dir, t->name);
         rows++;
         if ((rows & 65535) == 0)
             sl_run_progress(p, "load", t->name, rows, -1, 0);
@@ -386,6 +399,13 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         return rc;
     }
     SL_FAULT_POINT("load.before_commit");
+    if (sl_run_interrupted(p)) {
+        /* the last moment an interrupt can still keep the package out */
+        rc = stop_loading(p, dir, NULL);
+        p->dm->xRollback(p->dest);
+        sl_schema_free(&s);
+        return rc;
+    }
     rc = p->dm->xCommit(p->dest);
     if (rc != SLUICE_OK) {
         p->dm->xRollback(p->dest);

@@ -193,12 +193,22 @@ static sluice_status lock_workdir_wait(struct sluice_pipeline *p, int wait)
         if (wait) {
             sl_log(&p->ctx, SLUICE_LOG_INFO, "waiting for the run holding pipeline %s (%s)",
                    p->cfg->pipeline_name, holder[0] ? holder : "unknown");
+            /* polled, so that an interrupt ends the wait */
             int lrc;
-            do {
-                lrc = flock(fd, LOCK_EX);
-            } while (lrc != 0 && errno == EINTR);
+            while ((lrc = flock(fd, LOCK_EX | LOCK_NB)) != 0 &&
+                   (errno == EWOULDBLOCK || errno == EINTR) && !sl_run_interrupted(p)) {
+                struct timespec ts = { 0, 100 * 1000000L };
+                nanosleep(&ts, NULL);
+            }
             if (lrc == 0)
                 goto locked;
+            if (sl_run_interrupted(p)) {
+                close(fd);
+                sl_free(path);
+                return sl_run_stop(&p->ctx, NULL,
+                                   "waiting for another run of pipeline %s: nothing was done",
+                                   p->cfg->pipeline_name);
+            }
         }
         close(fd);
         sluice_status rc = sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
@@ -742,6 +752,14 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
         char *dir = sl_aprintf("%s/%s", ldir, names[i]);
         if (!dir) {
             rc = sl_nomem(&p->ctx);
+            break;
+        }
+        if (sl_run_interrupted(p)) {
+            sl_free(dir);
+            rc = sl_run_stop(&p->ctx, NULL,
+                             "loading the load packages left by an earlier run: %s and the "
+                             "packages after it stay pending; the next run loads them first",
+                             names[i]);
             break;
         }
         int had_manifest = 0;

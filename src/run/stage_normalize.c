@@ -256,6 +256,16 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
         struct sl_json *item = NULL;
         int64_t item_no = 0, line = 0;
         const char *table = NULL;
+        /* a pending package being normalized stops here; one following an extraction is
+         * stopped by the extraction (which sees the interrupt too) */
+        if (!follow && sl_run_interrupted(nr->p)) {
+            const char *slash = strrchr(nr->dir, '/');
+            rc = sl_run_stop(ctx, NULL,
+                             "normalizing load package %s: nothing of it was committed; it "
+                             "stays pending and the next run loads it first",
+                             slash ? slash + 1 : nr->dir);
+            break;
+        }
         sl_arena_reset(&arena);
         rc = sl_item_read(ctx, &rf, &arena, &item, &item_no, &line, &table);
         if (rc != SLUICE_OK || !item)

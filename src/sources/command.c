@@ -25,6 +25,13 @@
  * item, a read failure) both pipes are closed, the process group gets SIGTERM, then SIGKILL
  * after a short grace, and the child is reaped: no zombie and no descriptor outlives the call.
  * All our descriptors are close-on-exec (pipe2), and every blocking call retries on EINTR.
+ *
+ * Interrupts and the timeout: a command may stay quiet for minutes (waiting on an API, a
+ * queue), so the poll wakes every WATCH_TICK_MS to look at the pipeline's interrupt flag and
+ * at the resource's deadline (`from: {command: ..., timeout: N}`), also while waiting for the
+ * exit after the output ended. Either one stops the process group as above; a second
+ * interrupt cuts the grace period short. The library installs no signal handler: the flag is
+ * set by sluice_pipeline_interrupt(), from the program's handler.
  */
 #define _GNU_SOURCE /* pipe2, close_range, environ */
 
@@ -34,6 +41,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +50,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 #define CHUNK_SIZE (64 * 1024)
 #define STDERR_KEEP 4096          /* bytes of stderr kept for the error message */
 #define STDERR_LINE_MAX 512       /* bytes of the last stderr line quoted in the message */
 #define KILL_GRACE_MS 1000        /* SIGTERM → SIGKILL */
 #define KILL_POLL_MS 5
+#define WATCH_TICK_MS 100         /* a quiet command: how often interrupt and timeout are seen */
+
+/* What can stop a command that is still running: an interrupt (sluice_pipeline_interrupt)
+ * and the resource's timeout. */
+struct watch {
+    const _Atomic int *interrupt; /* or NULL */
+    double deadline;              /* sl_clock_mono() seconds, 0 when there is no timeout */
+};
+
+enum { WATCH_GO = 0, WATCH_INTERRUPTED, WATCH_TIMED_OUT };
+
+static int watch_check(const struct watch *w)
+{
+    if (w->interrupt && atomic_load_explicit(w->interrupt, memory_order_relaxed) > 0)
+        return WATCH_INTERRUPTED;
+    if (w->deadline > 0 && sl_clock_mono() >= w->deadline)
+        return WATCH_TIMED_OUT;
+    return WATCH_GO;
+}
+
+/* The poll(2) timeout in ms until the watch must be looked at again (-1: never). */
+static int watch_ms(const struct watch *w)
+{
+    if (!w->interrupt && w->deadline <= 0)
+        return -1;
+    int ms = WATCH_TICK_MS;
+    if (w->deadline > 0) {
+        double left = (w->deadline - sl_clock_mono()) * 1000.0;
+        if (left < ms)
+            ms = left <= 0 ? 0 : (int)left + 1;
+    }
+    return ms;
+}
 
 /* ============================================================================================
  * Stderr ring
@@ -391,9 +434,10 @@ static sluice_status reap(struct child *c, int *status)
     return SLUICE_OK;
 }
 
-/* Stop the child after an error: close our pipe ends (a writer then gets SIGPIPE), SIGTERM
- * its process group, SIGKILL it after the grace period, reap. The exit status is ignored. */
-static void child_stop(struct child *c)
+/* Stop the child after an error, an interrupt or its timeout: close our pipe ends (a writer
+ * then gets SIGPIPE), SIGTERM its process group, SIGKILL the group after the grace period (at
+ * once when a second interrupt comes meanwhile), reap. The exit status is ignored. */
+static void child_stop(struct child *c, const struct watch *w)
 {
     int status;
     close_fd(&c->out_fd);
@@ -408,11 +452,57 @@ static void child_stop(struct child *c)
         if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
             info.si_pid == c->pid)
             break;
+        /* a second interrupt (Ctrl-C pressed again) wants it gone now */
+        if (w && w->interrupt && atomic_load_explicit(w->interrupt, memory_order_relaxed) >= 2)
+            break; /* asked again: no more grace */
         struct timespec ts = {0, KILL_POLL_MS * 1000000L};
         nanosleep(&ts, NULL);
     }
     kill(-c->pid, SIGKILL);
     reap(c, &status);
+}
+
+/* Wait for the child's exit after its output ended, watching w. 0 with *status, a WATCH_
+ * reason (the child still runs), or -1 (errno). */
+static int wait_exit(struct child *c, int *status, const struct watch *w)
+{
+    long nap_us = 200;
+    for (;;) {
+        pid_t got = waitpid(c->pid, status, WNOHANG);
+        if (got == c->pid) {
+            c->pid = -1;
+            return 0;
+        }
+        if (got < 0 && errno != EINTR)
+            return -1;
+        int why = watch_check(w);
+        if (why != WATCH_GO)
+            return why;
+        struct timespec ts = {0, nap_us * 1000L};
+        nanosleep(&ts, NULL);
+        if (nap_us < 50000)
+            nap_us *= 2;
+    }
+}
+
+/* The command was stopped: by an interrupt (INTERRUPTED; the pipeline words the message
+ * for its stage) or by its timeout (a SOURCE error naming the resource and the timeout). */
+static sluice_status watch_stopped(struct sl_ctx *ctx, const struct sl_resource_cfg *res,
+                                   int why)
+{
+    sluice_status rc;
+    if (why == WATCH_INTERRUPTED) {
+        rc = sl_fail_at(ctx, SLUICE_ERR_INTERRUPTED, res->name, -1, NULL,
+                        "interrupted: the command was stopped");
+        sl_fail_origin(ctx, "interrupt", NULL);
+        return rc;
+    }
+    rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, res->name, -1, NULL,
+                    "the command did not finish within its timeout of %g s (from.timeout) and "
+                    "was stopped",
+                    res->timeout);
+    sl_fail_origin(ctx, "command", "timeout");
+    return rc;
 }
 
 static sluice_status spawn_fail(struct sl_ctx *ctx, const struct cmd_run *r, const char *what,
@@ -568,6 +658,7 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
     struct ring *errbuf = NULL;
     char *buf = NULL;
     int status = 0;
+    struct watch w = { env ? env->interrupt : NULL, 0 };
 
     if (!res->command || !res->command[0])
         return sl_fail_at(ctx, SLUICE_ERR_CONFIG, res->name, -1, NULL,
@@ -597,6 +688,8 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
         goto done;
     }
     run.parser = p;
+    if (res->timeout > 0)
+        w.deadline = sl_clock_mono() + res->timeout;
     rc = spawn(ctx, &run, base_dir, env, &child);
     if (rc != SLUICE_OK)
         goto done;
@@ -615,7 +708,13 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
             pfd[nfds].events = POLLIN;
             fds[nfds++] = &child.err_fd;
         }
-        if (poll(pfd, nfds, -1) < 0) {
+        int ready = poll(pfd, nfds, watch_ms(&w));
+        int why = watch_check(&w);
+        if (why != WATCH_GO) {
+            rc = watch_stopped(ctx, res, why);
+            goto done;
+        }
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, res->name, -1, NULL,
@@ -649,8 +748,14 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
         }
     }
 
-    /* End of output: the exit status is the first cause, then whatever was left unparsed. */
-    if (reap(&child, &status) != SLUICE_OK) {
+    /* End of output: the exit status is the first cause, then whatever was left unparsed.
+     * A command may close its output and go on running: the watch still applies. */
+    int waited = wait_exit(&child, &status, &w);
+    if (waited > 0) {
+        rc = watch_stopped(ctx, res, waited);
+        goto done;
+    }
+    if (waited < 0) {
         rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, res->name, -1, NULL,
                         "cannot get the command's exit status: %s", strerror(errno));
         sl_fail_origin(ctx, "command", NULL);
@@ -664,7 +769,7 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
         rc = parser_failed(&run, &pctx, rc);
 
 done:
-    child_stop(&child); /* no-op once reaped and closed */
+    child_stop(&child, &w); /* no-op once reaped and closed */
     sl_json_parser_free(&p);
     sl_free(errbuf);
     sl_free(buf);

@@ -38,11 +38,15 @@ struct sl_source_env {
     const char *parent_items;     /* a child's parent items: JSON lines, one object a line */
     uint64_t seed;                /* retry jitter */
     double (*now)(void);          /* monotonic clock (OAuth2 token expiry), NULL: real */
+    const _Atomic int *interrupt; /* non-zero: stop (sluice_pipeline_interrupt), or NULL */
 };
 
 /* Run a command resource (sh -c in base_dir): JSON lines on stdout (objects, arrays), or the
  * singer protocol (format "singer"). Non-zero exit status or death by signal: SOURCE error
- * with the status and the last lines of stderr. Malformed output: DATA_JSON with line. */
+ * with the status and the last lines of stderr. Malformed output: DATA_JSON with line. When
+ * env->interrupt turns non-zero or res->timeout seconds pass, the command's process group is
+ * stopped (SIGTERM, SIGKILL after a grace period; at once on a second interrupt) and the call
+ * returns INTERRUPTED or a SOURCE error naming the timeout. */
 sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource_cfg *res,
                                     const char *base_dir, const struct sl_source_env *env,
                                     const struct sl_source_sink *sink);

@@ -135,7 +135,106 @@ TEST(generator_state_and_incremental)
     unsetenv("SLUICE_PIPELINES_DIR");
 }
 
+/* ---- interrupts: sluice_pipeline_interrupt from inside a run ----------------------------- */
+
+struct stopper {
+    sluice_pipeline *p;
+    int in_generator; /* interrupt after the generator's first page */
+    int in_load;      /* interrupt at the first load progress report */
+    int from;         /* first id of the generator's page */
+};
+
+static sluice_status ten_items(sluice_yield *y, void *ctx)
+{
+    struct stopper *s = ctx;
+    char page[512] = "[";
+    for (int i = 0; i < 10; i++) {
+        char one[48];
+        snprintf(one, sizeof(one), "%s{\"id\":%d}", i ? "," : "", s->from + i);
+        strcat(page, one); /* test code: bounded */
+    }
+    strcat(page, "]");
+    sluice_status rc = sluice_yield_json(y, page, strlen(page));
+    if (rc != SLUICE_OK)
+        return rc;
+    if (s->in_generator)
+        sluice_pipeline_interrupt(s->p);
+    return sluice_yield_json(y, "{\"id\":1000}", 11);
+}
+
+static void stop_at_load(void *ctx, const sluice_progress *pg)
+{
+    struct stopper *s = ctx;
+    if (s->in_load && strcmp(pg->stage, "load") == 0)
+        sluice_pipeline_interrupt(s->p);
+}
+
+static sluice_status stopper_run(const char *db, struct stopper *s, char *buf)
+{
+    sluice_pipeline *p = NULL;
+    sluice_status rc = sluice_pipeline_open(&p, "api_stop", db, "ds");
+    s->p = p;
+    if (rc == SLUICE_OK)
+        rc = sluice_add_resource(p, "src", "items", ten_items, s);
+    if (rc == SLUICE_OK) {
+        sluice_set_progress_cb(p, stop_at_load, s);
+        rc = sluice_pipeline_run(p, NULL, NULL);
+    }
+    snprintf(buf, 512, "%s", sluice_errmsg(p));
+    sluice_pipeline_close(p);
+    return rc;
+}
+
+TEST(interrupt_extract_and_load)
+{
+    char dir[] = "/tmp/sluice-api-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char pdir[512], db[512], msg[512], buf[512];
+    snprintf(pdir, sizeof(pdir), "%s/pipelines", dir);
+    snprintf(db, sizeof(db), "sqlite:%s/api.db", dir);
+    setenv("SLUICE_PIPELINES_DIR", pdir, 1);
+    struct stopper s = { NULL, 0, 0, 1 };
+    CHECK_EQ_INT(stopper_run(db, &s, msg), SLUICE_OK);
+
+    /* while extracting: the generator's next yield fails, nothing is left behind */
+    s.in_generator = 1;
+    s.from = 11;
+    CHECK_EQ_INT(stopper_run(db, &s, msg), SLUICE_ERR_INTERRUPTED);
+    CHECK_EQ_STR(msg, "interrupted while extracting resource items: the load package being "
+                      "extracted is discarded and nothing of it was committed; the next run "
+                      "extracts again from the last committed state");
+    s.in_generator = 0;
+
+    /* while loading: rolled back, the package stays pending */
+    s.in_load = 1;
+    CHECK_EQ_INT(stopper_run(db, &s, msg), SLUICE_ERR_INTERRUPTED);
+    CHECK(strstr(msg, "interrupted while loading load package ") == msg);
+    CHECK(strstr(msg, ": rolled back, nothing of it was committed; it stays pending and the next "
+                      "run loads it first, exactly once") != NULL);
+    s.in_load = 0;
+
+    /* the next run loads the pending package once, then its own items */
+    s.from = 21;
+    CHECK_EQ_INT(stopper_run(db, &s, msg), SLUICE_OK);
+    sluice_pipeline *p = NULL;
+    CHECK_EQ_INT(sluice_pipeline_open(&p, "api_stop", db, "ds"), SLUICE_OK);
+    buf[0] = '\0';
+    CHECK_EQ_INT(sluice_pipeline_query(p,
+                                       "SELECT count(*), count(DISTINCT _dlt_load_id), "
+                                       "(SELECT count(*) FROM _dlt_loads) FROM items "
+                                       "WHERE id < 1000",
+                                       collect, buf),
+                 SLUICE_OK);
+    CHECK_EQ_STR(buf, "30|3|3\n");
+    sluice_pipeline_close(p);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    unsetenv("SLUICE_PIPELINES_DIR");
+}
+
 static const struct test_case api_tests[] = {
     { "generator_state_and_incremental", generator_state_and_incremental },
+    { "interrupt_extract_and_load", interrupt_extract_and_load },
 };
 TEST_SUITE(api, api_tests)

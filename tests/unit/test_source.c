@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -680,7 +681,7 @@ TEST(cmd_env_and_folder)
     setenv("SLUICE_TEST_X", "from-parent", 1);
     setenv("SLUICE_TEST_INHERITED", "kept", 1);
     const char *extra[] = {"SLUICE_TEST_X=from-sluice", "SLUICE_LAST_VALUE=42", NULL};
-    struct sl_source_env env = {"/tmp/state.json", extra, NULL, NULL, 0, NULL};
+    struct sl_source_env env = {"/tmp/state.json", extra, NULL, NULL, 0, NULL, NULL};
     CHECK_EQ_INT(run_cmd_env(&ctx, dir,
                              "echo \"{\\\"v\\\":\\\"$SLUICE_TEST_X\\\","
                              "\\\"i\\\":\\\"$SLUICE_TEST_INHERITED\\\","
@@ -764,6 +765,100 @@ TEST(cmd_big_stream)
     rec_cleanup(&r);
 }
 
+/* Interrupt and timeout: the sink of the first item raises the interrupt flag (a Ctrl-C
+ * while the command waits quietly); a process of the group ignores SIGTERM, so the group is
+ * gone only after the SIGKILL that follows the grace period. */
+struct stop_rec {
+    _Atomic int flag;
+    int raise_on_item;
+    long pgid;
+};
+
+static sluice_status stop_on_item(void *ud, const struct sl_json *item, int64_t item_no,
+                                  int64_t line, int64_t page, const char *table)
+{
+    struct stop_rec *s = ud;
+    (void)item_no;
+    (void)line;
+    (void)page;
+    (void)table;
+    const struct sl_json *g = sl_json_get(item, "pgid");
+    if (g && g->type == SL_JSON_INT)
+        s->pgid = (long)g->u.i;
+    if (s->raise_on_item)
+        atomic_store(&s->flag, 1);
+    return SLUICE_OK;
+}
+
+static sluice_status run_stoppable(struct sl_ctx *ctx, struct stop_rec *s, double timeout)
+{
+    struct sl_resource_cfg res;
+    res_init(&res, "events");
+    res.from = SL_FROM_COMMAND;
+    res.command = "echo \"{\\\"pgid\\\": $$}\"; (trap '' TERM; exec sleep 30) & sleep 30";
+    res.timeout = timeout;
+    struct sl_source_sink sink = {stop_on_item, NULL, NULL, s, NULL};
+    struct sl_source_env env;
+    memset(&env, 0, sizeof(env));
+    env.interrupt = &s->flag;
+    sl_ctx_init(ctx);
+    return sl_source_command_run(ctx, &res, NULL, &env, &sink);
+}
+
+/* The group has no process left (a SIGKILLed member may take a moment to go: waits for it,
+ * up to 5 s, without asserting anything about time). */
+static int group_gone(long pgid)
+{
+    for (int i = 0; pgid > 0 && i < 500; i++) {
+        if (kill((pid_t)-pgid, 0) == -1 && errno == ESRCH)
+            return 1;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+TEST(cmd_interrupt_stops_group)
+{
+    struct sl_ctx ctx;
+    struct stop_rec s = {0, 1, 0};
+    CHECK_EQ_INT(run_stoppable(&ctx, &s, 0), SLUICE_ERR_INTERRUPTED);
+    CHECK_EQ_STR(ctx.message, "interrupted: the command was stopped");
+    CHECK_EQ_STR(ctx.origin, "interrupt");
+    CHECK_EQ_STR(ctx.resource, "events");
+    CHECK(s.pgid > 0);
+    CHECK(group_gone(s.pgid));
+    CHECK(no_children());
+}
+
+TEST(cmd_timeout_stops_group)
+{
+    struct sl_ctx ctx;
+    struct stop_rec s = {0, 0, 0};
+    CHECK_EQ_INT(run_stoppable(&ctx, &s, 0.5), SLUICE_ERR_SOURCE);
+    CHECK_EQ_STR(ctx.message, "the command did not finish within its timeout of 0.5 s "
+                              "(from.timeout) and was stopped");
+    CHECK_EQ_STR(ctx.detail, "timeout");
+    /* its pid is known if it printed it within the timeout (a loaded machine may not) */
+    if (s.pgid > 0)
+        CHECK(group_gone(s.pgid));
+    CHECK(no_children());
+    /* a command that closes its output and goes on running is still timed */
+    struct sl_resource_cfg res;
+    res_init(&res, "events");
+    res.from = SL_FROM_COMMAND;
+    res.command = "exec >&- 2>&-; sleep 30";
+    res.timeout = 0.25;
+    struct rec r;
+    rec_init(&r);
+    struct sl_source_sink sink = sink_for(&r);
+    sl_ctx_init(&ctx);
+    CHECK_EQ_INT(sl_source_command_run(&ctx, &res, NULL, NULL, &sink), SLUICE_ERR_SOURCE);
+    CHECK_EQ_STR(ctx.detail, "timeout");
+    CHECK(no_children());
+    rec_cleanup(&r);
+}
+
 static const struct test_case source_tests[] = {
     {"file_json_lines", file_json_lines},
     {"file_json_array", file_json_array},
@@ -781,5 +876,7 @@ static const struct test_case source_tests[] = {
     {"cmd_env_and_folder", cmd_env_and_folder},
     {"cmd_stderr_flood_does_not_block", cmd_stderr_flood_does_not_block},
     {"cmd_big_stream", cmd_big_stream},
+    {"cmd_interrupt_stops_group", cmd_interrupt_stops_group},
+    {"cmd_timeout_stops_group", cmd_timeout_stops_group},
 };
 TEST_SUITE(source, source_tests)
