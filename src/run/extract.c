@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "base/calendar.h"
 #include "base/fs.h"
+#include "model/cursor.h"
 #include "model/incremental.h"
 #include "base/json.h"
 #include "run/load.h"
@@ -608,6 +609,75 @@ static struct sl_json *custom_last_value(void *ud, const struct sl_json *row_val
     return out;
 }
 
+/* The type a backfill window must have: the configured initial value, else the cursor's
+ * stored last value (in rstate, the resource's state), else unknown (NULL). */
+static const struct sl_json *window_like(const struct sl_json *initial,
+                                         const struct sl_json *rstate, const char *cursor_path)
+{
+    if (initial && initial->type != SL_JSON_NULL)
+        return initial;
+    const struct sl_json *slots = sl_json_get(rstate, "incremental");
+    const struct sl_json *last = cursor_path ? sl_json_get(sl_json_get(slots, cursor_path),
+                                                           "last_value")
+                                             : NULL;
+    return last && last->type != SL_JSON_NULL ? last : NULL;
+}
+
+/* A window value (which: "start", "end") that does not parse as the cursor's type is a
+ * CONFIG error (exit 2) naming the value, the type and the resource. Numeric cursors also take
+ * a datetime (a scheduler's interval, converted by coerce_window); datetime and date cursors
+ * take either. */
+static sluice_status check_window(struct sluice_pipeline *p, const struct sl_resource_cfg *r,
+                                  const char *cursor_path, const struct sl_json *like,
+                                  const struct sl_json *v, const char *which)
+{
+    if (!v || !like)
+        return SLUICE_OK;
+    struct sl_cursor cl, cv;
+    sl_cursor_classify(like, NULL, &cl);
+    sl_cursor_classify(v, NULL, &cv);
+    int ok = 1;
+    switch (cl.kind) {
+    case SL_CURSOR_NUMBER: ok = cv.kind == SL_CURSOR_NUMBER || cv.kind == SL_CURSOR_DATETIME; break;
+    case SL_CURSOR_DATE:
+    case SL_CURSOR_DATETIME: ok = cv.kind == SL_CURSOR_DATE || cv.kind == SL_CURSOR_DATETIME; break;
+    case SL_CURSOR_STRING:
+    case SL_CURSOR_BOOL: ok = cv.kind == cl.kind; break;
+    default: break;
+    }
+    if (ok)
+        return SLUICE_OK;
+    char shown[SL_CURSOR_SHOW_MAX + 8];
+    sl_cursor_show(v, shown, sizeof(shown));
+    const char *type = sl_cursor_kind_name(&cl);
+    return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, r->name, -1, NULL,
+                      "backfill %s value '%s' does not parse as %s %s, the type of the cursor %s "
+                      "of resource %s",
+                      which, shown, strchr("aeiou", type[0]) ? "an" : "a", type,
+                      cursor_path ? cursor_path : "?", r->name);
+}
+
+/* Every selected resource's window checked before anything runs. */
+static sluice_status check_windows(struct sluice_pipeline *p, const struct sl_extract_opts *o,
+                                   const struct sl_json *st)
+{
+    sluice_status rc = SLUICE_OK;
+    for (size_t ri = 0; rc == SLUICE_OK && (o->start || o->end) && ri < p->cfg->nres; ri++) {
+        const struct sl_resource_cfg *r = &p->cfg->resources[ri];
+        if (!selected(r, o->resources) || !r->incremental)
+            continue;
+        const char *path = sl_json_str(sl_json_get(r->incremental, "cursor_path"));
+        const struct sl_json *src = sl_json_get(sl_json_get(st, "sources"), r->source);
+        const struct sl_json *rstate = sl_json_get(sl_json_get(src, "resources"), r->name);
+        const struct sl_json *like =
+            window_like(sl_json_get(r->incremental, "initial_value"), rstate, path);
+        rc = check_window(p, r, path, like, o->start, "start");
+        if (rc == SLUICE_OK)
+            rc = check_window(p, r, path, like, o->end, "end");
+    }
+    return rc;
+}
+
 /* How a resource takes part in this extraction (REST parents and children). */
 struct plan {
     const char *const *names;   /* --resource names, or NULL */
@@ -685,23 +755,22 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
             icfg.custom_fn = custom_last_value;
             icfg.custom_ud = &p->gens[ri];
         }
-        /* the type the window must have: the configured initial value, else the stored one */
-        const struct sl_json *like = icfg.initial_value;
-        if (!like) {
-            const struct sl_json *slots = sl_json_get(er->rstate, "incremental");
-            like = sl_json_get(sl_json_get(slots, icfg.cursor_path), "last_value");
-            if (like && like->type == SL_JSON_NULL)
-                like = NULL;
-        }
+        const struct sl_json *like = window_like(icfg.initial_value, er->rstate,
+                                                 icfg.cursor_path);
         struct sl_json *wstart = NULL, *wend = NULL;
         if (coerce_window(o->start, like, &wstart) || coerce_window(o->end, like, &wend)) {
             sl_json_free(wstart);
             rc = sl_nomem(&p->ctx);
             goto done;
         }
+        /* a window for this run (--start, --end, a scheduler's interval) is a backfill: even
+         * --start alone (from there to now) neither reads the stored cursor nor moves it, and
+         * the start is taken as given (no lag) */
+        int window = o->start || o->end;
+        if (window)
+            icfg.has_lag = false;
         rc = sl_incremental_bind(&p->ctx, &icfg, r->name, r->primary_key, r->n_pk, r->pk_is_list,
-                                 er->rstate,
-                                 wstart, wend, &er->inc);
+                                 window ? NULL : er->rstate, wstart, wend, &er->inc);
         sl_json_free(wstart);
         sl_json_free(wend);
         if (rc != SLUICE_OK)
@@ -949,7 +1018,9 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
                 goto done;
         }
     }
-    rc = sl_fs_mkdirs(&p->ctx, xdir);
+    rc = check_windows(p, o, st);
+    if (rc == SLUICE_OK)
+        rc = sl_fs_mkdirs(&p->ctx, xdir);
     if (rc != SLUICE_OK)
         goto done;
     struct sl_json *list = sl_json_obj_setdefault(manifest, "resources", SL_JSON_ARRAY);
