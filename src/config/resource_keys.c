@@ -161,8 +161,7 @@ static sluice_status check_timestamp(struct sl_check *c, struct sl_json *wd, con
     if (!val->present)
         return SLUICE_OK;
     char utc[48];
-    size_t len = strlen(val->s);
-    if (sl_iso_timestamp_normalize(val->s, len, utc, sizeof(utc)) || sl_iso_date_check(val->s, len))
+    if (sl_iso_instant_canonical(val->s, utc, sizeof(utc)))
         return SLUICE_OK;
     return sl_check_err(c, sl_json_get(wd, key), "'%s.%s' must be an ISO 8601 date or datetime",
                         sl_check_rel(c), key);

@@ -150,6 +150,17 @@ int sl_sql_merge_indexes(struct sl_sql *q, const struct sl_table *t, sl_sql_inde
                 fn(q, ud, t->name, cols, n);
         }
     }
+    if (t->wd == SL_WD_MERGE && t->strategy == SL_MERGE_SCD2) {
+        /* scd2 looks versions up by the root's row version and nested rows by their _dlt_id */
+        const char *key = t->parent ? "_dlt_id" : NULL;
+        for (size_t i = 0; !t->parent && i < t->ncols; i++)
+            if ((t->cols[i].hints & SL_HINT_ROW_VERSION) && t->cols[i].type != SL_DT_NONE)
+                key = t->cols[i].name;
+        if (key && sl_sql_typed_col(t, key) >= 0) {
+            cols[0] = key;
+            fn(q, ud, t->name, cols, 1);
+        }
+    }
     if (sl_sql_typed_col(t, "_dlt_root_id") >= 0) {
         cols[0] = "_dlt_root_id";
         fn(q, ud, t->name, cols, 1);

@@ -58,9 +58,10 @@ typedef void (*sl_sql_index_fn)(struct sl_sql *q, const void *ud, const char *ta
  * Append (through fn) the indexes that keep merges proportional to the package: on merge
  * tables the primary key (composite) and the merge key; on any table with _dlt_root_id that
  * column (children of merge resources); on first-level merge children without a root key,
- * _dlt_parent_id (the fallback link, spec 4). No index on a root's _dlt_id: replaced roots are
- * found through the key indexes, and a random-key index costs every bulk load. 0, or -1 when
- * out of memory.
+ * _dlt_parent_id (the fallback link, spec 4); on scd2 roots the row version column and on
+ * their nested tables _dlt_id (versions and nested rows are looked up by them). No index on
+ * other roots' _dlt_id: replaced roots are found through the key indexes, and a random-key
+ * index costs every bulk load. 0, or -1 when out of memory.
  */
 int sl_sql_merge_indexes(struct sl_sql *q, const struct sl_table *t, sl_sql_index_fn fn,
                          const void *ud);

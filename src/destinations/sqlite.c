@@ -38,15 +38,25 @@
  * in dlt. NOT NULL is declared only at CREATE time (ALTER ADD COLUMN adds nullable columns).
  * Identifiers are always double-quoted with embedded quotes doubled; values are always bound.
  *
- * Merge (delete-insert, spec 4.1) runs in the open transaction against the staging copies:
- * root _dlt_ids of destination rows matching a staged key (pk OR merge key) are collected
- * into temp."_sl_del" by a join DRIVEN BY the staged keys (CROSS JOIN fixes the loop order)
- * into an index on the destination keys; children go by _dlt_root_id, roots by _dlt_id, each
- * through its index, so the cost grows with the package, not the table. Winners per pk (the
- * dedup_sort winner, NULLs never win, ties and the no-sort case: the LAST staged row) go to
- * temp."_sl_ins"; a winner that is a hard delete inserts nothing. When a log callback is
- * installed, the plans of the delete statements are logged at debug level; SLUICE_TESTING
- * builds fail if such a plan scans the destination table.
+ * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open transaction
+ * against the staging copies, which keep each row's package item in "_sl_item". Winners per
+ * primary key (the dedup_sort winner, NULLs never win, then the LAST staged: highest item,
+ * then rowid) go to temp."_sl_ins" (rowid, _dlt_id, item, is-a-delete); nested rows follow a
+ * winner when their root link AND item match it, which tells apart the nested rows of two
+ * staged roots sharing a _dlt_id (upsert's key hash). delete-insert: root _dlt_ids of
+ * destination rows matching a staged key (pk OR merge key) are collected into
+ * temp."_sl_del" by a join DRIVEN BY the staged keys (CROSS JOIN fixes the loop order) into
+ * an index on the destination keys; children go by _dlt_root_id, roots by rowid. upsert:
+ * UPDATE ... FROM the winners by primary key (every column), INSERT of the keys not there,
+ * DELETE of hard deletes; nested rows of the staged roots are replaced. insert-only: winners
+ * among non-deleted rows whose key is absent. scd2: an UPDATE retires active versions absent
+ * from staging (within the staged merge keys), versions not active are inserted with the
+ * bound boundary / active values, nested rows follow the inserted versions down the parent
+ * chain (temp."_sl_nest") unless their _dlt_id exists. Every lookup into a destination table
+ * goes through an index, so the cost grows with the package, not the table (but scd2's
+ * retirement without merge keys, which must visit every active version). When a log callback
+ * is installed, the plans are logged at debug level; SLUICE_TESTING builds fail if a plan that
+ * must use an index scans the destination table.
  *
  * Time: inserted_at is the wall clock (clock_gettime), read only here, never compared by
  * tests; the pipeline-owned clock of STYLE.md rule 9 does not reach destinations yet.
@@ -862,12 +872,15 @@ struct chain {
     int *exists;                    /* per child: in the dataset or staged */
     int *staged;                    /* per child: has a staging copy */
     const char *srowid, *drowid;    /* names of the root's rowids no column hides */
+    struct sl_sql stg;              /* the root's staging copy, quoted */
+    const char *stg_name;           /* its text */
 };
 
 static void chain_cleanup(struct chain *ch)
 {
     sl_free(ch->exists);
     sl_free(ch->staged);
+    sl_sql_cleanup(&ch->stg);
     sl_merge_keys_cleanup(&ch->k);
 }
 
@@ -878,6 +891,7 @@ static sluice_status chain_prepare(struct sl_dest *d, const struct sl_merge_spec
     const struct sl_table *root = m->root;
     memset(ch, 0, sizeof(*ch));
     ch->m = m;
+    sl_sql_init(&ch->stg);
     *ready = 0;
     sluice_status rc = sl_merge_keys_init(d->ctx, root, &ch->k);
     if (rc)
@@ -926,6 +940,10 @@ static sluice_status chain_prepare(struct sl_dest *d, const struct sl_merge_spec
     if (!ch->srowid || !ch->drowid)
         return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
                        "table %s has columns named rowid, _rowid_ and oid", root->name);
+    sq_table(&ch->stg, d, root->name, 1);
+    ch->stg_name = sl_sql_text(d->ctx, &ch->stg);
+    if (!ch->stg_name)
+        return d->ctx->code;
     *ready = 1;
     return SLUICE_OK;
 }
@@ -957,6 +975,17 @@ static void col_list(struct sl_sql *q, const struct sl_table *t, const char *ali
     }
 }
 
+/* "a.k1, a.k2, ..." over the key columns. */
+static void key_list(struct sl_sql *q, const char *a, const struct sl_column *const *keys,
+                     size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_sql_put(q, ", ");
+        sl_sql_col(q, a, keys[i]->name);
+    }
+}
+
 /* "a.k1 = b.k1 AND ..." over the key columns. */
 static void key_match(struct sl_sql *q, const char *a, const char *b,
                       const struct sl_column *const *keys, size_t n)
@@ -968,6 +997,35 @@ static void key_match(struct sl_sql *q, const char *a, const char *b,
         sl_sql_put(q, " = ");
         sl_sql_col(q, b, keys[i]->name);
     }
+}
+
+/* "INSERT INTO <t> (cols) SELECT s.cols FROM <t's staging copy> AS s WHERE " */
+static void insert_select_head(struct sl_sql *q, struct sl_dest *d, const struct sl_table *t)
+{
+    sl_sql_put(q, "INSERT INTO ");
+    sq_table(q, d, t->name, 0);
+    sl_sql_put(q, " (");
+    col_list(q, t, NULL);
+    sl_sql_put(q, ") SELECT ");
+    col_list(q, t, "s");
+    sl_sql_put(q, " FROM ");
+    sq_table(q, d, t->name, 1);
+    sl_sql_put(q, " AS s WHERE ");
+}
+
+/* " AND s.<rowid> IN (SELECT max(g.<rowid>) FROM <t's staging copy> AS g WHERE ": the caller
+ * adds the condition on g and " GROUP BY g.\"_dlt_id\")" (of a row key staged twice among the
+ * rows that qualify, the last copy wins). */
+static void last_copy_head(struct sl_sql *q, struct sl_dest *d, const struct sl_table *t,
+                           const char *rowid)
+{
+    sl_sql_put(q, " AND s.");
+    sl_sql_put(q, rowid);
+    sl_sql_put(q, " IN (SELECT max(g.");
+    sl_sql_put(q, rowid);
+    sl_sql_put(q, ") FROM ");
+    sq_table(q, d, t->name, 1);
+    sl_sql_put(q, " AS g WHERE ");
 }
 
 /*
@@ -1005,11 +1063,7 @@ static sluice_status pick_winners(struct sl_dest *d, struct chain *ch, int drop_
     }
     if (k->npk) {
         sl_sql_put(&q, ", ROW_NUMBER() OVER (PARTITION BY ");
-        for (size_t i = 0; i < k->npk; i++) {
-            if (i)
-                sl_sql_put(&q, ", ");
-            sl_sql_col(&q, "s", k->pk[i]->name);
-        }
+        key_list(&q, "s", k->pk, k->npk);
         sl_sql_put(&q, " ORDER BY ");
         if (k->dedup) {
             sl_sql_col(&q, "s", k->dedup->name);
@@ -1060,15 +1114,7 @@ static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_tabl
     struct sl_sql q;
     sluice_status rc;
     sl_sql_init(&q);
-    sl_sql_put(&q, "INSERT INTO ");
-    sq_table(&q, d, t->name, 0);
-    sl_sql_put(&q, " (");
-    col_list(&q, t, NULL);
-    sl_sql_put(&q, ") SELECT ");
-    col_list(&q, t, "s");
-    sl_sql_put(&q, " FROM ");
-    sq_table(&q, d, t->name, 1);
-    sl_sql_put(&q, " AS s WHERE ");
+    insert_select_head(&q, d, t);
     if (!link) {
         sl_sql_put(&q, "s.");
         sl_sql_put(&q, rowid);
@@ -1088,15 +1134,8 @@ static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_tabl
             const char *a = g ? "g" : "s";
             if (g && sl_sql_typed_col(t, "_dlt_id") < 0)
                 break;
-            if (g) {
-                sl_sql_put(&q, " AND s.");
-                sl_sql_put(&q, rowid);
-                sl_sql_put(&q, " IN (SELECT max(g.");
-                sl_sql_put(&q, rowid);
-                sl_sql_put(&q, ") FROM ");
-                sq_table(&q, d, t->name, 1);
-                sl_sql_put(&q, " AS g WHERE ");
-            }
+            if (g)
+                last_copy_head(&q, d, t, rowid);
             sl_sql_put(&q, "(");
             sl_sql_col(&q, a, link);
             sl_sql_put(&q, ", ");
@@ -1208,12 +1247,10 @@ static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
 {
     const struct sl_table *root = ch->m->root;
     const struct sl_merge_keys *k = &ch->k;
-    struct sl_sql q, stg;
+    const char *stg_name = ch->stg_name;
+    struct sl_sql q;
     sl_sql_init(&q);
-    sl_sql_init(&stg);
-    sq_table(&stg, d, root->name, 1);
-    const char *stg_name = sl_sql_text(d->ctx, &stg);
-    sluice_status rc = stg_name ? pick_winners(d, ch, 0, 0) : d->ctx->code;
+    sluice_status rc = pick_winners(d, ch, 0, 0);
     if (rc == SLUICE_OK) {
         /* nested rows of every staged root go; the winners' come back from staging */
         sl_sql_put(&q, "\"_dlt_id\" FROM ");
@@ -1267,7 +1304,6 @@ static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
     if (rc == SLUICE_OK) /* insert the winners whose key is not there, and every winner's
                           * nested rows */
         rc = insert_winners(d, ch, k);
-    sl_sql_cleanup(&stg);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -1282,6 +1318,201 @@ static sluice_status merge_insert_only(struct sl_dest *d, struct chain *ch)
     return rc;
 }
 
+/* Prepare, bind ?1 = m->boundary and ?2 = m->active (NULL binds NULL), run one statement. */
+static sluice_status run_bound(struct sl_dest *d, struct sl_sql *q, const struct sl_merge_spec *m,
+                               int scan_d, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    const char *text = sl_sql_text(d->ctx, q);
+    sluice_status rc = text ? explain(d, text, scan_d) : d->ctx->code;
+    if (rc == SLUICE_OK)
+        rc = prepare(d, text, &st, what);
+    if (rc == SLUICE_OK && sqlite3_bind_parameter_count(st) >= 1 && bind_text(st, 1, m->boundary))
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
+    if (rc == SLUICE_OK && sqlite3_bind_parameter_count(st) >= 2 && bind_text(st, 2, m->active))
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
+    if (rc == SLUICE_OK)
+        rc = step_done(d, st, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* "<alias>.<valid_to> IS NULL" or "= ?2": the row is an active version. */
+static void active_cond(struct sl_sql *q, const char *alias, const struct sl_merge_spec *m)
+{
+    sl_sql_col(q, alias, m->valid_to);
+    sl_sql_put(q, m->active ? " = ?2" : " IS NULL");
+}
+
+/* How a staged nested row (alias a) of children[i] hangs from what this merge inserts: its
+ * root's or parent's (_dlt_id, item) among the inserted roots (temp."_sl_ins") or among the
+ * selected rows of its parent table (temp."_sl_nest", tbl = the parent's index). */
+static void scd2_link(struct sl_sql *q, const struct sl_merge_spec *m, size_t i, const char *a)
+{
+    const struct sl_table *t = m->children[i];
+    const char *link = sl_sql_root_link(m->root, t);
+    long parent = -1;
+    for (size_t j = 0; !link && j < i; j++)
+        if (strcmp(m->children[j]->name, t->parent) == 0)
+            parent = (long)j;
+    sl_sql_put(q, "(");
+    sl_sql_col(q, a, link ? link : "_dlt_parent_id");
+    sl_sql_put(q, ", ");
+    sl_sql_col(q, a, ITEM_COL);
+    if (link) {
+        sl_sql_put(q, ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_ins\")");
+    } else {
+        char tbl[64];
+        snprintf(tbl, sizeof(tbl), ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_nest\" "
+                                   "WHERE \"tbl\" = %ld)", parent);
+        sl_sql_put(q, tbl);
+    }
+}
+
+/*
+ * scd2 (destination.h). Active versions whose row version is not staged are retired (within
+ * the staged merge keys, when there are merge keys); staged versions not active yet are
+ * inserted, one per version (the last staged copy), valid from the boundary; their nested rows
+ * come along unless their _dlt_id is already there (a version inserted again keeps the nested
+ * rows of its first time, as they have the same ids).
+ */
+static sluice_status merge_scd2(struct sl_dest *d, struct chain *ch)
+{
+    const struct sl_merge_spec *m = ch->m;
+    const struct sl_table *root = m->root;
+    const struct sl_merge_keys *k = &ch->k;
+    const char *stg_name = ch->stg_name;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sluice_status rc;
+    /* 1. retire */
+    sl_sql_put(&q, "UPDATE ");
+    sq_table(&q, d, root->name, 0);
+    sl_sql_put(&q, " AS d SET ");
+    sl_sql_id(&q, m->valid_to);
+    sl_sql_put(&q, " = ?1 WHERE ");
+    active_cond(&q, "d", m);
+    sl_sql_put(&q, " AND ");
+    sl_sql_col(&q, "d", m->row_version);
+    sl_sql_put(&q, " NOT IN (SELECT ");
+    sl_sql_col(&q, "s", m->row_version);
+    sl_sql_put(&q, " FROM ");
+    sl_sql_put(&q, stg_name);
+    sl_sql_put(&q, " AS s)");
+    if (k->nmk) { /* only within the merge keys of this load (dlt's incremental scd2) */
+        sl_sql_put(&q, " AND (");
+        key_list(&q, "d", k->mk, k->nmk);
+        sl_sql_put(&q, ") IN (SELECT ");
+        key_list(&q, "s", k->mk, k->nmk);
+        sl_sql_put(&q, " FROM ");
+        sl_sql_put(&q, stg_name);
+        sl_sql_put(&q, " AS s)");
+    }
+    rc = run_bound(d, &q, m, k->nmk > 0, "merge: retire absent versions");
+    if (rc == SLUICE_OK) /* 2. the versions to insert */
+        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
+                     "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT, "
+                     "\"item\" INTEGER, \"del\" INTEGER);"
+                     "DROP TABLE IF EXISTS temp.\"_sl_nest\";"
+                     "CREATE TEMP TABLE \"_sl_nest\" (\"tbl\" INTEGER, \"id\" TEXT, "
+                     "\"item\" INTEGER)",
+                  "merge: create the insert lists");
+    if (rc == SLUICE_OK) {
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\", \"item\", \"del\") "
+                       "SELECT \"_sl_r\", \"_sl_i\", \"_sl_it\", 0 FROM (SELECT s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " AS \"_sl_r\", s.\"_dlt_id\" AS \"_sl_i\", s.\"" ITEM_COL
+                       "\" AS \"_sl_it\", ROW_NUMBER() OVER (PARTITION BY ");
+        sl_sql_col(&q, "s", m->row_version);
+        sl_sql_put(&q, " ORDER BY s.\"" ITEM_COL "\" DESC, s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " DESC) AS \"_sl_n\" FROM ");
+        sl_sql_put(&q, stg_name);
+        sl_sql_put(&q, " AS s WHERE NOT EXISTS (SELECT 1 FROM ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " AS d WHERE ");
+        sl_sql_col(&q, "d", m->row_version);
+        sl_sql_put(&q, " = ");
+        sl_sql_col(&q, "s", m->row_version);
+        sl_sql_put(&q, " AND ");
+        active_cond(&q, "d", m);
+        sl_sql_put(&q, ")) WHERE \"_sl_n\" = 1");
+        rc = run_bound(d, &q, m, 1, "merge: pick the versions to insert");
+    }
+    if (rc == SLUICE_OK) { /* 3. insert them, valid from the boundary */
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "INSERT INTO ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " (");
+        col_list(&q, root, NULL);
+        sl_sql_put(&q, ") SELECT ");
+        int first = 1;
+        for (size_t i = 0; i < root->ncols; i++) {
+            const char *c = root->cols[i].name;
+            if (root->cols[i].type == SL_DT_NONE)
+                continue;
+            if (!first)
+                sl_sql_put(&q, ", ");
+            first = 0;
+            if (strcmp(c, m->valid_from) == 0)
+                sl_sql_put(&q, "?1");
+            else if (strcmp(c, m->valid_to) == 0)
+                sl_sql_put(&q, "?2");
+            else
+                sl_sql_col(&q, "s", c);
+        }
+        sl_sql_put(&q, " FROM ");
+        sl_sql_put(&q, stg_name);
+        sl_sql_put(&q, " AS s WHERE s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\") ORDER BY s.");
+        sl_sql_put(&q, ch->srowid);
+        rc = run_bound(d, &q, m, 0, "merge: insert the new versions");
+    }
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) { /* 4. their nested rows */
+        const struct sl_table *t = m->children[i];
+        if (!ch->staged[i])
+            continue;
+        const char *crowid = rowid_alias(kt_find(d, t->name, 1));
+        if (!crowid || sl_sql_typed_col(t, "_dlt_id") < 0 ||
+            (!sl_sql_root_link(root, t) && sl_sql_typed_col(t, "_dlt_parent_id") < 0)) {
+            rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                            "nested table %s of scd2 table %s lacks _dlt_id, _dlt_parent_id or "
+                            "a rowid name",
+                            t->name, root->name);
+            break;
+        }
+        sl_sql_reset(&q);
+        char head[64];
+        snprintf(head, sizeof(head), "INSERT INTO temp.\"_sl_nest\" SELECT %zu, s.", i);
+        sl_sql_put(&q, head);
+        sl_sql_put(&q, "\"_dlt_id\", s.\"" ITEM_COL "\" FROM ");
+        sq_table(&q, d, t->name, 1);
+        sl_sql_put(&q, " AS s WHERE ");
+        scd2_link(&q, m, i, "s");
+        rc = run_q(d, &q, 0, "merge: select the nested rows");
+        if (rc)
+            break;
+        sl_sql_reset(&q);
+        insert_select_head(&q, d, t);
+        sl_sql_put(&q, "NOT EXISTS (SELECT 1 FROM ");
+        sq_table(&q, d, t->name, 0);
+        sl_sql_put(&q, " AS d WHERE d.\"_dlt_id\" = s.\"_dlt_id\")");
+        last_copy_head(&q, d, t, crowid);
+        scd2_link(&q, m, i, "g");
+        sl_sql_put(&q, " GROUP BY g.\"_dlt_id\") ORDER BY s.");
+        sl_sql_put(&q, crowid);
+        rc = run_q(d, &q, 1, "merge: insert the nested rows");
+        if (rc)
+            sl_fail_locate(d->ctx, t->resource, -1, NULL);
+    }
+    if (rc == SLUICE_OK)
+        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_nest\"", "merge: drop the scratch tables");
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
 static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
     struct chain ch;
@@ -1292,6 +1523,7 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec 
         case SL_MERGE_DELETE_INSERT: rc = merge_delete_insert(d, &ch); break;
         case SL_MERGE_UPSERT: rc = merge_upsert(d, &ch); break;
         case SL_MERGE_INSERT_ONLY: rc = merge_insert_only(d, &ch); break;
+        case SL_MERGE_SCD2: rc = merge_scd2(d, &ch); break;
         default:
             rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
                          "sqlite: merge strategy '%s' is not implemented",
@@ -2028,7 +2260,7 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .max_columns = 2000, /* SQLITE_MAX_COLUMN of Debian's build */
     .reserved_prefix = "sqlite_",
     .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
-                        SL_MERGE_BIT(SL_MERGE_INSERT_ONLY),
+                        SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2),
     .xSaveSchema = sqlite_save_schema,
     .xDeleteSchemaVersions = sqlite_delete_schema_versions,
     .xLoadSchema = sqlite_load_schema,

@@ -394,6 +394,34 @@ int sl_iso_date_check(const char *s, size_t len)
     return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= sl_days_in_month(y, m);
 }
 
+int sl_iso_instant_canonical(const char *s, char *out, size_t outsz)
+{
+    char tmp[64];
+    size_t len = s ? strlen(s) : 0;
+    if (sl_iso_date_check(s, len)) {
+        if (len + 1 + 10 > sizeof(tmp))
+            return 0;
+        memcpy(tmp, s, len);
+        memcpy(tmp + len, "T00:00:00Z", 11);
+        s = tmp;
+        len += 10;
+    }
+    if (!sl_iso_timestamp_normalize(s, len, out, outsz))
+        return 0;
+    size_t n = strlen(out); /* "...SS[.f]Z" */
+    char *dot = strchr(out, '.');
+    if (dot) {
+        size_t end = n - 1; /* the Z */
+        while (end > (size_t)(dot - out) + 1 && out[end - 1] == '0')
+            end--;
+        if (end == (size_t)(dot - out) + 1)
+            end--; /* only zeros: no fraction */
+        out[end] = 'Z';
+        out[end + 1] = '\0';
+    }
+    return 1;
+}
+
 /* Epoch seconds to a UTC broken-down time (pendulum.from_timestamp); 0 when out of range. */
 static int from_epoch(double secs, struct dt *o, char frac[8])
 {

@@ -50,5 +50,10 @@ int sl_coerce(struct sl_arena *arena, struct sl_buf *scratch, enum sl_dtype to,
 int sl_iso_timestamp_normalize(const char *s, size_t len, char *out, size_t outsz);
 /* 1 when s is exactly a date "YYYY-MM-DD". */
 int sl_iso_date_check(const char *s, size_t len);
+/* A date or a datetime (NUL-terminated) as one canonical UTC instant: "YYYY-MM-DDTHH:MM:SSZ",
+ * or with ".f" when the fraction has non-zero digits (trailing zeros dropped), a date being
+ * its midnight UTC; so every spelling of one instant gives the same text. 1 ok (out >= 40
+ * bytes), 0 when s is neither. */
+int sl_iso_instant_canonical(const char *s, char *out, size_t outsz);
 
 #endif

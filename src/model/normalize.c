@@ -1412,6 +1412,9 @@ static sluice_status parse_hints(struct sl_normalizer *n, struct tctx *tc,
             const struct sl_json *fv = sl_json_get(c, flags[f].key);
             if (fv && fv->type == SL_JSON_BOOL && fv->u.b)
                 h->bits |= flags[f].bit;
+            else if (fv && fv->type == SL_JSON_BOOL)
+                h->clear |= flags[f].bit; /* false takes a hint an earlier run left away, as
+                                             dlt's merge of column hints does */
         }
         const struct sl_json *ds = sl_json_get(c, "dedup_sort");
         if (ds && ds->type != SL_JSON_NULL) {

@@ -737,7 +737,10 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
                      r->source);
         goto done;
     }
-    if (wd == SL_WD_MERGE && r->n_pk == 0 && r->n_mk == 0)
+    /* delete-insert without keys appends (scd2 needs none, the others need a primary key) */
+    int ms = sl_merge_strategy_parse(r->merge_strategy);
+    if (wd == SL_WD_MERGE && (ms < 0 || ms == SL_MERGE_DELETE_INSERT) && r->n_pk == 0 &&
+        r->n_mk == 0)
         sl_log(&p->ctx, SLUICE_LOG_WARN,
                "resource %s: merge without primary_key or merge_key loads as append", r->name);
     if (wd == SL_WD_REPLACE && !er->feed_only) {

@@ -9,13 +9,17 @@
  */
 #include "run/load.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/fault.h"
 #include "base/alloc.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "run/package.h"
+#include "model/coerce.h"
 #include "model/state.h"
 
 /* The package's normalized schema; anything wrong with the file is a damaged package. */
@@ -245,11 +249,81 @@ static sluice_status save_state_row(struct sluice_pipeline *p, const struct sl_j
     return rc;
 }
 
+/* The load package's creation time as dlt's scd2 takes it (the load id is its epoch time):
+ * "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (trailing zeros dropped), as sl_iso_instant_canonical. */
+static int load_id_instant(const char *load_id, char *out, size_t outsz)
+{
+    char *end = NULL;
+    long long secs = strtoll(load_id, &end, 10);
+    char frac[8] = "";
+    if (end == load_id || secs < 0 || secs > 253402300799LL)
+        return 0;
+    if (*end == '.') {
+        size_t n = 0;
+        for (const char *f = end + 1; *f >= '0' && *f <= '9' && n < 6; f++)
+            frac[n++] = *f; /* microseconds: further digits are below dlt's precision */
+        while (n > 0 && frac[n - 1] == '0')
+            n--;
+        frac[n] = '\0';
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 0;
+    int w = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     frac[0] ? "." : "", frac);
+    return w > 0 && (size_t)w < outsz;
+}
+
+/* What an scd2 merge of root needs: its validity and row version columns (from their hints),
+ * the boundary (configured, else the package's creation time) and the active marker, both as
+ * canonical UTC text. The texts go to bound and active (48 bytes each). */
+static sluice_status scd2_spec(struct sluice_pipeline *p, const struct sl_table *root,
+                               const char *load_id, struct sl_merge_spec *m, char *bound,
+                               char *active)
+{
+    for (size_t i = 0; i < root->ncols; i++) {
+        const struct sl_column *c = &root->cols[i];
+        if (c->type == SL_DT_NONE)
+            continue;
+        if ((c->hints & SL_HINT_VALID_FROM) && !m->valid_from)
+            m->valid_from = c->name;
+        if ((c->hints & SL_HINT_VALID_TO) && !m->valid_to)
+            m->valid_to = c->name;
+        if ((c->hints & SL_HINT_ROW_VERSION) && !m->row_version)
+            m->row_version = c->name;
+    }
+    if (!m->valid_from || !m->valid_to || !m->row_version)
+        return sl_fail_at(&p->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                          "scd2 table %s lacks its %s column", root->name,
+                          !m->valid_from ? "valid-from" : !m->valid_to ? "valid-to"
+                                                                       : "row version");
+    int ok = root->boundary_ts ? sl_iso_instant_canonical(root->boundary_ts, bound, 48)
+                               : load_id_instant(load_id, bound, 48);
+    if (!ok)
+        return sl_fail_at(&p->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                          "scd2 table %s: boundary timestamp '%s' is not a date or datetime",
+                          root->name, root->boundary_ts ? root->boundary_ts : load_id);
+    m->boundary = bound;
+    if (root->active_ts) {
+        if (!sl_iso_instant_canonical(root->active_ts, active, 48))
+            return sl_fail_at(&p->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
+                              "scd2 table %s: active record timestamp '%s' is not a date or "
+                              "datetime",
+                              root->name, root->active_ts);
+        m->active = active;
+    }
+    return SLUICE_OK;
+}
+
 /* Resolve the merge of root (its strategy and what the strategy needs) and run it. */
 static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_table *root,
-                                 const struct sl_table *const *children, size_t nch)
+                                 const struct sl_table *const *children, size_t nch,
+                                 const char *load_id)
 {
     struct sl_merge_spec m;
+    char bound[48], active[48];
     memset(&m, 0, sizeof(m));
     m.strategy = root->strategy == SL_MERGE_DEFAULT ? SL_MERGE_DELETE_INSERT : root->strategy;
     m.root = root;
@@ -259,6 +333,11 @@ static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_tabl
         return sl_fail_at(&p->ctx, SLUICE_ERR_CONFIG, root->resource, -1, NULL,
                           "destination %s does not support the merge strategy '%s' (table %s)",
                           p->dm->name, sl_merge_strategy_name(m.strategy), root->name);
+    if (m.strategy == SL_MERGE_SCD2) {
+        sluice_status rc = scd2_spec(p, root, load_id, &m, bound, active);
+        if (rc != SLUICE_OK)
+            return rc;
+    }
     return p->dm->xMerge(p->dest, &m);
 }
 
@@ -339,7 +418,7 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
             }
         }
         if (rc == SLUICE_OK)
-            rc = merge_chain(p, root, children, nch);
+            rc = merge_chain(p, root, children, nch, load_id);
         sl_free(children);
     }
     SL_FAULT_POINT("load.after_merge");

@@ -921,6 +921,22 @@ TEST(iso_timestamps)
     CHECK_EQ_INT(sl_iso_date_check("2024-1-01", 9), 0);
     CHECK_EQ_INT(sl_iso_date_check("2024-01-01T00", 13), 0);
     CHECK_EQ_INT(sl_iso_date_check("20240101", 8), 0);
+
+    /* one text per instant (scd2's boundary and active timestamps) */
+    static const char *const canon[][2] = {
+        { "9999-12-31", "9999-12-31T00:00:00Z" },
+        { "9999-12-31T00:00:00.000+00:00", "9999-12-31T00:00:00Z" },
+        { "2024-01-01T10:00:00+02:00", "2024-01-01T08:00:00Z" },
+        { "2024-02-01T00:00:00.250Z", "2024-02-01T00:00:00.25Z" },
+        { "2024-02-01 00:00:00.000001", "2024-02-01T00:00:00.000001Z" },
+    };
+    char cbuf[48];
+    for (size_t i = 0; i < sizeof(canon) / sizeof(canon[0]); i++) {
+        CHECK_EQ_INT(sl_iso_instant_canonical(canon[i][0], cbuf, sizeof(cbuf)), 1);
+        CHECK_EQ_STR(cbuf, canon[i][1]);
+    }
+    CHECK_EQ_INT(sl_iso_instant_canonical("31.12.9999", cbuf, sizeof(cbuf)), 0);
+    CHECK_EQ_INT(sl_iso_instant_canonical("9999", cbuf, sizeof(cbuf)), 0);
 }
 
 TEST(child_ids_any_length)
