@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fs.h"
 #include "config/check.h"
 #include "config/internal.h"
 #include "config/resource_keys.h"
@@ -380,7 +381,8 @@ sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *
     }
     cfg->max_table_nesting = -1;
     if (path) {
-        cfg->path = sl_strdup(path);
+        /* absolute: `sluice pipeline NAME ...` finds the config (and its dsn) from any dir */
+        cfg->path = sl_fs_abspath(NULL, path);
         if (!cfg->path) {
             rc = sl_nomem(ctx);
             goto done;

@@ -1299,6 +1299,22 @@ done:
 
 /* ---- transactions ------------------------------------------------------------------------ */
 
+/* The session: UTC and ISO text for timestamps, UTF-8, the dataset as the default schema (for
+ * `pipeline query`; everything sluice runs names its schema). Again after a reconnection. */
+static sluice_status setup_session(struct sl_dest *d)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
+                   "SET DateStyle = 'ISO, YMD'; SET standard_conforming_strings = on; "
+                   "SET search_path = ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ", public");
+    sluice_status rc = pg_exec_q(d, &q, "set up the session");
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
 static void pg_rollback(struct sl_dest *d)
 {
     if (!d)
@@ -1394,9 +1410,13 @@ static sluice_status pg_begin(struct sl_dest *d)
     if (d->in_txn)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
     if (PQstatus(d->conn) != CONNECTION_OK) {
+        /* the connection broke after an earlier package (server restarted): one new try */
         PQreset(d->conn);
         if (PQstatus(d->conn) != CONNECTION_OK)
             return sl_pg_fail(d, NULL, "reconnect");
+        sluice_status src = setup_session(d);
+        if (src)
+            return src;
     }
     cache_clear(d);
     d->staging_ok = 0;
@@ -1960,17 +1980,7 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
                      d->label, PQserverVersion(d->conn));
         goto fail;
     }
-    /* Session: UTC and ISO text for timestamps, UTF-8, the dataset as the default schema
-     * (for `pipeline query`; everything sluice runs names its schema). */
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; "
-                   "SET DateStyle = 'ISO, YMD'; SET standard_conforming_strings = on; "
-                   "SET search_path = ");
-    sl_sql_id(&q, d->dataset);
-    sl_sql_put(&q, ", public");
-    rc = pg_exec_q(d, &q, "set up the session");
-    sl_sql_cleanup(&q);
+    rc = setup_session(d);
     if (rc)
         goto fail;
     PQconninfoFree(opts);

@@ -22,6 +22,8 @@
 #   CRASH_TWICE=0|1            also the double-kill variant of every case (default 1)
 #   SLUICE_FAULT_QUICK=1       bounded run for CI: CRASH_HITS="1 2 7 100", CRASH_TWICE=0
 #   FAULT_KEEP=1               keep the temp dir; CRASH_VERBOSE=1 prints every case
+#   FAULT_DEST=postgres        load into PostgreSQL (SLUICE_TEST_PG_DSN, scripts/pg-start): a
+#                              database per pipeline dir, copied with CREATE DATABASE TEMPLATE
 set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +36,7 @@ if [ ! -x "$tb/sluice" ]; then
     echo "crash.sh: $tb/sluice is missing (make $tb/sluice)" >&2
     exit 2
 fi
+dest_check || exit 2
 unset SLUICE_FAULT
 if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
     : "${CRASH_HITS:=1 2 7 100}"
@@ -41,7 +44,12 @@ if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
 fi
 HITS=${CRASH_HITS:-1 2 3 4 5 6 7 8 9 10 11 12 36 108 324 972 2916}
 TWICE=${CRASH_TWICE:-1}
-DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc upsert rest}
+# (the postgres destination has no upsert yet)
+if [ "$FAULT_DEST" = postgres ]; then
+    DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc rest}
+else
+    DISPS=${FAULT_DISPOSITIONS:-append append_state replace merge merge_inc upsert rest}
+fi
 FAULT_MOD=${FAULT_MOD:-250}
 K1=200
 K2=400
@@ -50,11 +58,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-crash-XXXXXX") || exit 2
+FAULT_PG_DBS=$tmp/pgdbs
 if [ "${FAULT_KEEP:-0}" = 1 ]; then
     echo "crash.sh: keeping $tmp"
 else
-    # the dirs of failing cases (fail/) outlive the run
-    trap 'rest_mock_stop; rm -rf "$tmp/run" "$tmp/tpl" "$tmp/bin"; rmdir "$tmp/fail" 2>/dev/null && rm -rf "$tmp"' EXIT
+    # the dirs of failing cases (fail/) outlive the run (their postgres databases do not)
+    trap 'rest_mock_stop; pg_drop_all; rm -rf "$tmp/run" "$tmp/tpl" "$tmp/bin" "$tmp/pgdbs"; rmdir "$tmp/fail" 2>/dev/null && rm -rf "$tmp"' EXIT
 fi
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/bin" "$tmp/run" "$tmp/tpl" "$tmp/fail"
@@ -77,7 +86,8 @@ fi
 points=${FAULT_POINTS:-$all_points}
 npoints=$(echo $points | wc -w)
 ndisps=$(echo $DISPS | wc -w)
-echo "crash.sh: $npoints fault points × $ndisps dispositions; binary $tb/sluice"
+echo "crash.sh: $npoints fault points × $ndisps dispositions; destination $FAULT_DEST;" \
+    "binary $tb/sluice"
 
 # run_sluice DIR K [FAULT]: one run in DIR/work with k = K; sets rc; output in DIR/out, DIR/err
 run_sluice() {
@@ -102,8 +112,7 @@ run_sluice() {
 # keep_failure DIR LABEL: keep the case's dirs for inspection
 keep_failure() {
     dst=$tmp/fail/$2
-    rm -rf "$dst"
-    cp -a "$1" "$dst"
+    copy_pipeline "$1" "$dst"
     echo "    (kept in $dst)"
 }
 
@@ -114,8 +123,7 @@ one_case() {
     d=$1
     name=crash_$d
     dir=$tmp/run/$d
-    rm -rf "$dir"
-    cp -a "$tmp/tpl/$d" "$dir"
+    copy_pipeline "$tmp/tpl/$d" "$dir" || { echo "cannot copy the pipeline of run 1"; return 1; }
     export SLUICE_PIPELINES_DIR=$dir/pl
     KILLED=0
     HIT=0
@@ -188,8 +196,7 @@ for d in $DISPS; do
         status=1
         continue
     fi
-    rm -rf "$tmp/tpl/$d"
-    cp -a "$dir" "$tmp/tpl/$d"
+    copy_pipeline "$dir" "$tmp/tpl/$d" || exit 2
 
     for pt in $points; do
         ok=0
@@ -254,6 +261,6 @@ echo "(survived(N): N killed runs recovered; the points are tried at hit counts 
     "up to the last one the run reaches)"
 nothit=$(awk '$5 == 0 && $4 == 0 { printf "%s%s/%s", sep, $1, $2; sep = " " }' "$tmp/results")
 [ -z "$nothit" ] || echo "never hit: $nothit"
-echo "fault points: $npoints × dispositions: $ndisps = $survived runs survived, $failed failed," \
+echo "fault points ($FAULT_DEST): $npoints × dispositions: $ndisps = $survived runs survived, $failed failed," \
     "$lost_total rows lost, $dup_total duplicated ($((t_end - t_start)) s)"
 exit $status

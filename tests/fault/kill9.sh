@@ -19,6 +19,7 @@
 #                   iterations (0: never), so that the checks stay fast
 #   SLUICE_FAULT_QUICK=1   bounded run for CI: 6 iterations of 50000 items
 #   FAULT_KEEP=1           keep the temp dir
+#   FAULT_DEST=postgres    load into PostgreSQL (SLUICE_TEST_PG_DSN): a database per pipeline
 set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,6 +32,7 @@ if [ ! -x "$tb/sluice" ]; then
     echo "kill9.sh: $tb/sluice is missing" >&2
     exit 2
 fi
+dest_check || exit 2
 unset SLUICE_FAULT
 if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
     : "${KILL9_ITERS:=6}"
@@ -51,11 +53,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-kill9-XXXXXX") || exit 2
+FAULT_PG_DBS=$tmp/pgdbs
 if [ "${FAULT_KEEP:-0}" = 1 ]; then
     echo "kill9.sh: keeping $tmp"
 else
-    # the dirs of failing iterations (fail-*) outlive the run
-    trap 'rest_mock_stop; for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
+    # the dirs of failing iterations (fail-*) outlive the run (their postgres databases do not)
+    trap 'rest_mock_stop; pg_drop_all; for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
 fi
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/bin"
@@ -83,7 +86,7 @@ clean_run() {
 }
 
 echo "kill9.sh: $ITERS kills × $(echo $DISPS | wc -w) dispositions, $ITEMS items per run," \
-    "seed $SEED; binary $tb/sluice"
+    "seed $SEED; destination $FAULT_DEST; binary $tb/sluice"
 status=0
 survived=0
 failed=0
@@ -199,8 +202,7 @@ for d in $DISPS; do
             echo "$fail" | sed 's/^/    /'
             status=1
             failed=$((failed + 1))
-            rm -rf "$tmp/fail-$d-$i"
-            cp -a "$dir" "$tmp/fail-$d-$i"
+            copy_pipeline "$dir" "$tmp/fail-$d-$i"
             echo "    (kept in $tmp/fail-$d-$i)"
             break # the next iterations would start from a broken pipeline
         fi
@@ -212,5 +214,5 @@ t_end=$(date +%s)
 echo
 echo "where the kills landed:"
 sort "$tmp/where" | uniq -c | sort -rn | sed 's/^/  /'
-echo "kill -9: $survived iterations survived, $failed failed ($((t_end - t_start)) s)"
+echo "kill -9 ($FAULT_DEST): $survived iterations survived, $failed failed ($((t_end - t_start)) s)"
 exit $status

@@ -2,7 +2,7 @@
 # expected tables and the invariant checks. Needs: $SLUICE (the binary under test), $FAULT_DIR
 # (this folder) and SLUICE_PIPELINES_DIR set by the caller.
 #
-# One pipeline per disposition, all loading the items of gen.awk (a parent with a list of
+# One pipeline per disposition (destination: FAULT_DEST), all loading the items of gen.awk (a parent with a list of
 # scalars and a list of objects holding another list: tables items, items__tags, items__parts,
 # items__parts__subs) from a command source; the file `k` in the work dir says how far the
 # source goes this run (seq 1..k).
@@ -22,6 +22,68 @@
 # (check_final) and scratch variables prefixed cf_, cb_, wc_, ex_.
 
 FAULT_WINDOW=${FAULT_WINDOW:-300}
+# The destination: sqlite (a file in the work dir) or postgres (a database of its own per
+# pipeline dir on the server of SLUICE_TEST_PG_DSN, named after the dir; see pg_db).
+FAULT_DEST=${FAULT_DEST:-sqlite}
+
+# ---- postgres databases ------------------------------------------------------------------
+# pg_sql SQL: run SQL as the test server's superuser (maintenance database postgres).
+pg_sql() {
+    PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d "$(pg_dsn postgres)" \
+        -c "$1" > /dev/null
+}
+# pg_dsn DB: the test server's dsn with another database.
+pg_dsn() {
+    printf '%s' "$SLUICE_TEST_PG_DSN" | sed -E "s#/[^/?]*(\?|\$)#/$1\1#"
+}
+# pg_db DIR: the database of the pipeline dir DIR ("fault_" + a checksum of its path).
+pg_db() {
+    echo "fault_$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+}
+# pg_new_db DB [TEMPLATE]: (re)create DB, empty or as a copy of TEMPLATE; remembered in
+# $FAULT_PG_DBS for pg_drop_all.
+pg_new_db() {
+    pg_sql "DROP DATABASE IF EXISTS $1 WITH (FORCE)" || return 1
+    if [ -n "${2:-}" ]; then
+        pg_sql "CREATE DATABASE $1 TEMPLATE $2" || return 1
+    else
+        pg_sql "CREATE DATABASE $1" || return 1
+    fi
+    [ -n "${FAULT_PG_DBS:-}" ] && echo "$1" >> "$FAULT_PG_DBS"
+    return 0
+}
+# pg_drop_all: drop every database pg_new_db made.
+pg_drop_all() {
+    [ -n "${FAULT_PG_DBS:-}" ] && [ -f "$FAULT_PG_DBS" ] || return 0
+    for pd_db in $(sort -u "$FAULT_PG_DBS"); do
+        pg_sql "DROP DATABASE IF EXISTS $pd_db WITH (FORCE)" 2> /dev/null
+    done
+    : > "$FAULT_PG_DBS"
+}
+# dest_check: can the harness use FAULT_DEST? (postgres: SLUICE_TEST_PG_DSN and psql)
+dest_check() {
+    case $FAULT_DEST in
+        sqlite) return 0 ;;
+        postgres)
+            if [ -z "${SLUICE_TEST_PG_DSN:-}" ] || ! command -v psql > /dev/null 2>&1; then
+                echo "FAULT_DEST=postgres needs SLUICE_TEST_PG_DSN (scripts/pg-start) and psql" >&2
+                return 1
+            fi
+            return 0 ;;
+        *) echo "unknown FAULT_DEST '$FAULT_DEST' (sqlite, postgres)" >&2; return 1 ;;
+    esac
+}
+# copy_pipeline SRC DST: DST becomes a copy of the pipeline dir SRC, destination included
+# (postgres: a copy of SRC's database, and DST's config points to it).
+copy_pipeline() {
+    rm -rf "$2"
+    cp -a "$1" "$2" || return 1
+    [ "$FAULT_DEST" = postgres ] || return 0
+    cp_db=$(pg_db "$2")
+    pg_new_db "$cp_db" "$(pg_db "$1")" || return 1
+    sed -i "s#^destination: .*#destination: {type: postgres, dsn: \"$(pg_dsn "$cp_db")\"}#" \
+        "$2/work/config.yaml"
+}
 
 # The parameters of a disposition: sets D_WD (merge for every merge strategy), D_STRATEGY,
 # D_MODE, D_M (id modulus), D_INC.
@@ -74,10 +136,18 @@ before_run() {
     return 0
 }
 
-# setup_pipeline WORKDIR NAME DISPOSITION: config.yaml, gen.sh, gen.awk in WORKDIR.
+# setup_pipeline WORKDIR NAME DISPOSITION: config.yaml, gen.sh, gen.awk in WORKDIR (postgres:
+# and a new database for the pipeline dir, WORKDIR's parent).
 setup_pipeline() {
     disp_params "$3" || return 1
     mkdir -p "$1" || return 1
+    if [ "$FAULT_DEST" = postgres ]; then
+        sp_db=$(pg_db "$(dirname "$1")")
+        pg_new_db "$sp_db" || return 1
+        sp_dest="{type: postgres, dsn: \"$(pg_dsn "$sp_db")\"}"
+    else
+        sp_dest="{type: sqlite, path: out.db}"
+    fi
     cp "$FAULT_DIR/gen.awk" "$1/gen.awk" || return 1
     if [ "$D_REST" = 1 ]; then
         [ -n "${REST_DATA:-}" ] || { echo "lib.sh: rest needs rest_mock_start" >&2; return 1; }
@@ -85,7 +155,7 @@ setup_pipeline() {
             'mv "$REST_DATA/items.tmp" "$REST_DATA/items.jsonl"' > "$1/prerun.sh"
         {
             echo "pipeline: $2"
-            echo "destination: {type: sqlite, path: out.db}"
+            echo "destination: $sp_dest"
             echo "dataset: ds"
             echo "sources:"
             echo "  src:"
@@ -120,7 +190,7 @@ printf '{"last": %d}\n' "$k" > "$SLUICE_STATE_FILE"
 EOF
     {
         echo "pipeline: $2"
-        echo "destination: {type: sqlite, path: out.db}"
+        echo "destination: $sp_dest"
         echo "dataset: ds"
         echo "sources:"
         echo "  src:"
@@ -179,14 +249,14 @@ check_sql() {
         badroot=0
     fi
     cat <<EOF
-WITH lt AS (SELECT sum(p._dlt_id IS NULL) AS o,
-        sum(c.value / 10 <> p.seq OR c.value % 10 <> c._dlt_list_idx) AS b
+WITH lt AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
+        sum(CASE WHEN c.value / 10 <> p.seq OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__tags c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
-  lp AS (SELECT sum(p._dlt_id IS NULL) AS o,
-        sum(c.p / 10 <> p.seq OR c.p % 10 <> c._dlt_list_idx) AS b
+  lp AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
+        sum(CASE WHEN c.p / 10 <> p.seq OR c.p % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__parts c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
-  ls AS (SELECT sum(p._dlt_id IS NULL) AS o,
-        sum(c.value / 10 <> p.p OR c.value % 10 <> c._dlt_list_idx) AS b
+  ls AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
+        sum(CASE WHEN c.value / 10 <> p.p OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__parts__subs c LEFT JOIN items__parts p ON p._dlt_id = c._dlt_parent_id)
 SELECT (SELECT count(*) FROM items) AS n,
  (SELECT count(DISTINCT id) FROM items) AS ids,

@@ -1,18 +1,27 @@
 #!/bin/sh
 # run.sh [BUILD_DIR] — every fault-injection test of one -DSLUICE_TESTING build (what
-# `make test-fault` runs): the allocation-failure loop, the crash-point matrix, the kill -9
-# loop. Prints each one's output and, at the end, their summary lines and times; exits 1 when
-# any failed. FAULT_ONLY="alloc crash kill9" picks some; SLUICE_FAULT_QUICK=1 bounds all three
-# (see README.md).
+# `make test-fault` runs): the allocation-failure loop, the crash-point matrix and the kill -9
+# loop on SQLite, and, when a test PostgreSQL server is up (SLUICE_TEST_PG_DSN, from
+# `eval "$(sh scripts/pg-start --env)"`), the crash-point matrix, the kill -9 loop and the
+# server disruptions (dropped connection, server restart) on PostgreSQL. Prints each one's
+# output and, at the end, their summary lines and times; exits 1 when any failed.
+# FAULT_ONLY="alloc crash kill9 pg-crash pg-kill9 pg-disrupt" picks some; SLUICE_FAULT_QUICK=1
+# bounds all of them (see README.md).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tb=${1:-build/san}
 case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
-only=${FAULT_ONLY:-alloc crash kill9}
+if [ -n "${SLUICE_TEST_PG_DSN:-}" ]; then
+    only=${FAULT_ONLY:-alloc crash kill9 pg-crash pg-kill9 pg-disrupt}
+else
+    only=${FAULT_ONLY:-alloc crash kill9}
+fi
+quick=${SLUICE_FAULT_QUICK:-0}
 status=0
 summary=""
 for t in $only; do
     t0=$(date +%s)
+    out=$(mktemp "${TMPDIR:-/tmp}/sluice-fault-XXXXXX")
     case $t in
         alloc)
             if [ ! -x "$tb/test/fault_alloc" ]; then
@@ -20,19 +29,36 @@ for t in $only; do
                 status=1
                 continue
             fi
-            out=$(mktemp "${TMPDIR:-/tmp}/sluice-fault-XXXXXX")
             (cd "$here" && "$tb/test/fault_alloc") 2>&1 | tee "$out"
             ;;
         crash | kill9)
-            out=$(mktemp "${TMPDIR:-/tmp}/sluice-fault-XXXXXX")
-            sh "$here/tests/fault/$t.sh" "$tb" 2>&1 | tee "$out"
+            FAULT_DEST=sqlite sh "$here/tests/fault/$t.sh" "$tb" 2>&1 | tee "$out"
+            ;;
+        pg-crash)
+            # PostgreSQL: a database copy per case makes each one ~10x slower than on SQLite;
+            # the quick subset keeps the points of the load and its recovery
+            if [ "$quick" = 1 ]; then
+                : "${PG_FAULT_POINTS:=run.after_pending load.after_ddl load.row load.after_rows load.after_merge load.after_state load.before_commit load.after_commit local.before_state_save}"
+                : "${PG_FAULT_DISPOSITIONS:=append replace merge_inc}"
+            fi
+            FAULT_DEST=postgres FAULT_POINTS=${PG_FAULT_POINTS:-${FAULT_POINTS:-}} \
+                FAULT_DISPOSITIONS=${PG_FAULT_DISPOSITIONS:-${FAULT_DISPOSITIONS:-}} \
+                sh "$here/tests/fault/crash.sh" "$tb" 2>&1 | tee "$out"
+            ;;
+        pg-kill9)
+            [ "$quick" = 1 ] && : "${PG_KILL9_ITERS:=3}"
+            FAULT_DEST=postgres KILL9_ITERS=${PG_KILL9_ITERS:-${KILL9_ITERS:-}} \
+                sh "$here/tests/fault/kill9.sh" "$tb" 2>&1 | tee "$out"
+            ;;
+        pg-disrupt)
+            sh "$here/tests/fault/disrupt.sh" "$tb" 2>&1 | tee "$out"
             ;;
         *)
-            echo "run.sh: unknown test '$t' (alloc, crash, kill9)" >&2
+            echo "run.sh: unknown test '$t' (alloc, crash, kill9, pg-crash, pg-kill9, pg-disrupt)" >&2
             exit 2
             ;;
     esac
-    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points:|kill -9:)' "$out" | tail -n 1)
+    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points|kill -9|server disruptions)' "$out" | tail -n 1)
     [ -n "$line" ] || line="$t: no summary line (crashed?)"
     # a failure shows as "N failed" with N > 0, or as a missing summary or a sanitizer report
     if ! echo "$line" | grep -qE '(^|[ ,])0 failed'; then

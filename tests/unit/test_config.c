@@ -253,7 +253,8 @@ static void check_full(const struct sl_pipeline_cfg *cfg, const char *fixture)
     CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
     snprintf(want, sizeof(want), "%s/tests/fixtures/config", cwd);
     CHECK_EQ_STR(cfg->base_dir, want);
-    snprintf(want, sizeof(want), FIXTURES "%s", fixture);
+    /* absolute, so pipeline commands find the config from any folder */
+    snprintf(want, sizeof(want), "%s/" FIXTURES "%s", cwd, fixture);
     CHECK_EQ_STR(cfg->path, want);
     CHECK_EQ_STR(cfg->pipeline_name, "github_events");
     CHECK_EQ_STR(cfg->dest_type, "sqlite");
