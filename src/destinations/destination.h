@@ -9,7 +9,9 @@
  * Tables and columns come from the pipeline's schema (schema.h); a destination creates what
  * is missing (it introspects the dataset, so a lost local schema never breaks a load).
  * System tables (_dlt_loads, _dlt_version, _dlt_pipeline_state) are created by the
- * destination itself, with dlt's columns, in xBegin when missing.
+ * destination itself, with dlt's columns, types and value formats (what dlt's own destination
+ * of that kind writes: a dataset is continued by dlt and by sluice alike), in xBegin when
+ * missing.
  */
 #ifndef SLUICE_DESTINATION_H
 #define SLUICE_DESTINATION_H
@@ -164,13 +166,16 @@ struct sl_dest_methods {
     /* Delete every stored version of a schema (after tables were dropped, dlt keeps only the
      * new schema's history). */
     sluice_status (*xDeleteSchemaVersions)(struct sl_dest *d, const char *schema_name);
-    /* Newest schema JSON of that name (by inserted_at, then version); *json_out NULL when
-     * none. Caller sl_free()s it. */
+    /* Newest schema JSON of that name: the highest version (never the clock: inserted_at only
+     * breaks ties); *json_out NULL when none. Caller sl_free()s it. */
     sluice_status (*xLoadSchema)(struct sl_dest *d, const char *schema_name, char **json_out);
     sluice_status (*xSaveState)(struct sl_dest *d, const struct sl_state_row *row);
     /* Newest state row of a pipeline whose load is completed (joined with _dlt_loads on
-     * load id, status 0, ordered by load id descending). *found = 0 when none. Also counts
-     * the orphans (see struct sl_state_row_owned), found or not. */
+     * load id, status 0): the highest state version, never the load id (a wall-clock time).
+     * A destination refuses a second row with a version already written with another
+     * version_hash (the same state again is allowed: dlt re-writes an unchanged state).
+     * *found = 0 when none. Also counts the orphans (see struct sl_state_row_owned), found or
+     * not. */
     sluice_status (*xLoadState)(struct sl_dest *d, const char *pipeline,
                                 struct sl_state_row_owned *out, int *found);
 

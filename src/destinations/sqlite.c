@@ -2,9 +2,9 @@
  * destination_sqlite.c — the embedded SQLite destination (destination.h).
  *
  * Files. The configured path is the MAIN database of the connection and stays empty: sluice
- * never writes to it. The dataset is a second file beside it, `<main stem>__<dataset>.db`
- * (out.db → out__ds.db), ATTACHed under the dataset's name, as dlt's SQLAlchemy destination
- * does, so `ds.items` works both here and in `sqlite3 out.db "ATTACH 'out__ds.db' AS ds"`.
+ * never writes to it. The dataset is a second file beside it, `<main stem>__<dataset><main
+ * suffix>` (out.db → out__ds.db, x.sqlite → x__ds.sqlite), ATTACHed under the dataset's name,
+ * exactly as dlt's SQLAlchemy destination names and attaches it, so `ds.items` works both here and in `sqlite3 out.db "ATTACH 'out__ds.db' AS ds"`.
  * Every statement sluice builds names the dataset explicitly ("ds"."items"); staging copies
  * and merge scratch tables live in the connection's TEMP database.
  *
@@ -31,11 +31,17 @@
  * lock); between transactions the cache is kept only when the dataset's schema cookie
  * (PRAGMA schema_version) is the one we saw at our last commit. xRollback drops all caches.
  *
- * Types: bigint INTEGER, double REAL, bool BOOLEAN (0/1), text TEXT, timestamp TIMESTAMP and
- * date DATE (ISO text from the normalizer), json JSON, decimal DECIMAL (bound as text; note
- * that SQLite's NUMERIC affinity stores a decimal literal as REAL, as SQLAlchemy does too),
- * anything else TEXT. Columns without a type yet (seen only with nulls) are not created, as
- * in dlt. NOT NULL is declared only at CREATE time (ALTER ADD COLUMN adds nullable columns).
+ * Types and values are dlt's SQLAlchemy destination's on SQLite, so either tool continues the
+ * other's dataset: bigint BIGINT, double DOUBLE, bool BOOLEAN (0/1), text TEXT (VARCHAR(128)
+ * with the unique hint: _dlt_id), timestamp DATETIME stored as "YYYY-MM-DD HH:MM:SS.ffffff" in
+ * UTC, date DATE ("YYYY-MM-DD"), time TIME ("HH:MM:SS.ffffff"), json JSON (compact text),
+ * decimal NUMERIC(38, 9) (bound as text; SQLite's NUMERIC affinity stores a decimal literal as
+ * REAL, as SQLAlchemy does too), binary BLOB. One deliberate difference: wei (integers beyond
+ * int64) is TEXT, where dlt declares NUMERIC(38, 0) and SQLite's NUMERIC affinity rounds the
+ * value to a REAL; sluice keeps such integers exact (DESIGN.md 2). The system tables carry the
+ * same types (load ids VARCHAR(64)) and the same timestamp text. Columns without a type yet
+ * (seen only with nulls) are not created, as in dlt. NOT NULL is declared only at CREATE time
+ * (ALTER ADD COLUMN adds nullable columns).
  * Identifiers are always double-quoted with embedded quotes doubled; values are always bound.
  *
  * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open transaction
@@ -58,8 +64,9 @@
  * is installed, the plans are logged at debug level; SLUICE_TESTING builds fail if a plan that
  * must use an index scans the destination table.
  *
- * Time: inserted_at is the wall clock (clock_gettime), read only here, never compared by
- * tests; the pipeline-owned clock of STYLE.md rule 9 does not reach destinations yet.
+ * Time: inserted_at is the wall clock (base/clock.h, which the clock-skew tests shift), never
+ * compared by tests and never used to order anything: the newest schema is the highest
+ * version, the newest state the highest state version.
  * Errors from SQLite are translated in one place, sl_sqlite_fail() (static: this is the only
  * file that talks to SQLite). Thread model: one handle, one thread at a time (NOMUTEX).
  */
@@ -68,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -97,6 +105,7 @@ struct known_table {
     size_t ins_typed;      /* and how many of them had a type */
     int *ins_param;        /* per t column: 1-based parameter, 0 = not inserted */
     int ins_item;          /* staging: parameter of ITEM_COL */
+    unsigned char *ins_fmt; /* per t column: text reformatted at bind (FMT_*) */
 };
 
 struct sl_dest {
@@ -285,6 +294,7 @@ static void kt_free(struct known_table *kt)
     sl_free(kt->name);
     sl_free(kt->index_sig);
     sl_free(kt->ins_param);
+    sl_free(kt->ins_fmt);
     sl_free(kt);
 }
 
@@ -387,25 +397,32 @@ fail:
 
 /* ---- tables ------------------------------------------------------------------------------ */
 
-static const char *sql_type(enum sl_dtype t)
+/* The column type dlt's SQLAlchemy destination declares on SQLite (its type mapper compiled by
+ * SQLAlchemy's SQLite dialect), so dlt reflects the same types it would have created. Text
+ * columns with the unique hint (_dlt_id) are VARCHAR(128), as dlt sizes them. */
+static const char *sql_type(const struct sl_column *c)
 {
-    switch (t) {
+    switch (c->type) {
     case SL_DT_BIGINT:
-        return "INTEGER";
+        return "BIGINT";
     case SL_DT_DOUBLE:
-        return "REAL";
+        return "DOUBLE";
     case SL_DT_BOOL:
         return "BOOLEAN";
     case SL_DT_TIMESTAMP:
-        return "TIMESTAMP";
+        return "DATETIME";
     case SL_DT_DATE:
         return "DATE";
+    case SL_DT_TIME:
+        return "TIME";
     case SL_DT_JSON:
         return "JSON";
     case SL_DT_DECIMAL:
-        return "DECIMAL";
+        return "NUMERIC(38, 9)";
+    case SL_DT_BINARY:
+        return "BLOB";
     default:
-        return "TEXT";
+        return (c->hints & SL_HINT_UNIQUE) ? "VARCHAR(128)" : "TEXT";
     }
 }
 
@@ -502,7 +519,7 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
                 sl_sql_put(&q, ", ");
             sl_sql_id(&q, c->name);
             sl_sql_ch(&q, ' ');
-            sl_sql_put(&q, sql_type(c->type));
+            sl_sql_put(&q, sql_type(c));
             if (!c->nullable && !staging)
                 sl_sql_put(&q, " NOT NULL");
         }
@@ -540,7 +557,7 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             sl_sql_put(&q, " ADD COLUMN ");
             sl_sql_id(&q, c->name);
             sl_sql_ch(&q, ' ');
-            sl_sql_put(&q, sql_type(c->type));
+            sl_sql_put(&q, sql_type(c));
             const char *text = sl_sql_text(d->ctx, &q);
             if (!text) {
                 rc = d->ctx->code;
@@ -610,6 +627,53 @@ static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
     return rc;
 }
 
+/* ---- time text --------------------------------------------------------------------------- */
+
+enum { FMT_NONE = 0, FMT_TIMESTAMP, FMT_TIME };
+
+static int is_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+/*
+ * The text dlt's SQLAlchemy destination stores for a timestamp or a time on SQLite (SQLAlchemy's
+ * SQLite DATETIME/TIME storage formats): "YYYY-MM-DD HH:MM:SS.ffffff" in UTC and
+ * "HH:MM:SS.ffffff", always six fraction digits (longer fractions are cut, as a datetime holds
+ * microseconds). s is the normalizer's form: "YYYY-MM-DDTHH:MM:SS[.f]Z" (UTC) or
+ * "HH:MM:SS[.f]". Returns 1 with out filled, 0 when s has another shape (bound unchanged).
+ */
+static int dlt_time_text(const char *s, size_t len, int fmt, char *out, size_t outsz)
+{
+    size_t p = 0;
+    char date[11] = "";
+    if (fmt == FMT_TIMESTAMP) {
+        if (len < 20 || s[len - 1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+            !is_digits(s, 4) || !is_digits(s + 5, 2) || !is_digits(s + 8, 2))
+            return 0;
+        memcpy(date, s, 10);
+        p = 11;
+        len--; /* the Z */
+    }
+    if (len < p + 8 || s[p + 2] != ':' || s[p + 5] != ':' || !is_digits(s + p, 2) ||
+        !is_digits(s + p + 3, 2) || !is_digits(s + p + 6, 2))
+        return 0;
+    char frac[7] = "000000";
+    size_t f = p + 8;
+    if (f < len) {
+        if (s[f] != '.' || f + 1 >= len || !is_digits(s + f + 1, len - f - 1))
+            return 0;
+        size_t n = len - f - 1;
+        memcpy(frac, s + f + 1, n < 6 ? n : 6);
+    }
+    int w = snprintf(out, outsz, "%s%s%.8s.%s", date, fmt == FMT_TIMESTAMP ? " " : "", s + p,
+                     frac);
+    return w > 0 && (size_t)w < outsz;
+}
+
 /* ---- bulk insert ------------------------------------------------------------------------- */
 
 /* Build (or reuse) kt's INSERT for the current shape of t. */
@@ -629,8 +693,10 @@ static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
     sqlite3_finalize(kt->insert);
     kt->insert = NULL;
     sl_free(kt->ins_param);
+    sl_free(kt->ins_fmt);
     kt->ins_param = sl_calloc(t->ncols, sizeof(int));
-    if (!kt->ins_param)
+    kt->ins_fmt = sl_calloc(t->ncols + 1, 1);
+    if (!kt->ins_param || !kt->ins_fmt)
         return sl_nomem(d->ctx);
     sl_sql_init(&q);
     sl_sql_put(&q, "INSERT INTO ");
@@ -644,6 +710,9 @@ static sluice_status prepare_insert(struct sl_dest *d, const struct sl_table *t,
             sl_sql_put(&q, ", ");
         sl_sql_id(&q, t->cols[i].name);
         kt->ins_param[i] = ++p;
+        kt->ins_fmt[i] = t->cols[i].type == SL_DT_TIMESTAMP ? FMT_TIMESTAMP
+                         : t->cols[i].type == SL_DT_TIME    ? FMT_TIME
+                                                            : FMT_NONE;
     }
     kt->ins_item = 0;
     if (kt->staging) {
@@ -732,9 +801,15 @@ static sluice_status sqlite_insert_row(struct sl_dest *d, const struct sl_value 
         case SL_V_BOOL:
             brc = sqlite3_bind_int(st, p, v->u.i != 0);
             break;
-        case SL_V_TEXT:
-            brc = sqlite3_bind_text64(st, p, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8);
+        case SL_V_TEXT: {
+            char fmt[40];
+            if (kt->ins_fmt[i] != FMT_NONE &&
+                dlt_time_text(v->u.s, v->len, kt->ins_fmt[i], fmt, sizeof(fmt)))
+                brc = sqlite3_bind_text(st, p, fmt, -1, SQLITE_TRANSIENT);
+            else
+                brc = sqlite3_bind_text64(st, p, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8);
             break;
+        }
         default:
             brc = sqlite3_bind_null(st, p);
             break;
@@ -1574,28 +1649,47 @@ static void sqlite_rollback(struct sl_dest *d)
     d->in_txn = 0;
 }
 
+/*
+ * The system tables as dlt's SQLAlchemy destination creates them (column order and types).
+ * On _dlt_pipeline_state, an index on (pipeline_name, version) and a trigger that refuses a
+ * state whose version is already written with another content: a second, different
+ * "version N" cannot be committed, whoever writes it (the compare-and-swap of load.c is the
+ * first guard; this one holds against any writer, dlt included). The same state written
+ * again (dlt re-extracts an unchanged state after a restore or a drop) stays allowed, which
+ * is why this is a trigger and not a unique index. Rows already in the table are not checked.
+ */
 static sluice_status create_system_tables(struct sl_dest *d)
 {
     static const char *const ddl[] = {
-        "_dlt_loads\" (\"load_id\" TEXT NOT NULL, \"schema_name\" TEXT, "
-        "\"status\" BIGINT NOT NULL, \"inserted_at\" TIMESTAMP NOT NULL, "
+        "TABLE IF NOT EXISTS %s.\"_dlt_loads\" (\"load_id\" VARCHAR(64) NOT NULL, "
+        "\"schema_name\" TEXT, \"status\" BIGINT NOT NULL, \"inserted_at\" DATETIME NOT NULL, "
         "\"schema_version_hash\" TEXT)",
-        "_dlt_version\" (\"version\" BIGINT NOT NULL, \"engine_version\" BIGINT NOT NULL, "
-        "\"inserted_at\" TIMESTAMP NOT NULL, \"schema_name\" TEXT NOT NULL, "
-        "\"version_hash\" TEXT NOT NULL, \"schema\" TEXT NOT NULL)",
-        "_dlt_pipeline_state\" (\"version\" BIGINT NOT NULL, "
+        "TABLE IF NOT EXISTS %s.\"_dlt_version\" (\"version\" BIGINT NOT NULL, "
+        "\"engine_version\" BIGINT NOT NULL, \"inserted_at\" DATETIME NOT NULL, "
+        "\"schema_name\" TEXT NOT NULL, \"version_hash\" TEXT NOT NULL, "
+        "\"schema\" TEXT NOT NULL)",
+        "TABLE IF NOT EXISTS %s.\"_dlt_pipeline_state\" (\"version\" BIGINT NOT NULL, "
         "\"engine_version\" BIGINT NOT NULL, \"pipeline_name\" TEXT NOT NULL, "
-        "\"state\" TEXT NOT NULL, \"created_at\" TIMESTAMP NOT NULL, \"version_hash\" TEXT, "
-        "\"_dlt_load_id\" TEXT NOT NULL, \"_dlt_id\" TEXT NOT NULL)",
+        "\"state\" TEXT NOT NULL, \"created_at\" DATETIME NOT NULL, \"version_hash\" TEXT, "
+        "\"_dlt_load_id\" VARCHAR(64) NOT NULL, \"_dlt_id\" VARCHAR(128) NOT NULL)",
+        "INDEX IF NOT EXISTS %s.\"_dlt_pipeline_state__version__idx\" ON "
+        "\"_dlt_pipeline_state\" (\"pipeline_name\", \"version\")",
+        "TRIGGER IF NOT EXISTS %s.\"_dlt_pipeline_state__one_state_per_version\" BEFORE INSERT "
+        "ON \"_dlt_pipeline_state\" WHEN EXISTS (SELECT 1 FROM \"_dlt_pipeline_state\" AS o "
+        "WHERE o.\"pipeline_name\" = NEW.\"pipeline_name\" AND o.\"version\" = NEW.\"version\" "
+        "AND o.\"version_hash\" IS NOT NEW.\"version_hash\") BEGIN SELECT RAISE(ABORT, "
+        "'a different pipeline state with this version was already committed (another process "
+        "loaded in between)'); END",
     };
     struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     sl_sql_init(&q);
     for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
-        sl_sql_put(&q, "CREATE TABLE IF NOT EXISTS ");
+        const char *at = strstr(ddl[i], "%s");
+        sl_sql_put(&q, "CREATE ");
+        sl_sql_putn(&q, ddl[i], (size_t)(at - ddl[i]));
         sl_sql_id(&q, d->dataset);
-        sl_sql_put(&q, ".\"");
-        sl_sql_put(&q, ddl[i]);
+        sl_sql_put(&q, at + 2);
         sl_sql_put(&q, ";\n");
     }
     const char *text = sl_sql_text(d->ctx, &q);
@@ -1669,6 +1763,19 @@ fail:
 
 /* ---- system tables ----------------------------------------------------------------------- */
 
+/* The wall clock as dlt's SQLAlchemy destination stores a timestamp on SQLite (UTC). */
+static void now_text(char *out, size_t n)
+{
+    int64_t sec;
+    long usec;
+    struct tm tm;
+    sl_clock_wall(&sec, &usec);
+    time_t t = (time_t)sec;
+    gmtime_r(&t, &tm);
+    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
 /* Prepare "<head>"ds".<rest>" (a statement on one dataset table). */
 static sluice_status prepare_on(struct sl_dest *d, const char *head, const char *table,
                                 const char *rest, sqlite3_stmt **st, const char *what)
@@ -1713,7 +1820,7 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
 {
     sqlite3_stmt *st = NULL;
     char now[64];
-    sl_clock_utc_iso(now, sizeof(now));
+    now_text(now, sizeof(now));
     sluice_status rc = prepare_on(d, "INSERT INTO ", "_dlt_loads",
                                   " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
                                   "\"schema_version_hash\") VALUES (?1, ?2, 0, ?3, ?4)",
@@ -1769,7 +1876,7 @@ static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_na
     const struct sl_json *ev = sl_json_get(doc, "engine_version");
     if (ev && ev->type == SL_JSON_INT)
         engine = ev->u.i;
-    sl_clock_utc_iso(now, sizeof(now));
+    now_text(now, sizeof(now));
     sl_sql_put(&q, "INSERT INTO ");
     sq_table(&q, d, "_dlt_version", 0);
     sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
@@ -1805,8 +1912,8 @@ static sluice_status sqlite_load_schema(struct sl_dest *d, const char *schema_na
     if (rc || !have)
         return rc;
     rc = prepare_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                    " WHERE \"schema_name\" = ?1 ORDER BY \"inserted_at\" DESC, "
-                    "\"version\" DESC LIMIT 1",
+                    " WHERE \"schema_name\" = ?1 ORDER BY \"version\" DESC, "
+                    "\"inserted_at\" DESC LIMIT 1",
                     &st, "read the schema");
     if (rc)
         return rc;
@@ -1841,7 +1948,13 @@ static sluice_status sqlite_save_state(struct sl_dest *d, const struct sl_state_
     sqlite3_bind_int64(st, 2, row->engine_version);
     bind_text(st, 3, row->pipeline_name);
     bind_text(st, 4, row->state);
-    bind_text(st, 5, row->created_at);
+    char created[40];
+    if (row->created_at &&
+        dlt_time_text(row->created_at, strlen(row->created_at), FMT_TIMESTAMP, created,
+                      sizeof(created)))
+        bind_text(st, 5, created);
+    else
+        bind_text(st, 5, row->created_at);
     bind_text(st, 6, row->version_hash);
     bind_text(st, 7, row->load_id);
     bind_text(st, 8, row->dlt_id);
@@ -1927,7 +2040,7 @@ static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
     sl_sql_put(&q, " AS s JOIN ");
     sq_table(&q, d, "_dlt_loads", 0);
     sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = ?1 AND "
-           "l.\"status\" = 0 ORDER BY l.\"load_id\" DESC, s.\"version\" DESC LIMIT 1");
+           "l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC LIMIT 1");
     const char *text = sl_sql_text(d->ctx, &q);
     rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
     if (rc)
@@ -2095,7 +2208,8 @@ done:
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
-/* <dir of main><stem of main>__<dataset>.db, or ":memory:" for an in-memory main. */
+/* <dir of main><stem of main>__<dataset><suffix of main> (dlt's name: out.sqlite ->
+ * out__ds.sqlite), or ":memory:" for an in-memory main. */
 static sluice_status dataset_path(struct sl_dest *d, char **out)
 {
     struct sl_sql q;
@@ -2107,14 +2221,19 @@ static sluice_status dataset_path(struct sl_dest *d, char **out)
     const char *slash = strrchr(d->main_path, '/');
     size_t dir_len = slash ? (size_t)(slash - d->main_path) + 1 : 0;
     const char *base = d->main_path + dir_len;
+    /* Python's PurePath stem and suffix, as dlt names the file: the suffix starts at the last
+     * dot unless that dot begins or ends the name */
     const char *dot = strrchr(base, '.');
-    size_t stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (dot && (dot == base || dot[1] == '\0'))
+        dot = NULL;
+    size_t stem_len = dot ? (size_t)(dot - base) : strlen(base);
     sl_sql_init(&q);
     sl_sql_putn(&q, d->main_path, dir_len);
     sl_sql_putn(&q, base, stem_len);
     sl_sql_put(&q, "__");
     sl_sql_put(&q, d->dataset);
-    sl_sql_put(&q, ".db");
+    if (dot)
+        sl_sql_put(&q, dot);
     if (sl_sql_text(d->ctx, &q))
         *out = sl_buf_take(&q.b);
     sl_sql_cleanup(&q);

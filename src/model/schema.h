@@ -5,8 +5,12 @@
  * columns are only ever added (never removed or retyped; a conflicting value goes to a
  * variant column), so a column's index in its table is stable for the schema's lifetime and
  * normalized rows can refer to columns by index. The schema is stored as JSON in dlt's layout
- * (name, version, version_hash, tables → columns with data_type, nullable and hints) in the
- * local working dir and in the dataset's _dlt_version table.
+ * (name, version, version_hash, tables → columns with data_type, nullable and hints, dlt's
+ * system tables _dlt_version, _dlt_loads and _dlt_pipeline_state, settings, normalizers,
+ * previous_hashes) in the local working dir and in the dataset's _dlt_version table, so dlt
+ * reads it as its own. A schema read from JSON (dlt's or ours) is written back with every key
+ * it had, in its order: only what sluice changed differs, so the version hash changes only
+ * when the content does.
  */
 #ifndef SLUICE_SCHEMA_H
 #define SLUICE_SCHEMA_H
@@ -88,6 +92,8 @@ struct sl_column {
     enum sl_dtype type;
     bool nullable;
     uint32_t hints;
+    struct sl_json *extra; /* the column's stored JSON as read (dlt's metadata: precision,
+                              description, ... and key order), or NULL for a new column */
 };
 
 struct sl_table {
@@ -106,14 +112,18 @@ struct sl_table {
     uint32_t *index;
     size_t index_size;
     bool has_data;      /* received data at least once */
+    struct sl_json *extra; /* the table's stored JSON as read, or NULL for a new table */
 };
 
 struct sl_schema {
     char *name;         /* schema name (the pipeline's default schema: the source name) */
     int64_t version;    /* bumped when the content changes */
     char *version_hash; /* base64 SHA3-256 of the canonical content, or NULL */
-    struct sl_table **tables;
+    struct sl_table **tables; /* data tables only; dlt's system tables live in extra */
     size_t ntables, cap;
+    struct sl_json *prev_hashes; /* dlt's previous_hashes (newest first, at most 10) or NULL */
+    struct sl_json *extra;       /* the stored document as read (system tables, settings,
+                                    normalizers, keys sluice does not model), or NULL */
 };
 
 sluice_status sl_schema_new(struct sl_ctx *ctx, const char *name, struct sl_schema **out);
@@ -130,6 +140,10 @@ int sl_table_set_ts(char **slot, const char *v);
 /* Remove a table (drop); returns true when it existed. Child tables are not removed. */
 bool sl_schema_remove(struct sl_schema *s, const char *table);
 
+/* True for dlt's system tables (_dlt_version, _dlt_loads, _dlt_pipeline_state): they are part
+ * of the stored schema (as dlt writes them) but never among a schema's data tables. */
+bool sl_schema_is_system_table(const char *name);
+
 /* Column index or -1. */
 long sl_table_col(const struct sl_table *t, const char *name);
 /* Append a column; returns its index or -1 when out of memory (ctx set). The name is copied. */
@@ -142,8 +156,9 @@ struct sl_table *sl_schema_root(const struct sl_schema *s, struct sl_table *t);
 struct sl_json *sl_schema_to_json(const struct sl_schema *s);
 sluice_status sl_schema_from_json(struct sl_ctx *ctx, const struct sl_json *j,
                                   struct sl_schema **out);
-/* Recompute version_hash; bump version when the content changed since the last hash.
- * Returns true when it changed. */
+/* Recompute version_hash (dlt's generate_version_hash); bump version when the content changed
+ * since the last hash, keeping the old hash first in previous_hashes (at most 10), as dlt's
+ * bump_version_if_modified. Returns true when it changed. */
 bool sl_schema_bump(struct sl_schema *s);
 /* Deep copy. */
 sluice_status sl_schema_dup(struct sl_ctx *ctx, const struct sl_schema *s,

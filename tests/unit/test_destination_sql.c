@@ -60,10 +60,10 @@ TEST(merge_keys_and_deletes)
 {
     struct sl_ctx ctx;
     struct sl_column cols[] = {
-        {"id", SL_DT_BIGINT, false, SL_HINT_PRIMARY_KEY},
-        {"day", SL_DT_DATE, true, SL_HINT_MERGE_KEY},
-        {"gone", SL_DT_BOOL, true, SL_HINT_HARD_DELETE},
-        {"seq", SL_DT_BIGINT, true, SL_HINT_DEDUP_DESC},
+        {"id", SL_DT_BIGINT, false, SL_HINT_PRIMARY_KEY, NULL},
+        {"day", SL_DT_DATE, true, SL_HINT_MERGE_KEY, NULL},
+        {"gone", SL_DT_BOOL, true, SL_HINT_HARD_DELETE, NULL},
+        {"seq", SL_DT_BIGINT, true, SL_HINT_DEDUP_DESC, NULL},
     };
     struct sl_table t = {0};
     t.name = "items";
