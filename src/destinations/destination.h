@@ -183,6 +183,11 @@ struct sl_dest_methods {
     sluice_status (*xQuery)(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud);
     /* The dataset's tables (system tables included) with row counts, sorted by name. */
     sluice_status (*xListTables)(struct sl_dest *d, sl_table_list_fn fn, void *ud);
+
+    /* The highest load id in _dlt_loads, compared as a number (load ids are
+     * "<seconds>.<fraction>" text, dlt's with 7 fraction digits, ours with 6); *out NULL when
+     * none. Caller sl_free()s it. Optional (NULL: new load ids follow the clock alone). */
+    sluice_status (*xNewestLoadId)(struct sl_dest *d, char **out);
 };
 
 /* The back-end for a type name, or NULL. */

@@ -1776,6 +1776,19 @@ static void now_text(char *out, size_t n)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
+/* sl_strdup of a text column; NULL for SQL NULL; -1 when out of memory. */
+static int dup_col(sqlite3_stmt *st, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return 0;
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    if (!s)
+        return -1;
+    *out = sl_strdup(s);
+    return *out ? 0 : -1;
+}
+
 /* Prepare "<head>"ds".<rest>" (a statement on one dataset table). */
 static sluice_status prepare_on(struct sl_dest *d, const char *head, const char *table,
                                 const char *rest, sqlite3_stmt **st, const char *what)
@@ -1832,6 +1845,33 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
     bind_text(st, 3, now);
     bind_text(st, 4, schema_version_hash);
     rc = step_done(d, st, "record the load");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* REAL ordering tells ids one microsecond apart (what load_id_above in run/pipeline.c needs);
+ * ties within a microsecond go to the longer, then larger text. */
+static sluice_status sqlite_newest_load_id(struct sl_dest *d, char **out)
+{
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    *out = NULL;
+    sluice_status rc = table_exists(d, d->dataset, "_dlt_loads", &have);
+    if (rc || !have)
+        return rc;
+    rc = prepare_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
+                    " ORDER BY CAST(\"load_id\" AS REAL) DESC, length(\"load_id\") DESC, "
+                    "\"load_id\" DESC LIMIT 1",
+                    &st, "read the newest load id");
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        if (dup_col(st, 0, out))
+            rc = sl_nomem(d->ctx);
+    } else if (r != SQLITE_DONE) {
+        rc = sl_sqlite_fail(d->ctx, d->db, "read the newest load id");
+    }
     sqlite3_finalize(st);
     return rc;
 }
@@ -1961,19 +2001,6 @@ static sluice_status sqlite_save_state(struct sl_dest *d, const struct sl_state_
     rc = step_done(d, st, "store the pipeline state");
     sqlite3_finalize(st);
     return rc;
-}
-
-/* sl_strdup of a text column; NULL for SQL NULL; -1 when out of memory. */
-static int dup_col(sqlite3_stmt *st, int i, char **out)
-{
-    *out = NULL;
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return 0;
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    if (!s)
-        return -1;
-    *out = sl_strdup(s);
-    return *out ? 0 : -1;
 }
 
 /* The state rows of pipeline above version (or all, when !above) whose load is not completed:
@@ -2387,4 +2414,5 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xLoadState = sqlite_load_state,
     .xQuery = sqlite_query,
     .xListTables = sqlite_list_tables,
+    .xNewestLoadId = sqlite_newest_load_id,
 };

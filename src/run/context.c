@@ -35,6 +35,14 @@ double sl_run_now(const struct sluice_pipeline *p)
     return p->now ? p->now() : sl_clock_mono();
 }
 
+void sl_run_wall(const struct sluice_pipeline *p, int64_t *sec, long *usec)
+{
+    if (p->wall)
+        p->wall(sec, usec);
+    else
+        sl_clock_wall(sec, usec);
+}
+
 void sl_run_utc_iso(const struct sluice_pipeline *p, char *out, size_t outsz)
 {
     if (p->utc_iso)

@@ -43,6 +43,7 @@ struct sluice_pipeline {
     void *progress_ctx;
     double (*now)(void);              /* monotonic clock (sl_clock_mono unless a test sets it) */
     void (*utc_iso)(char *out, size_t outsz); /* wall clock (sl_clock_utc_iso) */
+    void (*wall)(int64_t *sec, long *usec);    /* wall clock for load ids (sl_clock_wall) */
     double t0;                        /* run start (monotonic seconds) */
     /* results of the last run (borrowed by sluice_run_info) */
     char load_id[40];
@@ -61,6 +62,8 @@ sluice_status sl_run_stop(struct sl_ctx *ctx, const char *resource, const char *
 
 /* Monotonic seconds, from the pipeline's clock. */
 double sl_run_now(const struct sluice_pipeline *p);
+/* Wall clock (seconds since the epoch, microseconds), from the pipeline's clock. */
+void sl_run_wall(const struct sluice_pipeline *p, int64_t *sec, long *usec);
 /* Wall clock as ISO 8601 UTC with microseconds, from the pipeline's clock. */
 void sl_run_utc_iso(const struct sluice_pipeline *p, char *out, size_t outsz);
 /* Report progress to the pipeline's callback (the caller throttles). */

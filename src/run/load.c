@@ -4,7 +4,8 @@
  * Order inside the transaction: system tables (by the destination), every table the package
  * touches is created or evolved (parents before children), tables of replace resources are
  * truncated, rows are inserted (merge tables into staging), merges run root by root, then the
- * schema version, the state row and finally the _dlt_loads row. Fault points mark each step
+ * schema version (after its compare-and-swap, schema_cas), the state row (after its own) and
+ * finally the _dlt_loads row. Fault points mark each step
  * so the crash harness can kill a run anywhere on this path.
  */
 #include "run/load.h"
@@ -341,6 +342,71 @@ static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_tabl
     return p->dm->xMerge(p->dest, &m);
 }
 
+/* Does every typed column of every table of s exist in d with the same type? */
+static int schema_fits(const struct sl_schema *s, const struct sl_schema *d)
+{
+    for (size_t i = 0; i < s->ntables; i++) {
+        const struct sl_table *t = s->tables[i];
+        const struct sl_table *dt = sl_schema_find(d, t->name);
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (t->cols[c].type == SL_DT_NONE)
+                continue;
+            long k = dt ? sl_table_col(dt, t->cols[c].name) : -1;
+            if (k < 0 || dt->cols[k].type != t->cols[c].type)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Compare-and-swap of the schema, in the load transaction (issue 8.6): schema versions in
+ * _dlt_version stay linear. The package's schema s may be stored when the destination's newest
+ * is the one s was evolved from (s->version one above it, its hash first in s's
+ * previous_hashes) or s itself. A package whose schema the destination has moved past but
+ * which adds nothing to it (every column it fills exists there with its type) loads without
+ * storing its schema (*store = 0). Anything else was normalized against a schema another
+ * process has changed since: LOCKED, nothing committed, the package is discarded and its data
+ * extracted again against the newest schema.
+ */
+static sluice_status schema_cas(struct sluice_pipeline *p, const struct sl_schema *s, int *store)
+{
+    char *text = NULL;
+    struct sl_json *j = NULL;
+    struct sl_schema *d = NULL;
+    *store = 1;
+    sluice_status rc = p->dm->xLoadSchema(p->dest, s->name, &text);
+    if (rc != SLUICE_OK || !text)
+        goto done;
+    rc = sl_json_parse_heap(&p->ctx, text, strlen(text), &j);
+    if (rc == SLUICE_OK)
+        rc = sl_schema_from_json(&p->ctx, j, &d);
+    if (rc != SLUICE_OK)
+        goto done;
+    const char *prev = s->prev_hashes && s->prev_hashes->len
+                           ? sl_json_str(&s->prev_hashes->u.items[0])
+                           : NULL;
+    const char *dh = d->version_hash ? d->version_hash : "";
+    if (s->version_hash && strcmp(s->version_hash, dh) == 0)
+        goto done;
+    if (prev && strcmp(prev, dh) == 0 && s->version == d->version + 1)
+        goto done;
+    if (schema_fits(s, d)) {
+        *store = 0;
+        goto done;
+    }
+    rc = sl_fail(&p->ctx, SLUICE_ERR_LOCKED,
+                 "the destination's schema '%s' changed since this load package was normalized "
+                 "(now version %lld, package version %lld): another process loaded in between; "
+                 "nothing was committed, run again to continue from the new schema",
+                 s->name, (long long)d->version, (long long)s->version);
+done:
+    sl_schema_free(&d);
+    sl_json_free(j);
+    sl_free(text);
+    return rc;
+}
+
 static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                            const struct sl_json *manifest, struct sl_schema *s)
 {
@@ -423,7 +489,10 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     }
     SL_FAULT_POINT("load.after_merge");
     /* 4. bookkeeping */
-    if (rc == SLUICE_OK) {
+    int store = 1;
+    if (rc == SLUICE_OK)
+        rc = schema_cas(p, s, &store);
+    if (rc == SLUICE_OK && store) {
         struct sl_json *sj = sl_schema_to_json(s);
         char *text = sj ? sl_json_dumps(sj, 0) : NULL;
         /* tables were dropped: the schema history restarts with this version (as dlt) */

@@ -305,6 +305,47 @@ static sluice_status load_schema(struct sluice_pipeline *p)
     return rc;
 }
 
+/*
+ * Before anything is normalized: adopt the destination's newest schema (the highest version)
+ * when it differs from the local one. Another machine (or dlt) may have evolved it since this
+ * working dir last loaded; normalizing against a stale schema would put a value into a
+ * column another machine created with another type (where a variant column belongs) and
+ * store a second, different schema under one version. When the destination is behind the
+ * local schema (restored from a backup), the destination wins too.
+ */
+static sluice_status sync_schema(struct sluice_pipeline *p)
+{
+    char *text = NULL;
+    struct sl_json *j = NULL;
+    struct sl_schema *remote = NULL;
+    const char *name = p->schema ? p->schema->name : schema_name(p);
+    sluice_status rc = p->dm->xLoadSchema(p->dest, name, &text);
+    if (rc != SLUICE_OK || !text)
+        goto done;
+    rc = sl_json_parse_heap(&p->ctx, text, strlen(text), &j);
+    if (rc == SLUICE_OK)
+        rc = sl_schema_from_json(&p->ctx, j, &remote);
+    if (rc != SLUICE_OK)
+        goto done;
+    if (p->schema && p->schema->version_hash && remote->version_hash &&
+        strcmp(p->schema->version_hash, remote->version_hash) == 0)
+        goto done;
+    if (p->schema && p->schema->version_hash)
+        sl_log(&p->ctx, SLUICE_LOG_INFO,
+               "schema '%s' version %lld adopted from the destination (the working dir had "
+               "version %lld)",
+               name, (long long)remote->version, (long long)p->schema->version);
+    sl_schema_free(&p->schema);
+    p->schema = remote;
+    remote = NULL;
+    rc = save_local_schema(p);
+done:
+    sl_schema_free(&remote);
+    sl_json_free(j);
+    sl_free(text);
+    return rc;
+}
+
 /* ============================================================================================
  * State
  * ========================================================================================== */
@@ -789,11 +830,111 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
     return rc;
 }
 
-static void new_load_id(char *out, size_t outsz)
+/* ---- load ids ---------------------------------------------------------------------------- */
+
+/* Split "<seconds>.<fraction>" (dlt's str(time.time()) or ours); 0 when it has another shape. */
+static int load_id_parts(const char *id, const char **isec, size_t *nsec, const char **frac,
+                         size_t *nfrac)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(out, outsz, "%lld.%06ld", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+    size_t i = 0;
+    while (id[i] >= '0' && id[i] <= '9')
+        i++;
+    if (i == 0)
+        return 0;
+    *isec = id;
+    *nsec = i;
+    *frac = "";
+    *nfrac = 0;
+    if (id[i] == '.') {
+        size_t f = ++i;
+        while (id[i] >= '0' && id[i] <= '9')
+            i++;
+        *frac = id + f;
+        *nfrac = i - f;
+    }
+    return id[i] == '\0';
+}
+
+/* Compare two load ids as the numbers they spell (not as text: "999.5" < "1000.1"). */
+static int load_id_cmp(const char *a, const char *b)
+{
+    const char *as, *af, *bs, *bf;
+    size_t an, afn, bn, bfn;
+    if (!load_id_parts(a, &as, &an, &af, &afn) || !load_id_parts(b, &bs, &bn, &bf, &bfn))
+        return strcmp(a, b);
+    while (an > 1 && *as == '0') {
+        as++;
+        an--;
+    }
+    while (bn > 1 && *bs == '0') {
+        bs++;
+        bn--;
+    }
+    if (an != bn)
+        return an < bn ? -1 : 1;
+    int c = memcmp(as, bs, an);
+    if (c)
+        return c;
+    for (size_t i = 0; i < afn || i < bfn; i++) {
+        char x = i < afn ? af[i] : '0', y = i < bfn ? bf[i] : '0';
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+/* The smallest id of our form ("<seconds>.<6 digits>") above id; 0 when id has another shape. */
+static int load_id_above(const char *id, char *out, size_t outsz)
+{
+    const char *sec, *frac;
+    size_t nsec, nfrac;
+    if (!load_id_parts(id, &sec, &nsec, &frac, &nfrac) || nsec > 18)
+        return 0;
+    long long s = strtoll(sec, NULL, 10);
+    long us = 0;
+    for (size_t i = 0; i < 6; i++)
+        us = us * 10 + (i < nfrac ? frac[i] - '0' : 0);
+    if (++us == 1000000) {
+        us = 0;
+        s++;
+    }
+    snprintf(out, outsz, "%lld.%06ld", s, us);
+    return 1;
+}
+
+/*
+ * A new load id: the wall clock, unless that is not above both the destination's newest load
+ * id and the last one this pipeline loaded (a clock behind another machine's, or stepped
+ * back), in which case the smallest id above them. So load ids grow in commit order whatever
+ * the clocks say, and dlt, which takes the newest state by load id, agrees with sluice, which
+ * takes it by version.
+ */
+static sluice_status next_load_id(struct sluice_pipeline *p, char *out, size_t outsz)
+{
+    int64_t sec;
+    long usec;
+    char *newest = NULL;
+    sl_run_wall(p, &sec, &usec);
+    snprintf(out, outsz, "%lld.%06ld", (long long)sec, usec);
+    sluice_status rc = p->dest && p->dm->xNewestLoadId
+                           ? p->dm->xNewestLoadId(p->dest, &newest)
+                           : SLUICE_OK;
+    if (rc != SLUICE_OK)
+        return rc;
+    const char *floor = p->load_id[0] ? p->load_id : NULL;
+    if (newest && (!floor || load_id_cmp(newest, floor) > 0))
+        floor = newest;
+    if (floor && load_id_cmp(out, floor) <= 0) {
+        char above[40];
+        if (load_id_above(floor, above, sizeof(above))) {
+            sl_log(&p->ctx, SLUICE_LOG_INFO,
+                   "the clock (%s) is not above the newest load id %s: using load id %s", out,
+                   floor, above);
+            snprintf(out, outsz, "%s", above);
+        }
+    }
+    sl_free(newest);
+    return SLUICE_OK;
 }
 
 /* ============================================================================================
@@ -859,26 +1000,19 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (rc == SLUICE_OK)
         rc = load_schema(p);
     if (rc == SLUICE_OK)
+        rc = sync_schema(p);
+    if (rc == SLUICE_OK)
         rc = load_pending(p, NULL);
+    /* a pending package may have been normalized against an older schema: extract against
+     * the destination's newest */
+    if (rc == SLUICE_OK)
+        rc = sync_schema(p);
     if (rc != SLUICE_OK)
         goto done;
     SL_FAULT_POINT("run.after_pending");
-    new_load_id(load_id, sizeof(load_id));
-    /* load ids must grow: a pending package loaded just now may carry a later clock value */
-    if (strcmp(load_id, p->load_id) <= 0) {
-        snprintf(load_id, sizeof(load_id), "%s", p->load_id);
-        size_t l = strlen(load_id);
-        /* bump the last digit run: "x.123456" -> "x.123457" */
-        for (size_t i = l; i-- > 0;) {
-            if (load_id[i] == '.')
-                continue;
-            if (load_id[i] < '9') {
-                load_id[i]++;
-                break;
-            }
-            load_id[i] = '0';
-        }
-    }
+    rc = next_load_id(p, load_id, sizeof(load_id));
+    if (rc != SLUICE_OK)
+        goto done;
     int created = 0;
     sl_run_progress(p, "extract", "", 0, 0, 0);
     /* normalize on a second thread while extracting (SLUICE_PIPELINING=0 turns it off) */
@@ -1155,9 +1289,10 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
     }
     bool changed = false;
     rc = sl_state_bump(&p->ctx, st, &changed);
+    if (rc == SLUICE_OK)
+        rc = next_load_id(p, load_id, sizeof(load_id));
     if (rc != SLUICE_OK)
         goto done;
-    new_load_id(load_id, sizeof(load_id));
     rc = p->dm->xBegin(p->dest);
     if (rc != SLUICE_OK)
         goto done;

@@ -12,9 +12,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 tb=${1:-build/san}
 case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
 if [ -n "${SLUICE_TEST_PG_DSN:-}" ]; then
-    only=${FAULT_ONLY:-alloc crash kill9 pg-crash pg-kill9 pg-disrupt}
+    only=${FAULT_ONLY:-alloc crash kill9 machines pg-crash pg-kill9 pg-disrupt}
 else
-    only=${FAULT_ONLY:-alloc crash kill9}
+    only=${FAULT_ONLY:-alloc crash kill9 machines}
 fi
 quick=${SLUICE_FAULT_QUICK:-0}
 status=0
@@ -30,6 +30,11 @@ for t in $only; do
                 continue
             fi
             (cd "$here" && "$tb/test/fault_alloc") 2>&1 | tee "$out"
+            ;;
+        machines)
+            # several machines, one SQLite dataset: clock skew, schema evolution (issue 8.1, 8.6)
+            out=$(mktemp "${TMPDIR:-/tmp}/sluice-fault-XXXXXX")
+            sh "$here/tests/fault/machines.sh" "$tb" 2>&1 | tee "$out"
             ;;
         crash | kill9)
             FAULT_DEST=sqlite sh "$here/tests/fault/$t.sh" "$tb" 2>&1 | tee "$out"
@@ -54,11 +59,11 @@ for t in $only; do
             sh "$here/tests/fault/disrupt.sh" "$tb" 2>&1 | tee "$out"
             ;;
         *)
-            echo "run.sh: unknown test '$t' (alloc, crash, kill9, pg-crash, pg-kill9, pg-disrupt)" >&2
+            echo "run.sh: unknown test '$t' (alloc, crash, kill9, machines, pg-crash, pg-kill9, pg-disrupt)" >&2
             exit 2
             ;;
     esac
-    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points|kill -9|server disruptions)' "$out" | tail -n 1)
+    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points|kill -9|server disruptions|machines:)' "$out" | tail -n 1)
     [ -n "$line" ] || line="$t: no summary line (crashed?)"
     # a failure shows as "N failed" with N > 0, or as a missing summary or a sanitizer report
     if ! echo "$line" | grep -qE '(^|[ ,])0 failed'; then
