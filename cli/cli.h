@@ -117,6 +117,7 @@ struct cli_pipeline_args {
     const char *format;      /* query: "table", "csv", "json" */
     int verbose;             /* info -v */
     int json;                /* info --json */
+    const char *config;      /* sync --config: the config file, or NULL */
     const char **resources;  /* drop: NULL-terminated, owned by cli_pipeline.c */
     size_t n_resources;
 };

@@ -8,7 +8,8 @@
  * query, the SQL. `--help` anywhere prints the most specific help that applies and exits 0.
  *
  * After parsing, the pipeline is opened with sluice_pipeline_open_existing() (an unknown name
- * is NOT_FOUND, exit 2) and the subcommand runs: info and query live in their own files; the
+ * is NOT_FOUND, exit 2), or for `sync --config CONFIG` from the config file (no working dir
+ * needed; its pipeline name must be NAME), and the subcommand runs: info and query live in their own files; the
  * small ones are here:
  *   drop     `Dropped the tables and state of resource 'R' from pipeline NAME.`
  *   sync     `Synced pipeline NAME: local state and schema restored from the destination.`
@@ -33,7 +34,7 @@ static const char pipeline_usage[] =
     "  info [-v] [--json]            state (incremental cursors), tables, loads, pending\n"
     "  query SQL [--format F]        run SQL against the dataset (table | csv | json)\n"
     "  drop --resource NAME...       drop the tables and state of resources\n"
-    "  sync                          restore local state and schema from the destination\n"
+    "  sync [--config CONFIG]        restore local state and schema from the destination\n"
     "  pending                       list load packages not yet loaded\n"
     "\n"
     "Run 'sluice pipeline NAME <subcommand> --help' for a subcommand's options.\n";
@@ -75,11 +76,15 @@ static const char drop_usage[] =
     "  -h, --help                    show this help\n";
 
 static const char sync_usage[] =
-    "usage: sluice pipeline NAME sync\n"
+    "usage: sluice pipeline NAME sync [--config CONFIG]\n"
     "\n"
-    "Restore the local state and schema of the pipeline from its destination.\n"
+    "Restore the local state and schema of the pipeline from its destination. With --config,\n"
+    "the destination comes from the config file, so a machine without the pipeline's working\n"
+    "dir (a new one, or one that lost it) restores it from the destination alone, as\n"
+    "`dlt pipeline NAME sync` does; without it, from the working dir of an earlier run.\n"
     "\n"
     "options:\n"
+    "  --config CONFIG               the pipeline's config file (its pipeline name must be NAME)\n"
     "  -h, --help                    show this help\n";
 
 static const char pending_usage[] =
@@ -98,6 +103,7 @@ enum {
     OPT_FORMAT,
     OPT_VERBOSE,
     OPT_JSON,
+    OPT_CONFIG,
     OPT_HELP
 };
 
@@ -106,6 +112,7 @@ static const struct cli_opt pipeline_opts[] = {
     { "format", 0, 1, OPT_FORMAT },
     { "verbose", 'v', 0, OPT_VERBOSE },
     { "json", 0, 0, OPT_JSON },
+    { "config", 0, 1, OPT_CONFIG },
     { "help", 'h', 0, OPT_HELP },
     { NULL, 0, 0, 0 },
 };
@@ -122,7 +129,7 @@ static const struct subcommand {
     { "info", "pipeline NAME info", info_usage, SEEN(OPT_VERBOSE) | SEEN(OPT_JSON), 0 },
     { "query", "pipeline NAME query", query_usage, SEEN(OPT_FORMAT), 1 },
     { "drop", "pipeline NAME drop", drop_usage, SEEN(OPT_RESOURCE), 0 },
-    { "sync", "pipeline NAME sync", sync_usage, 0, 0 },
+    { "sync", "pipeline NAME sync", sync_usage, SEEN(OPT_CONFIG), 0 },
     { "pending", "pipeline NAME pending", pending_usage, 0, 0 },
 };
 
@@ -196,6 +203,11 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
         case OPT_JSON:
             a->json = 1;
             break;
+        case OPT_CONFIG:
+            if (value[0] == '\0')
+                return cli_usage_error("pipeline", "--config needs a file");
+            a->config = value;
+            break;
         case OPT_HELP:
             break;
         default:
@@ -220,7 +232,7 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
     if (pos[0][0] == '\0')
         return cli_usage_error("pipeline", "the pipeline NAME is empty");
 
-    for (int opt = OPT_RESOURCE; opt <= OPT_JSON; opt++) {
+    for (int opt = OPT_RESOURCE; opt <= OPT_CONFIG; opt++) {
         if ((seen & SEEN(opt)) && !(sub->allowed & SEEN(opt)))
             return cli_usage_error(sub->help_command, "'%s' takes no --%s option", sub->name,
                                    option_name(opt));
@@ -356,9 +368,17 @@ int cli_pipeline_main(int argc, char **argv)
     }
     initialized = 1;
 
-    st = sluice_pipeline_open_existing(&p, a.name);
+    if (a.config != NULL)
+        st = sluice_pipeline_open_config(&p, a.config);
+    else
+        st = sluice_pipeline_open_existing(&p, a.name);
     if (st != SLUICE_OK) {
         rc = cli_report_error(p, st, a.json);
+        goto done;
+    }
+    if (a.config != NULL && strcmp(sluice_pipeline_name(p), a.name) != 0) {
+        rc = cli_usage_error("pipeline NAME sync", "config %s is of pipeline '%s', not '%s'",
+                             a.config, sluice_pipeline_name(p), a.name);
         goto done;
     }
     sluice_set_log_cb(p, on_log, NULL);

@@ -598,7 +598,12 @@ static sluice_status load_state(struct sluice_pipeline *p, int strict)
 
 sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
 {
-    sluice_status rc = lock_workdir(p);
+    /* the working dir may not exist yet (a config-opened pipeline on a new machine) */
+    sluice_status rc = sl_fs_mkdirs(&p->ctx, p->workdir);
+    if (rc == SLUICE_OK)
+        rc = lock_workdir(p);
+    if (rc == SLUICE_OK)
+        rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)
         rc = open_dest(p);
     if (rc != SLUICE_OK)
