@@ -29,7 +29,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
-        soak secrets test-fault check-layout
+        soak secrets test-fault check-layout compat
 all: build/libsluice.a build/sluice
 
 # ---- optimised build (build/) -------------------------------------------------------------
@@ -142,6 +142,11 @@ fuzz-smoke: fuzz
 test-fault: build/san/sluice build/san/test/fault_alloc
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  TMPDIR=$$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp ) sh tests/fault/run.sh build/san
+
+# sluice and dlt 1.31.0 continue each other's pipelines (tests/compat/README.md); installs the
+# pinned dlt into build/dlt-venv
+compat: build/sluice
+	sh tests/compat/run.sh build
 
 soak: build/sluice
 	sh tests/soak/soak.sh build/sluice

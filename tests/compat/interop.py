@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""interop.py: a sluice dataset is a dlt dataset, both directions (issue 9).
+
+    interop.py SLUICE_BIN WORKDIR [--destination sqlite]
+
+Two scenarios on one destination, each with three steps that alternate the tools:
+
+    sluice-first:  sluice loads  -> dlt (fresh pipelines dir) syncs and continues
+                   -> sluice (its old working dir) continues
+    dlt-first:     dlt loads     -> sluice (fresh working dir) continues
+                   -> dlt (its old pipelines dir) continues
+
+Both tools run the same pipeline: source `src` with two resources read from JSON lines
+files that this script writes before each step,
+  items   merge on `id`, incremental on the datetime `updated_at`, a nested object (columns
+          meta__*) and a list (child table items__tags); every batch updates earlier ids and
+          repeats the previous batch's last item (the incremental boundary)
+  events  append, incremental on the datetime `at` (boundary rows de-duplicated by their
+          hash: a duplicate would show as a second row)
+After every step it checks: row counts = distinct keys = what the items promise (items: one
+row per id, its latest version and that version's tags; events: each event once), the
+restored incremental last_value of each resource (from the tool that just ran: sluice's
+`pipeline NAME info --json`, dlt's pipeline.state), and that dlt's dataset() reads every table
+of the stored schema with .arrow() (rows = SQL count). Prints `ok`/`FAIL` per step and ends
+with "interop: N passed, N failed". A destination is a parameter (DESTINATIONS below): adding
+one is a config block for sluice and a dlt destination factory.
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+PIPELINE = "compat"
+DATASET = "ds"
+
+
+# ---- destinations ------------------------------------------------------------------------
+
+class SqliteDest:
+    """sluice's sqlite destination = dlt's sqlalchemy destination on sqlite:///FILE."""
+    name = "sqlite"
+
+    def __init__(self, work):
+        self.main = os.path.join(work, "compat.sqlite")   # dataset file: compat__ds.sqlite
+
+    def sluice_yaml(self):
+        return "destination: {type: sqlite, path: %s}\n" % self.main
+
+    def dlt(self, dlt):
+        return dlt.destinations.sqlalchemy("sqlite:///" + self.main)
+
+    def query(self, sql):
+        con = sqlite3.connect(self.main)
+        con.execute("ATTACH DATABASE ? AS %s" % DATASET,
+                    [os.path.splitext(self.main)[0] + "__" + DATASET + ".sqlite"])
+        try:
+            return con.execute(sql.replace("{ds}", DATASET)).fetchall()
+        finally:
+            con.close()
+
+
+DESTINATIONS = {"sqlite": SqliteDest}
+
+
+# ---- the data -----------------------------------------------------------------------------
+
+def ts(day, hour):
+    return "2024-01-%02dT%02d:00:00Z" % (day, hour)
+
+
+def batch(step):
+    """Step s (0, 1, 2): new ids 10s+1..10s+10 at day s+1, an update of every id of the step
+    before (a later updated_at, other tags), and the previous step's newest item as it was
+    (the boundary). Events: 5 per step, the previous step's last one repeated."""
+    items, events = [], []
+    day = step + 1
+    if step > 0:
+        for i in range(10 * (step - 1) + 1, 10 * step + 1):
+            items.append(item(i, ts(day, 0), version=step))
+        prev = item(10 * step, ts(step, 18), version=0)
+        events.append({"eid": 5 * step, "at": ts(step, 4), "kind": "e%d" % (5 * step)})
+        items.insert(0, prev)
+    for j in range(10):
+        i = 10 * step + j + 1
+        items.append(item(i, ts(day, 9 + j), version=0))
+    for j in range(5):
+        e = 5 * step + j + 1
+        events.append({"eid": e, "at": ts(day, j), "kind": "e%d" % e})
+    return items, events
+
+
+def item(i, updated_at, version):
+    return {"id": i, "updated_at": updated_at, "name": "item %d v%d" % (i, version),
+            "meta": {"rev": version, "src": "step"},
+            "tags": ["t%d" % k for k in range((i + version) % 3 + 1)]}
+
+
+def expected(upto):
+    """What the dataset must hold after steps 0..upto: latest item per id, events."""
+    latest, events, last_item, last_event = {}, {}, None, None
+    for s in range(upto + 1):
+        items, evs = batch(s)
+        for it in items:
+            if it["id"] not in latest or it["updated_at"] >= latest[it["id"]]["updated_at"]:
+                latest[it["id"]] = it
+            last_item = max(last_item or it["updated_at"], it["updated_at"])
+        for e in evs:
+            events[e["eid"]] = e
+            last_event = max(last_event or e["at"], e["at"])
+    tags = sum(len(it["tags"]) for it in latest.values())
+    return {"items": len(latest), "items__tags": tags, "events": len(events),
+            "last_item": last_item, "last_event": last_event}
+
+
+def write_batch(work, step):
+    items, events = batch(step)
+    with open(os.path.join(work, "items.jsonl"), "w") as f:
+        f.writelines(json.dumps(x) + "\n" for x in items)
+    with open(os.path.join(work, "events.jsonl"), "w") as f:
+        f.writelines(json.dumps(x) + "\n" for x in events)
+
+
+# ---- the two tools ------------------------------------------------------------------------
+
+CONFIG = """pipeline: %(p)s
+%(dest)sdataset: %(ds)s
+sources:
+  src:
+    resources:
+      items:
+        from: {file: "items.jsonl"}
+        write_disposition: merge
+        primary_key: id
+        incremental: {cursor_path: updated_at, initial_value: "2024-01-01T00:00:00Z"}
+      events:
+        from: {file: "events.jsonl"}
+        incremental: {cursor_path: at, initial_value: "2024-01-01T00:00:00Z"}
+"""
+
+
+def run_sluice(sluice, work, dest, pipes):
+    cfg = os.path.join(work, "config.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG % {"p": PIPELINE, "dest": dest.sluice_yaml(), "ds": DATASET})
+    env = dict(os.environ, SLUICE_PIPELINES_DIR=pipes)
+    r = subprocess.run([sluice, "run", cfg, "--progress", "none"], env=env,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("sluice run failed: %s" % r.stderr.strip()[-500:])
+    r = subprocess.run([sluice, "pipeline", PIPELINE, "info", "--json"], env=env,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("sluice info failed: %s" % r.stderr.strip()[-500:])
+    return json.loads(r.stdout)["state"]
+
+
+def run_dlt(work, dest, pipes):
+    import dlt
+
+    def lines(name):
+        with open(os.path.join(work, name)) as f:
+            return [json.loads(x) for x in f if x.strip()]
+
+    @dlt.resource(name="items", write_disposition="merge", primary_key="id")
+    def items(updated_at=dlt.sources.incremental("updated_at",
+                                                 initial_value="2024-01-01T00:00:00Z")):
+        yield lines("items.jsonl")
+
+    @dlt.resource(name="events", write_disposition="append")
+    def events(at=dlt.sources.incremental("at", initial_value="2024-01-01T00:00:00Z")):
+        yield lines("events.jsonl")
+
+    @dlt.source(name="src")
+    def src():
+        return items, events
+
+    p = dlt.pipeline(PIPELINE, destination=dest.dlt(dlt), dataset_name=DATASET,
+                     pipelines_dir=pipes)
+    p.run(src())
+    return p, p.state
+
+
+def last_values(state):
+    res = state["sources"]["src"]["resources"]
+    return (str(res["items"]["incremental"]["updated_at"]["last_value"]),
+            str(res["events"]["incremental"]["at"]["last_value"]))
+
+
+def dlt_reads_everything(dest, pipes):
+    """A fresh dlt pipeline attached to the destination: dataset() reads every table."""
+    import dlt
+    p = dlt.pipeline(PIPELINE, destination=dest.dlt(dlt), dataset_name=DATASET,
+                     pipelines_dir=pipes)
+    p.sync_destination()
+    ds = p.dataset()
+    problems = []
+    for t in ds.schema.tables:
+        got = ds[t].arrow().num_rows
+        (want,) = dest.query('SELECT count(*) FROM {ds}."%s"' % t)[0]
+        if got != want:
+            problems.append("%s: arrow() %d rows, SQL %d" % (t, got, want))
+    for t in ("_dlt_version", "_dlt_loads", "_dlt_pipeline_state", "items", "items__tags",
+              "events"):
+        if t not in ds.schema.tables:
+            problems.append("table %s missing from the stored schema" % t)
+    return problems
+
+
+# ---- the scenarios ------------------------------------------------------------------------
+
+def check(dest, step, state):
+    want = expected(step)
+    problems = []
+    (n, ids), = dest.query("SELECT count(*), count(DISTINCT id) FROM {ds}.items")
+    if (n, ids) != (want["items"], want["items"]):
+        problems.append("items: %d rows, %d ids, expected %d" % (n, ids, want["items"]))
+    (n,), = dest.query("SELECT count(*) FROM {ds}.items__tags")
+    if n != want["items__tags"]:
+        problems.append("items__tags: %d rows, expected %d" % (n, want["items__tags"]))
+    (n,), = dest.query("SELECT count(*) FROM {ds}.items__tags t LEFT JOIN {ds}.items i "
+                       "ON i._dlt_id = t._dlt_parent_id WHERE i._dlt_id IS NULL")
+    if n:
+        problems.append("items__tags: %d orphan rows" % n)
+    (n, ids), = dest.query("SELECT count(*), count(DISTINCT eid) FROM {ds}.events")
+    if (n, ids) != (want["events"], want["events"]):
+        problems.append("events: %d rows, %d events, expected %d" % (n, ids, want["events"]))
+    got = last_values(state)
+    if got != (want["last_item"], want["last_event"]):
+        problems.append("last_value: %s, expected %s" % (got, (want["last_item"],
+                                                               want["last_event"])))
+    return problems
+
+
+def scenario(sluice, root, dest_cls, order):
+    work = os.path.join(root, dest_cls.name + "-" + "-".join(order))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    dest = dest_cls(work)
+    results = []
+    for step, tool in enumerate(order):
+        label = "%s %s step %d: %s" % (dest.name, "->".join(order), step + 1, tool)
+        write_batch(work, step)
+        try:
+            if tool == "sluice":
+                # the first sluice of a scenario has its own dir; a later one reuses it
+                state = run_sluice(sluice, work, dest, os.path.join(work, "sluice_pipes"))
+            else:
+                # dlt: fresh pipelines dir when it follows sluice for the first time
+                fresh = "dlt_pipes_%d" % step if step == 1 else "dlt_pipes"
+                _, state = run_dlt(work, dest, os.path.join(work, fresh))
+            problems = check(dest, step, state)
+            problems += dlt_reads_everything(dest, os.path.join(work, "dlt_reader_%d" % step))
+        except Exception as e:  # a tool failing is a failed step, with its message
+            problems = ["%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")]
+        results.append((label, problems))
+        print(("ok " if not problems else "FAIL ") + label)
+        for p in problems:
+            print("    " + p)
+        sys.stdout.flush()
+        if problems:
+            break
+    return results
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    sluice, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    names = ["sqlite"]
+    if "--destination" in sys.argv:
+        names = [sys.argv[sys.argv.index("--destination") + 1]]
+    passed = failed = 0
+    for name in names:
+        for order in (("sluice", "dlt", "sluice"), ("dlt", "sluice", "dlt")):
+            for _, problems in scenario(sluice, root, DESTINATIONS[name], order):
+                if problems:
+                    failed += 1
+                else:
+                    passed += 1
+    print("interop: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
