@@ -1849,31 +1849,42 @@ static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
     return rc;
 }
 
-/* REAL ordering tells ids one microsecond apart (what load_id_above in run/pipeline.c needs);
- * ties within a microsecond go to the longer, then larger text. */
-static sluice_status sqlite_newest_load_id(struct sl_dest *d, char **out)
+/* The first column of the first row of "<head>"ds"."table"<rest>" (?1 bound to param unless
+ * NULL) as a new string in *out; NULL when the table or the row is missing, or the value is. */
+static sluice_status first_text(struct sl_dest *d, const char *head, const char *table,
+                                const char *rest, const char *param, char **out,
+                                const char *what)
 {
     sqlite3_stmt *st = NULL;
     int have = 0;
     *out = NULL;
-    sluice_status rc = table_exists(d, d->dataset, "_dlt_loads", &have);
+    sluice_status rc = table_exists(d, d->dataset, table, &have);
     if (rc || !have)
         return rc;
-    rc = prepare_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
-                    " ORDER BY CAST(\"load_id\" AS REAL) DESC, length(\"load_id\") DESC, "
-                    "\"load_id\" DESC LIMIT 1",
-                    &st, "read the newest load id");
+    rc = prepare_on(d, head, table, rest, &st, what);
     if (rc)
         return rc;
+    if (param)
+        bind_text(st, 1, param);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         if (dup_col(st, 0, out))
             rc = sl_nomem(d->ctx);
     } else if (r != SQLITE_DONE) {
-        rc = sl_sqlite_fail(d->ctx, d->db, "read the newest load id");
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* REAL ordering tells ids one microsecond apart (what load_id_above in run/pipeline.c needs);
+ * ties within a microsecond go to the longer, then larger text. */
+static sluice_status sqlite_newest_load_id(struct sl_dest *d, char **out)
+{
+    return first_text(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
+                      " ORDER BY CAST(\"load_id\" AS REAL) DESC, length(\"load_id\") DESC, "
+                      "\"load_id\" DESC LIMIT 1",
+                      NULL, out, "read the newest load id");
 }
 
 /* Forget a schema's stored versions (tables were dropped: the history no longer applies). */
@@ -1945,32 +1956,10 @@ done:
 static sluice_status sqlite_load_schema(struct sl_dest *d, const char *schema_name,
                                         char **json_out)
 {
-    sqlite3_stmt *st = NULL;
-    int have = 0;
-    *json_out = NULL;
-    sluice_status rc = table_exists(d, d->dataset, "_dlt_version", &have);
-    if (rc || !have)
-        return rc;
-    rc = prepare_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                    " WHERE \"schema_name\" = ?1 ORDER BY \"version\" DESC, "
-                    "\"inserted_at\" DESC LIMIT 1",
-                    &st, "read the schema");
-    if (rc)
-        return rc;
-    bind_text(st, 1, schema_name);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        if (s) {
-            *json_out = sl_strdup(s);
-            if (!*json_out)
-                rc = sl_nomem(d->ctx);
-        }
-    } else if (r != SQLITE_DONE) {
-        rc = sl_sqlite_fail(d->ctx, d->db, "read schema %s", schema_name);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return first_text(d, "SELECT \"schema\" FROM ", "_dlt_version",
+                      " WHERE \"schema_name\" = ?1 ORDER BY \"version\" DESC, "
+                      "\"inserted_at\" DESC LIMIT 1",
+                      schema_name, json_out, "read the schema");
 }
 
 static sluice_status sqlite_save_state(struct sl_dest *d, const struct sl_state_row *row)
