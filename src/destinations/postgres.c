@@ -1584,6 +1584,26 @@ static sluice_status dup_val(struct sl_dest *d, const PGresult *res, int col, ch
     return *out ? SLUICE_OK : sl_nomem(d->ctx);
 }
 
+/* The highest load id as a number (numeric is exact; a load id that is not a number sorts
+ * last). */
+static sluice_status pg_newest_load_id(struct sl_dest *d, char **out)
+{
+    PGresult *res = NULL;
+    int have = 0;
+    *out = NULL;
+    sluice_status rc = have_table(d, "_dlt_loads", &have);
+    if (rc || !have)
+        return rc;
+    rc = run_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
+                " ORDER BY CASE WHEN \"load_id\" ~ '^[0-9]+([.][0-9]+)?$' THEN "
+                "\"load_id\"::numeric END DESC NULLS LAST LIMIT 1",
+                0, NULL, PGRES_TUPLES_OK, &res, "read the newest load id");
+    if (rc == SLUICE_OK && PQntuples(res) > 0)
+        rc = dup_val(d, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
 static sluice_status pg_load_schema(struct sl_dest *d, const char *schema_name, char **json_out)
 {
     PGresult *res = NULL;
@@ -1594,7 +1614,7 @@ static sluice_status pg_load_schema(struct sl_dest *d, const char *schema_name, 
         return rc;
     const char *params[1] = { schema_name };
     rc = run_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                " WHERE \"schema_name\" = $1 ORDER BY \"inserted_at\" DESC, \"version\" DESC "
+                " WHERE \"schema_name\" = $1 ORDER BY \"version\" DESC, \"inserted_at\" DESC "
                 "LIMIT 1",
                 1, params, PGRES_TUPLES_OK, &res, "read the schema");
     if (rc == SLUICE_OK && PQntuples(res) > 0)
@@ -1677,7 +1697,7 @@ static sluice_status pg_load_state(struct sl_dest *d, const char *pipeline,
     sl_sql_put(&q, " AS s JOIN ");
     sl_sql_qname(&q, d->dataset, "_dlt_loads");
     sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = $1 "
-                   "AND l.\"status\" = 0 ORDER BY l.\"load_id\" DESC, s.\"version\" DESC "
+                   "AND l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC "
                    "LIMIT 1");
     const char *params[1] = { pipeline };
     const char *text = sl_sql_text(d->ctx, &q);
@@ -2039,4 +2059,5 @@ const struct sl_dest_methods sl_dest_postgres = {
     .xLoadState = pg_load_state,
     .xQuery = pg_query,
     .xListTables = pg_list_tables,
+    .xNewestLoadId = pg_newest_load_id,
 };

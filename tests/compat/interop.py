@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """interop.py: a sluice dataset is a dlt dataset, both directions (issue 9).
 
-    interop.py SLUICE_BIN WORKDIR [--destination sqlite]
+    interop.py SLUICE_BIN WORKDIR [--destination sqlite|postgres]
+
+(default: sqlite, and postgres when SLUICE_TEST_PG_DSN names a server, as scripts/pg-start
+sets it)
 
 Two scenarios on one destination, each with three steps that alternate the tools:
 
@@ -61,7 +64,44 @@ class SqliteDest:
             con.close()
 
 
-DESTINATIONS = {"sqlite": SqliteDest}
+class PostgresDest:
+    """sluice's postgres destination = dlt's postgres destination, on the server of
+    SLUICE_TEST_PG_DSN (scripts/pg-start); each scenario uses its own dataset (schema)."""
+    name = "postgres"
+
+    def __init__(self, work):
+        self.dsn = os.environ["SLUICE_TEST_PG_DSN"]
+        self.schema = DATASET
+        with self._con() as con, con.cursor() as cur:
+            cur.execute('DROP SCHEMA IF EXISTS "%s" CASCADE' % DATASET)
+            cur.execute('DROP SCHEMA IF EXISTS "%s_staging" CASCADE' % DATASET)
+
+    def _con(self):
+        import psycopg2
+        return psycopg2.connect(self.dsn)
+
+    def sluice_yaml(self):
+        return 'destination: {type: postgres, dsn: "%s"}\n' % self.dsn
+
+    def dlt(self, dlt):
+        # dlt insists on a password; the test server trusts local users, so any will do
+        import urllib.parse
+        u = urllib.parse.urlsplit(self.dsn)
+        if u.password is None and u.username:
+            u = u._replace(netloc="%s:unused@%s" % (u.username, u.netloc.split("@", 1)[1]))
+        return dlt.destinations.postgres(credentials=urllib.parse.urlunsplit(u))
+
+    def query(self, sql):
+        con = self._con()
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql.replace("{ds}", '"%s"' % DATASET))
+                return cur.fetchall()
+        finally:
+            con.close()
+
+
+DESTINATIONS = {"sqlite": SqliteDest, "postgres": PostgresDest}
 
 
 # ---- the data -----------------------------------------------------------------------------
@@ -269,7 +309,7 @@ def main():
         sys.stderr.write(__doc__)
         sys.exit(2)
     sluice, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    names = ["sqlite"]
+    names = ["sqlite"] + (["postgres"] if os.environ.get("SLUICE_TEST_PG_DSN") else [])
     if "--destination" in sys.argv:
         names = [sys.argv[sys.argv.index("--destination") + 1]]
     passed = failed = 0
