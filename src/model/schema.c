@@ -421,10 +421,7 @@ static struct sl_json *put_like(struct sl_json *obj, const char *key, const stru
     struct sl_json v;
     if (copy_or_empty(&v, like && like->type == SL_JSON_OBJECT ? like : NULL, SL_JSON_OBJECT))
         return NULL;
-    struct sl_json *o = sl_json_obj_set_take(obj, key, &v);
-    if (!o)
-        sl_json_clear(&v);
-    return o;
+    return sl_json_obj_set_take(obj, key, &v); /* frees v when it fails */
 }
 
 static int column_to_json(struct sl_json *cols, const struct sl_table *t,
@@ -625,10 +622,8 @@ static int tables_to_json(const struct sl_schema *s, struct sl_json *o)
         struct sl_json v;
         if (sl_schema_is_system_table(m->key)) {
             if (copy_or_empty(&v, &m->val, SL_JSON_OBJECT) ||
-                !sl_json_obj_set_take(tables, m->key, &v)) {
-                sl_json_clear(&v);
+                !sl_json_obj_set_take(tables, m->key, &v))
                 return -1;
-            }
         } else if (t && table_to_json(tables, t)) {
             return -1;
         }
@@ -761,10 +756,8 @@ static struct sl_json *schema_json(const struct sl_schema *s, bool for_hash)
     if (!for_hash) {
         struct sl_json v;
         if (copy_or_empty(&v, s->prev_hashes, SL_JSON_ARRAY) ||
-            !sl_json_obj_set_take(o, "previous_hashes", &v)) {
-            sl_json_clear(&v);
+            !sl_json_obj_set_take(o, "previous_hashes", &v))
             goto fail;
-        }
     }
     return o;
 fail:
@@ -886,10 +879,8 @@ static sluice_status table_from_json(struct sl_ctx *ctx, struct sl_schema *s, co
         struct sl_json v;
         /* the columns are the table's own (with their own extras), not the table's extra */
         const struct sl_json *src = strcmp(m->key, "columns") == 0 ? NULL : &m->val;
-        if (copy_or_empty(&v, src, SL_JSON_OBJECT) || !sl_json_obj_set_take(t->extra, m->key, &v)) {
-            sl_json_clear(&v);
+        if (copy_or_empty(&v, src, SL_JSON_OBJECT) || !sl_json_obj_set_take(t->extra, m->key, &v))
             return sl_nomem(ctx);
-        }
     }
     const struct sl_json *xn = sl_json_get(tj, "x-normalizer");
     t->has_data = json_true(xn, "seen-data");
@@ -1053,10 +1044,8 @@ static int store_prev_hash(struct sl_schema *s, const char *old)
     struct sl_json v;
     if (sl_json_set_str(&v, old, strlen(old)))
         return -1;
-    if (!sl_json_arr_push_take(a, &v)) {
-        sl_json_clear(&v);
+    if (!sl_json_arr_push_take(a, &v))
         return -1;
-    }
     struct sl_json last = a->u.items[a->len - 1]; /* rotate the new one to the front */
     memmove(&a->u.items[1], &a->u.items[0], (a->len - 1) * sizeof(a->u.items[0]));
     a->u.items[0] = last;
