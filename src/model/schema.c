@@ -434,9 +434,13 @@ static int column_to_json(struct sl_json *cols, const struct sl_table *t,
         return -1;
     if (put_bool(o, "nullable", c->nullable))
         return -1;
+    /* a hint taken away (merge_key: false in the config) is false, not left as read */
     for (size_t i = 0; i < sizeof(bool_hints) / sizeof(bool_hints[0]); i++)
-        if ((c->hints & bool_hints[i].bit) && put_bool(o, bool_hints[i].key, true))
+        if (((c->hints & bool_hints[i].bit) || sl_json_get(o, bool_hints[i].key)) &&
+            put_bool(o, bool_hints[i].key, (c->hints & bool_hints[i].bit) != 0))
             return -1;
+    if (!(c->hints & (SL_HINT_DEDUP_ASC | SL_HINT_DEDUP_DESC)))
+        sl_json_obj_del(o, "dedup_sort");
     if ((c->hints & SL_HINT_ROW_VERSION) &&
         ((!(c->hints & SL_HINT_UNIQUE) && put_bool(o, "unique", false)) ||
          (!(c->hints & SL_HINT_ROW_KEY) && put_bool(o, "row_key", false))))
