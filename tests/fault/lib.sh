@@ -105,7 +105,8 @@ disp_params() {
 }
 
 # rest_mock_start DIR: the mock REST API for the rest disposition, serving DIR/items.jsonl;
-# exports MOCK_URL and REST_DATA. rest_mock_stop ends it (it also ends by itself when idle).
+# exports MOCK_URL and REST_DATA. rest_mock_stop ends it. It must outlive the other
+# dispositions' runs, which can take many minutes on a loaded machine (an hour idle at most).
 rest_mock_start() {
     REST_DATA=$1
     mkdir -p "$REST_DATA"
@@ -113,7 +114,7 @@ rest_mock_start() {
     echo '{"page_size": 97, "cursor_field": "seq", "gzip": false}' > "$REST_DATA/rules.json"
     rm -f "$REST_DATA/port"
     python3 "$FAULT_DIR/../fixtures/rest_mock.py" --port-file "$REST_DATA/port" \
-        --data "$REST_DATA" --rules "$REST_DATA/rules.json" > "$REST_DATA/mock.log" 2>&1 &
+        --data "$REST_DATA" --rules "$REST_DATA/rules.json" --idle 3600 > "$REST_DATA/mock.log" 2>&1 &
     REST_MOCK_PID=$!
     rm_i=0
     while [ ! -s "$REST_DATA/port" ] && [ $rm_i -lt 200 ]; do
