@@ -117,8 +117,10 @@ static sluice_status cfg_from_workdir(struct sl_ctx *ctx, const char *name,
         rc = sl_json_parse_heap(ctx, text, len, &j);
     if (rc != SLUICE_OK)
         goto done;
-    /* Prefer the config file when it is still there: it carries secrets (dsn) that
-     * pipeline.json deliberately does not. */
+    /* The config file, when it is still there, gives the resources (the schema's name) and
+     * the secrets (dsn) that pipeline.json deliberately does not keep; the destination is the
+     * one the last run used, as pipeline.json records it: the run may have had environment
+     * overrides (DESTINATION__PATH, DATASET_NAME) this process does not have. */
     const char *config = sl_json_str(sl_json_get(j, "config"));
     if (config && sl_fs_exists(config)) {
         /* a config that no longer loads (an unset ${VAR} a source needs, say) must not
@@ -128,6 +130,25 @@ static sluice_status cfg_from_workdir(struct sl_ctx *ctx, const char *name,
         if (sl_config_load(&scratch, config, &cfg) == SLUICE_OK &&
             strcmp(cfg->pipeline_name, name) != 0)
             sl_pipeline_cfg_free(&cfg);
+        static const char *const keys[] = { "destination_type", "destination_path",
+                                            "dataset_name", "base_dir" };
+        for (size_t i = 0; cfg && i < sizeof(keys) / sizeof(keys[0]); i++) {
+            const char *used = sl_json_str(sl_json_get(j, keys[i]));
+            char **slot = i == 0 ? &cfg->dest_type
+                          : i == 1 ? &cfg->dest_path
+                          : i == 2 ? &cfg->dataset
+                                   : &cfg->base_dir;
+            char *copy = used ? sl_strdup(used) : NULL;
+            if (used && !copy) {
+                sl_pipeline_cfg_free(&cfg);
+                rc = sl_nomem(ctx);
+                goto done;
+            }
+            if (used) {
+                sl_free(*slot);
+                *slot = copy;
+            }
+        }
     }
     if (!cfg) {
         cfg = sl_calloc(1, sizeof(*cfg));

@@ -27,6 +27,9 @@ struct sl_dest_config {
     const char *dataset;   /* dataset name (SQLite: attached database; Postgres: schema) */
     const char *pipeline;  /* the pipeline loading (server destinations lock per pipeline) */
     const char *base_dir;  /* folder relative paths are resolved against */
+    int must_exist;        /* read-only commands (info, query, sync, drop): a database that
+                              does not exist is NOT_FOUND "database not found: PATH", never
+                              created */
 };
 
 /* One row of _dlt_pipeline_state (spec 2.6), strings borrowed. */

@@ -80,6 +80,7 @@
 #include <sqlite3.h>
 
 #include "base/alloc.h"
+#include "base/fs.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "destinations/sql.h"
@@ -2313,6 +2314,15 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
     rc = dataset_path(d, &d->ds_path);
     if (rc)
         goto fail;
+    if (cfg->must_exist && strcmp(d->main_path, ":memory:") != 0) {
+        const char *gone = !sl_fs_exists(d->main_path) ? d->main_path
+                           : !sl_fs_exists(d->ds_path) ? d->ds_path
+                                                       : NULL;
+        if (gone) {
+            rc = sl_fail(ctx, SLUICE_ERR_NOT_FOUND, "database not found: %s", gone);
+            goto fail;
+        }
+    }
 
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(d->main_path, &d->db, flags, NULL) != SQLITE_OK) {

@@ -230,11 +230,15 @@ locked:;
     return SLUICE_OK;
 }
 
-static sluice_status open_dest(struct sluice_pipeline *p)
+/* create: a run may create the database; the other commands only read (or change) one that
+ * exists, and never leave an empty file behind. */
+static sluice_status open_dest(struct sluice_pipeline *p, int create)
 {
     if (p->dest)
         return SLUICE_OK;
     struct sl_dest_config dc;
+    memset(&dc, 0, sizeof(dc));
+    dc.must_exist = !create;
     dc.type = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
     dc.path = p->cfg->dest_path;
     dc.dsn = p->cfg->dest_dsn;
@@ -605,7 +609,7 @@ sluice_status sl_pipeline_sync(struct sluice_pipeline *p)
     if (rc == SLUICE_OK)
         rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)
-        rc = open_dest(p);
+        rc = open_dest(p, 0);
     if (rc != SLUICE_OK)
         goto done;
     /* start from nothing local, then take everything from the destination */
@@ -999,7 +1003,7 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (rc == SLUICE_OK)
         rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)
-        rc = open_dest(p);
+        rc = open_dest(p, 1);
     if (rc == SLUICE_OK)
         rc = load_state(p, 1);
     if (rc == SLUICE_OK)
@@ -1056,7 +1060,7 @@ done:
 sluice_status sl_pipeline_query(struct sluice_pipeline *p, const char *sql, sluice_row_fn fn,
                                 void *ud)
 {
-    sluice_status rc = open_dest(p);
+    sluice_status rc = open_dest(p, 0);
     if (rc == SLUICE_OK)
         rc = p->dm->xQuery(p->dest, sql, fn, ud);
     return rc;
@@ -1188,7 +1192,7 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
         rc = sl_nomem(&p->ctx);
         goto done;
     }
-    rc = open_dest(p);
+    rc = open_dest(p, 0);
     if (rc == SLUICE_OK)
         rc = load_state(p, 0);
     if (rc == SLUICE_OK)
@@ -1248,7 +1252,7 @@ sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *res
     char load_id[40];
     sluice_status rc = lock_workdir(p);
     if (rc == SLUICE_OK)
-        rc = open_dest(p);
+        rc = open_dest(p, 0);
     if (rc == SLUICE_OK)
         rc = load_state(p, 1);
     if (rc == SLUICE_OK)
