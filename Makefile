@@ -29,7 +29,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
-        soak secrets test-fault check-layout compat
+        soak secrets test-fault check-layout compat check-docs
 all: build/libsluice.a build/sluice
 
 # ---- optimised build (build/) -------------------------------------------------------------
@@ -91,7 +91,7 @@ else
 TB := build
 endif
 
-test: check-layout $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examples/c_api
+test: check-layout check-docs $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examples/c_api
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/run_all.sh $(TB)
 
@@ -99,6 +99,10 @@ test: check-layout $(TB)/sluice $(TB)/test/unit $(TB)/test/run_cases $(TB)/examp
 # laid out")
 check-layout:
 	@sh scripts/check-layout
+
+# every path a document names is in the repository (scripts/check-doc-paths)
+check-docs:
+	@sh scripts/check-doc-paths
 
 demo:
 	sh scripts/install-deps
@@ -110,11 +114,17 @@ bench: build/sluice
 	sh bench/incremental.sh
 	sh bench/rest.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 755 build/sluice $(DESTDIR)$(PREFIX)/bin/sluice
-	install -m 644 build/libsluice.a $(DESTDIR)$(PREFIX)/lib/libsluice.a
+# the binary, the library, its header and sluice.pc (pkg-config: cc app.c $(pkg-config --cflags
+# --libs sluice)); INSTALL_FROM=build/san installs the sanitizer build (tests/install.sh)
+INSTALL_FROM ?= build
+VERSION  := $(shell sed -n 's/^\#define SLUICE_VERSION "\(.*\)"/\1/p' include/sluice.h)
+install: $(INSTALL_FROM)/sluice $(INSTALL_FROM)/libsluice.a
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(INSTALL_FROM)/sluice $(DESTDIR)$(PREFIX)/bin/sluice
+	install -m 644 $(INSTALL_FROM)/libsluice.a $(DESTDIR)$(PREFIX)/lib/libsluice.a
 	install -m 644 include/sluice.h $(DESTDIR)$(PREFIX)/include/sluice.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
+	    sluice.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/sluice.pc
 
 valgrind: build/sluice build/test/unit
 	valgrind --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes build/test/unit

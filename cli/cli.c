@@ -282,9 +282,11 @@ enum cli_arg_kind cli_parser_next(struct cli_parser *ps, const struct cli_opt *o
 static const char top_usage[] =
     "usage: sluice <command> [arguments]\n"
     "\n"
-    "Load JSON data from commands, files and REST APIs into SQL databases.\n"
+    "Load JSON data from files, commands and Singer taps into SQLite or PostgreSQL, the way\n"
+    "dlt does: nested data as tables, incremental cursors committed with the data.\n"
     "\n"
     "commands:\n"
+    "  init NAME [options]           write a starter pipeline NAME.yaml that runs as it is\n"
     "  run CONFIG [options]          extract, normalize and load the pipeline of CONFIG\n"
     "  pipeline NAME info [-v]       state (incremental cursors), tables, loads, pending\n"
     "  pipeline NAME query SQL       run SQL against the pipeline's dataset\n"
@@ -292,6 +294,10 @@ static const char top_usage[] =
     "                                drop the tables and state of resources\n"
     "  pipeline NAME sync            restore local state from the destination\n"
     "  pipeline NAME pending         list load packages not yet loaded\n"
+    "  pipeline NAME trace           the last run: steps, timings, rows, errors, log file\n"
+    "  pipeline NAME loads           recent loads (_dlt_loads), status as a word\n"
+    "  pipeline NAME schema          the stored schema (--format yaml|json)\n"
+    "  pipelines                     list the pipelines that have run here\n"
     "\n"
     "options:\n"
     "  -h, --help                    show help (also after any command)\n"
@@ -324,6 +330,10 @@ int main(int argc, char **argv)
         rc = cli_run_main(argc - 2, argv + 2);
     } else if (strcmp(cmd, "pipeline") == 0) {
         rc = cli_pipeline_main(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "init") == 0) {
+        rc = cli_init_main(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "pipelines") == 0) {
+        rc = cli_pipelines_main(argc - 2, argv + 2);
     } else if (cmd[0] == '-') {
         rc = cli_usage_error(NULL, "unknown option '%s'", cmd);
     } else {

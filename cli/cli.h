@@ -12,6 +12,10 @@
  *                  small subcommands drop, sync and pending.
  *   cli_info.c     `pipeline NAME info`: the info JSON as-is or as a human view.
  *   cli_query.c    `pipeline NAME query`: rows as an aligned table, CSV or JSON.
+ *   cli_trace.c    `pipeline NAME trace`: the last run, step by step.
+ *   cli_schema.c   `pipeline NAME schema`: the stored schema as YAML or JSON.
+ *   cli_pipelines.c `sluice pipelines`: the pipelines with a working dir here.
+ *   cli_init.c     `sluice init`: a starter pipeline that runs as it is.
  *   cli_json.c     a small JSON reader (bounded depth) and JSON writing helpers.
  * Nothing here keeps mutable file-scope state (except what cli_run.c's signal handler needs
  * to reach the running pipeline); every command owns its data on the stack or through
@@ -108,16 +112,21 @@ enum cli_arg_kind cli_parser_next(struct cli_parser *ps, const struct cli_opt *o
 /* argv[0] is the first argument after the command word. Each returns an exit status. */
 int cli_run_main(int argc, char **argv);
 int cli_pipeline_main(int argc, char **argv);
+int cli_pipelines_main(int argc, char **argv);
+int cli_init_main(int argc, char **argv);
 
 /* What the pipeline subcommands get after parsing (cli_pipeline.c fills it). */
 struct cli_pipeline_args {
     const char *name;        /* pipeline name */
     const char *sub;         /* "info", "query", ... */
     const char *sql;         /* query */
-    const char *format;      /* query: "table", "csv", "json" */
+    const char *format;      /* query: "table", "csv", "json"; schema: "yaml", "json" */
     int verbose;             /* info -v */
     int json;                /* info --json */
     const char *config;      /* sync --config: the config file, or NULL */
+    long limit;              /* loads --limit (default 20) */
+    int yes;                 /* drop --yes: do not ask */
+    int wide;                /* query --wide: do not fit the table to the terminal */
     const char **resources;  /* drop: NULL-terminated, owned by cli_pipeline.c */
     size_t n_resources;
 };
@@ -125,6 +134,8 @@ struct cli_pipeline_args {
 /* Subcommands that need more than a few lines; p is open, the caller closes it. */
 int cli_info(sluice_pipeline *p, const struct cli_pipeline_args *a);
 int cli_query(sluice_pipeline *p, const struct cli_pipeline_args *a);
+int cli_trace(sluice_pipeline *p, const struct cli_pipeline_args *a);
+int cli_schema(sluice_pipeline *p, const struct cli_pipeline_args *a);
 
 /* ---- progress and log display (cli_progress.c) ------------------------------------------ */
 
@@ -187,6 +198,9 @@ void cli_json_free(struct cli_json *v);
 const struct cli_json *cli_json_get(const struct cli_json *v, const char *key);
 /* The text of a STRING, else NULL. */
 const char *cli_json_string(const struct cli_json *v);
+
+/* An integer NUMBER as int64 into *out: 1, or 0 (and *out untouched) for anything else. */
+int cli_json_int(const struct cli_json *v, int64_t *out);
 
 /* Write s (len bytes) as a JSON string literal, quotes included. */
 void cli_json_write_string(FILE *f, const char *s, size_t len);

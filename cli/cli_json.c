@@ -19,6 +19,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,21 @@ const char *cli_json_string(const struct cli_json *v)
 }
 
 /* ==== writer ============================================================================== */
+
+int cli_json_int(const struct cli_json *v, int64_t *out)
+{
+    char *end;
+    long long n;
+
+    if (v == NULL || v->type != CLI_JSON_NUMBER || v->text == NULL)
+        return 0;
+    errno = 0;
+    n = strtoll(v->text, &end, 10);
+    if (*end != '\0' || errno != 0)
+        return 0;
+    *out = (int64_t)n;
+    return 1;
+}
 
 void cli_json_write_string(FILE *f, const char *s, size_t len)
 {

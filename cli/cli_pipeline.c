@@ -9,11 +9,15 @@
  *
  * After parsing, the pipeline is opened with sluice_pipeline_open_existing() (an unknown name
  * is NOT_FOUND, exit 2), or for `sync --config CONFIG` from the config file (no working dir
- * needed; its pipeline name must be NAME), and the subcommand runs: info and query live in their own files; the
- * small ones are here:
- *   drop     `Dropped the tables and state of resource 'R' from pipeline NAME.`
+ * needed; its pipeline name must be NAME), and the subcommand runs: info, query, trace and
+ * schema live in their own files; the small ones are here:
+ *   drop     lists what it will drop (tables with their rows, state keys) and asks; --yes
+ *            skips the question, and without --yes a stdin that is not a terminal is a usage
+ *            error (nothing is dropped by a script that did not say so). Then
+ *            `Dropped the tables and state of resource 'R' from pipeline NAME.`
  *   sync     `Synced pipeline NAME: local state and schema restored from the destination.`
  *   pending  one line per package, `<load_id> <stage>`, or `No pending packages.`
+ *   loads    the dataset's _dlt_loads, newest first, status as a word, then pending packages
  * The handle is closed on every path.
  */
 #include "cli.h"
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ==== help ================================================================================ */
 
@@ -33,9 +38,13 @@ static const char pipeline_usage[] =
     "subcommands:\n"
     "  info [-v] [--json]            state (incremental cursors), tables, loads, pending\n"
     "  query SQL [--format F]        run SQL against the dataset (table | csv | json)\n"
-    "  drop --resource NAME...       drop the tables and state of resources\n"
+    "  drop --resource NAME... [--yes]\n"
+    "                                drop the tables and state of resources (asks first)\n"
     "  sync [--config CONFIG]        restore local state and schema from the destination\n"
     "  pending                       list load packages not yet loaded\n"
+    "  trace [--json]                the last run: steps, timings, rows, errors, log file\n"
+    "  loads [--limit N] [--json]    recent loads from _dlt_loads\n"
+    "  schema [--format yaml|json]   the schema stored in the destination\n"
     "\n"
     "Run 'sluice pipeline NAME <subcommand> --help' for a subcommand's options.\n";
 
@@ -52,27 +61,66 @@ static const char info_usage[] =
     "  -h, --help                    show this help\n";
 
 static const char query_usage[] =
-    "usage: sluice pipeline NAME query SQL [--format table|csv|json]\n"
+    "usage: sluice pipeline NAME query SQL [--format table|csv|json] [--wide]\n"
     "\n"
     "Run SQL against the pipeline's destination, with the dataset as the default schema\n"
     "(unqualified table names are the dataset's).\n"
     "\n"
     "options:\n"
-    "  --format table                aligned columns with a header (default); NULL is empty\n"
+    "  --format table                aligned columns with a header (default); NULL is empty;\n"
+    "                                wide cells cut to fit the terminal\n"
     "  --format csv                  header line then rows, RFC 4180 quoting; NULL is empty\n"
-    "  --format json                 an array of objects; values as strings, NULL as null\n"
+    "  --format json                 an array of objects; numbers, booleans and json columns\n"
+    "                                keep their types, NULL is null\n"
+    "  --wide                        table: never cut cells to fit the terminal\n"
     "  -h, --help                    show this help\n"
     "\n"
     "exit status: 0 success, 1 the SQL failed, 2 bad usage or unknown pipeline.\n";
 
 static const char drop_usage[] =
-    "usage: sluice pipeline NAME drop --resource NAME [--resource NAME]...\n"
+    "usage: sluice pipeline NAME drop --resource NAME [--resource NAME]... [--yes]\n"
     "\n"
     "Drop the tables and the state (incremental cursors included) of the named resources, in\n"
-    "one transaction. Their next run loads from the initial value again.\n"
+    "one transaction. Their next run loads from the initial value again. Lists what will be\n"
+    "dropped and asks first; without --yes, stdin must be a terminal.\n"
     "\n"
     "options:\n"
     "  --resource NAME               a resource to drop (repeatable, at least one)\n"
+    "  -y, --yes                     drop without asking\n"
+    "  -h, --help                    show this help\n";
+
+static const char trace_usage[] =
+    "usage: sluice pipeline NAME trace [--json]\n"
+    "\n"
+    "Show the last run of the pipeline on this machine: its steps (extract, normalize, load)\n"
+    "with load ids, timings, items per resource and cursor range, rows and their net effect\n"
+    "(inserted, updated, deleted) per table, its error, and its log file.\n"
+    "\n"
+    "options:\n"
+    "  --json                        print the trace as one JSON object\n"
+    "  -h, --help                    show this help\n";
+
+static const char loads_usage[] =
+    "usage: sluice pipeline NAME loads [--limit N] [--json]\n"
+    "\n"
+    "List the loads recorded in the dataset's _dlt_loads table, newest first (load id,\n"
+    "status, time, schema), then the packages not loaded yet.\n"
+    "\n"
+    "options:\n"
+    "  --limit N                     at most N loads (default 20)\n"
+    "  --json                        print them as one JSON object\n"
+    "  -h, --help                    show this help\n";
+
+static const char schema_usage[] =
+    "usage: sluice pipeline NAME schema [--format yaml|json]\n"
+    "\n"
+    "Show the pipeline's schema as its destination stores it (the newest version in\n"
+    "_dlt_version): tables, columns with data types and hints (primary_key, merge_key, ...),\n"
+    "write disposition, resource, and parent of child tables.\n"
+    "\n"
+    "options:\n"
+    "  --format yaml                 YAML, as dlt shows schemas (default)\n"
+    "  --format json                 the stored JSON document\n"
     "  -h, --help                    show this help\n";
 
 static const char sync_usage[] =
@@ -104,7 +152,10 @@ enum {
     OPT_VERBOSE,
     OPT_JSON,
     OPT_CONFIG,
-    OPT_HELP
+    OPT_LIMIT,
+    OPT_YES,
+    OPT_WIDE,
+    OPT_HELP /* last: the loop over options a subcommand may take stops before it */
 };
 
 static const struct cli_opt pipeline_opts[] = {
@@ -113,6 +164,9 @@ static const struct cli_opt pipeline_opts[] = {
     { "verbose", 'v', 0, OPT_VERBOSE },
     { "json", 0, 0, OPT_JSON },
     { "config", 0, 1, OPT_CONFIG },
+    { "limit", 0, 1, OPT_LIMIT },
+    { "yes", 'y', 0, OPT_YES },
+    { "wide", 0, 0, OPT_WIDE },
     { "help", 'h', 0, OPT_HELP },
     { NULL, 0, 0, 0 },
 };
@@ -127,11 +181,16 @@ static const struct subcommand {
     int n_positionals;  /* after NAME and the subcommand */
 } subcommands[] = {
     { "info", "pipeline NAME info", info_usage, SEEN(OPT_VERBOSE) | SEEN(OPT_JSON), 0 },
-    { "query", "pipeline NAME query", query_usage, SEEN(OPT_FORMAT), 1 },
-    { "drop", "pipeline NAME drop", drop_usage, SEEN(OPT_RESOURCE), 0 },
+    { "query", "pipeline NAME query", query_usage, SEEN(OPT_FORMAT) | SEEN(OPT_WIDE), 1 },
+    { "drop", "pipeline NAME drop", drop_usage, SEEN(OPT_RESOURCE) | SEEN(OPT_YES), 0 },
     { "sync", "pipeline NAME sync", sync_usage, SEEN(OPT_CONFIG), 0 },
     { "pending", "pipeline NAME pending", pending_usage, 0, 0 },
+    { "trace", "pipeline NAME trace", trace_usage, SEEN(OPT_JSON), 0 },
+    { "loads", "pipeline NAME loads", loads_usage, SEEN(OPT_LIMIT) | SEEN(OPT_JSON), 0 },
+    { "schema", "pipeline NAME schema", schema_usage, SEEN(OPT_FORMAT), 0 },
 };
+
+#define SUBCOMMAND_NAMES "info, query, drop, sync, pending, trace, loads, schema"
 
 static const struct subcommand *find_subcommand(const char *name)
 {
@@ -191,11 +250,22 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
             a->resources[a->n_resources++] = value;
             break;
         case OPT_FORMAT:
-            if (strcmp(value, "table") != 0 && strcmp(value, "csv") != 0 &&
-                strcmp(value, "json") != 0)
-                return cli_usage_error("pipeline", "--format must be table, csv or json, "
-                                                   "not '%s'", value);
-            a->format = value;
+            a->format = value; /* checked once the subcommand is known */
+            break;
+        case OPT_LIMIT: {
+            char *end;
+            long n = strtol(value, &end, 10);
+            if (value[0] == '\0' || *end != '\0' || n < 1 || n > 1000000)
+                return cli_usage_error("pipeline", "--limit must be a number from 1 to "
+                                                   "1000000, not '%s'", value);
+            a->limit = n;
+            break;
+        }
+        case OPT_YES:
+            a->yes = 1;
+            break;
+        case OPT_WIDE:
+            a->wide = 1;
             break;
         case OPT_VERBOSE:
             a->verbose = 1;
@@ -224,15 +294,15 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
     if (n_pos == 0)
         return cli_usage_error("pipeline", "missing pipeline NAME");
     if (n_pos == 1)
-        return cli_usage_error("pipeline", "missing subcommand after '%s' (info, query, drop, "
-                                           "sync, pending)", pos[0]);
+        return cli_usage_error("pipeline", "missing subcommand after '%s' (" SUBCOMMAND_NAMES
+                                           ")", pos[0]);
     if (sub == NULL)
-        return cli_usage_error("pipeline", "unknown subcommand '%s' (info, query, drop, sync, "
-                                           "pending)", pos[1]);
+        return cli_usage_error("pipeline", "unknown subcommand '%s' (" SUBCOMMAND_NAMES ")",
+                               pos[1]);
     if (pos[0][0] == '\0')
         return cli_usage_error("pipeline", "the pipeline NAME is empty");
 
-    for (int opt = OPT_RESOURCE; opt <= OPT_CONFIG; opt++) {
+    for (int opt = OPT_RESOURCE; opt < OPT_HELP; opt++) {
         if ((seen & SEEN(opt)) && !(sub->allowed & SEEN(opt)))
             return cli_usage_error(sub->help_command, "'%s' takes no --%s option", sub->name,
                                    option_name(opt));
@@ -245,19 +315,164 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
     if (strcmp(sub->name, "drop") == 0 && a->n_resources == 0)
         return cli_usage_error(sub->help_command, "'drop' needs at least one --resource NAME");
 
+    if (strcmp(sub->name, "query") == 0 && a->format != NULL &&
+        strcmp(a->format, "table") != 0 && strcmp(a->format, "csv") != 0 &&
+        strcmp(a->format, "json") != 0)
+        return cli_usage_error(sub->help_command, "--format must be table, csv or json, not "
+                                                  "'%s'", a->format);
+    if (a->wide && a->format != NULL && strcmp(a->format, "table") != 0)
+        return cli_usage_error(sub->help_command, "--wide is for --format table");
+    if (strcmp(sub->name, "schema") == 0 && a->format != NULL &&
+        strcmp(a->format, "yaml") != 0 && strcmp(a->format, "json") != 0)
+        return cli_usage_error(sub->help_command, "--format must be yaml or json, not '%s'",
+                               a->format);
+
     a->name = pos[0];
     a->sub = sub->name;
     a->sql = sub->n_positionals > 0 ? pos[2] : NULL;
     if (a->format == NULL)
-        a->format = "table";
+        a->format = strcmp(sub->name, "schema") == 0 ? "yaml" : "table";
+    if (a->limit == 0)
+        a->limit = 20;
     return CLI_EXIT_OK;
 }
 
 /* ==== small subcommands =================================================================== */
 
+static int named(const struct cli_pipeline_args *a, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < a->n_resources; i++)
+        if (strcmp(a->resources[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The keys of a resource's state, with the incremental cursors' last values. */
+static void print_state_keys(const struct cli_json *rstate)
+{
+    const char *sep = "";
+    for (const struct cli_json *k = rstate->child; k; k = k->next) {
+        fputs(sep, stdout);
+        sep = ", ";
+        if (strcmp(k->key, "incremental") != 0 || k->type != CLI_JSON_OBJECT) {
+            cli_write_one_line(stdout, k->key);
+            continue;
+        }
+        for (const struct cli_json *c = k->child; c; c = c->next) {
+            const struct cli_json *last = cli_json_get(c, "last_value");
+            fputs(c == k->child ? "cursor " : ", cursor ", stdout);
+            cli_write_one_line(stdout, c->key);
+            if (last != NULL) {
+                fputs(" (last value ", stdout);
+                cli_json_write(stdout, last, 0);
+                fputc(')', stdout);
+            }
+        }
+    }
+}
+
+/*
+ * What drop will do, from the pipeline's info: the tables of the resources with their rows,
+ * and their state. Returns the number of tables found, or -1 when the info is unreadable
+ * (reported).
+ */
+static int print_drop_plan(sluice_pipeline *p, const struct cli_pipeline_args *a)
+{
+    char *json = NULL;
+    struct cli_json *doc = NULL;
+    char err[128];
+    int n_tables = 0;
+    sluice_status st = sluice_pipeline_info_json(p, &json);
+
+    if (st != SLUICE_OK) {
+        cli_report_error(p, st, 0);
+        return -1;
+    }
+    doc = cli_json_parse(json, strlen(json), err, sizeof(err));
+    sluice_free(json);
+    if (doc == NULL) {
+        cli_bad_json("pipeline info", err);
+        return -1;
+    }
+    fputs("Pipeline ", stdout);
+    cli_write_one_line(stdout, a->name);
+    fputs(": drop, in one transaction,\n", stdout);
+    const struct cli_json *tables = cli_json_get(doc, "tables");
+    for (size_t i = 0; i < a->n_resources; i++) {
+        int64_t rows_sum = 0;
+        int found = 0;
+        fputs("  the tables of resource '", stdout);
+        cli_write_one_line(stdout, a->resources[i]);
+        fputs("':", stdout);
+        for (const struct cli_json *t = tables != NULL ? tables->child : NULL; t; t = t->next) {
+            int64_t rows = 0;
+            if (strcmp(cli_json_string(cli_json_get(t, "resource")) != NULL
+                           ? cli_json_string(cli_json_get(t, "resource"))
+                           : "",
+                       a->resources[i]) != 0)
+                continue;
+            fputs(found ? ", " : " ", stdout);
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(t, "name")));
+            if (cli_json_int(cli_json_get(t, "rows"), &rows))
+                rows_sum += rows;
+            found++;
+        }
+        if (found)
+            printf(" (%lld %s)\n", (long long)rows_sum, rows_sum == 1 ? "row" : "rows");
+        else
+            fputs(" none\n", stdout);
+        n_tables += found;
+    }
+    /* state: sources.<source>.resources.<name> */
+    const struct cli_json *sources = cli_json_get(cli_json_get(doc, "state"), "sources");
+    for (const struct cli_json *src = sources != NULL ? sources->child : NULL; src;
+         src = src->next) {
+        const struct cli_json *res = cli_json_get(src, "resources");
+        for (const struct cli_json *r = res != NULL ? res->child : NULL; r; r = r->next) {
+            if (!named(a, r->key) || r->type != CLI_JSON_OBJECT)
+                continue;
+            fputs("  the state of resource '", stdout);
+            cli_write_one_line(stdout, r->key);
+            fputs("': ", stdout);
+            if (r->child == NULL)
+                fputs("empty", stdout);
+            print_state_keys(r);
+            fputc('\n', stdout);
+        }
+    }
+    fputs("Their next run starts from the initial value again.\n", stdout);
+    cli_json_free(doc);
+    return n_tables;
+}
+
+/* 1 when the user answers yes on the terminal; 0 otherwise. */
+static int confirm(const char *question)
+{
+    char line[64];
+
+    fputs(question, stdout);
+    fflush(stdout);
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        return 0;
+    return strcmp(line, "y\n") == 0 || strcmp(line, "Y\n") == 0 ||
+           strcmp(line, "yes\n") == 0 || strcmp(line, "YES\n") == 0;
+}
+
 static int cmd_drop(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
-    sluice_status st = sluice_pipeline_drop(p, a->resources);
+    sluice_status st;
+
+    if (!a->yes && !isatty(STDIN_FILENO))
+        return cli_usage_error("pipeline NAME drop",
+                               "'drop' asks before it drops anything, and stdin is not a "
+                               "terminal: add --yes to drop without asking");
+    if (print_drop_plan(p, a) < 0)
+        return CLI_EXIT_FAILED;
+    if (!a->yes && !confirm("Drop them? [y/N] ")) {
+        fputs("Nothing dropped.\n", stdout);
+        return CLI_EXIT_FAILED;
+    }
+    st = sluice_pipeline_drop(p, a->resources);
 
     if (st != SLUICE_OK)
         return cli_report_error(p, st, 0);
@@ -333,6 +548,127 @@ done:
     return rc;
 }
 
+/* ==== loads =============================================================================== */
+
+struct loads_out {
+    int json;
+    int64_t n;
+    size_t width;
+};
+
+static const char *status_word(const char *code)
+{
+    /* dlt writes 0 for a completed load; no other value is in use */
+    return code != NULL && strcmp(code, "0") == 0 ? "loaded" : NULL;
+}
+
+static int on_load_row(void *ctx, int ncols, const char *const *names,
+                       const char *const *values)
+{
+    struct loads_out *lo = ctx;
+    const char *word;
+
+    (void)names;
+    if (values == NULL || ncols < 5)
+        return 0;
+    word = status_word(values[2]);
+    if (lo->json) {
+        fputs(lo->n == 0 ? "{\"load_id\":" : ",{\"load_id\":", stdout);
+        cli_json_write_cstr(stdout, values[0]);
+        fputs(",\"status\":", stdout);
+        cli_json_write_cstr(stdout, word != NULL ? word : "unknown");
+        fputs(",\"status_code\":", stdout);
+        fputs(values[2] != NULL ? values[2] : "null", stdout);
+        fputs(",\"inserted_at\":", stdout);
+        cli_json_write_cstr(stdout, values[3]);
+        fputs(",\"schema_name\":", stdout);
+        cli_json_write_cstr(stdout, values[1]);
+        fputs(",\"schema_version_hash\":", stdout);
+        cli_json_write_cstr(stdout, values[4]);
+        fputc('}', stdout);
+    } else {
+        fputs("  ", stdout);
+        cli_write_one_line(stdout, values[0]);
+        fputs("  ", stdout);
+        if (word != NULL)
+            fputs(word, stdout);
+        else
+            printf("status %s", values[2] != NULL ? values[2] : "NULL");
+        fputs("  ", stdout);
+        cli_write_one_line(stdout, values[3]);
+        fputs("  schema ", stdout);
+        cli_write_one_line(stdout, values[1]);
+        fputc('\n', stdout);
+    }
+    lo->n++;
+    return 0;
+}
+
+static int cmd_loads(sluice_pipeline *p, const struct cli_pipeline_args *a)
+{
+    struct loads_out lo;
+    char sql[256];
+    char *pending = NULL;
+    struct cli_json *pdoc = NULL;
+    char err[128];
+    sluice_status st;
+    int rc = CLI_EXIT_OK;
+
+    memset(&lo, 0, sizeof(lo));
+    lo.json = a->json;
+    st = sluice_pipeline_pending_json(p, &pending);
+    if (st != SLUICE_OK) {
+        rc = cli_report_error(p, st, a->json);
+        goto done;
+    }
+    pdoc = cli_json_parse(pending, strlen(pending), err, sizeof(err));
+    if (pdoc == NULL || pdoc->type != CLI_JSON_ARRAY) {
+        rc = cli_bad_json("pending packages", pdoc == NULL ? err : "not an array");
+        goto done;
+    }
+    snprintf(sql, sizeof(sql),
+             "SELECT load_id, schema_name, status, inserted_at, schema_version_hash FROM "
+             "_dlt_loads ORDER BY load_id DESC LIMIT %ld",
+             a->limit);
+    if (a->json) {
+        fputs("{\"loads\":[", stdout);
+    } else {
+        fputs("Loads of pipeline ", stdout);
+        cli_write_one_line(stdout, a->name);
+        printf(", newest first (at most %ld):\n", a->limit);
+    }
+    st = sluice_pipeline_query(p, sql, on_load_row, &lo);
+    if (st != SLUICE_OK) {
+        if (a->json)
+            fputs("]}\n", stdout);
+        rc = cli_report_error(p, st, 0);
+        goto done;
+    }
+    if (a->json) {
+        fputs("],\"pending\":", stdout);
+        cli_json_write(stdout, pdoc, 0);
+        fputs("}\n", stdout);
+        goto done;
+    }
+    if (lo.n == 0)
+        fputs("  none\n", stdout);
+    if (pdoc->child != NULL) {
+        fputs("Pending packages (the next run loads them first):\n", stdout);
+        for (const struct cli_json *pk = pdoc->child; pk; pk = pk->next) {
+            fputs("  ", stdout);
+            cli_write_one_line(stdout, scalar_text(cli_json_get(pk, "load_id"), "?"));
+            fputs("  ", stdout);
+            cli_write_one_line(stdout, scalar_text(cli_json_get(pk, "stage"), "?"));
+            fputc('\n', stdout);
+        }
+    }
+
+done:
+    cli_json_free(pdoc);
+    sluice_free(pending);
+    return rc;
+}
+
 /* ==== command ============================================================================= */
 
 /* The library's warnings (a destination behind the working dir, state rows without a load)
@@ -391,6 +727,12 @@ int cli_pipeline_main(int argc, char **argv)
         rc = cmd_drop(p, &a);
     else if (strcmp(a.sub, "sync") == 0)
         rc = cmd_sync(p, &a);
+    else if (strcmp(a.sub, "trace") == 0)
+        rc = cli_trace(p, &a);
+    else if (strcmp(a.sub, "loads") == 0)
+        rc = cmd_loads(p, &a);
+    else if (strcmp(a.sub, "schema") == 0)
+        rc = cli_schema(p, &a);
     else
         rc = cmd_pending(p);
 

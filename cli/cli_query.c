@@ -15,8 +15,14 @@
  *   csv              a header line then one line per row, RFC 4180 quoting (a field holding
  *                    a comma, a quote, CR or LF is quoted, quotes doubled), NULL as an empty
  *                    field, lines ending in "\n".
- *   json             an array of objects, one object per line, every value a JSON string and
- *                    NULL as null; an empty result is [].
+ *   json             an array of objects, one object per line; values keep their types:
+ *                    integers and finite numbers as JSON numbers, booleans as true/false,
+ *                    json columns (nested data kept as JSON) as JSON, everything else as a
+ *                    string, NULL as null; an empty result is [].
+ *
+ * The table fits the terminal (stdout's width, else $COLUMNS; no limit when neither is
+ * known): while a line would be too wide, the widest column gives up a character, down to
+ * MIN_FIT_WIDTH, and a cell longer than its column ends in "…". --wide turns that off.
  *
  * Memory stays bounded: csv and json stream each row as it arrives. The table needs column
  * widths, so it buffers the first rows (up to MAX_TABLE_ROWS rows or MAX_TABLE_BYTES bytes),
@@ -31,9 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #define MAX_TABLE_ROWS 10000
 #define MAX_TABLE_BYTES ((size_t)16 * 1024 * 1024)
+#define MIN_FIT_WIDTH 6 /* a column is not narrowed below this to fit the terminal */
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
@@ -52,6 +61,7 @@ struct query_out {
     size_t buffered_bytes;
     size_t *widths;
     int streaming;       /* widths fixed, rows printed as they come */
+    size_t max_width;    /* terminal columns to fit the table in; 0: no limit */
 };
 
 /* ==== helpers ============================================================================= */
@@ -97,12 +107,54 @@ static char *render_cell(const char *v)
     return out;
 }
 
+/* s in at most width characters: cut, ending in "…", when it is longer. */
+static void put_fitted(const char *s, size_t width)
+{
+    size_t w = text_width(s);
+    if (w <= width) {
+        fputs(s, stdout);
+        return;
+    }
+    size_t n = 0;
+    const char *c = s;
+    for (; *c != '\0'; c++) {
+        if (((unsigned char)*c & 0xc0) != 0x80) {
+            if (n + 1 == width)
+                break; /* room left for the ellipsis */
+            n++;
+        }
+        fputc(*c, stdout);
+    }
+    if (width > 0)
+        fputs("\xe2\x80\xa6", stdout); /* U+2026 HORIZONTAL ELLIPSIS, one column */
+}
+
 static void put_padded(const char *s, size_t width)
 {
     size_t w = text_width(s);
-    fputs(s, stdout);
+    put_fitted(s, width);
     for (; w < width; w++)
         fputc(' ', stdout);
+}
+
+/* Narrow the widest columns until a line fits max_width (see the file comment). */
+static void fit_widths(struct query_out *q)
+{
+    size_t total;
+    if (q->max_width == 0 || q->ncols == 0)
+        return;
+    for (;;) {
+        size_t widest = 0;
+        total = 3 * (q->ncols - 1);
+        for (size_t c = 0; c < q->ncols; c++) {
+            total += q->widths[c];
+            if (q->widths[c] > q->widths[widest])
+                widest = c;
+        }
+        if (total <= q->max_width || q->widths[widest] <= MIN_FIT_WIDTH)
+            return;
+        q->widths[widest]--;
+    }
 }
 
 static void free_names(struct query_out *q)
@@ -146,8 +198,10 @@ static void put_cell(const struct query_out *q, size_t c, const char *cell)
 
     if (c > 0)
         fputs(last && cell[0] == '\0' ? " |" : " | ", stdout);
-    if (last)
+    if (last && q->max_width == 0)
         fputs(cell, stdout);
+    else if (last)
+        put_fitted(cell, q->widths[c]);
     else
         put_padded(cell, q->widths[c]);
 }
@@ -164,6 +218,7 @@ static void table_flush(struct query_out *q)
 {
     if (!q->have_header || q->streaming)
         return;
+    fit_widths(q);
     table_print_row(q, q->names);
     for (size_t c = 0; c < q->ncols; c++) {
         if (c > 0)
@@ -259,8 +314,82 @@ static void csv_line(size_t ncols, const char *const *values)
     fputc('\n', stdout);
 }
 
+/* 1 when s is a JSON number as JSON writes it (SQLite prints "Inf", "-Inf"). */
+static int json_number(const char *s)
+{
+    const char *c = s;
+    if (*c == '-')
+        c++;
+    if (*c < '0' || *c > '9')
+        return 0;
+    if (*c == '0' && c[1] >= '0' && c[1] <= '9')
+        return 0;
+    while (*c >= '0' && *c <= '9')
+        c++;
+    if (*c == '.') {
+        c++;
+        if (*c < '0' || *c > '9')
+            return 0;
+        while (*c >= '0' && *c <= '9')
+            c++;
+    }
+    if (*c == 'e' || *c == 'E') {
+        c++;
+        if (*c == '+' || *c == '-')
+            c++;
+        if (*c < '0' || *c > '9')
+            return 0;
+        while (*c >= '0' && *c <= '9')
+            c++;
+    }
+    return *c == '\0';
+}
+
+/* One value as JSON of its type (see the file comment); what does not fit its type (a json
+ * column holding text that is not JSON, "Inf") is written as a string. */
+static void json_value(const char *v, sluice_value_type type)
+{
+    struct cli_json *doc;
+    char err[8];
+
+    if (v == NULL) {
+        fputs("null", stdout);
+        return;
+    }
+    switch (type) {
+    case SLUICE_VALUE_INTEGER:
+    case SLUICE_VALUE_REAL:
+        if (json_number(v)) {
+            fputs(v, stdout);
+            return;
+        }
+        break;
+    case SLUICE_VALUE_BOOL:
+        if (strcmp(v, "1") == 0 || strcmp(v, "t") == 0 || strcmp(v, "true") == 0) {
+            fputs("true", stdout);
+            return;
+        }
+        if (strcmp(v, "0") == 0 || strcmp(v, "f") == 0 || strcmp(v, "false") == 0) {
+            fputs("false", stdout);
+            return;
+        }
+        break;
+    case SLUICE_VALUE_JSON:
+        doc = cli_json_parse(v, strlen(v), err, sizeof(err));
+        if (doc != NULL) {
+            cli_json_write(stdout, doc, 0);
+            cli_json_free(doc);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    cli_json_write_cstr(stdout, v);
+}
+
 static void json_row(const struct query_out *q, size_t ncols, const char *const *names,
-                     const char *const *values)
+                     const char *const *values, const sluice_value_type *types)
 {
     fputs(q->rows == 0 ? "[\n{" : ",\n{", stdout);
     for (size_t c = 0; c < ncols; c++) {
@@ -268,7 +397,8 @@ static void json_row(const struct query_out *q, size_t ncols, const char *const 
             fputc(',', stdout);
         cli_json_write_cstr(stdout, names != NULL && names[c] != NULL ? names[c] : "");
         fputc(':', stdout);
-        cli_json_write_cstr(stdout, values != NULL ? values[c] : NULL);
+        json_value(values != NULL ? values[c] : NULL,
+                   types != NULL ? types[c] : SLUICE_VALUE_TEXT);
     }
     fputc('}', stdout);
 }
@@ -307,7 +437,8 @@ static int start_block(struct query_out *q, size_t ncols, const char *const *nam
     return 0;
 }
 
-static int on_row(void *ctx, int ncols_in, const char *const *names, const char *const *values)
+static int on_row(void *ctx, int ncols_in, const char *const *names, const char *const *values,
+                  const sluice_value_type *types)
 {
     struct query_out *q = ctx;
     size_t ncols = ncols_in > 0 ? (size_t)ncols_in : 0;
@@ -325,7 +456,7 @@ static int on_row(void *ctx, int ncols_in, const char *const *names, const char 
         csv_line(ncols, values);
         break;
     case FORMAT_JSON:
-        json_row(q, ncols, names, values);
+        json_row(q, ncols, names, values, types);
         break;
     case FORMAT_TABLE:
         if (table_row(q, values) != 0) {
@@ -338,6 +469,23 @@ static int on_row(void *ctx, int ncols_in, const char *const *names, const char 
     if (ferror(stdout)) {
         q->failed = 1;
         return 1; /* stop: nobody reads the rest */
+    }
+    return 0;
+}
+
+/* The terminal's width for the table: stdout's, else $COLUMNS, else 0 (no limit). */
+static size_t output_width(void)
+{
+    struct winsize ws;
+    const char *cols = getenv("COLUMNS");
+
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    if (cols != NULL && cols[0] != '\0') {
+        char *end;
+        long n = strtol(cols, &end, 10);
+        if (*end == '\0' && n > 0 && n < 100000)
+            return (size_t)n;
     }
     return 0;
 }
@@ -356,7 +504,9 @@ int cli_query(sluice_pipeline *p, const struct cli_pipeline_args *a)
     else
         q.format = FORMAT_TABLE;
 
-    st = sluice_pipeline_query(p, a->sql, on_row, &q);
+    if (q.format == FORMAT_TABLE && !a->wide)
+        q.max_width = output_width();
+    st = sluice_pipeline_query_typed(p, a->sql, on_row, &q);
     if (q.failed && !ferror(stdout)) {
         rc = cli_report_error(NULL, SLUICE_ERR_NOMEM, 0);
         goto done;

@@ -5,22 +5,25 @@
  * hooks up the log and progress display (cli_progress.c) and calls sluice_pipeline_run().
  * On success it prints the load info on stdout, either as a short human summary
  *
- *   Pipeline github_events: loaded 3 tables, 250 rows in 0.41 s (load id 1732900000.123456)
- *     events                 200
- *     events__payload         50
- *   Loaded 1 pending package left by an earlier run.
+ *   Pipeline github_events: loaded 250 rows into 2 tables in 0.41 s (load id 1732900000.1234)
+ *     events            150 inserted, 50 updated
+ *     events__payload    50 inserted
  *
- * ("No new data: nothing loaded." when no row was loaded), or with --json as one JSON object:
+ * (see print_trace_summary: the table lines are the run's net effect per table, and packages
+ * left by an earlier run are listed apart from this run's extraction; "No new data: nothing
+ * loaded." when no row was loaded), or with --json as one JSON object:
  *   {"status":"ok","load_id":"...","items":N,"rows":N,"packages_loaded":N,
- *    "pending_loaded":N,"elapsed":S,"tables":{"events":200,...}}
+ *    "pending_loaded":N,"elapsed":S,"tables":{"events":200,...},
+ *    "packages":[{"load_id":"...","pending":false,"rows":N}],
+ *    "net_effect":{"events":{"inserted":N,"updated":N,"deleted":N},...}}
+ * (net effect values are null where the destination cannot tell).
  * On failure the error goes to stderr (and, with --json, an error object to stdout; see
  * cli_report_error). SIGINT, SIGTERM and SIGHUP stop the run cleanly (see "signals" below):
  * one line on stderr, exit 130, 143 or 129. Flag values with a fixed set of choices are
  * checked here, so a typo is a usage error (exit 2) before anything is opened, and a CONFIG
  * path that cannot be opened is a CONFIG error (exit 2). The run info is borrowed from the
- * handle, so the summary is rendered before any further call on the handle; the pipeline's
- * name for its first line is then read from sluice_pipeline_info_json(), since sluice.h has
- * no name accessor.
+ * handle, so what the output needs of it is read before any further call on the handle
+ * (sluice_pipeline_trace_json).
  */
 #include "cli.h"
 
@@ -47,6 +50,8 @@ static const char run_usage[] =
     "  --progress MODE             auto (default) | bar | log | none, shown on stderr\n"
     "  --wait                      wait for another run of the pipeline to finish instead of\n"
     "                              failing at once\n"
+    "  --dry-run                   extract and normalize, then show what would be loaded\n"
+    "                              (tables, columns, rows, cursor ranges); commit nothing\n"
     "  --json                      print the load info (or the error) as JSON on stdout\n"
     "  -h, --help                  show this help\n"
     "\n"
@@ -62,6 +67,7 @@ enum {
     OPT_PROGRESS,
     OPT_JSON,
     OPT_WAIT,
+    OPT_DRY_RUN,
     OPT_HELP
 };
 
@@ -74,6 +80,7 @@ static const struct cli_opt run_opts[] = {
     { "progress", 0, 1, OPT_PROGRESS },
     { "json", 0, 0, OPT_JSON },
     { "wait", 0, 0, OPT_WAIT },
+    { "dry-run", 0, 0, OPT_DRY_RUN },
     { "help", 'h', 0, OPT_HELP },
     { NULL, 0, 0, 0 },
 };
@@ -89,6 +96,7 @@ struct run_args {
     enum cli_progress_mode progress;
     int json;
     int wait;
+    int dry_run;
     int help;
 };
 
@@ -128,6 +136,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         switch (id) {
         case OPT_WAIT:
             a->wait = 1;
+            break;
+        case OPT_DRY_RUN:
+            a->dry_run = 1;
             break;
         case OPT_RESOURCE:
             if (value[0] == '\0')
@@ -184,13 +195,63 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 
 /* ==== output ============================================================================== */
 
+static struct cli_json *run_trace(sluice_pipeline *p);
+static int is_completed_load(const struct cli_json *step);
+static int64_t step_rows(const struct cli_json *step);
+
 static double finite_or_zero(double x)
 {
     return isfinite(x) ? x : 0.0;
 }
 
-static void print_json(const sluice_run_info *info)
+/* ,"packages":[{"load_id","pending","rows"}],"net_effect":{"t":{"inserted",...}} from the trace
+ * (nothing when it is missing). */
+static void print_json_trace(const struct cli_json *trace)
 {
+    const struct cli_json *steps = cli_json_get(trace, "steps");
+    const struct cli_json *tables = cli_json_get(trace, "tables");
+    int first = 1;
+
+    if (steps == NULL || tables == NULL)
+        return;
+    fputs(",\"packages\":[", stdout);
+    for (const struct cli_json *st = steps->child; st; st = st->next) {
+        const struct cli_json *pending = cli_json_get(st, "pending");
+        if (!is_completed_load(st))
+            continue;
+        fputs(first ? "{\"load_id\":" : ",{\"load_id\":", stdout);
+        first = 0;
+        cli_json_write_cstr(stdout, cli_json_string(cli_json_get(st, "load_id")));
+        printf(",\"pending\":%s,\"rows\":%lld}",
+               pending != NULL && pending->type == CLI_JSON_TRUE ? "true" : "false",
+               (long long)step_rows(st));
+    }
+    fputs("],\"net_effect\":{", stdout);
+    first = 1;
+    for (const struct cli_json *t = tables->child; t; t = t->next) {
+        static const char *const words[] = { "inserted", "updated", "deleted" };
+        if (!first)
+            fputc(',', stdout);
+        first = 0;
+        cli_json_write_cstr(stdout, cli_json_string(cli_json_get(t, "name")));
+        fputc(':', stdout);
+        fputc('{', stdout);
+        for (int i = 0; i < 3; i++) {
+            int64_t v = 0;
+            printf("%s\"%s\":", i > 0 ? "," : "", words[i]);
+            if (cli_json_int(cli_json_get(t, words[i]), &v))
+                printf("%lld", (long long)v);
+            else
+                fputs("null", stdout);
+        }
+        fputc('}', stdout);
+    }
+    fputc('}', stdout);
+}
+
+static void print_json(sluice_pipeline *p, const sluice_run_info *info)
+{
+    struct cli_json *trace;
     const char *load_id = info->load_id != NULL && info->load_id[0] != '\0' ? info->load_id
                                                                             : NULL;
 
@@ -206,7 +267,13 @@ static void print_json(const sluice_run_info *info)
         cli_json_write_cstr(stdout, info->tables[i].name != NULL ? info->tables[i].name : "");
         printf(":%lld", (long long)info->tables[i].rows);
     }
-    fputs("}}\n", stdout);
+    fputc('}', stdout);
+    /* everything of the borrowed info is written: the handle may be called again */
+    trace = run_trace(p);
+    if (trace != NULL)
+        print_json_trace(trace);
+    cli_json_free(trace);
+    fputs("}\n", stdout);
 }
 
 static const char *plural(int64_t n, const char *one, const char *many)
@@ -256,48 +323,199 @@ static void write_summary_body(FILE *f, const sluice_run_info *info)
                 plural(info->pending_loaded, "package", "packages"));
 }
 
-/* The pipeline's name, caller frees, or NULL. */
-static char *pipeline_name_dup(sluice_pipeline *p)
+/* The run's trace from the library, parsed (caller frees), or NULL when there is none. */
+static struct cli_json *run_trace(sluice_pipeline *p)
 {
-    const char *name = sluice_pipeline_name(p);
-    return name[0] ? strdup(name) : NULL;
+    char *text = NULL;
+    struct cli_json *doc = NULL;
+    char err[128];
+
+    if (sluice_pipeline_trace_json(p, &text) == SLUICE_OK && text != NULL)
+        doc = cli_json_parse(text, strlen(text), err, sizeof(err));
+    sluice_free(text);
+    return doc;
+}
+
+/* "3 inserted, 1 updated, 2 deleted" (zero parts left out; "no change" when all are zero), or
+ * "N rows" when the destination could not tell the net effect. */
+static void write_effect(FILE *f, const struct cli_json *t)
+{
+    static const char *const words[] = { "inserted", "updated", "deleted" };
+    int64_t v[3] = { 0, 0, 0 };
+    int64_t rows = 0;
+    int known = 1;
+    int any = 0;
+
+    for (int i = 0; i < 3; i++)
+        known = cli_json_int(cli_json_get(t, words[i]), &v[i]) && known;
+    if (!known) {
+        cli_json_int(cli_json_get(t, "rows"), &rows);
+        fprintf(f, "%lld %s", (long long)rows, plural(rows, "row", "rows"));
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (v[i] == 0)
+            continue;
+        fprintf(f, "%s%lld %s", any ? ", " : "", (long long)v[i], words[i]);
+        any = 1;
+    }
+    if (!any)
+        fputs("no change", f);
+}
+
+static int is_completed_load(const struct cli_json *step)
+{
+    const char *name = cli_json_string(cli_json_get(step, "step"));
+    const char *status = cli_json_string(cli_json_get(step, "status"));
+    return name != NULL && strcmp(name, "load") == 0 && status != NULL &&
+           strcmp(status, "completed") == 0;
+}
+
+/* Rows a load step wrote, over its tables. */
+static int64_t step_rows(const struct cli_json *step)
+{
+    int64_t sum = 0;
+    const struct cli_json *tables = cli_json_get(step, "tables");
+    for (const struct cli_json *t = tables != NULL ? tables->child : NULL; t; t = t->next) {
+        int64_t n = 0;
+        if (cli_json_int(cli_json_get(t, "rows"), &n))
+            sum += n;
+    }
+    return sum;
+}
+
+/*
+ * The summary from the run's trace:
+ *   Pipeline NAME: loaded 1250 rows into 2 tables in 0.08 s (load id 1764441600.123456)
+ *     events          1000 inserted
+ *     events__tags     250 inserted
+ * and, when packages left by an earlier run were loaded too, one line per package first, so
+ * that the rows of a package an interrupted run left and the rows of this run's extraction
+ * are never added up as if they were one load:
+ *   Pipeline NAME: loaded 2 packages in 0.12 s
+ *     package 1764441500.000001, left by an earlier run: 1000 rows
+ *     package 1764441600.123456, extracted now: 250 rows
+ *     events           800 inserted, 200 updated
+ * The table lines are the net effect of the run on each table (inserted, updated, deleted),
+ * not the rows written. Returns 0 when the trace lacks what it needs (the caller then prints
+ * the plain summary).
+ */
+static int print_trace_summary(FILE *f, const char *name, double elapsed,
+                               const struct cli_json *trace)
+{
+    const struct cli_json *steps = cli_json_get(trace, "steps");
+    const struct cli_json *tables = cli_json_get(trace, "tables");
+    int64_t n_packages = 0;
+    int64_t n_pending = 0;
+    int64_t rows = 0;
+    int64_t n_tables = 0;
+    const char *load_id = NULL;
+    size_t width = 0;
+
+    if (steps == NULL || steps->type != CLI_JSON_ARRAY || tables == NULL ||
+        tables->type != CLI_JSON_ARRAY)
+        return 0;
+    for (const struct cli_json *st = steps->child; st; st = st->next) {
+        if (!is_completed_load(st))
+            continue;
+        n_packages++;
+        n_pending += cli_json_get(st, "pending") != NULL &&
+                     cli_json_get(st, "pending")->type == CLI_JSON_TRUE;
+        rows += step_rows(st);
+        load_id = cli_json_string(cli_json_get(st, "load_id"));
+    }
+    for (const struct cli_json *t = tables->child; t; t = t->next) {
+        const char *tname = cli_json_string(cli_json_get(t, "name"));
+        n_tables++;
+        if (tname != NULL && strlen(tname) > width)
+            width = strlen(tname);
+    }
+    if (width > 64)
+        width = 64;
+
+    fputs("Pipeline", f);
+    if (name != NULL && name[0] != '\0') {
+        fputc(' ', f);
+        cli_write_one_line(f, name);
+    }
+    if (n_pending == 0 && n_packages <= 1) {
+        fprintf(f, ": loaded %lld %s into %lld %s in %.2f s", (long long)rows,
+                plural(rows, "row", "rows"), (long long)n_tables,
+                plural(n_tables, "table", "tables"), finite_or_zero(elapsed));
+        if (load_id != NULL) {
+            fputs(" (load id ", f);
+            cli_write_one_line(f, load_id);
+            fputc(')', f);
+        }
+        fputc('\n', f);
+    } else {
+        fprintf(f, ": loaded %lld %s in %.2f s\n", (long long)n_packages,
+                plural(n_packages, "package", "packages"), finite_or_zero(elapsed));
+        for (const struct cli_json *st = steps->child; st; st = st->next) {
+            const struct cli_json *pending = cli_json_get(st, "pending");
+            int64_t n;
+            if (!is_completed_load(st))
+                continue;
+            n = step_rows(st);
+            fputs("  package ", f);
+            cli_write_one_line(f, cli_json_string(cli_json_get(st, "load_id")));
+            fputs(pending != NULL && pending->type == CLI_JSON_TRUE
+                      ? ", left by an earlier run: "
+                      : ", extracted now: ", f);
+            fprintf(f, "%lld %s\n", (long long)n, plural(n, "row", "rows"));
+        }
+    }
+    for (const struct cli_json *t = tables->child; t; t = t->next) {
+        fputs("  ", f);
+        const char *tname = cli_json_string(cli_json_get(t, "name"));
+        size_t len = tname != NULL ? strlen(tname) : 0;
+        cli_write_one_line(f, tname);
+        for (; len < width + 2; len++)
+            fputc(' ', f);
+        write_effect(f, t);
+        fputc('\n', f);
+    }
+    return 1;
 }
 
 static void print_summary(sluice_pipeline *p, const sluice_run_info *info)
 {
     char *body = NULL;
     size_t body_len = 0;
+    double elapsed = info->elapsed;
+    struct cli_json *trace;
+    const char *name;
     FILE *mem;
-    char *name;
 
     if (info->rows == 0 && info->n_tables == 0 && info->pending_loaded == 0) {
         fputs("No new data: nothing loaded.\n", stdout);
         return;
     }
 
-    /* Render while the borrowed info is valid, then ask the handle for the name. */
+    /* The plain summary, rendered while the borrowed info is valid: the fallback when the
+     * trace is not there (out of memory) */
     mem = open_memstream(&body, &body_len);
-    if (mem == NULL) {
+    if (mem != NULL) {
+        write_summary_body(mem, info);
+        if (fclose(mem) != 0) {
+            free(body);
+            body = NULL;
+        }
+    }
+    name = sluice_pipeline_name(p);
+    trace = run_trace(p);
+    if (trace == NULL || !print_trace_summary(stdout, name, elapsed, trace)) {
         fputs("Pipeline", stdout);
-        write_summary_body(stdout, info);
-        return;
+        if (name[0] != '\0') {
+            fputc(' ', stdout);
+            cli_write_one_line(stdout, name);
+        }
+        if (body != NULL)
+            fwrite(body, 1, body_len, stdout);
+        else
+            fputs(": loaded (summary unavailable: out of memory)\n", stdout);
     }
-    write_summary_body(mem, info);
-    if (fclose(mem) != 0) {
-        free(body);
-        fputs("Pipeline", stdout);
-        write_summary_body(stdout, info);
-        return;
-    }
-
-    name = pipeline_name_dup(p);
-    fputs("Pipeline", stdout);
-    if (name != NULL) {
-        fputc(' ', stdout);
-        cli_write_one_line(stdout, name);
-    }
-    fwrite(body, 1, body_len, stdout);
-    free(name);
+    cli_json_free(trace);
     free(body);
 }
 
@@ -363,6 +581,138 @@ static const char *signal_name(int sig)
     case SIGHUP: return "SIGHUP";
     default: return "a signal";
     }
+}
+
+/* ==== dry run ============================================================================= */
+
+static void put_value(const struct cli_json *v)
+{
+    if (v == NULL)
+        fputs("null", stdout);
+    else
+        cli_json_write(stdout, v, 0);
+}
+
+static void print_columns(const struct cli_json *cols)
+{
+    const char *sep = "    columns: ";
+    for (const struct cli_json *c = cols != NULL ? cols->child : NULL; c; c = c->next) {
+        const struct cli_json *isnew = cli_json_get(c, "new");
+        fputs(sep, stdout);
+        sep = ", ";
+        cli_write_one_line(stdout, cli_json_string(cli_json_get(c, "name")));
+        fputc(' ', stdout);
+        cli_write_one_line(stdout, cli_json_string(cli_json_get(c, "data_type")));
+        if (isnew != NULL && isnew->type == CLI_JSON_TRUE)
+            fputs(" (new)", stdout);
+    }
+    if (sep[0] == ',')
+        fputc('\n', stdout);
+}
+
+/*
+ * What the dry run would have loaded, from its trace:
+ *   Dry run of pipeline NAME: nothing was loaded or committed.
+ *   Would load 6 rows into 2 tables:
+ *     users: 3 rows (merge)
+ *       columns: id bigint, name text (new), _dlt_load_id text, _dlt_id text
+ *     users__tags: 3 rows (new table, child of users)
+ *       columns: ...
+ *   Cursors:
+ *     users: updated_at from 20 to 40
+ *   Pending packages a real run loads first: 1733570000.1 (normalized)
+ * With json: the trace as one JSON object.
+ */
+static int print_dry_run(sluice_pipeline *p, int json)
+{
+    struct cli_json *trace = run_trace(p);
+    const struct cli_json *would;
+    const struct cli_json *tables;
+    const struct cli_json *steps;
+    const struct cli_json *pending;
+    int64_t rows = 0;
+    size_t n_tables = 0;
+
+    if (trace == NULL)
+        return cli_bad_json("dry run trace", "missing");
+    if (json) {
+        cli_json_write(stdout, trace, 0);
+        fputc('\n', stdout);
+        cli_json_free(trace);
+        return CLI_EXIT_OK;
+    }
+    would = cli_json_get(trace, "would_load");
+    tables = cli_json_get(would, "tables");
+    steps = cli_json_get(trace, "steps");
+    pending = cli_json_get(trace, "pending_not_loaded");
+    fputs("Dry run of pipeline ", stdout);
+    cli_write_one_line(stdout, sluice_pipeline_name(p));
+    fputs(": nothing was loaded or committed.\n", stdout);
+    for (const struct cli_json *t = tables != NULL ? tables->child : NULL; t; t = t->next) {
+        int64_t n = 0;
+        if (cli_json_int(cli_json_get(t, "rows"), &n))
+            rows += n;
+        n_tables++;
+    }
+    if (would == NULL)
+        fputs("No new data: nothing would be loaded.\n", stdout);
+    else
+        printf("Would load %lld %s into %zu %s:\n", (long long)rows, plural(rows, "row", "rows"),
+               n_tables, n_tables == 1 ? "table" : "tables");
+    for (const struct cli_json *t = tables != NULL ? tables->child : NULL; t; t = t->next) {
+        const struct cli_json *isnew = cli_json_get(t, "new");
+        const char *parent = cli_json_string(cli_json_get(t, "parent"));
+        int64_t n = 0;
+        cli_json_int(cli_json_get(t, "rows"), &n);
+        fputs("  ", stdout);
+        cli_write_one_line(stdout, cli_json_string(cli_json_get(t, "name")));
+        printf(": %lld %s (", (long long)n, plural(n, "row", "rows"));
+        if (isnew != NULL && isnew->type == CLI_JSON_TRUE)
+            fputs("new table, ", stdout);
+        if (parent != NULL) {
+            fputs("child of ", stdout);
+            cli_write_one_line(stdout, parent);
+        } else {
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(t, "write_disposition")));
+        }
+        fputs(")\n", stdout);
+        print_columns(cli_json_get(t, "columns"));
+    }
+    /* the cursor range of each incremental resource (extract step) */
+    int header = 0;
+    for (const struct cli_json *st = steps != NULL ? steps->child : NULL; st; st = st->next) {
+        const struct cli_json *res = cli_json_get(st, "resources");
+        for (const struct cli_json *r = res != NULL ? res->child : NULL; r; r = r->next) {
+            const struct cli_json *inc = cli_json_get(r, "incremental");
+            if (inc == NULL)
+                continue;
+            if (!header)
+                fputs("Cursors:\n", stdout);
+            header = 1;
+            fputs("  ", stdout);
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(r, "name")));
+            fputs(": ", stdout);
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(inc, "cursor_path")));
+            fputs(" from ", stdout);
+            put_value(cli_json_get(inc, "start_value"));
+            fputs(" to ", stdout);
+            put_value(cli_json_get(inc, "last_value"));
+            fputc('\n', stdout);
+        }
+    }
+    if (pending != NULL && pending->child != NULL) {
+        fputs("Pending packages a real run loads first:", stdout);
+        for (const struct cli_json *pk = pending->child; pk; pk = pk->next) {
+            fputc(' ', stdout);
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(pk, "load_id")));
+            fputs(" (", stdout);
+            cli_write_one_line(stdout, cli_json_string(cli_json_get(pk, "stage")));
+            fputc(')', stdout);
+        }
+        fputc('\n', stdout);
+    }
+    cli_json_free(trace);
+    return CLI_EXIT_OK;
 }
 
 /* ==== command ============================================================================= */
@@ -434,6 +784,7 @@ int cli_run_main(int argc, char **argv)
     opts.start_value = a.start;
     opts.wait = a.wait;
     opts.end_value = a.end;
+    opts.dry_run = a.dry_run;
     memset(&info, 0, sizeof(info));
 
     watch_signals(p, saved);
@@ -462,8 +813,10 @@ int cli_run_main(int argc, char **argv)
             rc = 128 + run_signal;
         goto done;
     }
-    if (a.json)
-        print_json(&info);
+    if (a.dry_run)
+        rc = print_dry_run(p, a.json);
+    else if (a.json)
+        print_json(p, &info);
     else
         print_summary(p, &info);
     rc = CLI_EXIT_OK;

@@ -71,14 +71,18 @@ typedef struct sluice_pipeline sluice_pipeline;
 sluice_status sluice_global_init(void);
 void sluice_global_cleanup(void);
 
+/* 1 when this build has the destination type ("sqlite", "postgres", "duckdb", ...), else 0.
+ * Thread-safe. */
+int sluice_destination_available(const char *type);
+
 /* Release memory handed to the caller by functions documented as "caller owns". */
 void sluice_free(void *ptr);
 
 /* ---- pipelines -------------------------------------------------------------------------- */
 
 /*
- * Open a pipeline from code. destination is a URL: "sqlite:PATH" (or a plain path ending in
- * .db/.sqlite), "duckdb:PATH", "postgres://..." (destinations other than sqlite fail with
+ * Open a pipeline from code. destination is a URL: "sqlite:PATH" (dlt's "sqlite:///rel.db" and
+ * "sqlite:////abs.db" too; or a plain path ending in .db/.sqlite), "duckdb:PATH", "postgres://..." (destinations other than sqlite fail with
  * SLUICE_ERR_CONFIG until they exist). dataset may be NULL ("<name>_dataset").
  * The working dir is $SLUICE_PIPELINES_DIR/<name> (default ~/.sluice/pipelines/<name>).
  */
@@ -117,17 +121,41 @@ typedef enum sluice_log_level {
 typedef void (*sluice_log_fn)(void *ctx, sluice_log_level level, const char *message);
 void sluice_set_log_cb(sluice_pipeline *p, sluice_log_fn fn, void *ctx);
 
+/*
+ * A progress report. Reports come on a time basis, about ten a second while a stage works
+ * (whatever the item rate: a slow source reports each item as it comes, a fast one is not
+ * slowed down by reporting), plus one when a resource or table starts and one with done = 1
+ * when a stage ends. Nothing comes while a source waits for data: a display that must keep
+ * its clock moving redraws on its own timer (the CLI does). The callback is called on the
+ * thread that called sluice_pipeline_run(); the struct and its strings are borrowed for the
+ * call. Fields after `done` were added later; the library always fills them.
+ */
 typedef struct sluice_progress {
     const char *stage;    /* "extract", "normalize", "load" */
-    const char *name;     /* resource (extract) or table (normalize, load) */
+    const char *name;     /* resource (extract) or table (normalize, load); "" for the stage */
     int64_t count;        /* items extracted / rows normalized / rows loaded so far for name */
-    int64_t total;        /* all names together in this stage */
+    int64_t total;        /* all names together in this stage (load: in this package) */
     double elapsed;       /* seconds since the run started */
     int done;             /* 1 on the last report of a stage */
+    int64_t count_expected; /* load: rows of name's table in the package; -1 when unknown */
+    int64_t total_expected; /* load: rows of the package over all its tables; -1 when unknown */
+    const char *step;     /* load: "insert", "merge" (name: the merged table) or "commit";
+                             "" otherwise */
 } sluice_progress;
 
 typedef void (*sluice_progress_fn)(void *ctx, const sluice_progress *progress);
 void sluice_set_progress_cb(sluice_pipeline *p, sluice_progress_fn fn, void *ctx);
+
+/*
+ * What sources write to their standard error (a command's stderr, a Singer tap's log), one
+ * call per line, without the newline (a line longer than 4 KiB comes in pieces), on the
+ * thread that called sluice_pipeline_run(). Without this callback the lines go to the log
+ * callback at SLUICE_LOG_INFO as "[resource] line". Either way every line is also kept in
+ * the run's log file, <working dir>/logs/run-<id>.log (the newest 20 runs are kept), which
+ * a failing command's error names.
+ */
+typedef void (*sluice_source_log_fn)(void *ctx, const char *resource, const char *line);
+void sluice_set_source_log_cb(sluice_pipeline *p, sluice_source_log_fn fn, void *ctx);
 
 /* ---- resources -------------------------------------------------------------------------- */
 
@@ -182,6 +210,10 @@ typedef struct sluice_run_opts {
     const char *end_value;       /* backfill window end, or NULL */
     int wait;                    /* 1: wait for another run of this pipeline to finish;
                                     0: fail at once with SLUICE_ERR_LOCKED */
+    int dry_run;                 /* 1: extract and normalize, load nothing, commit nothing;
+                                    what would be loaded is in the trace's "would_load"
+                                    (sluice_pipeline_trace_json), pending packages in its
+                                    "pending_not_loaded"; the run's info counts no row */
 } sluice_run_opts;
 
 typedef struct sluice_table_info {
@@ -234,11 +266,77 @@ typedef int (*sluice_row_fn)(void *ctx, int ncols, const char *const *names,
 sluice_status sluice_pipeline_query(sluice_pipeline *p, const char *sql, sluice_row_fn fn,
                                     void *ctx);
 
+/* What a value of a typed query row is. The text is the same as the untyped query's. */
+typedef enum sluice_value_type {
+    SLUICE_VALUE_NULL = 0,    /* SQL NULL (the value pointer is NULL) */
+    SLUICE_VALUE_INTEGER = 1, /* an integer, as decimal digits */
+    SLUICE_VALUE_REAL = 2,    /* a floating point or decimal number, as the database prints
+                                 it (not always a JSON number: "Inf") */
+    SLUICE_VALUE_TEXT = 3,    /* text (also timestamps and dates) */
+    SLUICE_VALUE_BOOL = 4,    /* a boolean column's value, as the database prints it ("1",
+                                 "0", "t", "f", "true", "false") */
+    SLUICE_VALUE_JSON = 5,    /* the text of a json column (nested data kept as JSON) */
+    SLUICE_VALUE_BLOB = 6     /* bytes */
+} sluice_value_type;
+
+/* Row callback for typed queries: as sluice_row_fn, plus types[i] for values[i] (types is
+ * NULL on the header call). */
+typedef int (*sluice_typed_row_fn)(void *ctx, int ncols, const char *const *names,
+                                   const char *const *values, const sluice_value_type *types);
+
+/*
+ * sluice_pipeline_query with the type of every value, from the value itself and the column it
+ * comes from (a json or boolean column). A destination that cannot tell reports TEXT for every
+ * non-NULL value.
+ */
+sluice_status sluice_pipeline_query_typed(sluice_pipeline *p, const char *sql,
+                                          sluice_typed_row_fn fn, void *ctx);
+
 /*
  * Pipeline info as one JSON object (caller owns, sluice_free): pipeline_name, destination,
  * dataset_name, state (plain JSON), tables (name, rows, columns), loads, pending.
  */
 sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out);
+
+/*
+ * The trace of the pipeline's last run as one JSON object (caller owns, sluice_free): this
+ * handle's last sluice_pipeline_run(), else the last run on this machine (kept in the working
+ * dir as trace.json). SLUICE_ERR_NOT_FOUND when there is none. Keys:
+ *   pipeline_name, run_id, started_at, finished_at (ISO 8601 UTC), elapsed (seconds),
+ *   status ("completed" | "failed"), dry_run (bool), error (null or {code, message, resource,
+ *   item, field}), log_file (the run's log, or null),
+ *   steps: [{step ("extract" | "normalize" | "load"), load_id, pending (the package was left
+ *            by an earlier run), started_at, elapsed, status, note (optional),
+ *            resources (extract): [{name, items, items_read, incremental: {cursor_path,
+ *              start_value, last_value, end_value}}],
+ *            tables (normalize, load): [{name, rows, inserted, updated, deleted}]}],
+ *   tables: the net effect of the run's completed loads per table [{name, rows, inserted,
+ *           updated, deleted}], sorted by name.
+ * rows counts rows written; inserted/updated/deleted are their net effect on the table (an
+ * update is a row replaced under the same primary key), absent when the destination cannot
+ * tell. Unknown keys may be added later.
+ */
+sluice_status sluice_pipeline_trace_json(sluice_pipeline *p, char **json_out);
+
+/*
+ * The pipeline's schema as the destination stores it: the newest version of its default
+ * schema in the dataset's _dlt_version table, as JSON text (dlt's schema document: tables
+ * with their columns, data types, hints such as primary_key, write_disposition, resource and
+ * parent). Caller owns, sluice_free. SLUICE_ERR_NOT_FOUND when nothing was loaded yet.
+ */
+sluice_status sluice_pipeline_schema_json(sluice_pipeline *p, char **json_out);
+
+/*
+ * The pipelines with a working dir on this machine ($SLUICE_PIPELINES_DIR, default
+ * ~/.sluice/pipelines) as one JSON object (caller owns, sluice_free):
+ *   {"pipelines_dir": "...", "pipelines": [{"name", "working_dir", "destination": {"type",
+ *    "path"}, "dataset_name", "config", "last_run": null | {"run_id", "started_at",
+ *    "status", "elapsed", "dry_run"}}]}
+ * sorted by name; a missing folder gives an empty list. No handle: a failure has no message
+ * beyond its status (SLUICE_ERR_IO when the folder cannot be read, SLUICE_ERR_NOMEM).
+ * Thread-safe.
+ */
+sluice_status sluice_pipelines_json(char **json_out);
 
 /* Load packages not yet loaded, as a JSON array (caller owns, sluice_free). */
 sluice_status sluice_pipeline_pending_json(sluice_pipeline *p, char **json_out);

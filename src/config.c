@@ -132,6 +132,17 @@ done:
     return rc;
 }
 
+/* The path of dlt's SQLAlchemy-style URL of a file destination: "<type>:///relative.db"
+ * (three slashes: a relative path) or "<type>:////absolute.db" (four: an absolute one); any
+ * other text is a path already. Borrowed from url. */
+const char *sl_cfg_file_url_path(const char *type, const char *url)
+{
+    size_t n = strlen(type);
+    if (strncmp(url, type, n) == 0 && strncmp(url + n, ":///", 4) == 0)
+        return url + n + 4; /* after "sqlite:///": "rel.db", or "/abs.db" from four slashes */
+    return url;
+}
+
 static sluice_status check_destination(struct sl_check *c, struct sl_json *dest,
                                        struct sl_pipeline_cfg *cfg)
 {
@@ -186,6 +197,8 @@ static sluice_status check_destination(struct sl_check *c, struct sl_json *dest,
         dsn = cred;
     if (!pg && !path)
         path = cred;
+    if (!pg && path)
+        path = sl_cfg_file_url_path(dest_types[type], path);
     cfg->dest_type = sl_strdup(dest_types[type]);
     if (!cfg->dest_type) {
         rc = sl_nomem(c->ctx);

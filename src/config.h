@@ -26,6 +26,9 @@
 /* Read, interpolate, override and validate a config file. On error *out is NULL and ctx
  * names the file, line and key. */
 sluice_status sl_config_load(struct sl_ctx *ctx, const char *path, struct sl_pipeline_cfg **out);
+/* The path in dlt's URL form of a file destination ("sqlite:///rel.db", "sqlite:////abs.db"),
+ * or url itself when it is not one (borrowed from url). */
+const char *sl_cfg_file_url_path(const char *type, const char *url);
 /* Same from text (path used in messages and for base_dir). */
 sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *text, size_t len,
                               struct sl_pipeline_cfg **out);

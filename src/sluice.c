@@ -14,7 +14,9 @@
 #include "base/error.h"
 #include "run/extract.h"
 #include "base/fs.h"
+#include "destinations/destination.h"
 #include "run/pipeline.h"
+#include "run/trace.h"
 
 static sluice_status api_exit(struct sluice_pipeline *p, sluice_status rc)
 {
@@ -28,6 +30,11 @@ static sluice_status api_exit(struct sluice_pipeline *p, sluice_status rc)
 sluice_status sluice_global_init(void) { return SLUICE_OK; }
 void sluice_global_cleanup(void) {}
 void sluice_free(void *ptr) { sl_free(ptr); }
+
+int sluice_destination_available(const char *type)
+{
+    return sl_destination_find(type) != NULL;
+}
 
 static sluice_status new_handle(sluice_pipeline **out)
 {
@@ -54,8 +61,11 @@ static sluice_status parse_destination(struct sl_ctx *ctx, const char *url,
         if (colon && colon - url < 16 && colon[1] != '\\') {
             cfg->dest_type = sl_strndup(url, (size_t)(colon - url));
             path = colon + 1;
-            while (path[0] == '/' && path[1] == '/')
-                path++;
+            if (cfg->dest_type && strncmp(colon, ":///", 4) == 0)
+                path = sl_cfg_file_url_path(cfg->dest_type, url); /* dlt's URL form */
+            else
+                while (path[0] == '/' && path[1] == '/')
+                    path++;
         } else {
             cfg->dest_type = sl_strdup("sqlite");
         }
@@ -254,6 +264,14 @@ void sluice_set_progress_cb(sluice_pipeline *p, sluice_progress_fn fn, void *ctx
         return;
     p->progress_fn = fn;
     p->progress_ctx = ctx;
+}
+
+void sluice_set_source_log_cb(sluice_pipeline *p, sluice_source_log_fn fn, void *ctx)
+{
+    if (!p)
+        return;
+    p->source_log_fn = fn;
+    p->source_log_ctx = ctx;
 }
 
 static long find_resource(struct sluice_pipeline *p, const char *name)
@@ -455,6 +473,17 @@ sluice_status sluice_pipeline_query(sluice_pipeline *p, const char *sql, sluice_
     return api_exit(p, sl_pipeline_query(p, sql, fn, ctx));
 }
 
+sluice_status sluice_pipeline_query_typed(sluice_pipeline *p, const char *sql,
+                                          sluice_typed_row_fn fn, void *ctx)
+{
+    if (!p)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg || !sql || !fn)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "NULL argument"));
+    return api_exit(p, sl_pipeline_query_typed(p, sql, fn, ctx));
+}
+
 sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out)
 {
     if (!p || !json_out)
@@ -463,6 +492,37 @@ sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out)
     if (!p->cfg)
         return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
     return api_exit(p, sl_pipeline_info(p, json_out));
+}
+
+sluice_status sluice_pipeline_trace_json(sluice_pipeline *p, char **json_out)
+{
+    if (json_out)
+        *json_out = NULL;
+    if (!p || !json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_trace_json(p, json_out));
+}
+
+sluice_status sluice_pipeline_schema_json(sluice_pipeline *p, char **json_out)
+{
+    if (json_out)
+        *json_out = NULL;
+    if (!p || !json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    sl_ctx_clear(&p->ctx);
+    if (!p->cfg)
+        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
+    return api_exit(p, sl_pipeline_schema(p, json_out));
+}
+
+sluice_status sluice_pipelines_json(char **json_out)
+{
+    if (!json_out)
+        return SLUICE_ERR_INVALID_ARG;
+    return sl_pipelines_list(json_out);
 }
 
 sluice_status sluice_pipeline_pending_json(sluice_pipeline *p, char **json_out)

@@ -4,6 +4,9 @@
 #   2. $TB/examples/c_api, if present     the C API example, run in a temp dir (one test)
 #   3. $TB/test/run_cases $TB/sluice tests/cases
 #                                        the cases ("cases: N passed, N failed, N skipped")
+#   4. the same runner on tests/bad, the bad-input catalogue
+#   5. tests/readme/tutorial.sh $TB     the README's tutorial as written ("readme: ...")
+#   6. tests/install.sh $TB              make install + the README's C API link line
 # With TB = build/san (the sanitizer build, which has the fault points) SLUICE_TEST_BUILD=1 is
 # set, so cases that declare `--- requires fault` run instead of being skipped.
 # Ends with one line "N passed, N failed" (unit tests + example + cases) and exits non-zero when
@@ -92,6 +95,18 @@ if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
     { "$tb/test/run_cases" "$tb/sluice" tests/bad; echo $? > "$tmp/bad.rc"; } | tee "$tmp/bad.out"
     [ "$(cat "$tmp/bad.rc")" = 0 ] || status=1
     add_summary "$tmp/bad.out" cases
+fi
+# 5. the README's tutorial, run as it is written (tests/readme/tutorial.sh)
+if [ -x "$tb/sluice" ]; then
+    { sh tests/readme/tutorial.sh "$tb"; echo $? > "$tmp/readme.rc"; } | tee "$tmp/readme.out"
+    [ "$(cat "$tmp/readme.rc")" = 0 ] || status=1
+    add_summary "$tmp/readme.out" readme
+fi
+# 6. make install and the C API link line of the README (tests/install.sh)
+if [ -x "$tb/sluice" ]; then
+    { sh tests/install.sh "$tb"; echo $? > "$tmp/install.rc"; } | tee "$tmp/install.out"
+    [ "$(cat "$tmp/install.rc")" = 0 ] || status=1
+    add_summary "$tmp/install.out" install
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1

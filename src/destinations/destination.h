@@ -65,6 +65,9 @@ void sl_state_row_owned_free(struct sl_state_row_owned *r);
 
 /* One entry of xListTables. */
 typedef sluice_status (*sl_table_list_fn)(void *ud, const char *table, int64_t rows);
+/* One entry of xEffects. */
+typedef sluice_status (*sl_effect_fn)(void *ud, const char *table, int64_t inserted,
+                                      int64_t updated, int64_t deleted);
 
 struct sl_dest; /* opaque per back-end */
 
@@ -191,6 +194,20 @@ struct sl_dest_methods {
      * "<seconds>.<fraction>" text, dlt's with 7 fraction digits, ours with 6); *out NULL when
      * none. Caller sl_free()s it. Optional (NULL: new load ids follow the clock alone). */
     sluice_status (*xNewestLoadId)(struct sl_dest *d, char **out);
+
+    /* Optional (NULL: the run reports rows written, not their net effect). The net effect of
+     * the open transaction's xTruncate, xDropTable and xMerge calls on each table, one fn call
+     * per table: rows deleted by a truncate or drop; for a merge, rows inserted under a new
+     * key, rows updated (a staged row replaced a destination row with the same primary key;
+     * counted once, not as a delete and an insert) and rows deleted without a replacement
+     * (hard deletes, merge-key partitions, children of replaced rows). Rows written by
+     * xInsertRow outside staging are not included: the caller counts those. Reset by xBegin. */
+    sluice_status (*xEffects)(struct sl_dest *d, sl_effect_fn fn, void *ud);
+
+    /* Optional (NULL: xQuery, every non-NULL value TEXT). xQuery with each value's type: from
+     * the value, and from the column it comes from for json and bool columns. */
+    sluice_status (*xQueryTyped)(struct sl_dest *d, const char *sql, sluice_typed_row_fn fn,
+                                 void *ud);
 };
 
 /* The back-end for a type name, or NULL. */

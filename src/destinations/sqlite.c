@@ -122,6 +122,15 @@ struct sl_dest {
     /* the open inserter (xInsertBegin .. xInsertEnd) */
     struct known_table *ins;
     size_t ins_ncols;
+    /* net effects of the open transaction's truncates, drops and merges (xEffects) */
+    struct effect *fx;
+    size_t nfx, capfx;
+    int fx_lost;           /* an effect could not be recorded (out of memory) */
+};
+
+struct effect {
+    char *table;
+    int64_t inserted, updated, deleted;
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -589,6 +598,79 @@ static sluice_status sqlite_sync_table(struct sl_dest *d, const struct sl_table 
     return sync_table(d, t, 0, NULL);
 }
 
+/* ---- net effects ------------------------------------------------------------------------- */
+
+static void fx_clear(struct sl_dest *d)
+{
+    for (size_t i = 0; i < d->nfx; i++)
+        sl_free(d->fx[i].table);
+    d->nfx = 0;
+    d->fx_lost = 0;
+}
+
+static void fx_add(struct sl_dest *d, const char *table, int64_t inserted, int64_t updated,
+                   int64_t deleted)
+{
+    struct effect *e = NULL;
+    for (size_t i = 0; i < d->nfx && !e; i++)
+        if (strcmp(d->fx[i].table, table) == 0)
+            e = &d->fx[i];
+    if (!e) {
+        if (d->nfx == d->capfx) {
+            size_t ncap = d->capfx ? d->capfx * 2 : 8;
+            struct effect *n = sl_realloc(d->fx, ncap * sizeof(*n));
+            if (!n) {
+                d->fx_lost = 1;
+                return;
+            }
+            d->fx = n;
+            d->capfx = ncap;
+        }
+        e = &d->fx[d->nfx];
+        memset(e, 0, sizeof(*e));
+        e->table = sl_strdup(table);
+        if (!e->table) {
+            d->fx_lost = 1;
+            return;
+        }
+        d->nfx++;
+    }
+    e->inserted += inserted;
+    e->updated += updated;
+    e->deleted += deleted;
+}
+
+static sluice_status sqlite_effects(struct sl_dest *d, sl_effect_fn fn, void *ud)
+{
+    if (d->fx_lost)
+        return sl_nomem(d->ctx);
+    for (size_t i = 0; i < d->nfx; i++) {
+        sluice_status rc = fn(ud, d->fx[i].table, d->fx[i].inserted, d->fx[i].updated,
+                              d->fx[i].deleted);
+        if (rc)
+            return rc;
+    }
+    return SLUICE_OK;
+}
+
+/* One integer from a query (count(*)); *out 0 when it returns no row. */
+static sluice_status query_int(struct sl_dest *d, const char *sql, const char *what,
+                               int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    *out = 0;
+    sluice_status rc = prepare(d, sql, &st, what);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (r != SQLITE_DONE)
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Run "<verb><dataset table>"; what names the statement in an error ("truncate table"). */
 static sluice_status exec_on_table(struct sl_dest *d, const char *verb, const char *table,
                                    const char *what)
@@ -613,12 +695,32 @@ static sluice_status sqlite_truncate(struct sl_dest *d, const char *table)
     sluice_status rc = table_exists(d, d->dataset, table, &exists);
     if (rc || !exists)
         return rc;
-    return exec_on_table(d, "DELETE FROM ", table, "truncate table");
+    rc = exec_on_table(d, "DELETE FROM ", table, "truncate table");
+    if (rc == SLUICE_OK)
+        fx_add(d, table, 0, 0, sqlite3_changes64(d->db));
+    return rc;
 }
 
 static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
 {
-    sluice_status rc = exec_on_table(d, "DROP TABLE IF EXISTS ", table, "drop table");
+    int exists = 0;
+    sluice_status rc = table_exists(d, d->dataset, table, &exists);
+    if (rc == SLUICE_OK && exists) {
+        /* its rows are a deletion in the run's net effect */
+        struct sl_sql q;
+        int64_t n = 0;
+        sl_sql_init(&q);
+        sl_sql_put(&q, "SELECT count(*) FROM ");
+        sq_table(&q, d, table, 0);
+        const char *count = sl_sql_text(d->ctx, &q);
+        rc = count ? query_int(d, count, "count the rows of a table to drop", &n)
+                   : d->ctx->code;
+        sl_sql_cleanup(&q);
+        if (rc == SLUICE_OK)
+            fx_add(d, table, 0, 0, n);
+    }
+    if (rc == SLUICE_OK)
+        rc = exec_on_table(d, "DROP TABLE IF EXISTS ", table, "drop table");
     for (size_t i = 0; i < d->ntabs; i++) {
         if (!d->tabs[i]->staging && sqlite3_stricmp(d->tabs[i]->name, table) == 0) {
             kt_remove_at(d, i);
@@ -1226,6 +1328,8 @@ static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_tabl
     rc = run_q(d, &q, 0, "merge: insert the staged rows");
     if (rc)
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
+    else
+        fx_add(d, t->name, sqlite3_changes64(d->db), 0, 0);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -1270,6 +1374,8 @@ static sluice_status delete_children(struct sl_dest *d, struct chain *ch, const 
         sl_sql_put(&q, sel);
         sl_sql_put(&q, ")");
         rc = run_q(d, &q, 1, "merge: delete replaced child rows");
+        if (rc == SLUICE_OK)
+            fx_add(d, m->children[i]->name, 0, 0, sqlite3_changes64(d->db));
     }
     sl_sql_cleanup(&q);
     return rc;
@@ -1288,9 +1394,28 @@ static sluice_status merge_delete_insert(struct sl_dest *d, struct chain *ch)
     const struct sl_table *root = ch->m->root;
     struct sl_merge_keys *k = &ch->k;
     struct sl_sql q;
-    sluice_status rc = SLUICE_OK;
+    int64_t updated = 0;
     sl_sql_init(&q);
-    if (k->npk || k->nmk) {
+    /* the winners first (they come from the staging copy alone), so that the winners whose
+     * key is in the table can be counted: a delete and an insert of the same key is one
+     * update in the run's net effect */
+    sluice_status rc = pick_winners(d, ch, 0, 0);
+    if (rc == SLUICE_OK && k->npk) {
+        sl_sql_put(&q, "SELECT count(*) FROM temp.\"_sl_ins\" AS i JOIN ");
+        sq_table(&q, d, root->name, 1);
+        sl_sql_put(&q, " AS s ON s.");
+        sl_sql_put(&q, ch->srowid);
+        sl_sql_put(&q, " = i.\"rid\" WHERE NOT i.\"del\" AND EXISTS (SELECT 1 FROM ");
+        sq_table(&q, d, root->name, 0);
+        sl_sql_put(&q, " AS d2 WHERE ");
+        key_match(&q, "d2", "s", k->pk, k->npk);
+        sl_sql_put(&q, ")");
+        const char *count = sl_sql_text(d->ctx, &q);
+        rc = count ? query_int(d, count, "merge: count the rows to update", &updated)
+                   : d->ctx->code;
+        sl_sql_reset(&q);
+    }
+    if (rc == SLUICE_OK && (k->npk || k->nmk)) {
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
                      "CREATE TEMP TABLE \"_sl_del\" (\"id\" TEXT, \"rid\" INTEGER)",
                   "merge: create the delete list");
@@ -1307,12 +1432,14 @@ static sluice_status merge_delete_insert(struct sl_dest *d, struct chain *ch)
             sl_sql_put(&q, ch->drowid);
             sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
             rc = run_q(d, &q, 1, "merge: delete replaced rows");
+            if (rc == SLUICE_OK)
+                fx_add(d, root->name, 0, 0, sqlite3_changes64(d->db));
         }
     }
     if (rc == SLUICE_OK)
-        rc = pick_winners(d, ch, 0, 0);
-    if (rc == SLUICE_OK)
         rc = insert_winners(d, ch, NULL);
+    if (rc == SLUICE_OK)
+        fx_add(d, root->name, -updated, updated, -updated);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -1352,6 +1479,8 @@ static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
         key_match(&q, "d2", "k", k->pk, k->npk);
         sl_sql_put(&q, ")");
         rc = run_q(d, &q, 1, "merge: delete rows");
+        if (rc == SLUICE_OK)
+            fx_add(d, root->name, 0, 0, sqlite3_changes64(d->db));
     }
     if (rc == SLUICE_OK) { /* update the winners whose key is there: every column */
         sl_sql_reset(&q);
@@ -1376,6 +1505,8 @@ static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
         sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")) AS s WHERE ");
         key_match(&q, "d", "s", k->pk, k->npk);
         rc = run_q(d, &q, 1, "merge: update rows");
+        if (rc == SLUICE_OK)
+            fx_add(d, root->name, 0, sqlite3_changes64(d->db), 0);
     }
     if (rc == SLUICE_OK) /* insert the winners whose key is not there, and every winner's
                           * nested rows */
@@ -1485,6 +1616,8 @@ static sluice_status merge_scd2(struct sl_dest *d, struct chain *ch)
         sl_sql_put(&q, " AS s)");
     }
     rc = run_bound(d, &q, m, k->nmk > 0, "merge: retire absent versions");
+    if (rc == SLUICE_OK) /* a retired version is changed in place: an update */
+        fx_add(d, root->name, 0, sqlite3_changes64(d->db), 0);
     if (rc == SLUICE_OK) /* 2. the versions to insert */
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
                      "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT, "
@@ -1545,6 +1678,8 @@ static sluice_status merge_scd2(struct sl_dest *d, struct chain *ch)
         sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\") ORDER BY s.");
         sl_sql_put(&q, ch->srowid);
         rc = run_bound(d, &q, m, 0, "merge: insert the new versions");
+        if (rc == SLUICE_OK)
+            fx_add(d, root->name, sqlite3_changes64(d->db), 0, 0);
     }
     for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) { /* 4. their nested rows */
         const struct sl_table *t = m->children[i];
@@ -1582,6 +1717,8 @@ static sluice_status merge_scd2(struct sl_dest *d, struct chain *ch)
         rc = run_q(d, &q, 1, "merge: insert the nested rows");
         if (rc)
             sl_fail_locate(d->ctx, t->resource, -1, NULL);
+        else
+            fx_add(d, t->name, sqlite3_changes64(d->db), 0, 0);
     }
     if (rc == SLUICE_OK)
         rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_nest\"", "merge: drop the scratch tables");
@@ -1646,6 +1783,7 @@ static void sqlite_rollback(struct sl_dest *d)
     if (!sqlite3_get_autocommit(d->db))
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
     cache_clear(d, 0);
+    fx_clear(d);
     d->cookie = -1;
     d->in_txn = 0;
 }
@@ -1707,6 +1845,7 @@ static sluice_status sqlite_begin(struct sl_dest *d)
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sl_sqlite_fail(d->ctx, d->db, "begin a transaction on %s", d->ds_path);
     d->in_txn = 1;
+    fx_clear(d);
     sluice_status rc = schema_cookie(d, &cookie);
     if (rc)
         goto fail;
@@ -2092,11 +2231,35 @@ done:
 
 /* ---- inspection -------------------------------------------------------------------------- */
 
-static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+/* The type of column i's value in the current row: SQLite's storage class, and the declared
+ * type of the column it comes from for json and booleans. */
+static sluice_value_type value_type(sqlite3_stmt *st, int i)
+{
+    const char *decl = sqlite3_column_decltype(st, i);
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return SLUICE_VALUE_NULL;
+    case SQLITE_INTEGER:
+        return decl && sqlite3_stricmp(decl, "BOOLEAN") == 0 ? SLUICE_VALUE_BOOL
+                                                              : SLUICE_VALUE_INTEGER;
+    case SQLITE_FLOAT:
+        return SLUICE_VALUE_REAL;
+    case SQLITE_BLOB:
+        return SLUICE_VALUE_BLOB;
+    default:
+        return decl && sqlite3_stricmp(decl, "JSON") == 0 ? SLUICE_VALUE_JSON
+                                                           : SLUICE_VALUE_TEXT;
+    }
+}
+
+/* Every statement of sql, one callback per row: fn (untyped) or tfn (typed). */
+static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
+                               sluice_typed_row_fn tfn, void *ud)
 {
     sqlite3_stmt *st = NULL;
     const char **names = NULL;
     const char **vals = NULL;
+    sluice_value_type *types = NULL;
     const char *tail = sql;
     sluice_status rc = SLUICE_OK;
     int stop = 0;
@@ -2112,7 +2275,8 @@ static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row
         int n = sqlite3_column_count(st);
         names = sl_calloc((size_t)n + 1, sizeof(char *));
         vals = sl_calloc((size_t)n + 1, sizeof(char *));
-        if (!names || !vals) {
+        types = sl_calloc((size_t)n + 1, sizeof(*types));
+        if (!names || !vals || !types) {
             rc = sl_nomem(d->ctx);
             goto done;
         }
@@ -2122,7 +2286,8 @@ static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
             for (int i = 0; i < n; i++) {
                 vals[i] = NULL;
-                if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                types[i] = value_type(st, i);
+                if (types[i] == SLUICE_VALUE_NULL)
                     continue;
                 vals[i] = (const char *)sqlite3_column_text(st, i);
                 if (!vals[i]) {
@@ -2130,7 +2295,8 @@ static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row
                     goto done;
                 }
             }
-            if (fn && fn(ud, n, names, vals) != 0) {
+            int halt = tfn ? tfn(ud, n, names, vals, types) : fn ? fn(ud, n, names, vals) : 0;
+            if (halt != 0) {
                 stop = 1;
                 break;
             }
@@ -2143,14 +2309,28 @@ static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row
         st = NULL;
         sl_free(names);
         sl_free(vals);
+        sl_free(types);
         names = NULL;
         vals = NULL;
+        types = NULL;
     }
 done:
     sqlite3_finalize(st);
     sl_free(names);
     sl_free(vals);
+    sl_free(types);
     return rc;
+}
+
+static sluice_status sqlite_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+{
+    return run_query(d, sql, fn, NULL, ud);
+}
+
+static sluice_status sqlite_query_typed(struct sl_dest *d, const char *sql,
+                                        sluice_typed_row_fn fn, void *ud)
+{
+    return run_query(d, sql, NULL, fn, ud);
 }
 
 static sluice_status sqlite_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
@@ -2266,6 +2446,8 @@ static void sqlite_close(struct sl_dest *d)
         cache_clear(d, 0);
         sqlite3_close_v2(d->db);
     }
+    fx_clear(d);
+    sl_free(d->fx);
     sl_free(d->tabs);
     sl_free(d->dataset);
     sl_free(d->main_path);
@@ -2414,4 +2596,6 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xQuery = sqlite_query,
     .xListTables = sqlite_list_tables,
     .xNewestLoadId = sqlite_newest_load_id,
+    .xEffects = sqlite_effects,
+    .xQueryTyped = sqlite_query_typed,
 };

@@ -548,6 +548,7 @@ void sl_incremental_cfg_cleanup(struct sl_incremental_cfg *cfg)
     if (!cfg)
         return;
     sl_free(cfg->cursor_path);
+    sl_free(cfg->slot_key);
     sl_json_free(cfg->initial_value);
     sl_json_free(cfg->end_value);
     for (size_t i = 0; i < cfg->n_pk; i++)
@@ -561,10 +562,16 @@ void sl_incremental_cfg_cleanup(struct sl_incremental_cfg *cfg)
  * Bind
  * ========================================================================================== */
 
+/* The key of the state slot: incremental.<slot key>. */
+static const char *slot_key(const struct sl_incremental *inc)
+{
+    return inc->cfg->slot_key ? inc->cfg->slot_key : inc->cfg->cursor_path;
+}
+
 static sluice_status state_fail(struct sl_incremental *inc, const char *what)
 {
     return sl_fail_at(inc->ctx, SLUICE_ERR_STATE, inc->resource, -1, inc->field,
-                      "incremental state of '%s' is invalid: %s", inc->cfg->cursor_path, what);
+                      "incremental state of '%s' is invalid: %s", slot_key(inc), what);
 }
 
 /* The slot object in resource_state, or NULL. */
@@ -573,7 +580,7 @@ static struct sl_json *find_slot(struct sl_incremental *inc)
     struct sl_json *all = sl_json_get_mut(inc->resource_state, "incremental");
     if (!all || all->type != SL_JSON_OBJECT)
         return NULL;
-    struct sl_json *slot = sl_json_get_mut(all, inc->cfg->cursor_path);
+    struct sl_json *slot = sl_json_get_mut(all, slot_key(inc));
     return slot && slot->type == SL_JSON_OBJECT ? slot : NULL;
 }
 
@@ -599,12 +606,12 @@ static sluice_status open_slot(struct sl_incremental *inc, const struct sl_json 
         if (!all)
             return sl_nomem(inc->ctx);
     }
-    struct sl_json *slot = sl_json_get_mut(all, inc->cfg->cursor_path);
+    struct sl_json *slot = sl_json_get_mut(all, slot_key(inc));
     if (slot && slot->type != SL_JSON_OBJECT)
         return state_fail(inc, "the slot is not an object");
     if (!slot || slot->len == 0) {
         if (!slot)
-            slot = sl_json_obj_setdefault(all, inc->cfg->cursor_path, SL_JSON_OBJECT);
+            slot = sl_json_obj_setdefault(all, slot_key(inc), SL_JSON_OBJECT);
         if (!slot)
             return sl_nomem(inc->ctx);
         struct sl_json empty;

@@ -37,6 +37,8 @@ typedef struct sl_json *(*sl_inc_custom_fn)(void *ud, const struct sl_json *row_
 
 struct sl_incremental_cfg {
     char *cursor_path;          /* as written: slot key */
+    char *slot_key;             /* the state slot's key instead of cursor_path, or NULL (a
+                                   Singer stream's cursor: "<stream>:<property>") */
     struct sl_json *initial_value; /* heap or NULL */
     struct sl_json *end_value;     /* heap or NULL */
     enum sl_inc_func func;

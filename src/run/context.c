@@ -51,17 +51,47 @@ void sl_run_utc_iso(const struct sluice_pipeline *p, char *out, size_t outsz)
         sl_clock_utc_iso(out, outsz);
 }
 
-void sl_run_progress(struct sluice_pipeline *p, const char *stage, const char *name,
-                     int64_t count, int64_t total, int done)
+void sl_run_progress_ex(struct sluice_pipeline *p, const char *stage, const char *name,
+                        int64_t count, int64_t count_expected, int64_t total,
+                        int64_t total_expected, const char *step, int done)
 {
     if (!p->progress_fn)
         return;
     sluice_progress pr;
     pr.stage = stage;
-    pr.name = name;
+    pr.name = name ? name : "";
     pr.count = count;
     pr.total = total;
     pr.elapsed = sl_run_now(p) - p->t0;
     pr.done = done;
+    pr.count_expected = count_expected;
+    pr.total_expected = total_expected;
+    pr.step = step ? step : "";
     p->progress_fn(p->progress_ctx, &pr);
+}
+
+void sl_run_progress(struct sluice_pipeline *p, const char *stage, const char *name,
+                     int64_t count, int64_t total, int done)
+{
+    sl_run_progress_ex(p, stage, name, count, -1, total, -1, "", done);
+}
+
+int sl_run_tick(struct sluice_pipeline *p, struct sl_tick *t)
+{
+    if (!p->progress_fn)
+        return 0;
+    if (++t->calls < t->stride)
+        return 0;
+    t->calls = 0;
+    double now = sl_run_now(p);
+    double gap = now - t->last_read;
+    t->last_read = now;
+    if (gap < 0.0005 && t->stride < 65536)
+        t->stride = t->stride ? t->stride * 2 : 2;
+    else if (gap > 0.002 && t->stride > 1)
+        t->stride /= 2;
+    if (now - t->last_report < SL_TICK_PERIOD)
+        return 0;
+    t->last_report = now;
+    return 1;
 }

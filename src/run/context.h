@@ -41,6 +41,10 @@ struct sluice_pipeline {
     struct sl_rng rng;
     sluice_progress_fn progress_fn;
     void *progress_ctx;
+    sluice_source_log_fn source_log_fn; /* sources' stderr lines, or NULL (runlog.h) */
+    void *source_log_ctx;
+    struct sl_runlog *runlog;         /* the run's log file (runlog.h), or NULL */
+    struct sl_trace *trace;           /* the last run's trace (trace.h), or NULL */
     double (*now)(void);              /* monotonic clock (sl_clock_mono unless a test sets it) */
     void (*utc_iso)(char *out, size_t outsz); /* wall clock (sl_clock_utc_iso) */
     void (*wall)(int64_t *sec, long *usec);    /* wall clock for load ids (sl_clock_wall) */
@@ -66,8 +70,28 @@ double sl_run_now(const struct sluice_pipeline *p);
 void sl_run_wall(const struct sluice_pipeline *p, int64_t *sec, long *usec);
 /* Wall clock as ISO 8601 UTC with microseconds, from the pipeline's clock. */
 void sl_run_utc_iso(const struct sluice_pipeline *p, char *out, size_t outsz);
-/* Report progress to the pipeline's callback (the caller throttles). */
+/* Report progress to the pipeline's callback (the caller throttles, see sl_run_tick). */
 void sl_run_progress(struct sluice_pipeline *p, const char *stage, const char *name,
                      int64_t count, int64_t total, int done);
+/* The same with the load stage's expected counts (-1: unknown) and step ("" or NULL: none). */
+void sl_run_progress_ex(struct sluice_pipeline *p, const char *stage, const char *name,
+                        int64_t count, int64_t count_expected, int64_t total,
+                        int64_t total_expected, const char *step, int done);
+
+/*
+ * Time-based throttling of progress reports from a per-item loop: sl_run_tick() returns 1
+ * when a report is due (SL_TICK_PERIOD seconds after the last one). It reads the clock only
+ * every `stride` calls and adapts the stride so that the clock is read about once per
+ * millisecond: a slow source is checked at every item, a fast loop pays one clock read per
+ * thousands of items. Without a progress callback it returns 0 at once. Zero-initialize.
+ */
+#define SL_TICK_PERIOD 0.1
+struct sl_tick {
+    double last_report; /* run clock of the last report this tick allowed */
+    double last_read;   /* run clock at the last read */
+    uint32_t stride;    /* calls between clock reads (0 is read as 1) */
+    uint32_t calls;     /* calls since the last read */
+};
+int sl_run_tick(struct sluice_pipeline *p, struct sl_tick *t);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/digest.h"
 #include "base/fault.h"
@@ -25,6 +26,8 @@
 #include "model/normalize.h"
 #include "run/package.h"
 #include "run/pipe.h"
+#include "run/runlog.h"
+#include "run/trace.h"
 #include "sources/source.h"
 #include "model/state.h"
 
@@ -32,6 +35,14 @@ struct sluice_yield {
     struct sluice_pipeline *p;
     struct extract_res *er;
     char *value_text; /* last sluice_yield_incremental() result */
+};
+
+/* A Singer stream's cursor: its SCHEMA's bookmark_properties, when the resource has no
+ * incremental of its own (state slot incremental."<stream>:<property>"). */
+struct stream_cursor {
+    char *stream;
+    struct sl_incremental_cfg icfg;
+    struct sl_incremental *inc;
 };
 
 struct extract_res {
@@ -42,7 +53,8 @@ struct extract_res {
     int64_t seen;           /* items the source produced */
     int64_t next_item_no;   /* for generator items */
     int64_t pages;          /* sluice_yield_json calls */
-    double last_report;
+    struct sl_tick tick;    /* progress reports on a time basis */
+    int64_t reported;       /* items in the last progress report */
     struct sl_json *rstate; /* the resource's state object in the working state (heap) */
     struct sl_json *state;  /* the working state document */
     struct sl_incremental *inc;
@@ -56,6 +68,8 @@ struct extract_res {
     FILE *spool;            /* a REST parent's kept items, for its children (JSON lines) */
     const char *spool_path;
     struct sl_buf line;     /* one spooled item */
+    struct stream_cursor *streams; /* Singer streams with a cursor (bookmark_properties) */
+    size_t nstreams;
 };
 
 /* Hand what is written so far to the normalize thread (every 256 KiB and at the end). */
@@ -74,6 +88,28 @@ static sluice_status publish(struct extract_res *er, int done)
         return SLUICE_ERR_INTERRUPTED; /* not recorded: the normalize error is reported */
     }
     return SLUICE_OK;
+}
+
+static void report_items(struct extract_res *er)
+{
+    struct sluice_pipeline *p = er->p;
+    er->reported = er->items;
+    sl_run_progress(p, "extract", er->cfg->name, er->items, p->run_items + er->items, 0);
+}
+
+/* The source waits for data: report items that came since the last report. */
+static void on_wait(void *ud)
+{
+    struct extract_res *er = ud;
+    if (er->items != er->reported && er->p->progress_fn)
+        report_items(er);
+}
+
+/* A line of the source's stderr: shown with the resource's name and kept in the run's log. */
+static void on_stderr(void *ud, const char *line)
+{
+    struct extract_res *er = ud;
+    sl_runlog_source_line(er->p, er->cfg->name, line);
 }
 
 /* A status the sink returns to stop a source early (row_order); never reported. */
@@ -107,6 +143,18 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
                           "item %lld is a JSON %s, expected an object", (long long)item_no,
                           sl_json_type_name((enum sl_json_type)item->type));
     er->seen++;
+    struct sl_incremental *stream_inc = NULL;
+    for (size_t i = 0; table && !er->inc && i < er->nstreams; i++)
+        if (strcmp(er->streams[i].stream, table) == 0)
+            stream_inc = er->streams[i].inc;
+    if (stream_inc) {
+        int keep = 1;
+        sluice_status frc = sl_incremental_filter(stream_inc, item, item_no, &keep);
+        if (frc != SLUICE_OK)
+            return frc;
+        if (!keep)
+            return SLUICE_OK;
+    }
     if (er->inc) {
         int keep = 1;
         sluice_status frc = sl_incremental_filter(er->inc, item, item_no, &keep);
@@ -137,14 +185,8 @@ static sluice_status on_item(void *ud, const struct sl_json *item, int64_t item_
         return rc;
     SL_FAULT_POINT("extract.item");
     er->items++;
-    if ((er->items & 8191) == 0) {
-        double now = sl_run_now(p);
-        if (now - er->last_report > 0.1) {
-            er->last_report = now;
-            sl_run_progress(p, "extract", er->cfg->name, er->items,
-                                 p->run_items + er->items, 0);
-        }
-    }
+    if (sl_run_tick(p, &er->tick))
+        report_items(er);
     return SLUICE_OK;
 }
 
@@ -191,6 +233,121 @@ static sluice_status on_page_end(void *ud, int64_t page)
     struct extract_res *er = ud;
     (void)page;
     return er->closed ? EARLY_STOP : SLUICE_OK;
+}
+
+/* The strings of a JSON array, as a NULL-terminated heap array of borrowed pointers; NULL
+ * when the value is not an array of strings (or out of memory). */
+static const char **string_list(const struct sl_json *arr, size_t *n)
+{
+    *n = 0;
+    if (!arr || arr->type != SL_JSON_ARRAY)
+        return NULL;
+    const char **v = sl_calloc(arr->len + 1, sizeof(*v));
+    for (uint32_t i = 0; v && i < arr->len; i++) {
+        const char *s = sl_json_str(&arr->u.items[i]);
+        if (!s) {
+            sl_free(v);
+            return NULL;
+        }
+        v[(*n)++] = s;
+    }
+    return v;
+}
+
+/* A stream's bookmark property as its cursor (see struct stream_cursor): max of the values,
+ * records without it loaded, boundary records de-duplicated by key_properties. */
+static sluice_status bind_stream_cursor(struct extract_res *er, const char *stream,
+                                        const char *bookmark, const struct sl_json *keys)
+{
+    struct sluice_pipeline *p = er->p;
+    struct stream_cursor *sc = sl_realloc(er->streams, (er->nstreams + 1) * sizeof(*sc));
+    if (!sc)
+        return sl_nomem(&p->ctx);
+    er->streams = sc;
+    sc = &er->streams[er->nstreams];
+    memset(sc, 0, sizeof(*sc));
+    struct sl_json *cfg = sl_json_new_object();
+    struct sl_json kcopy;
+    sl_json_set_null(&kcopy);
+    sluice_status rc = SLUICE_OK;
+    if (!cfg || sl_json_obj_put_str(cfg, "cursor_path", bookmark) ||
+        sl_json_obj_put_str(cfg, "on_cursor_value_missing", "include") ||
+        (keys && (sl_json_copy_into(&kcopy, keys) ||
+                  !sl_json_obj_set_take(cfg, "primary_key", &kcopy)))) {
+        sl_json_clear(&kcopy);
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    sc->stream = sl_strdup(stream);
+    if (!sc->stream) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    er->nstreams++; /* from here on freed with the others */
+    rc = sl_incremental_cfg_parse(&p->ctx, er->cfg->name, cfg, &sc->icfg);
+    if (rc == SLUICE_OK) {
+        sc->icfg.slot_key = sl_aprintf("%s:%s", stream, bookmark);
+        if (!sc->icfg.slot_key)
+            rc = sl_nomem(&p->ctx);
+    }
+    if (rc == SLUICE_OK)
+        rc = sl_incremental_bind(&p->ctx, &sc->icfg, er->cfg->name, NULL, 0, false, er->rstate,
+                                 NULL, NULL, &sc->inc);
+done:
+    sl_json_free(cfg);
+    return rc;
+}
+
+/*
+ * A Singer SCHEMA message: its key_properties become the stream table's primary key when the
+ * resource sets none (a hint record, item number 0, in the item file: the normalizer reads
+ * it in order, before the stream's records), and its bookmark_properties the stream's cursor
+ * when the resource has no incremental.
+ */
+static sluice_status on_schema(void *ud, const char *stream, const struct sl_json *msg)
+{
+    struct extract_res *er = ud;
+    struct sluice_pipeline *p = er->p;
+    const struct sl_json *keys = sl_json_get(msg, "key_properties");
+    size_t nkeys = 0, nbook = 0;
+    const char **klist = string_list(keys, &nkeys);
+    const char **blist = string_list(sl_json_get(msg, "bookmark_properties"), &nbook);
+    sluice_status rc = SLUICE_OK;
+    if (klist && nkeys > 0 && er->cfg->n_pk == 0) {
+        struct sl_json *hint = sl_json_new_object();
+        struct sl_json kc;
+        sl_json_set_null(&kc);
+        if (!hint || sl_json_copy_into(&kc, keys) ||
+            !sl_json_obj_set_take(hint, "key_properties", &kc)) {
+            sl_json_clear(&kc);
+            rc = sl_nomem(&p->ctx);
+        } else {
+            rc = sl_item_write(&p->ctx, &er->rf, hint, 0, 0, stream);
+            if (rc == SLUICE_OK)
+                rc = publish(er, 0);
+        }
+        sl_json_free(hint);
+    }
+    int bound = 0;
+    for (size_t i = 0; i < er->nstreams; i++)
+        bound |= strcmp(er->streams[i].stream, stream) == 0;
+    if (rc == SLUICE_OK && blist && nbook > 0 && !er->inc && !bound)
+        rc = bind_stream_cursor(er, stream, blist[0], klist && nkeys > 0 ? keys : NULL);
+    sl_free(klist);
+    sl_free(blist);
+    return rc;
+}
+
+static void free_streams(struct extract_res *er)
+{
+    for (size_t i = 0; i < er->nstreams; i++) {
+        sl_incremental_free(&er->streams[i].inc);
+        sl_incremental_cfg_cleanup(&er->streams[i].icfg);
+        sl_free(er->streams[i].stream);
+    }
+    sl_free(er->streams);
+    er->streams = NULL;
+    er->nstreams = 0;
 }
 
 static sluice_status on_state(void *ud, const struct sl_json *state)
@@ -430,6 +587,75 @@ static char *value_env(const char *name, const struct sl_json *v)
     return out;
 }
 
+/* 'path' for sh, single quotes inside as '\'' (caller frees). */
+static char *sh_quote(const char *path)
+{
+    size_t n = 3;
+    for (const char *c = path; *c; c++)
+        n += *c == '\'' ? 4 : 1;
+    char *q = sl_malloc(n);
+    if (!q)
+        return NULL;
+    size_t k = 0;
+    q[k++] = '\'';
+    for (const char *c = path; *c; c++) {
+        if (*c == '\'') {
+            memcpy(q + k, "'\\''", 4);
+            k += 4;
+        } else {
+            q[k++] = *c;
+        }
+    }
+    q[k++] = '\'';
+    q[k] = '\0';
+    return q;
+}
+
+/*
+ * A Singer tap gets its state as Meltano hands it over: the last STATE value the tap emitted
+ * (the resource state without sluice's "incremental") in a file, and ` --state FILE` after
+ * the command. Nothing is added on the first run (no state yet), as with Meltano. *path_out
+ * and *cmd_out (caller frees) stay NULL then.
+ */
+static sluice_status singer_state_arg(struct sluice_pipeline *p, const struct sl_resource_cfg *r,
+                                      struct extract_res *er, const char *state_path,
+                                      char **path_out, char **cmd_out)
+{
+    *path_out = NULL;
+    *cmd_out = NULL;
+    if (!r->format || strcmp(r->format, "singer") != 0 || !r->command)
+        return SLUICE_OK;
+    struct sl_json tap;
+    if (sl_json_copy_into(&tap, er->rstate))
+        return sl_nomem(&p->ctx);
+    sl_json_obj_del(&tap, "incremental");
+    sluice_status rc = SLUICE_OK;
+    char *text = NULL;
+    char *quoted = NULL;
+    if (tap.type != SL_JSON_OBJECT || tap.len == 0)
+        goto done;
+    text = sl_json_dumps(&tap, SL_JSON_W_SORTED);
+    *path_out = sl_aprintf("%.*s.tap-state.json", (int)(strlen(state_path) - 11), state_path);
+    if (!text || !*path_out) {
+        rc = sl_nomem(&p->ctx);
+        goto done;
+    }
+    rc = sl_fs_write_atomic(&p->ctx, *path_out, text, strlen(text));
+    quoted = rc == SLUICE_OK ? sh_quote(*path_out) : NULL;
+    if (rc == SLUICE_OK && !quoted)
+        rc = sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK) {
+        *cmd_out = sl_aprintf("%s --state %s", r->command, quoted);
+        if (!*cmd_out)
+            rc = sl_nomem(&p->ctx);
+    }
+done:
+    sl_json_clear(&tap);
+    sl_free(text);
+    sl_free(quoted);
+    return rc;
+}
+
 /* Run a command resource with its state file and incremental values in the environment; on
  * success the top-level keys the program left in the file become the resource state. */
 static sluice_status run_command(struct sluice_pipeline *p, const struct sl_resource_cfg *r,
@@ -446,6 +672,8 @@ static sluice_status run_command(struct sluice_pipeline *p, const struct sl_reso
     char *back = NULL;
     size_t backlen = 0;
     struct sl_json *doc = NULL;
+    char *tap_state_path = NULL;
+    char *with_state_cmd = NULL;
     sluice_status rc = SLUICE_OK;
     for (size_t i = 0; er->inc && i < 4; i++) {
         char *e = value_env(names[i][1], sl_incremental_value(er->inc, names[i][0]));
@@ -465,7 +693,14 @@ static sluice_status run_command(struct sluice_pipeline *p, const struct sl_reso
     env.state_file = state_path;
     env.env = (const char *const *)envv;
     env.interrupt = &p->interrupt;
-    rc = sl_source_command_run(&p->ctx, r, p->cfg->base_dir, &env, sink);
+    env.stderr_log = sl_runlog_path(p);
+    struct sl_resource_cfg with_state = *r; /* shallow: only the command differs */
+    rc = singer_state_arg(p, r, er, state_path, &tap_state_path, &with_state_cmd);
+    if (rc != SLUICE_OK)
+        goto done;
+    if (with_state_cmd)
+        with_state.command = with_state_cmd;
+    rc = sl_source_command_run(&p->ctx, &with_state, p->cfg->base_dir, &env, sink);
     if (rc != SLUICE_OK)
         goto done;
     rc = sl_fs_read(&p->ctx, state_path, &back, &backlen);
@@ -488,6 +723,10 @@ static sluice_status run_command(struct sluice_pipeline *p, const struct sl_reso
     }
     rc = replace_resource_keys(p, er->rstate, doc, "the state file ($SLUICE_STATE_FILE)");
 done:
+    if (tap_state_path)
+        unlink(tap_state_path);
+    sl_free(tap_state_path);
+    sl_free(with_state_cmd);
     for (size_t i = 0; i < ne; i++)
         sl_free(envv[i]);
     sl_json_free(doc);
@@ -500,7 +739,8 @@ static sluice_status run_resource(struct sluice_pipeline *p, size_t ri, struct e
                                   const char *state_path, const char *parent_items)
 {
     const struct sl_resource_cfg *r = &p->cfg->resources[ri];
-    struct sl_source_sink sink = { on_item, on_state, NULL, er, on_page_end };
+    struct sl_source_sink sink = { on_item, on_state, on_schema,  er,
+                                   on_page_end, on_stderr, on_wait };
     switch (r->from) {
     case SL_FROM_REST: {
         struct sl_source_env env;
@@ -678,6 +918,49 @@ static sluice_status check_windows(struct sluice_pipeline *p, const struct sl_ex
     return rc;
 }
 
+/* The resource's entry in the run's trace: items kept, items the source produced, and the
+ * cursor range this run covered (start_value: where it started, last_value: where the next
+ * run will start, end_value: a backfill's end). */
+static void trace_resource(struct sluice_pipeline *p, const struct sl_resource_cfg *r,
+                           const struct extract_res *er, const char *cursor_path)
+{
+    static const char *const which[] = { "start_value", "last_value", "end_value" };
+    if (!p->trace)
+        return;
+    struct sl_json *o = sl_json_new_object();
+    int bad = !o || sl_json_obj_put_str(o, "name", r->name) ||
+              sl_json_obj_put_int(o, "items", er->items) ||
+              sl_json_obj_put_int(o, "items_read", er->seen);
+    if (!bad && er->inc && cursor_path) {
+        struct sl_json *inc = sl_json_obj_setdefault(o, "incremental", SL_JSON_OBJECT);
+        bad = !inc || sl_json_obj_put_str(inc, "cursor_path", cursor_path);
+        for (size_t i = 0; !bad && i < 3; i++)
+            bad = put_copy(inc, which[i], sl_incremental_value(er->inc, which[i]));
+    }
+    struct sl_json *sc = !bad && er->nstreams
+                             ? sl_json_obj_setdefault(o, "stream_cursors", SL_JSON_ARRAY)
+                             : NULL;
+    if (!bad && er->nstreams && !sc)
+        bad = 1;
+    for (size_t s = 0; !bad && s < er->nstreams; s++) {
+        struct sl_json e;
+        sl_json_set_object(&e);
+        bad = sl_json_obj_put_str(&e, "stream", er->streams[s].stream) ||
+              sl_json_obj_put_str(&e, "cursor_path", er->streams[s].icfg.cursor_path);
+        for (size_t i = 0; !bad && i < 2; i++)
+            bad = put_copy(&e, which[i], sl_incremental_value(er->streams[s].inc, which[i]));
+        if (bad || !sl_json_arr_push_take(sc, &e)) {
+            sl_json_clear(&e);
+            bad = 1;
+        }
+    }
+    if (bad) {
+        sl_json_free(o);
+        o = NULL;
+    }
+    sl_trace_add(p, "resources", o);
+}
+
 /* How a resource takes part in this extraction (REST parents and children). */
 struct plan {
     const char *const *names;   /* --resource names, or NULL */
@@ -737,10 +1020,12 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
                      r->source);
         goto done;
     }
-    /* delete-insert without keys appends (scd2 needs none, the others need a primary key) */
+    /* delete-insert without keys appends (scd2 needs none, the others need a primary key);
+     * a Singer resource gets its keys from its SCHEMA messages */
     int ms = sl_merge_strategy_parse(r->merge_strategy);
+    int singer = r->format && strcmp(r->format, "singer") == 0;
     if (wd == SL_WD_MERGE && (ms < 0 || ms == SL_MERGE_DELETE_INSERT) && r->n_pk == 0 &&
-        r->n_mk == 0)
+        r->n_mk == 0 && !singer)
         sl_log(&p->ctx, SLUICE_LOG_WARN,
                "resource %s: merge without primary_key or merge_key loads as append", r->name);
     if (wd == SL_WD_REPLACE && !er->feed_only) {
@@ -797,6 +1082,8 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
     }
     sl_log(&p->ctx, SLUICE_LOG_DEBUG, "extracting resource %s%s", r->name,
            er->feed_only ? " (for its children only)" : "");
+    if (!er->feed_only)
+        sl_run_progress(p, "extract", r->name, 0, p->run_items, 0);
     if (sl_run_interrupted(p))
         rc = stop_extracting(p, r->name);
     else
@@ -829,8 +1116,15 @@ static sluice_status extract_one(struct sluice_pipeline *p, size_t ri, const cha
         rc = publish(er, 1);
     if (rc == SLUICE_OK && er->inc)
         rc = sl_incremental_commit(er->inc);
-    if (rc == SLUICE_OK && !er->feed_only)
+    if (rc == SLUICE_OK && !er->feed_only) {
+}
+
+    for (size_t i = 0; rc == SLUICE_OK && i < er->nstreams; i++)
+        rc = sl_incremental_commit(er->streams[i].inc);
+    if (rc == SLUICE_OK) {
         sl_run_progress(p, "extract", r->name, er->items, p->run_items + er->items, 0);
+        trace_resource(p, r, er, have_icfg ? icfg.cursor_path : NULL);
+    }
 done:
     if (er->spool)
         fclose(er->spool);
@@ -838,6 +1132,7 @@ done:
     sl_buf_cleanup(&er->line);
     if (er->rf.f)
         sl_recfile_abort(&er->rf);
+    free_streams(er);
     sl_incremental_free(&er->inc);
     if (have_icfg)
         sl_incremental_cfg_cleanup(&icfg);
@@ -984,8 +1279,9 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
 {
     *created = 0;
     sluice_status rc = SLUICE_OK;
-    char *dir = sl_aprintf("%s/load/%s", p->workdir, load_id);
-    char *xdir = sl_aprintf("%s/load/%s/extracted", p->workdir, load_id);
+    char *dir = o->packages_dir ? sl_aprintf("%s/%s", o->packages_dir, load_id)
+                                : sl_aprintf("%s/load/%s", p->workdir, load_id);
+    char *xdir = dir ? sl_aprintf("%s/extracted", dir) : NULL;
     struct sl_json *manifest = sl_json_new_object();
     struct sl_json *st = sl_json_dup(p->state);
     struct extract_res er;

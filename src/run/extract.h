@@ -18,9 +18,10 @@ struct sl_extract_opts {
     const char *refresh;           /* NULL, "drop_sources", "drop_resources", "drop_data" */
     struct sl_schema *work;        /* non-NULL: normalize into it on a second thread while
                                       extracting (pipe.h); the package comes out normalized */
+    const char *packages_dir;      /* where the package dir is made; NULL: <workdir>/load */
 };
 
-/* Extract the selected resources into a new package dir <workdir>/load/<load_id>, against a
+/* Extract the selected resources into a new package dir <packages_dir>/<load_id>, against a
  * working copy of p->state; the new state travels in the manifest when it changed. *created
  * = 0 when there is nothing to load (no items, no replace, no state change): no package is
  * left then. */

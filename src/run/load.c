@@ -21,6 +21,7 @@
 #include "base/fs.h"
 #include "run/package.h"
 #include "model/coerce.h"
+#include "run/trace.h"
 #include "model/state.h"
 
 /* The package's normalized schema; anything wrong with the file is a damaged package. */
@@ -113,8 +114,16 @@ static sluice_status stop_loading(struct sluice_pipeline *p, const char *dir, co
                        slash ? slash + 1 : dir, table ? " into table " : "", table ? table : "");
 }
 
+/* Where the load of a package stands, for progress reports. */
+struct load_progress {
+    int64_t done;     /* rows inserted into any table of the package so far */
+    int64_t expected; /* rows of the package over all tables (-1: unknown) */
+    struct sl_tick tick;
+};
+
 static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
-                                 const char *file, const char *checksum, int64_t *rows_out)
+                                 const char *file, const char *checksum, int64_t expected,
+                                 struct load_progress *lp, int64_t *rows_out)
 {
     *rows_out = 0;
     char *path = sl_aprintf("%s/%s", dir, file);
@@ -148,8 +157,10 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
         if (rc == SLUICE_OK && sl_run_interrupted(p))
             rc = stop_loading(p, dir, t->name);
         rows++;
-        if ((rows & 65535) == 0)
-            sl_run_progress(p, "load", t->name, rows, -1, 0);
+        lp->done++;
+        if (sl_run_tick(p, &lp->tick))
+            sl_run_progress_ex(p, "load", t->name, rows, expected, lp->done, lp->expected,
+                               "insert", 0);
     }
     if (open_ins) {
         sluice_status erc = p->dm->xInsertEnd(p->dest);
@@ -449,6 +460,16 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     }
     SL_FAULT_POINT("load.after_ddl");
     /* 2. rows */
+    struct load_progress lp;
+    memset(&lp, 0, sizeof(lp));
+    for (uint32_t i = 0; i < tables->len; i++) {
+        const struct sl_json *want = sl_json_get(&tables->u.items[i], "rows");
+        if (!want || want->type != SL_JSON_INT) {
+            lp.expected = -1;
+            break;
+        }
+        lp.expected += want->u.i;
+    }
     for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
         const struct sl_json *tj = &tables->u.items[i];
         struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
@@ -457,14 +478,18 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         if (!file)
             return sl_package_damaged(&p->ctx, dir, "manifest.json",
                                       "has a table without its file");
-        rc = insert_rows(p, dir, t, file, sl_json_str(sl_json_get(tj, "checksum")), &rows);
         const struct sl_json *want = sl_json_get(tj, "rows");
+        int64_t expected = want && want->type == SL_JSON_INT ? want->u.i : -1;
+        sl_run_progress_ex(p, "load", t->name, 0, expected, lp.done, lp.expected, "insert", 0);
+        rc = insert_rows(p, dir, t, file, sl_json_str(sl_json_get(tj, "checksum")), expected,
+                         &lp, &rows);
         if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows)
             rc = sl_package_damaged(&p->ctx, dir, file,
                                     "is incomplete: %lld rows of table %s, %lld expected",
                                     (long long)rows, t->name, (long long)want->u.i);
         if (rc == SLUICE_OK)
-            sl_run_progress(p, "load", t->name, rows, p->run_rows, 0);
+            sl_run_progress_ex(p, "load", t->name, rows, expected, lp.done, lp.expected,
+                               "insert", 0);
     }
     SL_FAULT_POINT("load.after_rows");
     /* 3. merges, root by root */
@@ -483,8 +508,10 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                 children[nch++] = c;
             }
         }
-        if (rc == SLUICE_OK)
+        if (rc == SLUICE_OK) {
+            sl_run_progress_ex(p, "load", root->name, -1, -1, lp.done, lp.expected, "merge", 0);
             rc = merge_chain(p, root, children, nch, load_id);
+        }
         sl_free(children);
     }
     SL_FAULT_POINT("load.after_merge");
@@ -513,6 +540,105 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     if (rc == SLUICE_OK)
         rc = p->dm->xInsertLoad(p->dest, load_id, s->name, s->version_hash ? s->version_hash : "");
     return rc;
+}
+
+/* ---- net effect, for the trace ---------------------------------------------------------- */
+
+struct effect {
+    char *name;
+    int64_t rows, inserted, updated, deleted;
+};
+
+struct effects {
+    struct effect *v;
+    size_t n, cap;
+    int lost;
+};
+
+static struct effect *effect_of(struct effects *fx, const char *name)
+{
+    for (size_t i = 0; i < fx->n; i++)
+        if (strcmp(fx->v[i].name, name) == 0)
+            return &fx->v[i];
+    if (fx->n == fx->cap) {
+        size_t ncap = fx->cap ? fx->cap * 2 : 8;
+        struct effect *nv = sl_realloc(fx->v, ncap * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        fx->v = nv;
+        fx->cap = ncap;
+    }
+    struct effect *e = &fx->v[fx->n];
+    memset(e, 0, sizeof(*e));
+    e->name = sl_strdup(name);
+    if (!e->name)
+        return NULL;
+    fx->n++;
+    return e;
+}
+
+static sluice_status on_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
+                               int64_t deleted)
+{
+    struct effects *fx = ud;
+    struct effect *e = effect_of(fx, table);
+    if (!e) {
+        fx->lost = 1;
+        return SLUICE_OK;
+    }
+    e->inserted += inserted;
+    e->updated += updated;
+    e->deleted += deleted;
+    return SLUICE_OK;
+}
+
+/* Each table the committed package touched, as a trace entry: rows written, and their net
+ * effect when the destination can tell (rows appended to a table that is not merged are
+ * inserts; the destination reports what its merges, truncates and drops did). */
+static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
+                          const struct sl_json *tables)
+{
+    if (!p->trace)
+        return;
+    struct effects fx;
+    memset(&fx, 0, sizeof(fx));
+    int known = p->dm->xEffects != NULL;
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        const char *name = sl_json_str(sl_json_get(tj, "name"));
+        const struct sl_json *rows = sl_json_get(tj, "rows");
+        struct effect *e = name ? effect_of(&fx, name) : NULL;
+        if (!e) {
+            fx.lost = 1;
+            continue;
+        }
+        e->rows = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        const struct sl_table *t = sl_schema_find(s, name);
+        if (!t || t->wd != SL_WD_MERGE)
+            e->inserted += e->rows; /* merged rows went to staging: the merge reports them */
+    }
+    if (known && p->dm->xEffects(p->dest, on_effect, &fx) != SLUICE_OK) {
+        sl_ctx_clear(&p->ctx); /* only the report is lost, the load is committed */
+        known = 0;
+    }
+    for (size_t i = 0; i < fx.n; i++) {
+        struct effect *e = &fx.v[i];
+        struct sl_json *o = sl_json_new_object();
+        if (!o || sl_json_obj_put_str(o, "name", e->name) ||
+            sl_json_obj_put_int(o, "rows", e->rows) ||
+            (known && (sl_json_obj_put_int(o, "inserted", e->inserted) ||
+                       sl_json_obj_put_int(o, "updated", e->updated) ||
+                       sl_json_obj_put_int(o, "deleted", e->deleted)))) {
+            sl_json_free(o);
+            fx.lost = 1;
+        } else {
+            sl_trace_add(p, "tables", o);
+        }
+        sl_free(e->name);
+    }
+    sl_free(fx.v);
+    if (fx.lost)
+        sl_trace_add(p, "tables", NULL); /* marks the trace incomplete */
 }
 
 sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
@@ -554,6 +680,7 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         sl_schema_free(&s);
         return rc;
     }
+    sl_run_progress_ex(p, "load", "", -1, -1, -1, -1, "commit", 0);
     rc = p->dm->xCommit(p->dest);
     if (rc != SLUICE_OK) {
         p->dm->xRollback(p->dest);
@@ -562,6 +689,7 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
     }
     SL_FAULT_POINT("load.after_commit");
     /* count rows in the run's summary only once they are committed */
+    int64_t total = 0;
     const struct sl_json *tables = sl_json_get(manifest, "tables");
     for (uint32_t i = 0; tables && i < tables->len; i++) {
         const struct sl_json *tj = &tables->u.items[i];
@@ -572,7 +700,10 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
             add_table_info(p, name, n);
             p->run_rows += n;
         }
+        total += n;
     }
+    trace_effects(p, s, tables);
+    sl_run_progress_ex(p, "load", "", total, total, total, total, "", 1);
     *schema_out = s;
     return SLUICE_OK;
 }

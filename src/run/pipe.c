@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "base/digest.h"
@@ -32,6 +33,8 @@ struct sl_pipe {
     int extract_done;
     int abort;         /* extraction failed: stop */
     int failed;        /* the normalize thread failed */
+    int finished;      /* the normalize thread is done (joinable without waiting) */
+    int64_t rows;      /* rows normalized so far (sl_pipe_note_rows) */
     /* normalize thread */
     struct sl_ctx ctx;
     sluice_status rc;
@@ -50,6 +53,7 @@ static void *thread_main(void *arg)
     pthread_mutex_lock(&pp->mu);
     if (pp->rc != SLUICE_OK)
         pp->failed = 1;
+    pp->finished = 1;
     pthread_cond_broadcast(&pp->cv);
     pthread_mutex_unlock(&pp->mu);
     return NULL;
@@ -167,6 +171,37 @@ int64_t sl_follow_wait(struct sl_follow *f, int64_t need)
     return have;
 }
 
+void sl_pipe_note_rows(struct sl_pipe *pp, int64_t rows)
+{
+    pthread_mutex_lock(&pp->mu);
+    pp->rows = rows;
+    pthread_mutex_unlock(&pp->mu);
+}
+
+/* Wait for the normalize thread to finish, reporting its rows every SL_TICK_PERIOD. */
+static void wait_reporting(struct sl_pipe *pp)
+{
+    struct sluice_pipeline *p = pp->p;
+    pthread_mutex_lock(&pp->mu);
+    while (!pp->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(SL_TICK_PERIOD * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&pp->cv, &pp->mu, &until);
+        if (pp->finished)
+            break;
+        int64_t rows = pp->rows;
+        pthread_mutex_unlock(&pp->mu); /* the callback runs without our lock */
+        sl_run_progress(p, "normalize", "", -1, rows, 0);
+        pthread_mutex_lock(&pp->mu);
+    }
+    pthread_mutex_unlock(&pp->mu);
+}
+
 sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **tables_out,
                              char *schema_sum)
 {
@@ -183,6 +218,8 @@ sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **t
     pthread_cond_broadcast(&pp->cv);
     pthread_mutex_unlock(&pp->mu);
     if (pp->started) {
+        if (!abort && pp->p->progress_fn)
+            wait_reporting(pp);
         pthread_join(pp->th, NULL);
         /* after an abort the thread's error (it saw the files end) is only a consequence */
         if (!abort) {

@@ -42,9 +42,15 @@ int sl_pipe_failed(struct sl_pipe *pp);
 /* Stop (abort: the extraction failed) or wait for the normalize thread; *tables_out (may be
  * NULL) receives the manifest's "tables" array (heap, caller frees) and schema_sum (may be
  * NULL; SL_CHECKSUM_TEXT bytes) the checksum of normalized/schema.json. Returns the normalize
- * thread's status, its error copied into p->ctx unless one is pending. */
+ * thread's status, its error copied into p->ctx unless one is pending. While it waits for
+ * the thread to catch up with the extraction it reports "normalize" progress (rows so far)
+ * on a time basis. */
 sluice_status sl_pipe_finish(struct sl_pipe **pp, int abort, struct sl_json **tables_out,
                              char *schema_sum);
+
+/* Normalize side: rows normalized so far, for the progress the caller's thread reports while
+ * sl_pipe_finish waits. */
+void sl_pipe_note_rows(struct sl_pipe *pp, int64_t rows);
 
 /* Normalize side (stage_normalize.c): the i-th resource, waiting for it; 0 when there is none
  * (extraction done or aborted). */

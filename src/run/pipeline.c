@@ -7,6 +7,8 @@
  *   lock            flock()ed by the run in progress (released by the kernel on death)
  *   schemas/<name>.schema.json   the schema as of the last loaded package
  *   load/<load_id>/ packages not yet loaded (package.h)
+ *   logs/run-<id>.log  each run's log lines and its sources' stderr (runlog.h), newest 20
+ *   trace.json      the last run's trace (trace.h)
  * Everything in it can be deleted at any time: the schema is restored from the destination.
  */
 #include "run/pipeline.h"
@@ -27,15 +29,26 @@
 #include "base/fs.h"
 #include "run/load.h"
 #include "run/package.h"
+#include "run/runlog.h"
+#include "run/trace.h"
+#include "run/dry_run.h"
 #include "model/state.h"
 
-char *sl_pipeline_workdir(const char *name)
+char *sl_pipelines_dir(void)
 {
     const char *base = getenv("SLUICE_PIPELINES_DIR");
     if (base && base[0])
-        return sl_aprintf("%s/%s", base, name);
+        return sl_strdup(base);
     const char *home = getenv("HOME");
-    return sl_aprintf("%s/.sluice/pipelines/%s", home && home[0] ? home : ".", name);
+    return sl_aprintf("%s/.sluice/pipelines", home && home[0] ? home : ".");
+}
+
+char *sl_pipeline_workdir(const char *name)
+{
+    char *base = sl_pipelines_dir();
+    char *wd = base ? sl_aprintf("%s/%s", base, name) : NULL;
+    sl_free(base);
+    return wd;
 }
 
 /* ============================================================================================
@@ -104,6 +117,8 @@ static void clear_run_info(struct sluice_pipeline *p)
 
 void sl_pipeline_destroy(struct sluice_pipeline *p)
 {
+    sl_runlog_free(p);
+    sl_trace_free(p);
     close_dest(p);
     unlock(p);
     clear_run_info(p);
@@ -696,8 +711,27 @@ static sluice_status discard_package(struct sluice_pipeline *p, const char *dir,
     return SLUICE_ERR_LOCKED;
 }
 
-/* Normalize (if needed) and load one package dir; removes it once loaded. */
-static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
+/* The rows per table of a normalized package, into the open normalize step. */
+static void trace_normalized(struct sluice_pipeline *p, const struct sl_json *m)
+{
+    const struct sl_json *tables = sl_json_get(m, "tables");
+    for (uint32_t i = 0; tables && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        struct sl_json *o = sl_json_new_object();
+        const struct sl_json *rows = sl_json_get(tj, "rows");
+        if (o && (sl_json_obj_put_str(o, "name", sl_json_str(sl_json_get(tj, "name"))) ||
+                  sl_json_obj_put_int(o, "rows",
+                                      rows && rows->type == SL_JSON_INT ? rows->u.i : 0))) {
+            sl_json_free(o);
+            o = NULL;
+        }
+        sl_trace_add(p, "tables", o);
+    }
+}
+
+/* Normalize (if needed) and load one package dir; removes it once loaded. pending: left by an
+ * earlier run (for the trace). */
+static sluice_status process_package(struct sluice_pipeline *p, const char *dir, int pending)
 {
     struct sl_json *m = NULL;
     struct sl_schema *work = NULL;
@@ -715,6 +749,7 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
         return rc;
     const char *stage = sl_json_str(sl_json_get(m, "stage"));
     if (stage && strcmp(stage, "extracted") == 0) {
+        sl_trace_step(p, "normalize", sl_json_str(sl_json_get(m, "load_id")), pending);
         rc = sl_schema_dup(&p->ctx, p->schema, &work);
         /* tables a refresh drops start over: the package re-creates them from its own data */
         const struct sl_json *rf = sl_json_get(m, "refresh");
@@ -738,12 +773,24 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
             remove_package(&scratch, dir);
         }
         stage = sl_json_str(sl_json_get(m, "stage"));
+        if (rc == SLUICE_OK)
+            trace_normalized(p, m); /* the rows it made */
+        sl_trace_step_end(p, rc);
+    } else if (stage && strcmp(stage, "normalized") == 0) {
+        /* normalized while it was extracted (this run's package) or by an earlier run */
+        sl_trace_step(p, "normalize", sl_json_str(sl_json_get(m, "load_id")), pending);
+        sl_trace_note(p, pending ? "normalized by an earlier run" : "normalized while extracting");
+        trace_normalized(p, m);
+        sl_trace_step_end(p, SLUICE_OK);
     }
     if (rc == SLUICE_OK && (!stage || strcmp(stage, "normalized") != 0))
         rc = sl_package_damaged(&p->ctx, dir, "manifest.json", "has unknown stage '%s'",
                                 stage ? stage : "");
-    if (rc == SLUICE_OK)
+    if (rc == SLUICE_OK) {
+        sl_trace_step(p, "load", sl_json_str(sl_json_get(m, "load_id")), pending);
         rc = sl_load_package(p, dir, m, &loaded);
+        sl_trace_step_end(p, rc);
+    }
     if (rc == SLUICE_ERR_LOCKED || (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx)))
         rc = discard_package(p, dir, rc);
     if (rc == SLUICE_OK) {
@@ -788,6 +835,36 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir)
     return rc;
 }
 
+static sluice_status pending_list(struct sluice_pipeline *p, struct sl_json *arr);
+
+/* A dry run's package: normalized (when it was not while extracting) into a copy of the
+ * schema, then described in the trace instead of loaded. */
+static sluice_status dry_run_package(struct sluice_pipeline *p, const char *dir)
+{
+    struct sl_json *m = NULL;
+    struct sl_schema *work = NULL;
+    sluice_status rc = sl_manifest_read(&p->ctx, dir, &m);
+    if (rc != SLUICE_OK)
+        return rc;
+    const char *stage = sl_json_str(sl_json_get(m, "stage"));
+    sl_trace_step(p, "normalize", sl_json_str(sl_json_get(m, "load_id")), 0);
+    if (stage && strcmp(stage, "extracted") == 0) {
+        rc = sl_schema_dup(&p->ctx, p->schema, &work);
+        if (rc == SLUICE_OK)
+            rc = sl_normalize_package(p, dir, m, work);
+        sl_schema_free(&work);
+    } else {
+        sl_trace_note(p, "normalized while extracting");
+    }
+    if (rc == SLUICE_OK)
+        trace_normalized(p, m);
+    sl_trace_step_end(p, rc);
+    if (rc == SLUICE_OK)
+        rc = sl_dry_run_report(p, dir, m);
+    sl_json_free(m);
+    return rc;
+}
+
 static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
 {
     char *ldir = sl_aprintf("%s/load", p->workdir);
@@ -816,7 +893,7 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
         char *mp = sl_aprintf("%s/manifest.json", dir);
         had_manifest = mp && sl_fs_exists(mp);
         sl_free(mp);
-        rc = process_package(p, dir);
+        rc = process_package(p, dir, 1);
         if (rc == SLUICE_ERR_LOCKED) {
             /* a stale pending package was discarded (see process_package): go on from the
              * destination's newer state, which the new extraction will start from */
@@ -1000,7 +1077,20 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
                                                            sizeof(opts->wait)
                                       ? opts->wait
                                       : 0);
-    if (rc == SLUICE_OK)
+    int dry = opts && opts->size >= offsetof(sluice_run_opts, dry_run) + sizeof(opts->dry_run)
+                  ? opts->dry_run
+                  : 0;
+    if (rc == SLUICE_OK) {
+        char stamp[40];
+        int64_t sec;
+        long usec;
+        sl_run_wall(p, &sec, &usec);
+        snprintf(stamp, sizeof(stamp), "%lld.%06ld", (long long)sec, usec);
+        if (!dry)
+            sl_runlog_begin(p, stamp);
+        sl_trace_begin(p, stamp, dry);
+    }
+    if (rc == SLUICE_OK && !dry)
         rc = write_pipeline_json(p);
     if (rc == SLUICE_OK)
         rc = open_dest(p, 1);
@@ -1010,8 +1100,25 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
         rc = load_schema(p);
     if (rc == SLUICE_OK)
         rc = sync_schema(p);
-    if (rc == SLUICE_OK)
+    if (rc == SLUICE_OK && dry) {
+        /* a dry run loads nothing, pending packages neither: it lists them */
+        struct sl_json *pend = sl_json_new_array();
+        rc = pend ? pending_list(p, pend) : sl_nomem(&p->ctx);
+        if (rc == SLUICE_OK)
+            sl_trace_put(p, "pending_not_loaded", pend);
+        else
+            sl_json_free(pend);
+        sl_free(ldir);
+        ldir = sl_dry_run_dir(p);
+        if (!ldir)
+            rc = sl_nomem(&p->ctx);
+        if (rc == SLUICE_OK)
+            rc = sl_fs_rmtree(&p->ctx, ldir); /* what an earlier dry run left */
+        if (rc == SLUICE_OK)
+            rc = sl_fs_mkdirs(&p->ctx, ldir);
+    } else if (rc == SLUICE_OK) {
         rc = load_pending(p, NULL);
+    }
     /* a pending package may have been normalized against an older schema: extract against
      * the destination's newest */
     if (rc == SLUICE_OK)
@@ -1030,9 +1137,11 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     if (!(pipelining && strcmp(pipelining, "0") == 0))
         rc = sl_schema_dup(&p->ctx, p->schema, &work);
     struct sl_extract_opts xo = { resources, wd_override, start, end,
-                                  opts ? opts->refresh : NULL, work };
+                                  opts ? opts->refresh : NULL, work, dry ? ldir : NULL };
+    sl_trace_step(p, "extract", load_id, 0);
     if (rc == SLUICE_OK)
         rc = sl_extract(p, load_id, &xo, &created);
+    sl_trace_step_end(p, rc);
     sl_schema_free(&work);
     if (rc != SLUICE_OK || !created) {
         if (rc == SLUICE_OK)
@@ -1041,11 +1150,27 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     }
     SL_FAULT_POINT("run.after_extract");
     char *dir = sl_aprintf("%s/%s", ldir, load_id);
-    rc = dir ? process_package(p, dir) : sl_nomem(&p->ctx);
+    if (dry) {
+        rc = dir ? dry_run_package(p, dir) : sl_nomem(&p->ctx);
+        struct sl_ctx scratch;
+        sl_ctx_init(&scratch);
+        sl_fs_rmtree(&scratch, ldir);
+        p->load_id[0] = '\0';
+        sl_free(dir);
+        goto done;
+    }
+    rc = dir ? process_package(p, dir, 0) : sl_nomem(&p->ctx);
     if (rc != SLUICE_OK && p->ctx.code != SLUICE_OK)
         rc = p->ctx.code; /* a discarded package reports why (stale or damaged) */
     sl_free(dir);
 done:
+    if (rc != SLUICE_OK && p->ctx.code != SLUICE_OK && p->runlog) {
+        char line[1400];
+        sl_ctx_format(&p->ctx, line, sizeof(line));
+        sl_runlog_note(p, "error: the run failed:", line);
+    }
+    sl_trace_end(p, rc);
+    sl_runlog_end(p);
     sl_json_free(start);
     sl_json_free(end);
     sl_free(ldir);
@@ -1064,6 +1189,49 @@ sluice_status sl_pipeline_query(struct sluice_pipeline *p, const char *sql, slui
     if (rc == SLUICE_OK)
         rc = p->dm->xQuery(p->dest, sql, fn, ud);
     return rc;
+}
+
+/* A destination without typed queries: every non-NULL value is TEXT. */
+struct untyped_ud {
+    sluice_typed_row_fn fn;
+    void *ud;
+    sluice_value_type *types;
+    size_t cap;
+    int nomem;
+};
+
+static int untyped_row(void *ud, int ncols, const char *const *names, const char *const *values)
+{
+    struct untyped_ud *u = ud;
+    size_t n = ncols > 0 ? (size_t)ncols : 0;
+    if (!values)
+        return u->fn(u->ud, ncols, names, values, NULL);
+    if (n > u->cap) {
+        sluice_value_type *t = sl_realloc(u->types, n * sizeof(*t));
+        if (!t) {
+            u->nomem = 1;
+            return 1;
+        }
+        u->types = t;
+        u->cap = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        u->types[i] = values[i] ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
+    return u->fn(u->ud, ncols, names, values, u->types);
+}
+
+sluice_status sl_pipeline_query_typed(struct sluice_pipeline *p, const char *sql,
+                                      sluice_typed_row_fn fn, void *ud)
+{
+    sluice_status rc = open_dest(p, 0);
+    if (rc != SLUICE_OK)
+        return rc;
+    if (p->dm->xQueryTyped)
+        return p->dm->xQueryTyped(p->dest, sql, fn, ud);
+    struct untyped_ud u = { fn, ud, NULL, 0, 0 };
+    rc = p->dm->xQuery(p->dest, sql, untyped_row, &u);
+    sl_free(u.types);
+    return rc == SLUICE_OK && u.nomem ? sl_nomem(&p->ctx) : rc;
 }
 
 struct list_ud {
@@ -1241,6 +1409,125 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out)
         rc = sl_nomem(&p->ctx);
 done:
     sl_json_free(o);
+    return rc;
+}
+
+sluice_status sl_pipeline_schema(struct sluice_pipeline *p, char **json_out)
+{
+    *json_out = NULL;
+    sluice_status rc = open_dest(p, 0);
+    if (rc == SLUICE_OK)
+        rc = load_state(p, 0);
+    if (rc != SLUICE_OK)
+        return rc;
+    /* the state names the schema the pipeline loads with (a pipeline opened from its working
+     * dir alone does not know its resources' source) */
+    const char *name = sl_json_str(sl_json_get(p->state, "default_schema_name"));
+    if (!name)
+        name = schema_name(p);
+    rc = p->dm->xLoadSchema(p->dest, name, json_out);
+    if (rc == SLUICE_OK && !*json_out)
+        rc = sl_fail(&p->ctx, SLUICE_ERR_NOT_FOUND,
+                     "dataset '%s' has no stored schema '%s' of pipeline '%s' yet (nothing was "
+                     "loaded)",
+                     p->cfg->dataset, name, p->cfg->pipeline_name);
+    return rc;
+}
+
+/* One entry of the pipelines list: what pipeline.json and trace.json say, or -1 when the
+ * folder is not a pipeline's working dir. */
+static int list_one(const char *base, const char *name, struct sl_json *out)
+{
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    char *wd = sl_aprintf("%s/%s", base, name);
+    char *pj = wd ? sl_aprintf("%s/pipeline.json", wd) : NULL;
+    char *tj = wd ? sl_aprintf("%s/trace.json", wd) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    struct sl_json *cfg = NULL, *trace = NULL;
+    int rc = -1;
+    if (!pj || !tj || sl_fs_read(&scratch, pj, &text, &len) != SLUICE_OK ||
+        sl_json_parse_heap(&scratch, text, len, &cfg) != SLUICE_OK)
+        goto done;
+    sl_free(text);
+    text = NULL;
+    if (sl_fs_read(&scratch, tj, &text, &len) == SLUICE_OK)
+        sl_json_parse_heap(&scratch, text, len, &trace); /* a damaged trace: no last run */
+    struct sl_json o;
+    sl_json_set_object(&o);
+    struct sl_json *dest = sl_json_obj_setdefault(&o, "destination", SL_JSON_OBJECT);
+    int bad = !dest || sl_json_obj_put_str(&o, "name", name) ||
+              sl_json_obj_put_str(&o, "working_dir", wd) ||
+              sl_json_obj_put_str(dest, "type", sl_json_str(sl_json_get(cfg, "destination_type"))) ||
+              sl_json_obj_put_str(dest, "path", sl_json_str(sl_json_get(cfg, "destination_path"))) ||
+              sl_json_obj_put_str(&o, "dataset_name", sl_json_str(sl_json_get(cfg, "dataset_name"))) ||
+              sl_json_obj_put_str(&o, "config", sl_json_str(sl_json_get(cfg, "config")));
+    struct sl_json last;
+    sl_json_set_null(&last);
+    if (!bad && trace && trace->type == SL_JSON_OBJECT) {
+        static const char *const keys[] = { "run_id", "started_at", "status", "elapsed",
+                                            "dry_run" };
+        sl_json_set_object(&last);
+        for (size_t i = 0; !bad && i < sizeof(keys) / sizeof(keys[0]); i++) {
+            const struct sl_json *v = sl_json_get(trace, keys[i]);
+            struct sl_json c;
+            sl_json_set_null(&c);
+            if (v && sl_json_copy_into(&c, v))
+                bad = 1;
+            if (!bad && !sl_json_obj_set_take(&last, keys[i], &c))
+                bad = 1;
+            if (bad)
+                sl_json_clear(&c);
+        }
+    }
+    if (!bad && !sl_json_obj_set_take(&o, "last_run", &last))
+        bad = 1;
+    if (bad || !sl_json_arr_push_take(out, &o)) {
+        sl_json_clear(&last);
+        sl_json_clear(&o);
+        rc = 1; /* out of memory */
+        goto done;
+    }
+    rc = 0;
+done:
+    sl_json_free(cfg);
+    sl_json_free(trace);
+    sl_free(text);
+    sl_free(wd);
+    sl_free(pj);
+    sl_free(tj);
+    return rc;
+}
+
+sluice_status sl_pipelines_list(char **json_out)
+{
+    *json_out = NULL;
+    struct sl_ctx scratch;
+    sl_ctx_init(&scratch);
+    char *base = sl_pipelines_dir();
+    struct sl_json *o = sl_json_new_object();
+    struct sl_json *list = o ? sl_json_obj_setdefault(o, "pipelines", SL_JSON_ARRAY) : NULL;
+    char **names = NULL;
+    size_t n = 0;
+    sluice_status rc = SLUICE_OK;
+    if (!base || !list || sl_json_obj_put_str(o, "pipelines_dir", base)) {
+        rc = SLUICE_ERR_NOMEM;
+        goto done;
+    }
+    rc = sl_fs_exists(base) ? sl_fs_list(&scratch, base, &names, &n) : SLUICE_OK;
+    for (size_t i = 0; rc == SLUICE_OK && i < n; i++)
+        if (list_one(base, names[i], list) > 0)
+            rc = SLUICE_ERR_NOMEM;
+    if (rc == SLUICE_OK) {
+        *json_out = sl_json_dumps(o, 0);
+        if (!*json_out)
+            rc = SLUICE_ERR_NOMEM;
+    }
+done:
+    sl_fs_list_free(names, n);
+    sl_json_free(o);
+    sl_free(base);
     return rc;
 }
 

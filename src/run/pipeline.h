@@ -23,8 +23,16 @@ sluice_status sl_pipeline_info(struct sluice_pipeline *p, char **json_out);
 sluice_status sl_pipeline_pending(struct sluice_pipeline *p, char **json_out);
 sluice_status sl_pipeline_query(struct sluice_pipeline *p, const char *sql, sluice_row_fn fn,
                                 void *ud);
+sluice_status sl_pipeline_query_typed(struct sluice_pipeline *p, const char *sql,
+                                      sluice_typed_row_fn fn, void *ud);
 sluice_status sl_pipeline_drop(struct sluice_pipeline *p, const char *const *resources);
 sluice_status sl_pipeline_sync(struct sluice_pipeline *p);
+/* The stored schema of the pipeline, newest version in the destination (caller frees). */
+sluice_status sl_pipeline_schema(struct sluice_pipeline *p, char **json_out);
+/* The pipelines with a working dir here, as JSON (sluice_pipelines_json; caller frees). */
+sluice_status sl_pipelines_list(char **json_out);
+/* $SLUICE_PIPELINES_DIR, else ~/.sluice/pipelines (caller frees; NULL: out of memory). */
+char *sl_pipelines_dir(void);
 /* 1 when name can name a pipeline (and its working dir). */
 int sl_pipeline_name_ok(const char *name);
 /* $SLUICE_PIPELINES_DIR/<name> (caller frees). */

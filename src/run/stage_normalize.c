@@ -103,14 +103,14 @@ struct table_out {
 struct norm_run {
     struct sluice_pipeline *p;
     struct sl_ctx *ctx;   /* errors: the pipeline's, or the normalize thread's own */
-    int quiet;            /* no progress callbacks (not on the caller's thread) */
+    struct sl_pipe *pipe; /* on the normalize thread: no callbacks, rows noted in the pipe */
     const char *dir;
     struct table_out *outs;
     size_t nouts, cap;
     size_t last;          /* index of the last table written (fast path) */
     int64_t rows;
     int64_t item;         /* root rows written so far: the ordinal of the current item */
-    double last_report;
+    struct sl_tick tick;  /* progress reports on a time basis */
 };
 
 static sluice_status table_file(struct norm_run *nr, struct sl_table *t, struct table_out **out)
@@ -167,12 +167,11 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
     SL_FAULT_POINT("normalize.row");
     to->rows++;
     nr->rows++;
-    if ((nr->rows & 16383) == 0 && !nr->quiet) {
-        double now = sl_run_now(nr->p);
-        if (now - nr->last_report > 0.1) {
-            nr->last_report = now;
+    if (sl_run_tick(nr->p, &nr->tick)) {
+        if (nr->pipe)
+            sl_pipe_note_rows(nr->pipe, nr->rows); /* the caller's thread reports it */
+        else
             sl_run_progress(nr->p, "normalize", t->name, to->rows, nr->rows, 0);
-        }
     }
     return SLUICE_OK;
 }
@@ -191,11 +190,79 @@ static const char **str_list(const struct sl_json *arr, size_t *n)
     return v;
 }
 
+/* The primary keys Singer SCHEMA messages gave their streams (key_properties), for the
+ * resource being normalized: item number 0 records in its item file. */
+struct stream_keys {
+    char *stream;
+    char **keys;
+    size_t n;
+};
+
+struct keys_map {
+    struct stream_keys *v;
+    size_t n;
+};
+
+static const struct stream_keys *keys_find(const struct keys_map *m, const char *stream)
+{
+    for (size_t i = 0; stream && i < m->n; i++)
+        if (strcmp(m->v[i].stream, stream) == 0)
+            return &m->v[i];
+    return NULL;
+}
+
+static void keys_free(struct keys_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        for (size_t k = 0; k < m->v[i].n; k++)
+            sl_free(m->v[i].keys[k]);
+        sl_free(m->v[i].keys);
+        sl_free(m->v[i].stream);
+    }
+    sl_free(m->v);
+    m->v = NULL;
+    m->n = 0;
+}
+
+/* Remember stream's keys (the first SCHEMA of a stream wins, as the table's key cannot move). */
+static sluice_status keys_note(struct sl_ctx *ctx, struct keys_map *m, const char *stream,
+                               const struct sl_json *keys)
+{
+    if (!stream || !keys || keys->type != SL_JSON_ARRAY || keys->len == 0 ||
+        keys_find(m, stream))
+        return SLUICE_OK;
+    struct stream_keys *v = sl_realloc(m->v, (m->n + 1) * sizeof(*v));
+    if (!v)
+        return sl_nomem(ctx);
+    m->v = v;
+    struct stream_keys *sk = &m->v[m->n];
+    sk->stream = sl_strdup(stream);
+    sk->keys = sl_calloc(keys->len, sizeof(char *));
+    sk->n = 0;
+    if (!sk->stream || !sk->keys) {
+        sl_free(sk->stream);
+        sl_free(sk->keys);
+        return sl_nomem(ctx);
+    }
+    m->n++;
+    for (uint32_t i = 0; i < keys->len; i++) {
+        const char *k = sl_json_str(&keys->u.items[i]);
+        if (!k)
+            continue;
+        sk->keys[sk->n] = sl_strdup(k);
+        if (!sk->keys[sk->n])
+            return sl_nomem(ctx);
+        sk->n++;
+    }
+    return SLUICE_OK;
+}
+
 static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalizer *norm,
                                         const struct sl_json *res, struct sl_follow *follow)
 {
     struct sl_ctx *ctx = nr->ctx;
     sluice_status rc = SLUICE_OK;
+    struct keys_map keys = { NULL, 0 };
     struct sl_norm_resource nres;
     memset(&nres, 0, sizeof(nres));
     nres.resource = sl_json_str(sl_json_get(res, "name"));
@@ -270,11 +337,25 @@ static sluice_status normalize_resource(struct norm_run *nr, struct sl_normalize
         rc = sl_item_read(ctx, &rf, &arena, &item, &item_no, &line, &table);
         if (rc != SLUICE_OK || !item)
             break;
-        rc = sl_normalize_item(norm, &nres, item, item_no, table, emit_row, nr);
+        if (item_no == 0) {
+            /* a Singer stream's key_properties (extract.c on_schema) */
+            rc = keys_note(ctx, &keys, table, sl_json_get(item, "key_properties"));
+            continue;
+        }
+        const struct stream_keys *sk = nres.n_pk == 0 ? keys_find(&keys, table) : NULL;
+        if (sk) {
+            struct sl_norm_resource with_keys = nres;
+            with_keys.primary_key = (const char *const *)sk->keys;
+            with_keys.n_pk = sk->n;
+            rc = sl_normalize_item(norm, &with_keys, item, item_no, table, emit_row, nr);
+        } else {
+            rc = sl_normalize_item(norm, &nres, item, item_no, table, emit_row, nr);
+        }
         if (rc != SLUICE_OK)
             sl_fail_locate(ctx, nres.resource, item_no, NULL);
     }
 done:
+    keys_free(&keys);
     if (rf.f)
         sl_recfile_close(ctx, &rf, 0);
     sl_arena_cleanup(&arena);
@@ -295,7 +376,7 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
     memset(&nr, 0, sizeof(nr));
     nr.p = p;
     nr.ctx = ctx;
-    nr.quiet = pipe != NULL;
+    nr.pipe = pipe;
     nr.dir = dir;
     struct sl_normalizer *norm = NULL;
     char *ndir = sl_aprintf("%s/normalized", dir);

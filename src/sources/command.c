@@ -14,10 +14,12 @@
  * the child. Stdout is fed in 64 KiB reads to the streaming parser as it arrives: in JSON
  * mode (SL_JSON_UNWRAP_ARRAY) an object is an item and an array a page whose elements are
  * items; with format "singer" every value is a Singer message (RECORD → item with the stream
- * as table, SCHEMA → on_schema, STATE → on_state, ACTIVATE_VERSION ignored). Stderr is kept
- * only as its last 4 KiB in a ring, and its last non-empty line goes into the error when the
- * command fails; nothing is logged. The command text itself never appears in errors (it may
- * hold interpolated secrets).
+ * as table, SCHEMA → on_schema, STATE → on_state, ACTIVATE_VERSION ignored). Stderr is handed
+ * to the sink line by line as it arrives (the pipeline shows it and keeps it in the run's log
+ * file), and its last 4 KiB are kept in a ring: the last non-empty line goes into the error
+ * when the command fails, with the log file's name. When no output comes for
+ * SL_SOURCE_WAIT_MS the sink's on_wait is called (progress of a burst followed by a wait).
+ * The command text itself never appears in errors (it may hold interpolated secrets).
  *
  * Exit paths: at end of output the child is reaped first, so a non-zero exit status (or a
  * signal) is the reported cause even when the output was cut mid-value; only after a clean
@@ -151,7 +153,36 @@ struct cmd_run {
     struct sl_json_parser *parser; /* for page numbers */
     int singer;
     int64_t items; /* items handed to the sink so far */
+    char *line;    /* the stderr line being assembled (SL_SOURCE_LINE_MAX + 1 bytes) */
+    size_t line_len;
 };
+
+/* Hand the assembled stderr line to the sink (a trailing CR dropped) and start a new one. */
+static void stderr_line_flush(struct cmd_run *r)
+{
+    if (r->line_len > 0 && r->line[r->line_len - 1] == '\r')
+        r->line_len--;
+    r->line[r->line_len] = '\0';
+    r->line_len = 0;
+    if (r->sink->on_stderr)
+        r->sink->on_stderr(r->sink->ud, r->line);
+}
+
+/* Split stderr bytes into lines for the sink; a line longer than the cap comes in pieces. */
+static void stderr_feed(struct cmd_run *r, const char *s, size_t n)
+{
+    if (!r->sink->on_stderr)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            stderr_line_flush(r);
+            continue;
+        }
+        if (r->line_len == SL_SOURCE_LINE_MAX)
+            stderr_line_flush(r);
+        r->line[r->line_len++] = s[i];
+    }
+}
 
 /* A sink callback failed with rc: make sure an error is recorded and located. */
 static sluice_status sink_failed(struct cmd_run *r, sluice_status rc, int64_t item_no,
@@ -622,7 +653,7 @@ done:
 
 /* Record how the command ended when that was a failure; SLUICE_OK for exit status 0. */
 static sluice_status exit_status_error(struct sl_ctx *ctx, const struct cmd_run *r, int status,
-                                       const struct ring *errbuf)
+                                       const struct ring *errbuf, const char *log)
 {
     char line[STDERR_LINE_MAX + 1];
     char detail[32];
@@ -633,13 +664,21 @@ static sluice_status exit_status_error(struct sl_ctx *ctx, const struct cmd_run 
         return SLUICE_OK;
     ring_last_line(errbuf, line);
     sep = line[0] ? ": " : "";
+    /* the last line is often not the cause (a traceback's): point at all of it */
+    int name_log = log && log[0] && line[0];
+    const char *log_open = name_log ? " (full stderr in " : "";
+    const char *log_close = name_log ? ")" : "";
+    if (!name_log)
+        log = "";
     if (WIFSIGNALED(status)) {
         rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, r->res->name, -1, NULL,
-                        "command killed by signal %d%s%s", WTERMSIG(status), sep, line);
+                        "command killed by signal %d%s%s%s%s%s", WTERMSIG(status), sep, line,
+                        log_open, log, log_close);
         snprintf(detail, sizeof(detail), "signal %d", WTERMSIG(status));
     } else {
         rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, r->res->name, -1, NULL,
-                        "command exited with status %d%s%s", WEXITSTATUS(status), sep, line);
+                        "command exited with status %d%s%s%s%s%s", WEXITSTATUS(status), sep,
+                        line, log_open, log, log_close);
         snprintf(detail, sizeof(detail), "%d", WEXITSTATUS(status));
     }
     sl_fail_origin(ctx, "command", detail);
@@ -677,7 +716,8 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
     sl_ctx_init(&pctx);
     buf = sl_malloc(CHUNK_SIZE);
     errbuf = sl_calloc(1, sizeof(*errbuf));
-    if (!buf || !errbuf) {
+    run.line = sl_malloc(SL_SOURCE_LINE_MAX + 1);
+    if (!buf || !errbuf || !run.line) {
         rc = sl_nomem(ctx);
         goto done;
     }
@@ -708,7 +748,10 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
             pfd[nfds].events = POLLIN;
             fds[nfds++] = &child.err_fd;
         }
-        int ready = poll(pfd, nfds, watch_ms(&w));
+        int wait_ms = watch_ms(&w);
+        if (sink->on_wait && (wait_ms < 0 || wait_ms > SL_SOURCE_WAIT_MS))
+            wait_ms = SL_SOURCE_WAIT_MS; /* a report of what a burst left unreported */
+        int ready = poll(pfd, nfds, wait_ms);
         int why = watch_check(&w);
         if (why != WATCH_GO) {
             rc = watch_stopped(ctx, res, why);
@@ -720,6 +763,11 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
             rc = sl_fail_at(ctx, SLUICE_ERR_SOURCE, res->name, -1, NULL,
                             "waiting for the command's output failed: %s", strerror(errno));
             goto done;
+        }
+        if (ready == 0) {
+            if (sink->on_wait)
+                sink->on_wait(sink->ud);
+            continue;
         }
         for (nfds_t i = 0; i < nfds; i++) {
             if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -733,11 +781,14 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
                 goto done;
             }
             if (n == 0) {
+                if (fds[i] == &child.err_fd && run.line_len > 0)
+                    stderr_line_flush(&run); /* a last line without newline */
                 close_fd(fds[i]);
                 continue;
             }
             if (fds[i] == &child.err_fd) {
                 ring_append(errbuf, buf, (size_t)n);
+                stderr_feed(&run, buf, (size_t)n);
                 continue;
             }
             rc = sl_json_parser_feed(p, buf, (size_t)n);
@@ -761,7 +812,7 @@ sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource
         sl_fail_origin(ctx, "command", NULL);
         goto done;
     }
-    rc = exit_status_error(ctx, &run, status, errbuf);
+    rc = exit_status_error(ctx, &run, status, errbuf, env ? env->stderr_log : NULL);
     if (rc != SLUICE_OK)
         goto done;
     rc = sl_json_parser_finish(p);
@@ -773,5 +824,6 @@ done:
     sl_json_parser_free(&p);
     sl_free(errbuf);
     sl_free(buf);
+    sl_free(run.line);
     return rc;
 }

@@ -947,7 +947,7 @@ sluice_status sl_source_rest_run(struct sl_ctx *ctx, const struct sl_resource_cf
     if (!rr)
         return sl_fail_at(ctx, SLUICE_ERR_INTERNAL, res->name, -1, NULL,
                           "resource %s is not a REST resource", res->name);
-    static const struct sl_source_env no_env = { NULL, NULL, NULL, NULL, 0, NULL, NULL };
+    static const struct sl_source_env no_env = { NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL };
     struct rest_run r;
     memset(&r, 0, sizeof(r));
     r.ctx = ctx;

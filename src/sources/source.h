@@ -28,7 +28,17 @@ struct sl_source_sink {
     /* After the last item of a page, before a source asks for the next one (REST), or NULL.
      * A non-OK status stops the source, which returns it (row_order early stop). */
     sluice_status (*on_page_end)(void *ud, int64_t page);
+    /* Optional. A line the source wrote to its standard error (a command's), without the
+     * newline, NUL-terminated, at most SL_SOURCE_LINE_MAX bytes (a longer line comes in
+     * pieces). Borrowed for the call. */
+    void (*on_stderr)(void *ud, const char *line);
+    /* Optional. Called when the source has waited about SL_SOURCE_WAIT_MS for data, so the
+     * caller can report progress that a burst of items left unreported. */
+    void (*on_wait)(void *ud);
 };
+
+#define SL_SOURCE_LINE_MAX 4096
+#define SL_SOURCE_WAIT_MS 100
 
 struct sl_source_env {
     const char *state_file;       /* path for SLUICE_STATE_FILE, or NULL */
@@ -39,14 +49,16 @@ struct sl_source_env {
     uint64_t seed;                /* retry jitter */
     double (*now)(void);          /* monotonic clock (OAuth2 token expiry), NULL: real */
     const _Atomic int *interrupt; /* non-zero: stop (sluice_pipeline_interrupt), or NULL */
+    const char *stderr_log;       /* file the command's stderr is kept in (for errors), or NULL */
 };
 
 /* Run a command resource (sh -c in base_dir): JSON lines on stdout (objects, arrays), or the
- * singer protocol (format "singer"). Non-zero exit status or death by signal: SOURCE error
- * with the status and the last lines of stderr. Malformed output: DATA_JSON with line. When
- * env->interrupt turns non-zero or res->timeout seconds pass, the command's process group is
- * stopped (SIGTERM, SIGKILL after a grace period; at once on a second interrupt) and the call
- * returns INTERRUPTED or a SOURCE error naming the timeout. */
+ * singer protocol (format "singer"). Stderr goes line by line to sink->on_stderr. Non-zero
+ * exit status or death by signal: SOURCE error with the status, the last line of stderr and
+ * the env's stderr_log file. Malformed output: DATA_JSON with line. When env->interrupt turns
+ * non-zero or res->timeout seconds pass, the command's process group is stopped (SIGTERM,
+ * SIGKILL after a grace period; at once on a second interrupt) and the call returns
+ * INTERRUPTED or a SOURCE error naming the timeout. */
 sluice_status sl_source_command_run(struct sl_ctx *ctx, const struct sl_resource_cfg *res,
                                     const char *base_dir, const struct sl_source_env *env,
                                     const struct sl_source_sink *sink);

@@ -117,7 +117,7 @@ vg 1 run cmd.yaml --resource broken --progress none
 vg 2 run bad.yaml --progress none
 vg 0 pipeline vg_cmd info --json
 vg 0 pipeline vg_cmd query "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM orders" --format csv
-vg 0 pipeline vg_cmd drop --resource orders
+vg 0 pipeline vg_cmd drop --resource orders --yes
 
 got=$(tail -n 1 "$tmp/11.stdout")
 [ "$got" = "90,90" ] || { echo "valgrind: FAIL: orders after two runs: expected 90,90, got $got" >&2; failures=$((failures + 1)); }

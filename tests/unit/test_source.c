@@ -32,6 +32,8 @@ struct rec {
     struct sl_buf items;   /* "no@line[table] json\n" per item */
     struct sl_buf states;  /* sorted JSON per STATE value */
     struct sl_buf schemas; /* "stream json\n" per SCHEMA message */
+    struct sl_buf errlines; /* "<line>|" per stderr line */
+    int64_t n_errlines;
     int64_t n;
     int64_t last_no;
     int64_t sum_i;         /* sum of member "i" (big test) */
@@ -46,6 +48,7 @@ static void rec_init(struct rec *r)
     sl_buf_init(&r->items, 0);
     sl_buf_init(&r->states, 0);
     sl_buf_init(&r->schemas, 0);
+    sl_buf_init(&r->errlines, 0);
     r->numbering_ok = 1;
 }
 
@@ -54,6 +57,7 @@ static void rec_cleanup(struct rec *r)
     sl_buf_cleanup(&r->items);
     sl_buf_cleanup(&r->states);
     sl_buf_cleanup(&r->schemas);
+    sl_buf_cleanup(&r->errlines);
 }
 
 static const char *items_text(const struct rec *r) { return r->items.data ? r->items.data : ""; }
@@ -102,9 +106,19 @@ static sluice_status on_schema(void *ud, const char *stream, const struct sl_jso
     return SLUICE_OK;
 }
 
+static void on_stderr(void *ud, const char *line)
+{
+    struct rec *r = ud;
+    r->n_errlines++;
+    if (strlen(line) > 64) /* long lines: their length only */
+        sl_buf_printf(&r->errlines, "<%zu>|", strlen(line));
+    else
+        sl_buf_printf(&r->errlines, "%s|", line);
+}
+
 static struct sl_source_sink sink_for(struct rec *r)
 {
-    struct sl_source_sink s = {on_item, on_state, on_schema, r, NULL};
+    struct sl_source_sink s = {on_item, on_state, on_schema, r, NULL, on_stderr, NULL};
     return s;
 }
 
@@ -681,7 +695,7 @@ TEST(cmd_env_and_folder)
     setenv("SLUICE_TEST_X", "from-parent", 1);
     setenv("SLUICE_TEST_INHERITED", "kept", 1);
     const char *extra[] = {"SLUICE_TEST_X=from-sluice", "SLUICE_LAST_VALUE=42", NULL};
-    struct sl_source_env env = {"/tmp/state.json", extra, NULL, NULL, 0, NULL, NULL};
+    struct sl_source_env env = {"/tmp/state.json", extra, NULL, NULL, 0, NULL, NULL, NULL};
     CHECK_EQ_INT(run_cmd_env(&ctx, dir,
                              "echo \"{\\\"v\\\":\\\"$SLUICE_TEST_X\\\","
                              "\\\"i\\\":\\\"$SLUICE_TEST_INHERITED\\\","
@@ -747,6 +761,35 @@ TEST(cmd_stderr_flood_does_not_block)
     rec_cleanup(&r);
 }
 
+TEST(cmd_stderr_lines)
+{
+    struct sl_ctx ctx;
+    struct rec r;
+    rec_init(&r);
+    /* every line as it comes, CR-LF endings as one line, a last line without newline, an
+     * empty line, a line over the cap in pieces */
+    CHECK_EQ_INT(run_cmd(&ctx, "echo one >&2; printf 'two\\r\\n\\nthree' >&2; "
+                               "echo '{\"a\":1}'",
+                         &r),
+                 SLUICE_OK);
+    CHECK_EQ_STR(r.errlines.data, "one|two||three|");
+    rec_cleanup(&r);
+    rec_init(&r);
+    CHECK_EQ_INT(run_cmd(&ctx, "head -c 5000 /dev/zero | tr '\\0' z >&2; echo >&2", &r),
+                 SLUICE_OK);
+    CHECK_EQ_STR(r.errlines.data, "<4096>|<904>|");
+    rec_cleanup(&r);
+    /* a failure names the file its stderr is kept in */
+    rec_init(&r);
+    struct sl_source_env env = {NULL, NULL, NULL, NULL, 0, NULL, NULL, "/work/logs/run-1.log"};
+    CHECK_EQ_INT(run_cmd_env(&ctx, NULL, "echo 'Config validation failed' >&2; exit 1", NULL,
+                             &env, &r),
+                 SLUICE_ERR_SOURCE);
+    CHECK_EQ_STR(ctx.message, "command exited with status 1: Config validation failed (full "
+                              "stderr in /work/logs/run-1.log)");
+    rec_cleanup(&r);
+}
+
 TEST(cmd_big_stream)
 {
     struct sl_ctx ctx;
@@ -797,7 +840,7 @@ static sluice_status run_stoppable(struct sl_ctx *ctx, struct stop_rec *s, doubl
     res.from = SL_FROM_COMMAND;
     res.command = "echo \"{\\\"pgid\\\": $$}\"; (trap '' TERM; exec sleep 30) & sleep 30";
     res.timeout = timeout;
-    struct sl_source_sink sink = {stop_on_item, NULL, NULL, s, NULL};
+    struct sl_source_sink sink = {stop_on_item, NULL, NULL, s, NULL, NULL, NULL};
     struct sl_source_env env;
     memset(&env, 0, sizeof(env));
     env.interrupt = &s->flag;
@@ -875,6 +918,7 @@ static const struct test_case source_tests[] = {
     {"cmd_singer", cmd_singer},
     {"cmd_env_and_folder", cmd_env_and_folder},
     {"cmd_stderr_flood_does_not_block", cmd_stderr_flood_does_not_block},
+    {"cmd_stderr_lines", cmd_stderr_lines},
     {"cmd_big_stream", cmd_big_stream},
     {"cmd_interrupt_stops_group", cmd_interrupt_stops_group},
     {"cmd_timeout_stops_group", cmd_timeout_stops_group},
