@@ -36,17 +36,16 @@
  * dropped or retyped. Merge tables get indexes on the primary key, the merge key and (for
  * children) _dlt_root_id, named as in sql.c.
  *
- * Merge (delete-insert, spec 4.1), in the open transaction, one statement per step:
- *   1. per key kind (pk, then merge key): DELETE the destination roots matching a staged key
- *      RETURNING their _dlt_id, and in the same statement (data-modifying CTEs) DELETE the
- *      child rows linked to them. Hash and merge joins are switched off for these statements
- *      (SET LOCAL), so they run as index lookups driven by the staged keys: the cost grows
- *      with the package, not the table.
- *   2. INSERT the winners (row_number() per pk ordered by dedup_sort, NULLs last, then the
- *      LAST staged row: staging is emptied in this transaction before it is filled, so its
- *      heap order, ctid, is the insertion order), minus hard deletes, RETURNING their _dlt_id,
- *      and in the same statement the staged children of those roots (each child _dlt_id once,
- *      its last copy).
+ * Merge: every strategy (delete-insert, upsert, insert-only, scd2) runs the shared statements
+ * of sql_merge.c in the open transaction, against the staging copies, which keep each row's
+ * package item in "_sl_item" (the staging copy is emptied in this transaction before it is
+ * filled, so its heap order, ctid, is the staged order: the last staged row wins). Scratch
+ * lists live in pg_temp. A statement that reaches the destination through its keys runs with
+ * hash and merge joins switched off (SET LOCAL), so it is planned as index lookups driven by
+ * the staged rows: the cost grows with the package, not the table. upsert is an UPDATE ...
+ * FROM by primary key plus an INSERT of the absent keys, not ON CONFLICT: ON CONFLICT needs a
+ * unique index on the key, which dlt does not create either and which a table loaded with
+ * append (duplicate keys) could not take. After a merge the staging copies are emptied.
  *
  * Errors from libpq are translated in one place, sl_pg_fail(): DEST with "postgres
  * destination <user@host:port/db>: <what>: <primary message>", origin "postgres", the SQLSTATE
@@ -66,7 +65,9 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "destinations/effects.h"
 #include "destinations/sql.h"
+#include "destinations/sql_merge.h"
 #include "model/naming.h"
 
 #define PG_NAME_MAX 63               /* NAMEDATALEN - 1 */
@@ -109,7 +110,10 @@ struct sl_dest {
     unsigned char *ins_type; /* per t column: 0 = not copied, else 1 + enum sl_dtype */
     size_t ins_ncols;
     int in_copy;
+    int ins_item;          /* the open COPY fills SL_SQL_ITEM_COL (a staging copy) */
     struct sl_buf copy;
+    const char *merging;   /* the merge root table, for errors */
+    struct sl_effects fx;  /* net effects of the open transaction (xEffects) */
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -205,13 +209,6 @@ static void pg_id(struct sl_sql *q, const char *name)
     }
     sl_sql_id(q, s);
     sl_free(s);
-}
-
-static void pg_col(struct sl_sql *q, const char *alias, const char *name)
-{
-    sl_sql_put(q, alias);
-    sl_sql_ch(q, '.');
-    pg_id(q, name);
 }
 
 /* "dataset"."t" or "dataset_staging"."t" */
@@ -615,6 +612,12 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
     sluice_status rc = SLUICE_OK;
     char *pn = NULL;
     sl_sql_init(&q);
+    if (staging && sl_table_col(t, SL_SQL_ITEM_COL) >= 0) {
+        rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, t->resource, -1, SL_SQL_ITEM_COL,
+                        "column name %s of merge table %s is reserved by sluice",
+                        SL_SQL_ITEM_COL, t->name);
+        goto done;
+    }
     if (staging)
         rc = ensure_staging_schema(d);
     if (rc == SLUICE_OK)
@@ -638,6 +641,8 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             if (!c->nullable && !staging)
                 sl_sql_put(&q, " NOT NULL");
         }
+        if (staging)
+            sl_sql_put(&q, ", \"" SL_SQL_ITEM_COL "\" bigint");
         sl_sql_put(&q, ")");
         if (ntyped == 0)
             goto done; /* nothing typed yet: created once a column has a type */
@@ -658,6 +663,8 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             sl_free(pn);
             pn = NULL;
         }
+        if (rc == SLUICE_OK && staging)
+            rc = kt_add(d, kt, SL_SQL_ITEM_COL, "bigint");
         if (rc)
             goto done;
     } else {
@@ -685,6 +692,11 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             sl_free(pn);
             pn = NULL;
         }
+        if (rc == SLUICE_OK && staging && !kt_col(kt, SL_SQL_ITEM_COL)) {
+            /* a staging copy made by an older sluice */
+            sl_sql_put(&q, nadd++ ? ", ADD COLUMN " : " ADD COLUMN ");
+            sl_sql_put(&q, "\"" SL_SQL_ITEM_COL "\" bigint");
+        }
         if (rc || nadd == 0)
             goto indexes;
         char what[300];
@@ -706,6 +718,8 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
             sl_free(pn);
             pn = NULL;
         }
+        if (rc == SLUICE_OK && staging && !kt_col(kt, SL_SQL_ITEM_COL))
+            rc = kt_add(d, kt, SL_SQL_ITEM_COL, "bigint");
     }
 indexes:
     if (rc == SLUICE_OK && !staging)
@@ -722,12 +736,35 @@ static sluice_status pg_sync_table(struct sl_dest *d, const struct sl_table *t)
     return sync_table(d, t, 0, NULL);
 }
 
+/* The rows of an existing dataset table, counted as deleted by what follows (xEffects). */
+static sluice_status count_deleted(struct sl_dest *d, const char *table, const char *pgname)
+{
+    struct sl_sql q;
+    PGresult *res = NULL;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT count(*) FROM ");
+    pg_table_ref(&q, d, table, 0);
+    char what[300];
+    snprintf(what, sizeof(what), "count the rows of table %s.%s", d->dataset, pgname);
+    const char *text = sl_sql_text(d->ctx, &q);
+    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, &res, what)
+                            : d->ctx->code;
+    if (rc == SLUICE_OK && PQntuples(res) > 0)
+        sl_effects_add(&d->fx, table, 0, 0, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    PQclear(res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
 static sluice_status pg_truncate(struct sl_dest *d, const char *table)
 {
     struct pg_table *kt = NULL;
     struct sl_sql q;
     sluice_status rc = kt_get(d, table, 0, &kt);
     if (rc || !kt->exists)
+        return rc;
+    rc = count_deleted(d, table, kt->name);
+    if (rc)
         return rc;
     sl_sql_init(&q);
     sl_sql_put(&q, "TRUNCATE TABLE ");
@@ -742,12 +779,18 @@ static sluice_status pg_truncate(struct sl_dest *d, const char *table)
 static sluice_status pg_drop_table(struct sl_dest *d, const char *table)
 {
     struct sl_sql q;
+    struct pg_table *kt = NULL;
+    sluice_status rc = kt_get(d, table, 0, &kt);
+    if (rc == SLUICE_OK && kt->exists)
+        rc = count_deleted(d, table, kt->name);
+    if (rc)
+        return rc;
     sl_sql_init(&q);
     sl_sql_put(&q, "DROP TABLE IF EXISTS ");
     pg_table_ref(&q, d, table, 0);
     char what[300];
     snprintf(what, sizeof(what), "drop table %s.%s", d->dataset, table);
-    sluice_status rc = pg_exec_q(d, &q, what);
+    rc = pg_exec_q(d, &q, what);
     sl_sql_cleanup(&q);
     char *pn = pg_name(table);
     if (!pn)
@@ -904,6 +947,8 @@ static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t
         pg_id(&q, t->cols[i].name);
         d->ins_type[i] = (unsigned char)(1 + t->cols[i].type);
     }
+    if (staging)
+        sl_sql_put(&q, ", \"" SL_SQL_ITEM_COL "\"");
     sl_sql_put(&q, ") FROM STDIN");
     if (ntyped == 0) {
         rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "table %s has no typed column to insert",
@@ -923,6 +968,7 @@ static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t
         goto done;
     }
     d->in_copy = 1;
+    d->ins_item = staging != 0;
     d->ins = kt;
     d->ins_ncols = t->ncols;
     if (staging)
@@ -934,12 +980,10 @@ done:
     return rc;
 }
 
-/* item is not kept: the staging copies only serve delete-insert here, whose staged roots have
- * distinct _dlt_ids, so the order of the rows (ctid) is enough. */
+/* A staging copy keeps item in SL_SQL_ITEM_COL (the merge tells apart nested rows by it). */
 static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *vals, size_t nvals,
                                    int64_t item)
 {
-    (void)item;
     if (!d->in_copy)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "xInsertRow without xInsertBegin");
     if (nvals > d->ins_ncols)
@@ -987,6 +1031,8 @@ static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *val
             break;
         }
     }
+    if (d->ins_item)
+        bad |= sl_buf_putc(b, '\t') | copy_int(b, item);
     bad |= sl_buf_putc(b, '\n');
     if (bad)
         return sl_nomem(d->ctx);
@@ -1026,274 +1072,171 @@ static sluice_status pg_insert_end(struct sl_dest *d)
     return rc;
 }
 
-/* ---- merge ------------------------------------------------------------------------------- */
+/* ---- merge: the shared statements (sql_merge.h) on PostgreSQL ---------------------------- */
 
-/* The typed columns of t, comma-separated, each as alias."col" (alias NULL: bare). */
-static void col_list(struct sl_sql *q, const struct sl_table *t, const char *alias)
+static void mg_table(struct sl_sql *q, void *ud, const char *name, int staging)
 {
-    int first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].type == SL_DT_NONE)
-            continue;
-        if (!first)
-            sl_sql_put(q, ", ");
-        first = 0;
-        if (alias)
-            pg_col(q, alias, t->cols[i].name);
-        else
-            pg_id(q, t->cols[i].name);
-    }
+    pg_table_ref(q, ud, name, staging);
 }
 
-/*
- * One delete step: the destination roots whose `keys` match a staged root, and (same
- * statement) the rows of the existing children linked to them.
- */
-static sluice_status delete_by_keys(struct sl_dest *d, const struct sl_table *root,
-                                    const struct sl_column **keys, size_t n,
-                                    const struct sl_table *const *children,
-                                    const int *child_exists, size_t nchildren)
-{
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "WITH \"del\" AS (DELETE FROM ");
-    pg_table_ref(&q, d, root->name, 0);
-    sl_sql_put(&q, " AS d USING (SELECT DISTINCT ");
-    for (size_t i = 0; i < n; i++) {
-        char alias[32];
-        snprintf(alias, sizeof(alias), " AS k%zu", i);
-        if (i)
-            sl_sql_put(&q, ", ");
-        pg_col(&q, "s", keys[i]->name);
-        sl_sql_put(&q, alias);
-    }
-    sl_sql_put(&q, " FROM ");
-    pg_table_ref(&q, d, root->name, 1);
-    sl_sql_put(&q, " AS s) AS k WHERE ");
-    for (size_t i = 0; i < n; i++) {
-        char alias[32];
-        snprintf(alias, sizeof(alias), " = k.k%zu", i);
-        if (i)
-            sl_sql_put(&q, " AND ");
-        pg_col(&q, "d", keys[i]->name);
-        sl_sql_put(&q, alias);
-    }
-    sl_sql_put(&q, " RETURNING d.\"_dlt_id\")");
-    for (size_t i = 0; i < nchildren; i++) {
-        if (!child_exists[i])
-            continue;
-        char name[64];
-        snprintf(name, sizeof(name), ", \"c%zu\" AS (DELETE FROM ", i);
-        sl_sql_put(&q, name);
-        pg_table_ref(&q, d, children[i]->name, 0);
-        sl_sql_put(&q, " AS c WHERE ");
-        pg_col(&q, "c", sl_sql_root_link(root, children[i]));
-        sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"del\"))");
-    }
-    sl_sql_put(&q, " SELECT count(*) FROM \"del\"");
-    const char *text = sl_sql_text(d->ctx, &q);
-    char what[300];
-    snprintf(what, sizeof(what), "merge into table %s.%s: delete the replaced rows", d->dataset,
-             root->name);
-    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL, what)
-                            : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
-}
+#define OID_TIMESTAMPTZ 1184
 
-/* Insert the winners among the staged roots and, same statement, their staged children. */
-static sluice_status insert_winners(struct sl_dest *d, const struct sl_table *root,
-                                    const struct sl_merge_keys *k,
-                                    const struct sl_table *const *children, const int *staged,
-                                    size_t nchildren)
+/* A statement that reaches the destination by its keys runs with hash and merge joins off,
+ * so it is planned as index lookups driven by the staged rows: the cost grows with the
+ * package, not the table. The scd2 parameters are timestamps with time zone. */
+static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
+                             const char *const *params, int64_t *changes, const char *what)
 {
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "WITH \"w\" AS (SELECT ");
-    col_list(&q, root, "s");
-    sl_sql_put(&q, ", ");
-    sl_sql_deleted_expr(&q, "s", k->hd, "true", "false");
-    sl_sql_put(&q, " AS \"_sl_x\"");
-    if (k->npk) {
-        sl_sql_put(&q, ", row_number() OVER (PARTITION BY ");
-        for (size_t i = 0; i < k->npk; i++) {
-            if (i)
-                sl_sql_put(&q, ", ");
-            pg_col(&q, "s", k->pk[i]->name);
-        }
-        sl_sql_put(&q, " ORDER BY ");
-        if (k->dedup) {
-            pg_col(&q, "s", k->dedup->name);
-            sl_sql_put(&q, k->dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-        }
-        sl_sql_put(&q, "s.ctid DESC) AS \"_sl_n\"");
-    } else {
-        sl_sql_put(&q, ", 1 AS \"_sl_n\"");
-    }
-    sl_sql_put(&q, " FROM ");
-    pg_table_ref(&q, d, root->name, 1);
-    sl_sql_put(&q, " AS s), \"ins\" AS (INSERT INTO ");
-    pg_table_ref(&q, d, root->name, 0);
-    sl_sql_put(&q, " (");
-    col_list(&q, root, NULL);
-    sl_sql_put(&q, ") SELECT ");
-    col_list(&q, root, NULL);
-    sl_sql_put(&q, " FROM \"w\" WHERE \"_sl_n\" = 1 AND NOT \"_sl_x\" RETURNING \"_dlt_id\")");
-    for (size_t i = 0; i < nchildren; i++) {
-        if (!staged[i])
-            continue;
-        const struct sl_table *c = children[i];
-        char name[64];
-        snprintf(name, sizeof(name), ", \"c%zu\" AS (INSERT INTO ", i);
-        sl_sql_put(&q, name);
-        pg_table_ref(&q, d, c->name, 0);
-        sl_sql_put(&q, " (");
-        col_list(&q, c, NULL);
-        sl_sql_put(&q, ") SELECT ");
-        if (sl_sql_typed_col(c, "_dlt_id") >= 0) {
-            /* a child row staged twice (a root staged twice under one _dlt_id): its last
-             * copy */
-            col_list(&q, c, "g");
-            sl_sql_put(&q, " FROM (SELECT DISTINCT ON (s.\"_dlt_id\") ");
-            col_list(&q, c, "s");
-            sl_sql_put(&q, " FROM ");
-            pg_table_ref(&q, d, c->name, 1);
-            sl_sql_put(&q, " AS s WHERE ");
-            pg_col(&q, "s", sl_sql_root_link(root, c));
-            sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"ins\") ORDER BY s.\"_dlt_id\", "
-                           "s.ctid DESC) AS g)");
-        } else {
-            col_list(&q, c, "s");
-            sl_sql_put(&q, " FROM ");
-            pg_table_ref(&q, d, c->name, 1);
-            sl_sql_put(&q, " AS s WHERE ");
-            pg_col(&q, "s", sl_sql_root_link(root, c));
-            sl_sql_put(&q, " IN (SELECT \"_dlt_id\" FROM \"ins\"))");
-        }
-    }
-    sl_sql_put(&q, " SELECT count(*) FROM \"ins\"");
-    const char *text = sl_sql_text(d->ctx, &q);
-    char what[300];
-    snprintf(what, sizeof(what), "merge into table %s.%s: insert the staged rows", d->dataset,
-             root->name);
-    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, NULL, what)
-                            : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status merge_delete_insert(struct sl_dest *d, const struct sl_table *root,
-                                         const struct sl_table *const *children,
-                                         size_t nchildren)
-{
-    struct sl_merge_keys k;
-    struct sl_sql q;
-    struct pg_table *skt = NULL;
-    int *child_exists = NULL; /* per child: in the dataset or staged */
-    int *staged = NULL;       /* per child: rows staged in this transaction */
-    char *pn = NULL;
-    sluice_status rc;
-    sl_sql_init(&q);
-    rc = sl_merge_keys_init(d->ctx, root, &k);
-    if (rc)
-        goto done;
-    child_exists = sl_calloc(nchildren + 1, sizeof(int));
-    staged = sl_calloc(nchildren + 1, sizeof(int));
-    pn = pg_name(root->name);
-    if (!child_exists || !staged || !pn) {
-        rc = sl_nomem(d->ctx);
-        goto done;
-    }
-    skt = kt_find(d, pn, 1);
-    if (!skt || !skt->used)
-        goto done; /* nothing staged: nothing to replace */
-    if (sl_sql_typed_col(root, "_dlt_id") < 0) {
-        rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
-                        "merge table %s has no _dlt_id column", root->name);
-        goto done;
-    }
-    /* both sides carry every typed column of the schema */
-    rc = sync_table(d, root, 0, NULL);
-    if (rc == SLUICE_OK)
-        rc = sync_table(d, root, 1, &skt);
-    for (size_t i = 0; i < nchildren && rc == SLUICE_OK; i++) {
-        struct pg_table *ckt = NULL;
-        sl_free(pn);
-        pn = pg_name(children[i]->name);
-        if (!pn) {
-            rc = sl_nomem(d->ctx);
-            break;
-        }
-        ckt = kt_find(d, pn, 1);
-        staged[i] = ckt && ckt->used;
-        rc = kt_get(d, children[i]->name, 0, &ckt);
-        if (rc)
-            break;
-        child_exists[i] = ckt->exists || staged[i];
-        if (!child_exists[i])
-            continue;
-        if (!sl_sql_root_link(root, children[i])) {
-            rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
-                            "child table %s of merge table %s has no _dlt_root_id column",
-                            children[i]->name, root->name);
-            break;
-        }
-        rc = sync_table(d, children[i], 0, NULL);
-        if (rc == SLUICE_OK && staged[i])
-            rc = sync_table(d, children[i], 1, NULL);
-    }
-    if (rc)
-        goto done;
-
-    /* 1. delete the destination rows (and their children) whose keys are staged, through
-     * the key indexes */
-    if (k.npk || k.nmk) {
+    struct sl_dest *d = ud;
+    static const Oid types[2] = { OID_TIMESTAMPTZ, OID_TIMESTAMPTZ };
+    PGresult *res = NULL;
+    sluice_status rc = SLUICE_OK;
+    *changes = 0;
+    if (scan_d)
         rc = pg_exec(d, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
                      "merge: plan by the key indexes");
-        if (rc == SLUICE_OK && k.npk)
-            rc = delete_by_keys(d, root, k.pk, k.npk, children, child_exists, nchildren);
-        if (rc == SLUICE_OK && k.nmk)
-            rc = delete_by_keys(d, root, k.mk, k.nmk, children, child_exists, nchildren);
-        if (rc == SLUICE_OK)
-            rc = pg_exec(d, "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
-                         "merge: plan by the key indexes");
-        if (rc)
-            goto done;
+    if (rc == SLUICE_OK) {
+        res = nparams ? PQexecParams(d->conn, sql, nparams, types, params, NULL, NULL, 0)
+                      : PQexec(d->conn, sql);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            char full[300];
+            /* "merge into table ds.t: <step>", as every merge error has said */
+            snprintf(full, sizeof(full), "merge into table %s.%s: %s", d->dataset,
+                     d->merging ? d->merging : "?",
+                     strncmp(what, "merge: ", 7) == 0 ? what + 7 : what);
+            rc = sl_pg_fail(d, res, "%s", full);
+        } else {
+            *changes = strtoll(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
     }
-    /* 2. insert the winners and their children */
-    rc = insert_winners(d, root, &k, children, staged, nchildren);
+    if (rc == SLUICE_OK && scan_d)
+        rc = pg_exec(d, "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
+                     "merge: plan by the key indexes");
+    return rc;
+}
+
+static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const char *what)
+{
+    struct sl_dest *d = ud;
+    PGresult *res = NULL;
+    *out = 0;
+    sluice_status rc = pg_run(d, sql, 0, NULL, PGRES_TUPLES_OK, &res, what);
+    if (rc == SLUICE_OK && PQntuples(res) > 0)
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
+                      int64_t deleted)
+{
+    struct sl_dest *d = ud;
+    sl_effects_add(&d->fx, table, inserted, updated, deleted);
+}
+
+static const struct sl_sql_merge_ops pg_merge_ops = {
+    .table = mg_table,
+    .id = pg_id,
+    .temp = "pg_temp.",
+    .true_lit = "true",
+    .false_lit = "false",
+    .rid_type = "tid",
+    .int_type = "bigint",
+    .bool_type = "boolean",
+    .key_join = "JOIN",
+    .param = { "$1", "$2" },
+    .exec = mg_exec,
+    .count = mg_count,
+    .effect = mg_effect,
+};
+
+/* The staging copy of a table when rows were copied into it in this transaction. */
+static struct pg_table *staged_copy(struct sl_dest *d, const char *name)
+{
+    char *pn = pg_name(name);
+    struct pg_table *kt = pn ? kt_find(d, pn, 1) : NULL;
+    sl_free(pn);
+    return kt && kt->used ? kt : NULL;
+}
+
+/* Make the chain ready for the shared merge: both sides of the root and of every staged
+ * nested table carry all typed columns (existing nested tables are synced for their
+ * indexes). *ready = 0 when nothing of the root is staged. */
+static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
+{
+    const struct sl_merge_spec *m = g->m;
+    *ready = 0;
+    if (!staged_copy(d, m->root->name))
+        return SLUICE_OK; /* nothing staged: nothing to replace */
+    sluice_status rc = sync_table(d, m->root, 0, NULL);
+    if (rc == SLUICE_OK)
+        rc = sync_table(d, m->root, 1, NULL);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        const struct sl_table *c = m->children[i];
+        struct pg_table *ckt = NULL;
+        g->staged[i] = staged_copy(d, c->name) != NULL;
+        rc = kt_get(d, c->name, 0, &ckt);
+        if (rc)
+            break;
+        g->exists[i] = ckt->exists || g->staged[i];
+        if (!g->exists[i])
+            continue;
+        rc = sl_sql_merge_check_child(g, i);
+        if (rc == SLUICE_OK)
+            rc = sync_table(d, c, 0, NULL);
+        if (rc == SLUICE_OK && g->staged[i]) {
+            rc = sync_table(d, c, 1, NULL);
+            g->crowid[i] = "ctid";
+        }
+    }
     if (rc)
-        goto done;
-    /* 3. empty the staging copies (their rows are merged) */
+        return rc;
+    g->srowid = g->drowid = "ctid"; /* the staging copies were emptied before they were
+                                       filled in this transaction: ctid is the staged order */
+    *ready = 1;
+    return SLUICE_OK;
+}
+
+/* Empty the staging copies of the chain (their rows are merged). */
+static sluice_status empty_staging(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
     sl_sql_put(&q, "TRUNCATE TABLE ");
-    pg_table_ref(&q, d, root->name, 1);
-    for (size_t i = 0; i < nchildren; i++) {
-        if (!staged[i])
+    pg_table_ref(&q, d, m->root->name, 1);
+    for (size_t i = 0; i < m->nchildren; i++) {
+        if (!staged_copy(d, m->children[i]->name))
             continue;
         sl_sql_put(&q, ", ");
-        pg_table_ref(&q, d, children[i]->name, 1);
+        pg_table_ref(&q, d, m->children[i]->name, 1);
     }
-    rc = pg_exec_q(d, &q, "merge: empty the staging tables");
-    if (rc)
-        goto done;
-    skt->used = 0;
-    for (size_t i = 0; i < nchildren; i++) {
-        if (!staged[i])
-            continue;
-        sl_free(pn);
-        pn = pg_name(children[i]->name);
-        struct pg_table *ckt = pn ? kt_find(d, pn, 1) : NULL;
-        if (ckt)
-            ckt->used = 0;
-    }
-done:
-    if (rc)
-        sl_fail_locate(d->ctx, root->resource, -1, NULL);
-    sl_free(pn);
-    sl_free(child_exists);
-    sl_free(staged);
-    sl_merge_keys_cleanup(&k);
+    sluice_status rc = pg_exec_q(d, &q, "merge: empty the staging tables");
     sl_sql_cleanup(&q);
+    for (size_t i = 0; i <= m->nchildren && rc == SLUICE_OK; i++) {
+        struct pg_table *kt = staged_copy(d, i ? m->children[i - 1]->name : m->root->name);
+        if (kt)
+            kt->used = 0;
+    }
+    return rc;
+}
+
+static sluice_status pg_merge(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    struct sl_sql_merge g;
+    int ready = 0;
+    sluice_status rc = sl_sql_merge_init(&g, &pg_merge_ops, d, d->ctx, m);
+    d->merging = m->root->name;
+    if (rc == SLUICE_OK)
+        rc = chain_prepare(d, &g, &ready);
+    if (rc == SLUICE_OK && ready)
+        rc = sl_sql_merge_run(&g);
+    if (rc == SLUICE_OK && ready)
+        rc = empty_staging(d, m);
+    if (rc)
+        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
+    d->merging = NULL;
+    sl_sql_merge_cleanup(&g);
     return rc;
 }
 
@@ -1333,6 +1276,7 @@ static void pg_rollback(struct sl_dest *d)
         PQtransactionStatus(d->conn) != PQTRANS_IDLE)
         PQclear(PQexec(d->conn, "ROLLBACK"));
     cache_clear(d);
+    sl_effects_clear(&d->fx);
     d->in_txn = 0;
     d->staging_ok = 0;
 }
@@ -1419,6 +1363,7 @@ static sluice_status pg_begin(struct sl_dest *d)
             return src;
     }
     cache_clear(d);
+    sl_effects_clear(&d->fx);
     d->staging_ok = 0;
     snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
              (long long)d->lock_key);
@@ -1733,8 +1678,6 @@ static sluice_status pg_load_state(struct sl_dest *d, const char *pipeline,
 
 #define OID_BOOL 16
 #define OID_JSONB 3802
-#define OID_TIMESTAMPTZ 1184
-
 /*
  * A value as sluice's query output shows it on every destination: booleans 1/0 (as SQLite
  * stores them), timestamps with time zone as ISO 8601 UTC with `T` and `Z` (the text the
@@ -1779,17 +1722,64 @@ static int render(struct sl_buf *b, Oid type, const char *v)
     return sl_buf_append(b, v, len + 1);
 }
 
-/* One row of a single-row-mode result to fn (values rendered into scratch). 1: fn stopped. */
+/* Does text read as a JSON number? (numeric and float columns also print NaN, Infinity) */
+static int json_number(const char *v)
+{
+    const char *p = v + (*v == '-');
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += (*p == '+' || *p == '-');
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+/* What a rendered value of a column of type `type` is (xQueryTyped). */
+static sluice_value_type value_type(Oid type, const char *v)
+{
+    switch (type) {
+    case 20: case 21: case 23: case 26: /* int8, int2, int4, oid */
+        return SLUICE_VALUE_INTEGER;
+    case 700: case 701: case 1700:      /* float4, float8, numeric */
+        return json_number(v) ? SLUICE_VALUE_REAL : SLUICE_VALUE_TEXT;
+    case OID_BOOL:
+        return SLUICE_VALUE_BOOL;
+    case 114: case OID_JSONB:           /* json, jsonb */
+        return SLUICE_VALUE_JSON;
+    case 17:                            /* bytea */
+        return SLUICE_VALUE_BLOB;
+    default:
+        return SLUICE_VALUE_TEXT;
+    }
+}
+
+/* One row of a single-row-mode result to fn or tfn (values rendered into scratch). 1: the
+ * callback stopped. */
 static int emit_row(struct sl_dest *d, const PGresult *res, struct sl_buf *scratch,
-                    sluice_row_fn fn, void *ud, sluice_status *rc)
+                    sluice_row_fn fn, sluice_typed_row_fn tfn, void *ud, sluice_status *rc)
 {
     int n = PQnfields(res);
     int stop = 0;
     const char **names = sl_calloc((size_t)n + 1, sizeof(char *));
     const char **vals = sl_calloc((size_t)n + 1, sizeof(char *));
     size_t *offs = sl_calloc((size_t)n + 1, sizeof(size_t));
+    sluice_value_type *types = sl_calloc((size_t)n + 1, sizeof(*types));
     sl_buf_reset(scratch);
-    if (!names || !vals || !offs) {
+    if (!names || !vals || !offs || !types) {
         *rc = sl_nomem(d->ctx);
         goto done;
     }
@@ -1801,18 +1791,22 @@ static int emit_row(struct sl_dest *d, const PGresult *res, struct sl_buf *scrat
             goto done;
         }
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         vals[i] = PQgetisnull(res, 0, i) ? NULL : scratch->data + offs[i];
-    if (fn && fn(ud, n, names, vals) != 0)
+        types[i] = vals[i] ? value_type(PQftype(res, i), vals[i]) : SLUICE_VALUE_NULL;
+    }
+    if (tfn ? tfn(ud, n, names, vals, types) != 0 : fn && fn(ud, n, names, vals) != 0)
         stop = 1;
 done:
     sl_free(names);
     sl_free(vals);
     sl_free(offs);
+    sl_free(types);
     return stop;
 }
 
-static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
+                               sluice_typed_row_fn tfn, void *ud)
 {
     struct sl_buf scratch;
     PGresult *res;
@@ -1828,7 +1822,7 @@ static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn 
     while ((res = PQgetResult(d->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE && !stop && rc == SLUICE_OK) {
-            stop = emit_row(d, res, &scratch, fn, ud, &rc);
+            stop = emit_row(d, res, &scratch, fn, tfn, ud, &rc);
             if (stop || rc) {
                 /* the rest of the result is not wanted: ask the server to stop sending it */
                 PGcancel *c = PQgetCancel(d->conn);
@@ -1850,6 +1844,11 @@ static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn 
 done:
     sl_buf_cleanup(&scratch);
     return rc;
+}
+
+static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+{
+    return run_query(d, sql, fn, NULL, ud);
 }
 
 static sluice_status pg_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
@@ -1899,6 +1898,7 @@ static void pg_close(struct sl_dest *d)
     sl_free(d->staging);
     sl_free(d->ins_type);
     sl_buf_cleanup(&d->copy);
+    sl_effects_free(&d->fx);
     sl_free(d);
 }
 
@@ -2016,15 +2016,6 @@ fail:
     return rc;
 }
 
-static sluice_status pg_merge(struct sl_dest *d, const struct sl_merge_spec *m)
-{
-    if (m->strategy == SL_MERGE_DELETE_INSERT)
-        return merge_delete_insert(d, m->root, m->children, m->nchildren);
-    return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
-                   "postgres: merge strategy '%s' is not implemented",
-                   sl_merge_strategy_name(m->strategy));
-}
-
 /* Column names PostgreSQL keeps for itself (CREATE TABLE refuses them). */
 static const char *const system_columns[] = {
     "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", NULL,
@@ -2037,7 +2028,8 @@ const struct sl_dest_methods sl_dest_postgres = {
     .reserved_prefix = NULL,
     .reserved_columns = system_columns,
     .max_identifier_length = PG_NAME_MAX,
-    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT),
+    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
+                        SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2),
     .xOpen = pg_open,
     .xClose = pg_close,
     .xBegin = pg_begin,

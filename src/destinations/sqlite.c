@@ -83,11 +83,13 @@
 #include "base/fs.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "destinations/effects.h"
 #include "destinations/sql.h"
+#include "destinations/sql_merge.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define STG_PREFIX "_sl_stg_"
-#define ITEM_COL "_sl_item"           /* staging copies: the row's package item (xInsertRow) */
+#define ITEM_COL SL_SQL_ITEM_COL      /* staging copies: the row's package item (xInsertRow) */
 #define IDX_NAME_MAX 64              /* longer index names are shortened with a hash */
 #define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
 
@@ -123,14 +125,7 @@ struct sl_dest {
     struct known_table *ins;
     size_t ins_ncols;
     /* net effects of the open transaction's truncates, drops and merges (xEffects) */
-    struct effect *fx;
-    size_t nfx, capfx;
-    int fx_lost;           /* an effect could not be recorded (out of memory) */
-};
-
-struct effect {
-    char *table;
-    int64_t inserted, updated, deleted;
+    struct sl_effects fx;
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -600,57 +595,9 @@ static sluice_status sqlite_sync_table(struct sl_dest *d, const struct sl_table 
 
 /* ---- net effects ------------------------------------------------------------------------- */
 
-static void fx_clear(struct sl_dest *d)
-{
-    for (size_t i = 0; i < d->nfx; i++)
-        sl_free(d->fx[i].table);
-    d->nfx = 0;
-    d->fx_lost = 0;
-}
-
-static void fx_add(struct sl_dest *d, const char *table, int64_t inserted, int64_t updated,
-                   int64_t deleted)
-{
-    struct effect *e = NULL;
-    for (size_t i = 0; i < d->nfx && !e; i++)
-        if (strcmp(d->fx[i].table, table) == 0)
-            e = &d->fx[i];
-    if (!e) {
-        if (d->nfx == d->capfx) {
-            size_t ncap = d->capfx ? d->capfx * 2 : 8;
-            struct effect *n = sl_realloc(d->fx, ncap * sizeof(*n));
-            if (!n) {
-                d->fx_lost = 1;
-                return;
-            }
-            d->fx = n;
-            d->capfx = ncap;
-        }
-        e = &d->fx[d->nfx];
-        memset(e, 0, sizeof(*e));
-        e->table = sl_strdup(table);
-        if (!e->table) {
-            d->fx_lost = 1;
-            return;
-        }
-        d->nfx++;
-    }
-    e->inserted += inserted;
-    e->updated += updated;
-    e->deleted += deleted;
-}
-
 static sluice_status sqlite_effects(struct sl_dest *d, sl_effect_fn fn, void *ud)
 {
-    if (d->fx_lost)
-        return sl_nomem(d->ctx);
-    for (size_t i = 0; i < d->nfx; i++) {
-        sluice_status rc = fn(ud, d->fx[i].table, d->fx[i].inserted, d->fx[i].updated,
-                              d->fx[i].deleted);
-        if (rc)
-            return rc;
-    }
-    return SLUICE_OK;
+    return sl_effects_each(&d->fx, d->ctx, fn, ud);
 }
 
 /* One integer from a query (count(*)); *out 0 when it returns no row. */
@@ -697,7 +644,7 @@ static sluice_status sqlite_truncate(struct sl_dest *d, const char *table)
         return rc;
     rc = exec_on_table(d, "DELETE FROM ", table, "truncate table");
     if (rc == SLUICE_OK)
-        fx_add(d, table, 0, 0, sqlite3_changes64(d->db));
+        sl_effects_add(&d->fx, table, 0, 0, sqlite3_changes64(d->db));
     return rc;
 }
 
@@ -717,7 +664,7 @@ static sluice_status sqlite_drop_table(struct sl_dest *d, const char *table)
                    : d->ctx->code;
         sl_sql_cleanup(&q);
         if (rc == SLUICE_OK)
-            fx_add(d, table, 0, 0, n);
+            sl_effects_add(&d->fx, table, 0, 0, n);
     }
     if (rc == SLUICE_OK)
         rc = exec_on_table(d, "DROP TABLE IF EXISTS ", table, "drop table");
@@ -1000,755 +947,121 @@ done:
     return rc;
 }
 
-/* Collect into temp."_sl_del" the _dlt_id and rowid of destination rows matching a staged
- * key. drowid: a name of the destination table's rowid no user column hides. */
-static sluice_status collect_deletes(struct sl_dest *d, const struct sl_table *root,
-                                     const struct sl_column **keys, size_t n,
-                                     const char *drowid)
+/* ---- the shared merge (sql_merge.h) on SQLite -------------------------------------------- */
+
+static void mg_table(struct sl_sql *q, void *ud, const char *name, int staging)
 {
-    struct sl_sql q;
-    sluice_status rc;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "INSERT INTO temp.\"_sl_del\" (\"id\", \"rid\") SELECT d.\"_dlt_id\", d.");
-    sl_sql_put(&q, drowid);
-    sl_sql_put(&q, " FROM (SELECT DISTINCT ");
-    for (size_t i = 0; i < n; i++) {
-        char alias[32];
-        snprintf(alias, sizeof(alias), " AS k%zu", i);
-        if (i)
-            sl_sql_put(&q, ", ");
-        sl_sql_col(&q, "s", keys[i]->name);
-        sl_sql_put(&q, alias);
+    sq_table(q, ud, name, staging);
+}
+
+static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
+                             const char *const *params, int64_t *changes, const char *what)
+{
+    struct sl_dest *d = ud;
+    sqlite3_stmt *st = NULL;
+    sluice_status rc = explain(d, sql, scan_d);
+    if (rc == SLUICE_OK && nparams == 0) {
+        rc = exec(d, sql, what);
+    } else if (rc == SLUICE_OK) {
+        rc = prepare(d, sql, &st, what);
+        for (int i = 0; rc == SLUICE_OK && i < nparams && i < sqlite3_bind_parameter_count(st);
+             i++)
+            if (bind_text(st, i + 1, params[i]))
+                rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
+        if (rc == SLUICE_OK)
+            rc = step_done(d, st, what);
+        sqlite3_finalize(st);
     }
-    sl_sql_put(&q, " FROM ");
-    sq_table(&q, d, root->name, 1);
-    sl_sql_put(&q, " AS s) AS k CROSS JOIN ");
-    sq_table(&q, d, root->name, 0);
-    sl_sql_put(&q, " AS d ON ");
-    for (size_t i = 0; i < n; i++) {
-        char alias[32];
-        snprintf(alias, sizeof(alias), " = k.k%zu", i);
-        if (i)
-            sl_sql_put(&q, " AND ");
-        sl_sql_col(&q, "d", keys[i]->name);
-        sl_sql_put(&q, alias);
-    }
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? explain(d, text, 1) : d->ctx->code;
-    if (rc == SLUICE_OK)
-        rc = exec(d, text, "merge: find the rows to replace");
-    sl_sql_cleanup(&q);
+    *changes = rc ? 0 : sqlite3_changes64(d->db);
     return rc;
 }
 
-/* A merge chain made ready: both sides of every table with staged rows carry all typed
- * columns, and what each strategy needs of them is looked up once. */
-struct chain {
-    const struct sl_merge_spec *m;
-    struct sl_merge_keys k;
-    struct known_table *skt, *dkt;  /* root: staging copy, dataset table */
-    int *exists;                    /* per child: in the dataset or staged */
-    int *staged;                    /* per child: has a staging copy */
-    const char *srowid, *drowid;    /* names of the root's rowids no column hides */
-    struct sl_sql stg;              /* the root's staging copy, quoted */
-    const char *stg_name;           /* its text */
-};
-
-static void chain_cleanup(struct chain *ch)
+static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const char *what)
 {
-    sl_free(ch->exists);
-    sl_free(ch->staged);
-    sl_sql_cleanup(&ch->stg);
-    sl_merge_keys_cleanup(&ch->k);
+    return query_int(ud, sql, what, out);
 }
 
-/* *ready = 0 when the root has no staged rows (nothing to merge). */
-static sluice_status chain_prepare(struct sl_dest *d, const struct sl_merge_spec *m,
-                                   struct chain *ch, int *ready)
+static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
+                      int64_t deleted)
 {
+    struct sl_dest *d = ud;
+    sl_effects_add(&d->fx, table, inserted, updated, deleted);
+}
+
+static const struct sl_sql_merge_ops sqlite_merge_ops = {
+    .table = mg_table,
+    .id = sl_sql_id,
+    .temp = "temp.",
+    .true_lit = "1",
+    .false_lit = "0",
+    .rid_type = "INTEGER",
+    .int_type = "INTEGER",
+    .bool_type = "INTEGER",
+    .key_join = "CROSS JOIN",
+    .param = { "?1", "?2" },
+    .exec = mg_exec,
+    .count = mg_count,
+    .effect = mg_effect,
+};
+
+/* Make the chain ready for the shared merge: both sides of every table with staged rows
+ * carry all typed columns; rowid names no column hides. *ready = 0 when the root has no
+ * staged rows (nothing to merge). */
+static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
+{
+    const struct sl_merge_spec *m = g->m;
     const struct sl_table *root = m->root;
-    memset(ch, 0, sizeof(*ch));
-    ch->m = m;
-    sl_sql_init(&ch->stg);
+    struct known_table *skt = kt_find(d, root->name, 1), *dkt = NULL;
     *ready = 0;
-    sluice_status rc = sl_merge_keys_init(d->ctx, root, &ch->k);
-    if (rc)
-        return rc;
-    ch->exists = sl_calloc(m->nchildren + 1, sizeof(int));
-    ch->staged = sl_calloc(m->nchildren + 1, sizeof(int));
-    if (!ch->exists || !ch->staged)
-        return sl_nomem(d->ctx);
-    ch->skt = kt_find(d, root->name, 1);
-    if (!ch->skt || !ch->skt->exists)
+    if (!skt || !skt->exists)
         return SLUICE_OK; /* nothing staged: nothing to replace */
-    if (sl_sql_typed_col(root, "_dlt_id") < 0)
-        return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, "_dlt_id",
-                          "merge table %s has no _dlt_id column", root->name);
-    if ((m->strategy == SL_MERGE_UPSERT || m->strategy == SL_MERGE_INSERT_ONLY) && !ch->k.npk)
-        return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
-                          "merge table %s has no primary key column: the merge strategy '%s' "
-                          "needs one",
-                          root->name, sl_merge_strategy_name(m->strategy));
-    /* both sides carry every typed column of the schema */
-    rc = sync_table(d, root, 0, &ch->dkt);
+    sluice_status rc = sync_table(d, root, 0, &dkt);
     if (rc == SLUICE_OK)
-        rc = sync_table(d, root, 1, &ch->skt);
+        rc = sync_table(d, root, 1, &skt);
     for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
         /* a child with staged rows needs both sides complete; one without is only deleted
          * from (when it exists: synced for its index), never created here */
         const struct sl_table *c = m->children[i];
         struct known_table *ckt = kt_find(d, c->name, 1);
-        ch->staged[i] = ckt && ckt->exists;
-        rc = table_exists(d, d->dataset, c->name, &ch->exists[i]);
-        ch->exists[i] = ch->exists[i] || ch->staged[i];
-        if (rc || !ch->exists[i])
+        g->staged[i] = ckt && ckt->exists;
+        rc = table_exists(d, d->dataset, c->name, &g->exists[i]);
+        g->exists[i] = g->exists[i] || g->staged[i];
+        if (rc || !g->exists[i])
             continue;
-        if (!sl_sql_root_link(root, c) && m->strategy != SL_MERGE_SCD2)
-            return sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
-                              "child table %s of merge table %s has no _dlt_root_id column",
-                              c->name, root->name);
-        rc = sync_table(d, c, 0, NULL);
-        if (rc == SLUICE_OK && ch->staged[i])
-            rc = sync_table(d, c, 1, NULL);
+        rc = sl_sql_merge_check_child(g, i);
+        if (rc == SLUICE_OK)
+            rc = sync_table(d, c, 0, NULL);
+        if (rc == SLUICE_OK && g->staged[i]) {
+            rc = sync_table(d, c, 1, &ckt);
+            g->crowid[i] = rc ? NULL : rowid_alias(ckt);
+            if (rc == SLUICE_OK && !g->crowid[i])
+                rc = sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
+                             "table %s has columns named rowid, _rowid_ and oid", c->name);
+        }
     }
     if (rc)
         return rc;
-    ch->srowid = rowid_alias(ch->skt);
-    ch->drowid = ch->dkt ? rowid_alias(ch->dkt) : NULL;
-    if (!ch->srowid || !ch->drowid)
+    g->srowid = rowid_alias(skt);
+    g->drowid = dkt ? rowid_alias(dkt) : NULL;
+    if (!g->srowid || !g->drowid)
         return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
                        "table %s has columns named rowid, _rowid_ and oid", root->name);
-    sq_table(&ch->stg, d, root->name, 1);
-    ch->stg_name = sl_sql_text(d->ctx, &ch->stg);
-    if (!ch->stg_name)
-        return d->ctx->code;
     *ready = 1;
     return SLUICE_OK;
 }
 
-/* Build and run one statement; scan_d: its plan must reach the destination by an index. */
-static sluice_status run_q(struct sl_dest *d, struct sl_sql *q, int scan_d, const char *what)
-{
-    const char *text = sl_sql_text(d->ctx, q);
-    sluice_status rc = text ? explain(d, text, scan_d) : d->ctx->code;
-    if (rc == SLUICE_OK)
-        rc = exec(d, text, what);
-    return rc;
-}
-
-/* The typed columns of t, comma separated, each prefixed by alias (NULL: bare). */
-static void col_list(struct sl_sql *q, const struct sl_table *t, const char *alias)
-{
-    int first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].type == SL_DT_NONE)
-            continue;
-        if (!first)
-            sl_sql_put(q, ", ");
-        first = 0;
-        if (alias)
-            sl_sql_col(q, alias, t->cols[i].name);
-        else
-            sl_sql_id(q, t->cols[i].name);
-    }
-}
-
-/* "a.k1, a.k2, ..." over the key columns. */
-static void key_list(struct sl_sql *q, const char *a, const struct sl_column *const *keys,
-                     size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sl_sql_put(q, ", ");
-        sl_sql_col(q, a, keys[i]->name);
-    }
-}
-
-/* "a.k1 = b.k1 AND ..." over the key columns. */
-static void key_match(struct sl_sql *q, const char *a, const char *b,
-                      const struct sl_column *const *keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sl_sql_put(q, " AND ");
-        sl_sql_col(q, a, keys[i]->name);
-        sl_sql_put(q, " = ");
-        sl_sql_col(q, b, keys[i]->name);
-    }
-}
-
-/* "INSERT INTO <t> (cols) SELECT s.cols FROM <t's staging copy> AS s WHERE " */
-static void insert_select_head(struct sl_sql *q, struct sl_dest *d, const struct sl_table *t)
-{
-    sl_sql_put(q, "INSERT INTO ");
-    sq_table(q, d, t->name, 0);
-    sl_sql_put(q, " (");
-    col_list(q, t, NULL);
-    sl_sql_put(q, ") SELECT ");
-    col_list(q, t, "s");
-    sl_sql_put(q, " FROM ");
-    sq_table(q, d, t->name, 1);
-    sl_sql_put(q, " AS s WHERE ");
-}
-
-/* " AND s.<rowid> IN (SELECT max(g.<rowid>) FROM <t's staging copy> AS g WHERE ": the caller
- * adds the condition on g and " GROUP BY g.\"_dlt_id\")" (of a row key staged twice among the
- * rows that qualify, the last copy wins). */
-static void last_copy_head(struct sl_sql *q, struct sl_dest *d, const struct sl_table *t,
-                           const char *rowid)
-{
-    sl_sql_put(q, " AND s.");
-    sl_sql_put(q, rowid);
-    sl_sql_put(q, " IN (SELECT max(g.");
-    sl_sql_put(q, rowid);
-    sl_sql_put(q, ") FROM ");
-    sq_table(q, d, t->name, 1);
-    sl_sql_put(q, " AS g WHERE ");
-}
-
-/*
- * temp."_sl_ins" (rid, id, item, del): the staged root rows that win, one per primary key
- * (the dedup_sort winner, NULLs never win, then the LAST staged: highest item, then rowid),
- * or every staged row without a primary key. drop_deleted: hard deletes are dropped BEFORE
- * choosing (insert-only, as dlt filters them first); otherwise winners that are deletes are
- * kept with del = 1. absent_only: only winners whose key is not in the destination.
- */
-static sluice_status pick_winners(struct sl_dest *d, struct chain *ch, int drop_deleted,
-                                  int absent_only)
-{
-    const struct sl_table *root = ch->m->root;
-    const struct sl_merge_keys *k = &ch->k;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sluice_status rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
-                               "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT, "
-                               "\"item\" INTEGER, \"del\" INTEGER)",
-                            "merge: create the insert list");
-    if (rc)
-        goto done;
-    sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\", \"item\", \"del\") "
-                   "SELECT \"_sl_r\", \"_sl_i\", \"_sl_it\", \"_sl_x\" FROM (SELECT s.");
-    sl_sql_put(&q, ch->srowid);
-    sl_sql_put(&q, " AS \"_sl_r\", s.\"_dlt_id\" AS \"_sl_i\", s.\"" ITEM_COL "\" AS \"_sl_it\", ");
-    sl_sql_deleted_expr(&q, "s", k->hd, "1", "0");
-    sl_sql_put(&q, " AS \"_sl_x\"");
-    for (size_t i = 0; i < k->npk; i++) {
-        char alias[48];
-        snprintf(alias, sizeof(alias), " AS \"_sl_k%zu\"", i);
-        sl_sql_put(&q, ", ");
-        sl_sql_col(&q, "s", k->pk[i]->name);
-        sl_sql_put(&q, alias);
-    }
-    if (k->npk) {
-        sl_sql_put(&q, ", ROW_NUMBER() OVER (PARTITION BY ");
-        key_list(&q, "s", k->pk, k->npk);
-        sl_sql_put(&q, " ORDER BY ");
-        if (k->dedup) {
-            sl_sql_col(&q, "s", k->dedup->name);
-            sl_sql_put(&q, k->dedup_desc ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-        }
-        sl_sql_put(&q, "s.\"" ITEM_COL "\" DESC, s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " DESC) AS \"_sl_n\"");
-    } else {
-        sl_sql_put(&q, ", 1 AS \"_sl_n\"");
-    }
-    sl_sql_put(&q, " FROM ");
-    sq_table(&q, d, root->name, 1);
-    sl_sql_put(&q, " AS s");
-    if (drop_deleted) {
-        sl_sql_put(&q, " WHERE NOT ");
-        sl_sql_deleted_expr(&q, "s", k->hd, "1", "0");
-    }
-    sl_sql_put(&q, ") AS w WHERE \"_sl_n\" = 1");
-    if (absent_only) {
-        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d WHERE ");
-        for (size_t i = 0; i < k->npk; i++) {
-            char alias[48];
-            snprintf(alias, sizeof(alias), " = w.\"_sl_k%zu\"", i);
-            if (i)
-                sl_sql_put(&q, " AND ");
-            sl_sql_col(&q, "d", k->pk[i]->name);
-            sl_sql_put(&q, alias);
-        }
-        sl_sql_put(&q, ")");
-    }
-    rc = run_q(d, &q, 0, "merge: pick the rows to insert");
-done:
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* INSERT INTO final (typed cols) SELECT them FROM staging AS s: the root rows in
- * temp."_sl_ins" (link NULL; with absent, only those whose absent->pk is not in the
- * destination), or the nested rows of those roots (link: the child's column holding the
- * root's _dlt_id) that come from the same item; deleted winners excluded. */
-static sluice_status insert_from_staging(struct sl_dest *d, const struct sl_table *t,
-                                         const char *rowid, const char *link,
-                                         const struct sl_merge_keys *absent)
-{
-    struct sl_sql q;
-    sluice_status rc;
-    sl_sql_init(&q);
-    insert_select_head(&q, d, t);
-    if (!link) {
-        sl_sql_put(&q, "s.");
-        sl_sql_put(&q, rowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")");
-        if (absent) {
-            sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-            sq_table(&q, d, t->name, 0);
-            sl_sql_put(&q, " AS d WHERE ");
-            key_match(&q, "d", "s", absent->pk, absent->npk);
-            sl_sql_put(&q, ")");
-        }
-    } else {
-        /* the item tells apart the nested rows of two staged roots with one _dlt_id (upsert's
-         * key hash); rows of older packages have item 0: of a nested row key staged twice,
-         * the last copy wins */
-        for (int g = 0; g < 2; g++) {
-            const char *a = g ? "g" : "s";
-            if (g && sl_sql_typed_col(t, "_dlt_id") < 0)
-                break;
-            if (g)
-                last_copy_head(&q, d, t, rowid);
-            sl_sql_put(&q, "(");
-            sl_sql_col(&q, a, link);
-            sl_sql_put(&q, ", ");
-            sl_sql_col(&q, a, ITEM_COL);
-            sl_sql_put(&q, ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")");
-            if (g)
-                sl_sql_put(&q, " GROUP BY g.\"_dlt_id\")");
-        }
-    }
-    sl_sql_put(&q, " ORDER BY s.");
-    sl_sql_put(&q, rowid);
-    rc = run_q(d, &q, 0, "merge: insert the staged rows");
-    if (rc)
-        sl_fail_locate(d->ctx, t->resource, -1, NULL);
-    else
-        fx_add(d, t->name, sqlite3_changes64(d->db), 0, 0);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* Insert the winners of temp."_sl_ins" that are not deletes (with absent: only the roots
- * whose key is not in the destination), and the nested rows of all of them. */
-static sluice_status insert_winners(struct sl_dest *d, struct chain *ch,
-                                    const struct sl_merge_keys *absent)
-{
-    const struct sl_merge_spec *m = ch->m;
-    sluice_status rc = insert_from_staging(d, m->root, ch->srowid, NULL, absent);
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
-        if (!ch->staged[i])
-            continue;
-        const char *crowid = rowid_alias(kt_find(d, m->children[i]->name, 1));
-        if (!crowid)
-            return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
-                           "table %s has columns named rowid, _rowid_ and oid",
-                           m->children[i]->name);
-        rc = insert_from_staging(d, m->children[i], crowid,
-                                 sl_sql_root_link(m->root, m->children[i]), NULL);
-    }
-    return rc;
-}
-
-/* Delete the nested rows whose root _dlt_id is in (SELECT <sel>). */
-static sluice_status delete_children(struct sl_dest *d, struct chain *ch, const char *sel)
-{
-    const struct sl_merge_spec *m = ch->m;
-    struct sl_sql q;
-    sluice_status rc = SLUICE_OK;
-    sl_sql_init(&q);
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
-        if (!ch->exists[i])
-            continue;
-        sl_sql_reset(&q);
-        sl_sql_put(&q, "DELETE FROM ");
-        sq_table(&q, d, m->children[i]->name, 0);
-        sl_sql_put(&q, " AS d WHERE ");
-        sl_sql_col(&q, "d", sl_sql_root_link(m->root, m->children[i]));
-        sl_sql_put(&q, " IN (SELECT ");
-        sl_sql_put(&q, sel);
-        sl_sql_put(&q, ")");
-        rc = run_q(d, &q, 1, "merge: delete replaced child rows");
-        if (rc == SLUICE_OK)
-            fx_add(d, m->children[i]->name, 0, 0, sqlite3_changes64(d->db));
-    }
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status drop_scratch(struct sl_dest *d)
-{
-    return exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\"; DROP TABLE IF EXISTS temp.\"_sl_ins\"",
-                "merge: drop the scratch tables");
-}
-
-/* delete-insert (destination.h): destination rows matching a staged primary key OR merge key
- * go with their nested rows, then the winners come in with theirs. */
-static sluice_status merge_delete_insert(struct sl_dest *d, struct chain *ch)
-{
-    const struct sl_table *root = ch->m->root;
-    struct sl_merge_keys *k = &ch->k;
-    struct sl_sql q;
-    int64_t updated = 0;
-    sl_sql_init(&q);
-    /* the winners first (they come from the staging copy alone), so that the winners whose
-     * key is in the table can be counted: a delete and an insert of the same key is one
-     * update in the run's net effect */
-    sluice_status rc = pick_winners(d, ch, 0, 0);
-    if (rc == SLUICE_OK && k->npk) {
-        sl_sql_put(&q, "SELECT count(*) FROM temp.\"_sl_ins\" AS i JOIN ");
-        sq_table(&q, d, root->name, 1);
-        sl_sql_put(&q, " AS s ON s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " = i.\"rid\" WHERE NOT i.\"del\" AND EXISTS (SELECT 1 FROM ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d2 WHERE ");
-        key_match(&q, "d2", "s", k->pk, k->npk);
-        sl_sql_put(&q, ")");
-        const char *count = sl_sql_text(d->ctx, &q);
-        rc = count ? query_int(d, count, "merge: count the rows to update", &updated)
-                   : d->ctx->code;
-        sl_sql_reset(&q);
-    }
-    if (rc == SLUICE_OK && (k->npk || k->nmk)) {
-        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_del\";"
-                     "CREATE TEMP TABLE \"_sl_del\" (\"id\" TEXT, \"rid\" INTEGER)",
-                  "merge: create the delete list");
-        if (rc == SLUICE_OK && k->npk)
-            rc = collect_deletes(d, root, k->pk, k->npk, ch->drowid);
-        if (rc == SLUICE_OK && k->nmk)
-            rc = collect_deletes(d, root, k->mk, k->nmk, ch->drowid);
-        if (rc == SLUICE_OK)
-            rc = delete_children(d, ch, "\"id\" FROM temp.\"_sl_del\"");
-        if (rc == SLUICE_OK) {
-            sl_sql_put(&q, "DELETE FROM ");
-            sq_table(&q, d, root->name, 0);
-            sl_sql_put(&q, " AS d WHERE d.");
-            sl_sql_put(&q, ch->drowid);
-            sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_del\")");
-            rc = run_q(d, &q, 1, "merge: delete replaced rows");
-            if (rc == SLUICE_OK)
-                fx_add(d, root->name, 0, 0, sqlite3_changes64(d->db));
-        }
-    }
-    if (rc == SLUICE_OK)
-        rc = insert_winners(d, ch, NULL);
-    if (rc == SLUICE_OK)
-        fx_add(d, root->name, -updated, updated, -updated);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* upsert (destination.h): by primary key, delete / update / insert the root; the nested rows
- * of every staged root are replaced by the winner's. */
-static sluice_status merge_upsert(struct sl_dest *d, struct chain *ch)
-{
-    const struct sl_table *root = ch->m->root;
-    const struct sl_merge_keys *k = &ch->k;
-    const char *stg_name = ch->stg_name;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sluice_status rc = pick_winners(d, ch, 0, 0);
-    if (rc == SLUICE_OK) {
-        /* nested rows of every staged root go; the winners' come back from staging */
-        sl_sql_put(&q, "\"_dlt_id\" FROM ");
-        sl_sql_put(&q, stg_name);
-        const char *sel = sl_sql_text(d->ctx, &q);
-        rc = sel ? delete_children(d, ch, sel) : d->ctx->code;
-    }
-    if (rc == SLUICE_OK) { /* winners that are deletes */
-        sl_sql_reset(&q);
-        sl_sql_put(&q, "DELETE FROM ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d WHERE d.");
-        sl_sql_put(&q, ch->drowid);
-        sl_sql_put(&q, " IN (SELECT d2.");
-        sl_sql_put(&q, ch->drowid);
-        sl_sql_put(&q, " FROM (SELECT s.* FROM ");
-        sl_sql_put(&q, stg_name);
-        sl_sql_put(&q, " AS s WHERE s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE \"del\")) AS k CROSS JOIN ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d2 ON ");
-        key_match(&q, "d2", "k", k->pk, k->npk);
-        sl_sql_put(&q, ")");
-        rc = run_q(d, &q, 1, "merge: delete rows");
-        if (rc == SLUICE_OK)
-            fx_add(d, root->name, 0, 0, sqlite3_changes64(d->db));
-    }
-    if (rc == SLUICE_OK) { /* update the winners whose key is there: every column */
-        sl_sql_reset(&q);
-        sl_sql_put(&q, "UPDATE ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d SET ");
-        int first = 1;
-        for (size_t i = 0; i < root->ncols; i++) {
-            if (root->cols[i].type == SL_DT_NONE)
-                continue;
-            if (!first)
-                sl_sql_put(&q, ", ");
-            first = 0;
-            sl_sql_id(&q, root->cols[i].name);
-            sl_sql_put(&q, " = ");
-            sl_sql_col(&q, "s", root->cols[i].name);
-        }
-        sl_sql_put(&q, " FROM (SELECT w.* FROM ");
-        sl_sql_put(&q, stg_name);
-        sl_sql_put(&q, " AS w WHERE w.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\" WHERE NOT \"del\")) AS s WHERE ");
-        key_match(&q, "d", "s", k->pk, k->npk);
-        rc = run_q(d, &q, 1, "merge: update rows");
-        if (rc == SLUICE_OK)
-            fx_add(d, root->name, 0, sqlite3_changes64(d->db), 0);
-    }
-    if (rc == SLUICE_OK) /* insert the winners whose key is not there, and every winner's
-                          * nested rows */
-        rc = insert_winners(d, ch, k);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* insert-only (destination.h): winners among the staged rows that are not deletes, whose key
- * is not in the destination, come in with their nested rows; nothing else changes. */
-static sluice_status merge_insert_only(struct sl_dest *d, struct chain *ch)
-{
-    sluice_status rc = pick_winners(d, ch, 1, 1);
-    if (rc == SLUICE_OK)
-        rc = insert_winners(d, ch, NULL);
-    return rc;
-}
-
-/* Prepare, bind ?1 = m->boundary and ?2 = m->active (NULL binds NULL), run one statement. */
-static sluice_status run_bound(struct sl_dest *d, struct sl_sql *q, const struct sl_merge_spec *m,
-                               int scan_d, const char *what)
-{
-    sqlite3_stmt *st = NULL;
-    const char *text = sl_sql_text(d->ctx, q);
-    sluice_status rc = text ? explain(d, text, scan_d) : d->ctx->code;
-    if (rc == SLUICE_OK)
-        rc = prepare(d, text, &st, what);
-    if (rc == SLUICE_OK && sqlite3_bind_parameter_count(st) >= 1 && bind_text(st, 1, m->boundary))
-        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
-    if (rc == SLUICE_OK && sqlite3_bind_parameter_count(st) >= 2 && bind_text(st, 2, m->active))
-        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
-    if (rc == SLUICE_OK)
-        rc = step_done(d, st, what);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* "<alias>.<valid_to> IS NULL" or "= ?2": the row is an active version. */
-static void active_cond(struct sl_sql *q, const char *alias, const struct sl_merge_spec *m)
-{
-    sl_sql_col(q, alias, m->valid_to);
-    sl_sql_put(q, m->active ? " = ?2" : " IS NULL");
-}
-
-/* How a staged nested row (alias a) of children[i] hangs from what this merge inserts: its
- * root's or parent's (_dlt_id, item) among the inserted roots (temp."_sl_ins") or among the
- * selected rows of its parent table (temp."_sl_nest", tbl = the parent's index). */
-static void scd2_link(struct sl_sql *q, const struct sl_merge_spec *m, size_t i, const char *a)
-{
-    const struct sl_table *t = m->children[i];
-    const char *link = sl_sql_root_link(m->root, t);
-    long parent = -1;
-    for (size_t j = 0; !link && j < i; j++)
-        if (strcmp(m->children[j]->name, t->parent) == 0)
-            parent = (long)j;
-    sl_sql_put(q, "(");
-    sl_sql_col(q, a, link ? link : "_dlt_parent_id");
-    sl_sql_put(q, ", ");
-    sl_sql_col(q, a, ITEM_COL);
-    if (link) {
-        sl_sql_put(q, ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_ins\")");
-    } else {
-        char tbl[64];
-        snprintf(tbl, sizeof(tbl), ") IN (SELECT \"id\", \"item\" FROM temp.\"_sl_nest\" "
-                                   "WHERE \"tbl\" = %ld)", parent);
-        sl_sql_put(q, tbl);
-    }
-}
-
-/*
- * scd2 (destination.h). Active versions whose row version is not staged are retired (within
- * the staged merge keys, when there are merge keys); staged versions not active yet are
- * inserted, one per version (the last staged copy), valid from the boundary; their nested rows
- * come along unless their _dlt_id is already there (a version inserted again keeps the nested
- * rows of its first time, as they have the same ids).
- */
-static sluice_status merge_scd2(struct sl_dest *d, struct chain *ch)
-{
-    const struct sl_merge_spec *m = ch->m;
-    const struct sl_table *root = m->root;
-    const struct sl_merge_keys *k = &ch->k;
-    const char *stg_name = ch->stg_name;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sluice_status rc;
-    /* 1. retire */
-    sl_sql_put(&q, "UPDATE ");
-    sq_table(&q, d, root->name, 0);
-    sl_sql_put(&q, " AS d SET ");
-    sl_sql_id(&q, m->valid_to);
-    sl_sql_put(&q, " = ?1 WHERE ");
-    active_cond(&q, "d", m);
-    sl_sql_put(&q, " AND ");
-    sl_sql_col(&q, "d", m->row_version);
-    sl_sql_put(&q, " NOT IN (SELECT ");
-    sl_sql_col(&q, "s", m->row_version);
-    sl_sql_put(&q, " FROM ");
-    sl_sql_put(&q, stg_name);
-    sl_sql_put(&q, " AS s)");
-    if (k->nmk) { /* only within the merge keys of this load (dlt's incremental scd2) */
-        sl_sql_put(&q, " AND (");
-        key_list(&q, "d", k->mk, k->nmk);
-        sl_sql_put(&q, ") IN (SELECT ");
-        key_list(&q, "s", k->mk, k->nmk);
-        sl_sql_put(&q, " FROM ");
-        sl_sql_put(&q, stg_name);
-        sl_sql_put(&q, " AS s)");
-    }
-    rc = run_bound(d, &q, m, k->nmk > 0, "merge: retire absent versions");
-    if (rc == SLUICE_OK) /* a retired version is changed in place: an update */
-        fx_add(d, root->name, 0, sqlite3_changes64(d->db), 0);
-    if (rc == SLUICE_OK) /* 2. the versions to insert */
-        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_ins\";"
-                     "CREATE TEMP TABLE \"_sl_ins\" (\"rid\" INTEGER, \"id\" TEXT, "
-                     "\"item\" INTEGER, \"del\" INTEGER);"
-                     "DROP TABLE IF EXISTS temp.\"_sl_nest\";"
-                     "CREATE TEMP TABLE \"_sl_nest\" (\"tbl\" INTEGER, \"id\" TEXT, "
-                     "\"item\" INTEGER)",
-                  "merge: create the insert lists");
-    if (rc == SLUICE_OK) {
-        sl_sql_reset(&q);
-        sl_sql_put(&q, "INSERT INTO temp.\"_sl_ins\" (\"rid\", \"id\", \"item\", \"del\") "
-                       "SELECT \"_sl_r\", \"_sl_i\", \"_sl_it\", 0 FROM (SELECT s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " AS \"_sl_r\", s.\"_dlt_id\" AS \"_sl_i\", s.\"" ITEM_COL
-                       "\" AS \"_sl_it\", ROW_NUMBER() OVER (PARTITION BY ");
-        sl_sql_col(&q, "s", m->row_version);
-        sl_sql_put(&q, " ORDER BY s.\"" ITEM_COL "\" DESC, s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " DESC) AS \"_sl_n\" FROM ");
-        sl_sql_put(&q, stg_name);
-        sl_sql_put(&q, " AS s WHERE NOT EXISTS (SELECT 1 FROM ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " AS d WHERE ");
-        sl_sql_col(&q, "d", m->row_version);
-        sl_sql_put(&q, " = ");
-        sl_sql_col(&q, "s", m->row_version);
-        sl_sql_put(&q, " AND ");
-        active_cond(&q, "d", m);
-        sl_sql_put(&q, ")) WHERE \"_sl_n\" = 1");
-        rc = run_bound(d, &q, m, 1, "merge: pick the versions to insert");
-    }
-    if (rc == SLUICE_OK) { /* 3. insert them, valid from the boundary */
-        sl_sql_reset(&q);
-        sl_sql_put(&q, "INSERT INTO ");
-        sq_table(&q, d, root->name, 0);
-        sl_sql_put(&q, " (");
-        col_list(&q, root, NULL);
-        sl_sql_put(&q, ") SELECT ");
-        int first = 1;
-        for (size_t i = 0; i < root->ncols; i++) {
-            const char *c = root->cols[i].name;
-            if (root->cols[i].type == SL_DT_NONE)
-                continue;
-            if (!first)
-                sl_sql_put(&q, ", ");
-            first = 0;
-            if (strcmp(c, m->valid_from) == 0)
-                sl_sql_put(&q, "?1");
-            else if (strcmp(c, m->valid_to) == 0)
-                sl_sql_put(&q, "?2");
-            else
-                sl_sql_col(&q, "s", c);
-        }
-        sl_sql_put(&q, " FROM ");
-        sl_sql_put(&q, stg_name);
-        sl_sql_put(&q, " AS s WHERE s.");
-        sl_sql_put(&q, ch->srowid);
-        sl_sql_put(&q, " IN (SELECT \"rid\" FROM temp.\"_sl_ins\") ORDER BY s.");
-        sl_sql_put(&q, ch->srowid);
-        rc = run_bound(d, &q, m, 0, "merge: insert the new versions");
-        if (rc == SLUICE_OK)
-            fx_add(d, root->name, sqlite3_changes64(d->db), 0, 0);
-    }
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) { /* 4. their nested rows */
-        const struct sl_table *t = m->children[i];
-        if (!ch->staged[i])
-            continue;
-        const char *crowid = rowid_alias(kt_find(d, t->name, 1));
-        if (!crowid || sl_sql_typed_col(t, "_dlt_id") < 0 ||
-            (!sl_sql_root_link(root, t) && sl_sql_typed_col(t, "_dlt_parent_id") < 0)) {
-            rc = sl_fail_at(d->ctx, SLUICE_ERR_DATA_SCHEMA, root->resource, -1, NULL,
-                            "nested table %s of scd2 table %s lacks _dlt_id, _dlt_parent_id or "
-                            "a rowid name",
-                            t->name, root->name);
-            break;
-        }
-        sl_sql_reset(&q);
-        char head[64];
-        snprintf(head, sizeof(head), "INSERT INTO temp.\"_sl_nest\" SELECT %zu, s.", i);
-        sl_sql_put(&q, head);
-        sl_sql_put(&q, "\"_dlt_id\", s.\"" ITEM_COL "\" FROM ");
-        sq_table(&q, d, t->name, 1);
-        sl_sql_put(&q, " AS s WHERE ");
-        scd2_link(&q, m, i, "s");
-        rc = run_q(d, &q, 0, "merge: select the nested rows");
-        if (rc)
-            break;
-        sl_sql_reset(&q);
-        insert_select_head(&q, d, t);
-        sl_sql_put(&q, "NOT EXISTS (SELECT 1 FROM ");
-        sq_table(&q, d, t->name, 0);
-        sl_sql_put(&q, " AS d WHERE d.\"_dlt_id\" = s.\"_dlt_id\")");
-        last_copy_head(&q, d, t, crowid);
-        scd2_link(&q, m, i, "g");
-        sl_sql_put(&q, " GROUP BY g.\"_dlt_id\") ORDER BY s.");
-        sl_sql_put(&q, crowid);
-        rc = run_q(d, &q, 1, "merge: insert the nested rows");
-        if (rc)
-            sl_fail_locate(d->ctx, t->resource, -1, NULL);
-        else
-            fx_add(d, t->name, sqlite3_changes64(d->db), 0, 0);
-    }
-    if (rc == SLUICE_OK)
-        rc = exec(d, "DROP TABLE IF EXISTS temp.\"_sl_nest\"", "merge: drop the scratch tables");
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
 static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
-    struct chain ch;
+    struct sl_sql_merge g;
     int ready = 0;
-    sluice_status rc = chain_prepare(d, m, &ch, &ready);
-    if (rc == SLUICE_OK && ready) {
-        switch (m->strategy) {
-        case SL_MERGE_DELETE_INSERT: rc = merge_delete_insert(d, &ch); break;
-        case SL_MERGE_UPSERT: rc = merge_upsert(d, &ch); break;
-        case SL_MERGE_INSERT_ONLY: rc = merge_insert_only(d, &ch); break;
-        case SL_MERGE_SCD2: rc = merge_scd2(d, &ch); break;
-        default:
-            rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
-                         "sqlite: merge strategy '%s' is not implemented",
-                         sl_merge_strategy_name(m->strategy));
-            break;
-        }
-    }
+    sluice_status rc = sl_sql_merge_init(&g, &sqlite_merge_ops, d, d->ctx, m);
+    if (rc == SLUICE_OK)
+        rc = chain_prepare(d, &g, &ready);
     if (rc == SLUICE_OK && ready)
-        rc = drop_scratch(d);
+        rc = sl_sql_merge_run(&g);
     if (rc)
         sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
-    chain_cleanup(&ch);
+    sl_sql_merge_cleanup(&g);
     return rc;
 }
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1783,7 +1096,7 @@ static void sqlite_rollback(struct sl_dest *d)
     if (!sqlite3_get_autocommit(d->db))
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
     cache_clear(d, 0);
-    fx_clear(d);
+    sl_effects_clear(&d->fx);
     d->cookie = -1;
     d->in_txn = 0;
 }
@@ -1845,7 +1158,7 @@ static sluice_status sqlite_begin(struct sl_dest *d)
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sl_sqlite_fail(d->ctx, d->db, "begin a transaction on %s", d->ds_path);
     d->in_txn = 1;
-    fx_clear(d);
+    sl_effects_clear(&d->fx);
     sluice_status rc = schema_cookie(d, &cookie);
     if (rc)
         goto fail;
@@ -2446,8 +1759,7 @@ static void sqlite_close(struct sl_dest *d)
         cache_clear(d, 0);
         sqlite3_close_v2(d->db);
     }
-    fx_clear(d);
-    sl_free(d->fx);
+    sl_effects_free(&d->fx);
     sl_free(d->tabs);
     sl_free(d->dataset);
     sl_free(d->main_path);
