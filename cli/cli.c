@@ -67,6 +67,29 @@ void cli_write_one_line(FILE *f, const char *s)
     }
 }
 
+void cli_write_error_place(FILE *f, const char *resource, int64_t item, const char *field)
+{
+    const char *sep = "";
+
+    if (resource == NULL && item < 0 && field == NULL)
+        return;
+    fputs(" (", f);
+    if (resource != NULL) {
+        fputs("resource ", f);
+        cli_write_one_line(f, resource);
+        sep = ", ";
+    }
+    if (item >= 0) {
+        fprintf(f, "%sitem %lld", sep, (long long)item);
+        sep = ", ";
+    }
+    if (field != NULL) {
+        fprintf(f, "%sfield ", sep);
+        cli_write_one_line(f, field);
+    }
+    fputc(')', f);
+}
+
 static const char *nonempty(const char *s)
 {
     return s != NULL && s[0] != '\0' ? s : NULL;
@@ -89,24 +112,7 @@ static int report(sluice_status rc, const char *message, const char *resource, i
 
     fprintf(stderr, "sluice: error: %s: ", status_name(rc));
     cli_write_one_line(stderr, message);
-    if (resource != NULL || item >= 0 || field != NULL) {
-        const char *sep = "";
-        fputs(" (", stderr);
-        if (resource != NULL) {
-            fputs("resource ", stderr);
-            cli_write_one_line(stderr, resource);
-            sep = ", ";
-        }
-        if (item >= 0) {
-            fprintf(stderr, "%sitem %lld", sep, (long long)item);
-            sep = ", ";
-        }
-        if (field != NULL) {
-            fprintf(stderr, "%sfield ", sep);
-            cli_write_one_line(stderr, field);
-        }
-        fputc(')', stderr);
-    }
+    cli_write_error_place(stderr, resource, item, field);
     fputc('\n', stderr);
 
     if (json) {
@@ -167,6 +173,23 @@ int cli_bad_json(const char *what, const char *err)
     cli_write_one_line(stderr, err != NULL && err[0] != '\0' ? err : "unknown reason");
     fputc('\n', stderr);
     return CLI_EXIT_FAILED;
+}
+
+int cli_add_resource(const char ***names, size_t *n, int argc, const char *value,
+                     const char *command)
+{
+    if (value[0] == '\0')
+        return cli_usage_error(command, "--resource needs a non-empty name");
+    if (*names == NULL) {
+        /* Never more names than arguments: one allocation, sized once. */
+        *names = calloc((size_t)argc + 1, sizeof(**names));
+        if (*names == NULL) {
+            fputs("sluice: error: NOMEM: out of memory\n", stderr);
+            return CLI_EXIT_FAILED;
+        }
+    }
+    (*names)[(*n)++] = value;
+    return CLI_EXIT_OK;
 }
 
 int cli_finish_output(int exit_code)

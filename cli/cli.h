@@ -17,6 +17,7 @@
  *   cli_pipelines.c `sluice pipelines`: the pipelines with a working dir here.
  *   cli_init.c     `sluice init`: a starter pipeline that runs as it is.
  *   cli_json.c     a small JSON reader (bounded depth) and JSON writing helpers.
+ *   cli_doc.c      the library's JSON documents: fetch, parse, check, print or render.
  * Nothing here keeps mutable file-scope state (except what cli_run.c's signal handler needs
  * to reach the running pipeline); every command owns its data on the stack or through
  * explicit structs, and frees it on every path (the tests run under LeakSanitizer).
@@ -69,6 +70,10 @@ int cli_bad_json(const char *what, const char *err);
  * message on one line. NULL writes nothing. */
 void cli_write_one_line(FILE *f, const char *s);
 
+/* " (resource R, item N, field F)" with the parts that are there (item < 0: none), or nothing
+ * when none is: where an error happened, after its message. */
+void cli_write_error_place(FILE *f, const char *resource, int64_t item, const char *field);
+
 /* Flush stdout and turn a write error (disk full, closed pipe) into an error report. Returns
  * exit_code unchanged when the output was written, CLI_EXIT_FAILED otherwise. */
 int cli_finish_output(int exit_code);
@@ -101,6 +106,12 @@ enum cli_arg_kind {
     CLI_ARG_POS,     /* a positional: *value set */
     CLI_ARG_ERR      /* a usage error was printed; exit with CLI_EXIT_USAGE */
 };
+
+/* --resource VALUE of command: append VALUE to *names (NULL-terminated, allocated once for
+ * argc names, freed by the caller). CLI_EXIT_OK, or the exit status of the reported error
+ * (an empty name, out of memory). */
+int cli_add_resource(const char ***names, size_t *n, int argc, const char *value,
+                     const char *command);
 
 /* argv[0] is the first argument to parse (not the program name). */
 void cli_parser_init(struct cli_parser *ps, int argc, char **argv, const char *command);
@@ -136,6 +147,12 @@ int cli_info(sluice_pipeline *p, const struct cli_pipeline_args *a);
 int cli_query(sluice_pipeline *p, const struct cli_pipeline_args *a);
 int cli_trace(sluice_pipeline *p, const struct cli_pipeline_args *a);
 int cli_schema(sluice_pipeline *p, const struct cli_pipeline_args *a);
+
+struct cli_json;
+/* A trace table's net effect, "1 inserted, 2 updated" ("no change" when all are 0), after
+ * lead; 1 when written, 0 (nothing written) when the destination could not tell it
+ * (cli_trace.c). */
+int cli_write_effect(FILE *f, const struct cli_json *t, const char *lead);
 
 /* ---- progress and log display (cli_progress.c) ------------------------------------------ */
 
@@ -208,5 +225,43 @@ void cli_json_write_string(FILE *f, const char *s, size_t len);
 void cli_json_write_cstr(FILE *f, const char *s);
 /* Write v: compact when indent is 0, else pretty with indent spaces per level. */
 void cli_json_write(FILE *f, const struct cli_json *v, int indent);
+/* v as JSON text, "null" for NULL (a cursor value, a missing member). */
+void cli_json_write_value(FILE *f, const struct cli_json *v);
+/* The text of a STRING or NUMBER, "true"/"false" for a boolean, else fallback. */
+const char *cli_json_scalar(const struct cli_json *v, const char *fallback);
+
+/* ---- the library's JSON documents (cli_doc.c) ------------------------------------------- */
+
+/* A document the library hands over: sluice_pipeline_info_json and the like (the caller owns
+ * *json_out, freed with sluice_free). */
+struct cli_doc_spec {
+    const char *what;         /* names it in an INTERNAL error: "trace", "pipeline info" */
+    sluice_status (*fetch)(sluice_pipeline *p, char **json_out);
+    enum cli_json_type type;  /* what it must be: CLI_JSON_OBJECT or CLI_JSON_ARRAY */
+    const char *failure;      /* a failed fetch: this message, or NULL for p's last error */
+};
+
+/* Fetch spec's document from p, parse it and check its type. CLI_EXIT_OK with *doc set (the
+ * caller frees it with cli_json_free), else the error is reported (with a JSON object on
+ * stdout too when json_errors) and its exit status returned, *doc NULL. */
+int cli_doc_get(sluice_pipeline *p, const struct cli_doc_spec *spec, int json_errors,
+                struct cli_json **doc);
+
+typedef void (*cli_doc_render)(const struct cli_json *doc, const void *ctx);
+
+/* How cli_doc_show prints. */
+struct cli_doc_out {
+    int json;        /* print the document as JSON, else render it */
+    int indent;      /* JSON: 0 on one line, as the library wrote it; else pretty */
+    int json_errors; /* a failure is also a JSON object on stdout (cli_report_error) */
+};
+
+/* cli_doc_get, then print the document as out says, or render(doc, ctx). Returns the exit
+ * status. */
+int cli_doc_show(sluice_pipeline *p, const struct cli_doc_spec *spec, struct cli_doc_out out,
+                 cli_doc_render render, const void *ctx);
+
+/* Pending packages (a JSON array of {load_id, stage}), one a line: lead, id, sep, stage. */
+void cli_write_packages(const struct cli_json *list, const char *lead, const char *sep);
 
 #endif

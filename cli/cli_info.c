@@ -83,17 +83,6 @@ static void put_value(const struct cli_json *v, size_t max)
 }
 
 /* A scalar (string or number) as plain text, or fallback. */
-static const char *scalar(const struct cli_json *v, const char *fallback)
-{
-    if (v != NULL && (v->type == CLI_JSON_STRING || v->type == CLI_JSON_NUMBER))
-        return v->text;
-    if (v != NULL && v->type == CLI_JSON_TRUE)
-        return "true";
-    if (v != NULL && v->type == CLI_JSON_FALSE)
-        return "false";
-    return fallback;
-}
-
 static void put_text(const char *s)
 {
     cli_write_one_line(stdout, s);
@@ -272,7 +261,7 @@ static void show_tables(const struct cli_json *tables, int verbose)
     }
     fputs("Tables:\n", stdout);
     for (const struct cli_json *t = tables->child; t != NULL; t = t->next) {
-        const char *name = scalar(cli_json_get(t, "name"), "?");
+        const char *name = cli_json_scalar(cli_json_get(t, "name"), "?");
         if (strlen(name) > name_width)
             name_width = strlen(name);
     }
@@ -280,8 +269,8 @@ static void show_tables(const struct cli_json *tables, int verbose)
         name_width = NAME_WIDTH_MAX;
 
     for (const struct cli_json *t = tables->child; t != NULL; t = t->next) {
-        const char *name = scalar(cli_json_get(t, "name"), "?");
-        const char *rows = scalar(cli_json_get(t, "rows"), "-");
+        const char *name = cli_json_scalar(cli_json_get(t, "name"), "?");
+        const char *rows = cli_json_scalar(cli_json_get(t, "rows"), "-");
         const struct cli_json *columns = cli_json_get(t, "columns");
         size_t col_width = 0;
 
@@ -292,19 +281,19 @@ static void show_tables(const struct cli_json *tables, int verbose)
         if (!verbose || columns == NULL || columns->type != CLI_JSON_ARRAY)
             continue;
         for (const struct cli_json *c = columns->child; c != NULL; c = c->next) {
-            const char *cname = scalar(cli_json_get(c, "name"), "?");
+            const char *cname = cli_json_scalar(cli_json_get(c, "name"), "?");
             if (strlen(cname) > col_width)
                 col_width = strlen(cname);
         }
         if (col_width > NAME_WIDTH_MAX)
             col_width = NAME_WIDTH_MAX;
         for (const struct cli_json *c = columns->child; c != NULL; c = c->next) {
-            const char *cname = scalar(cli_json_get(c, "name"), "?");
+            const char *cname = cli_json_scalar(cli_json_get(c, "name"), "?");
             fputs("      ", stdout);
             put_text(cname);
             indent((int)(col_width > strlen(cname) ? col_width - strlen(cname) : 0));
             fputs("  ", stdout);
-            put_text(scalar(cli_json_get(c, "data_type"), "?"));
+            put_text(cli_json_scalar(cli_json_get(c, "data_type"), "?"));
             fputc('\n', stdout);
         }
     }
@@ -312,11 +301,11 @@ static void show_tables(const struct cli_json *tables, int verbose)
 
 static void put_load(const struct cli_json *load)
 {
-    put_text(scalar(cli_json_get(load, "load_id"), "?"));
+    put_text(cli_json_scalar(cli_json_get(load, "load_id"), "?"));
     fputs(", status ", stdout);
-    put_text(scalar(cli_json_get(load, "status"), "?"));
+    put_text(cli_json_scalar(cli_json_get(load, "status"), "?"));
     fputs(", inserted ", stdout);
-    put_text(scalar(cli_json_get(load, "inserted_at"), "?"));
+    put_text(cli_json_scalar(cli_json_get(load, "inserted_at"), "?"));
 }
 
 static void show_loads(const struct cli_json *loads, int verbose)
@@ -339,7 +328,7 @@ static void show_loads(const struct cli_json *loads, int verbose)
     }
     /* Load ids are timestamps: the largest is the latest; the last one wins ties. */
     for (const struct cli_json *l = loads->child; l != NULL; l = l->next) {
-        const char *id = scalar(cli_json_get(l, "load_id"), NULL);
+        const char *id = cli_json_scalar(cli_json_get(l, "load_id"), NULL);
         double v = id != NULL ? strtod(id, NULL) : 0.0;
         if (latest == NULL || v >= latest_id) {
             latest = l;
@@ -356,14 +345,8 @@ static void show_pending(const struct cli_json *pending)
     size_t n = pending != NULL && pending->type == CLI_JSON_ARRAY ? pending->n_children : 0;
 
     printf("Pending packages: %zu\n", n);
-    for (const struct cli_json *pkg = n > 0 ? pending->child : NULL; pkg != NULL;
-         pkg = pkg->next) {
-        fputs("  ", stdout);
-        put_text(scalar(cli_json_get(pkg, "load_id"), "?"));
-        fputc(' ', stdout);
-        put_text(scalar(cli_json_get(pkg, "stage"), "?"));
-        fputc('\n', stdout);
-    }
+    if (n > 0)
+        cli_write_packages(pending, "  ", " ");
 }
 
 /* ==== command ============================================================================= */
@@ -371,22 +354,22 @@ static void show_pending(const struct cli_json *pending)
 static void show(const struct cli_json *doc, const struct cli_pipeline_args *a)
 {
     fputs("Pipeline: ", stdout);
-    put_text(scalar(cli_json_get(doc, "pipeline_name"), a->name));
+    put_text(cli_json_scalar(cli_json_get(doc, "pipeline_name"), a->name));
     fputs("\nDestination: ", stdout);
     const struct cli_json *dest = cli_json_get(doc, "destination");
     if (dest != NULL && dest->type == CLI_JSON_OBJECT) {
         /* {"type": "sqlite", "path": "..."}: never carries secrets */
-        put_text(scalar(cli_json_get(dest, "type"), "?"));
-        const char *path = scalar(cli_json_get(dest, "path"), NULL);
+        put_text(cli_json_scalar(cli_json_get(dest, "type"), "?"));
+        const char *path = cli_json_scalar(cli_json_get(dest, "path"), NULL);
         if (path != NULL) {
             fputc(':', stdout);
             put_text(path);
         }
     } else {
-        put_text(scalar(dest, "?"));
+        put_text(cli_json_scalar(dest, "?"));
     }
     fputs("\nDataset: ", stdout);
-    put_text(scalar(cli_json_get(doc, "dataset_name"), "?"));
+    put_text(cli_json_scalar(cli_json_get(doc, "dataset_name"), "?"));
     fputs("\n\n", stdout);
     show_tables(cli_json_get(doc, "tables"), a->verbose);
     fputc('\n', stdout);
@@ -396,45 +379,15 @@ static void show(const struct cli_json *doc, const struct cli_pipeline_args *a)
     show_pending(cli_json_get(doc, "pending"));
 }
 
+static void render_info(const struct cli_json *doc, const void *ctx)
+{
+    show(doc, ctx);
+}
+
 int cli_info(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
-    char *json = NULL;
-    struct cli_json *doc = NULL;
-    char err[128];
-    size_t len;
-    sluice_status st;
-    int rc = CLI_EXIT_OK;
-
-    st = sluice_pipeline_info_json(p, &json);
-    if (st != SLUICE_OK) {
-        rc = cli_report_error(p, st, a->json);
-        goto done;
-    }
-    len = json != NULL ? strlen(json) : 0;
-    while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' || json[len - 1] == ' '))
-        len--;
-
-    doc = cli_json_parse(json, len, err, sizeof(err));
-    if (doc == NULL) {
-        rc = cli_bad_json("pipeline info", err);
-        goto done;
-    }
-    if (a->json) {
-        if (memchr(json, '\n', len) == NULL && memchr(json, '\r', len) == NULL)
-            fwrite(json, 1, len, stdout); /* as the library wrote it */
-        else
-            cli_json_write(stdout, doc, 0);
-        fputc('\n', stdout);
-        goto done;
-    }
-    if (doc->type != CLI_JSON_OBJECT) {
-        rc = cli_bad_json("pipeline info", "not an object");
-        goto done;
-    }
-    show(doc, a);
-
-done:
-    cli_json_free(doc);
-    sluice_free(json);
-    return rc;
+    static const struct cli_doc_spec spec = { "pipeline info", sluice_pipeline_info_json,
+                                              CLI_JSON_OBJECT, NULL };
+    struct cli_doc_out out = { a->json, 0, a->json };
+    return cli_doc_show(p, &spec, out, render_info, a);
 }

@@ -483,6 +483,25 @@ void cli_json_write_string(FILE *f, const char *s, size_t len)
     fputc('"', f);
 }
 
+void cli_json_write_value(FILE *f, const struct cli_json *v)
+{
+    if (v == NULL)
+        fputs("null", f);
+    else
+        cli_json_write(f, v, 0);
+}
+
+const char *cli_json_scalar(const struct cli_json *v, const char *fallback)
+{
+    if (v != NULL && (v->type == CLI_JSON_STRING || v->type == CLI_JSON_NUMBER))
+        return v->text;
+    if (v != NULL && v->type == CLI_JSON_TRUE)
+        return "true";
+    if (v != NULL && v->type == CLI_JSON_FALSE)
+        return "false";
+    return fallback;
+}
+
 void cli_json_write_cstr(FILE *f, const char *s)
 {
     if (s == NULL)

@@ -237,18 +237,12 @@ static int parse_args(int argc, char **argv, struct cli_pipeline_args *a, int *h
         }
         seen |= SEEN(id);
         switch (id) {
-        case OPT_RESOURCE:
-            if (value[0] == '\0')
-                return cli_usage_error("pipeline", "--resource needs a non-empty name");
-            if (a->resources == NULL) {
-                a->resources = calloc((size_t)argc + 1, sizeof(*a->resources));
-                if (a->resources == NULL) {
-                    fputs("sluice: error: NOMEM: out of memory\n", stderr);
-                    return CLI_EXIT_FAILED;
-                }
-            }
-            a->resources[a->n_resources++] = value;
+        case OPT_RESOURCE: {
+            int rc = cli_add_resource(&a->resources, &a->n_resources, argc, value, "pipeline");
+            if (rc != CLI_EXIT_OK)
+                return rc;
             break;
+        }
         case OPT_FORMAT:
             a->format = value; /* checked once the subcommand is known */
             break;
@@ -378,22 +372,13 @@ static void print_state_keys(const struct cli_json *rstate)
  */
 static int print_drop_plan(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
-    char *json = NULL;
+    static const struct cli_doc_spec spec = { "pipeline info", sluice_pipeline_info_json,
+                                              CLI_JSON_OBJECT, NULL };
     struct cli_json *doc = NULL;
-    char err[128];
     int n_tables = 0;
-    sluice_status st = sluice_pipeline_info_json(p, &json);
 
-    if (st != SLUICE_OK) {
-        cli_report_error(p, st, 0);
+    if (cli_doc_get(p, &spec, 0, &doc) != CLI_EXIT_OK)
         return -1;
-    }
-    doc = cli_json_parse(json, strlen(json), err, sizeof(err));
-    sluice_free(json);
-    if (doc == NULL) {
-        cli_bad_json("pipeline info", err);
-        return -1;
-    }
     fputs("Pipeline ", stdout);
     cli_write_one_line(stdout, a->name);
     fputs(": drop, in one transaction,\n", stdout);
@@ -503,49 +488,22 @@ static int cmd_sync(sluice_pipeline *p, const struct cli_pipeline_args *a)
     return CLI_EXIT_OK;
 }
 
-/* A string or number member as text, or fallback. */
-static const char *scalar_text(const struct cli_json *v, const char *fallback)
-{
-    if (v != NULL && (v->type == CLI_JSON_STRING || v->type == CLI_JSON_NUMBER))
-        return v->text;
-    return fallback;
-}
+static const struct cli_doc_spec pending_spec = { "pending packages",
+                                                  sluice_pipeline_pending_json, CLI_JSON_ARRAY,
+                                                  NULL };
 
 static int cmd_pending(sluice_pipeline *p)
 {
-    char *json = NULL;
-    struct cli_json *doc = NULL;
-    const struct cli_json *list;
-    char err[128];
-    sluice_status st;
-    int rc = CLI_EXIT_OK;
+    struct cli_json *list = NULL;
+    int rc = cli_doc_get(p, &pending_spec, 0, &list);
 
-    st = sluice_pipeline_pending_json(p, &json);
-    if (st != SLUICE_OK) {
-        rc = cli_report_error(p, st, 0);
-        goto done;
-    }
-    doc = cli_json_parse(json, json != NULL ? strlen(json) : 0, err, sizeof(err));
-    list = doc;
-    if (list != NULL && list->type == CLI_JSON_OBJECT)
-        list = cli_json_get(list, "pending"); /* tolerate {"pending":[...]} */
-    if (list == NULL || list->type != CLI_JSON_ARRAY) {
-        rc = cli_bad_json("pending packages", doc == NULL ? err : "not an array");
-        goto done;
-    }
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (list->child == NULL)
         fputs("No pending packages.\n", stdout);
-    for (const struct cli_json *pkg = list->child; pkg != NULL; pkg = pkg->next) {
-        cli_write_one_line(stdout, scalar_text(cli_json_get(pkg, "load_id"), "?"));
-        fputc(' ', stdout);
-        cli_write_one_line(stdout, scalar_text(cli_json_get(pkg, "stage"), "?"));
-        fputc('\n', stdout);
-    }
-
-done:
-    cli_json_free(doc);
-    sluice_free(json);
-    return rc;
+    cli_write_packages(list, "", " ");
+    cli_json_free(list);
+    return CLI_EXIT_OK;
 }
 
 /* ==== loads =============================================================================== */
@@ -608,24 +566,15 @@ static int cmd_loads(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
     struct loads_out lo;
     char sql[256];
-    char *pending = NULL;
     struct cli_json *pdoc = NULL;
-    char err[128];
     sluice_status st;
-    int rc = CLI_EXIT_OK;
+    int rc;
 
     memset(&lo, 0, sizeof(lo));
     lo.json = a->json;
-    st = sluice_pipeline_pending_json(p, &pending);
-    if (st != SLUICE_OK) {
-        rc = cli_report_error(p, st, a->json);
-        goto done;
-    }
-    pdoc = cli_json_parse(pending, strlen(pending), err, sizeof(err));
-    if (pdoc == NULL || pdoc->type != CLI_JSON_ARRAY) {
-        rc = cli_bad_json("pending packages", pdoc == NULL ? err : "not an array");
-        goto done;
-    }
+    rc = cli_doc_get(p, &pending_spec, a->json, &pdoc);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     snprintf(sql, sizeof(sql),
              "SELECT load_id, schema_name, status, inserted_at, schema_version_hash FROM "
              "_dlt_loads ORDER BY load_id DESC LIMIT %ld",
@@ -654,18 +603,11 @@ static int cmd_loads(sluice_pipeline *p, const struct cli_pipeline_args *a)
         fputs("  none\n", stdout);
     if (pdoc->child != NULL) {
         fputs("Pending packages (the next run loads them first):\n", stdout);
-        for (const struct cli_json *pk = pdoc->child; pk; pk = pk->next) {
-            fputs("  ", stdout);
-            cli_write_one_line(stdout, scalar_text(cli_json_get(pk, "load_id"), "?"));
-            fputs("  ", stdout);
-            cli_write_one_line(stdout, scalar_text(cli_json_get(pk, "stage"), "?"));
-            fputc('\n', stdout);
-        }
+        cli_write_packages(pdoc, "  ", "  ");
     }
 
 done:
     cli_json_free(pdoc);
-    sluice_free(pending);
     return rc;
 }
 

@@ -33,12 +33,13 @@ static const struct cli_opt pipelines_opts[] = {
     { NULL, 0, 0, 0 },
 };
 
-static void print_list(const struct cli_json *doc)
+static void print_list(const struct cli_json *doc, const void *ctx)
 {
     const struct cli_json *list = cli_json_get(doc, "pipelines");
     size_t n = list != NULL ? list->n_children : 0;
     size_t width = 0;
 
+    (void)ctx;
     printf("%zu %s in ", n, n == 1 ? "pipeline" : "pipelines");
     cli_write_one_line(stdout, cli_json_string(cli_json_get(doc, "pipelines_dir")));
     fputc('\n', stdout);
@@ -86,18 +87,22 @@ static void print_list(const struct cli_json *doc)
     }
 }
 
+/* The list needs no pipeline handle. */
+static sluice_status fetch_pipelines(sluice_pipeline *p, char **json_out)
+{
+    (void)p;
+    return sluice_pipelines_json(json_out);
+}
+
 int cli_pipelines_main(int argc, char **argv)
 {
+    static const struct cli_doc_spec spec = { "pipelines", fetch_pipelines, CLI_JSON_OBJECT,
+                                              "cannot list the pipelines' working dirs" };
     struct cli_parser ps;
     enum cli_arg_kind kind;
     const char *value;
-    char *json = NULL;
-    struct cli_json *doc = NULL;
-    char err[128];
     int id = 0;
     int as_json = 0;
-    int rc = CLI_EXIT_OK;
-    sluice_status st;
 
     cli_parser_init(&ps, argc, argv, "pipelines");
     for (;;) {
@@ -114,25 +119,6 @@ int cli_pipelines_main(int argc, char **argv)
         }
         as_json = 1;
     }
-    st = sluice_pipelines_json(&json);
-    if (st != SLUICE_OK) {
-        rc = cli_report_message(st, "cannot list the pipelines' working dirs", as_json);
-        goto done;
-    }
-    doc = cli_json_parse(json, strlen(json), err, sizeof(err));
-    if (doc == NULL || doc->type != CLI_JSON_OBJECT) {
-        rc = cli_bad_json("pipelines", doc == NULL ? err : "not an object");
-        goto done;
-    }
-    if (as_json) {
-        cli_json_write(stdout, doc, 0);
-        fputc('\n', stdout);
-    } else {
-        print_list(doc);
-    }
-
-done:
-    cli_json_free(doc);
-    sluice_free(json);
-    return rc;
+    struct cli_doc_out out = { as_json, 0, as_json };
+    return cli_doc_show(NULL, &spec, out, print_list, NULL);
 }

@@ -140,19 +140,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_DRY_RUN:
             a->dry_run = 1;
             break;
-        case OPT_RESOURCE:
-            if (value[0] == '\0')
-                return cli_usage_error("run", "--resource needs a non-empty name");
-            if (a->resources == NULL) {
-                /* Never more names than arguments: one allocation, sized once. */
-                a->resources = calloc((size_t)argc + 1, sizeof(*a->resources));
-                if (a->resources == NULL) {
-                    fputs("sluice: error: NOMEM: out of memory\n", stderr);
-                    return CLI_EXIT_FAILED;
-                }
-            }
-            a->resources[a->n_resources++] = value;
+        case OPT_RESOURCE: {
+            int rc = cli_add_resource(&a->resources, &a->n_resources, argc, value, "run");
+            if (rc != CLI_EXIT_OK)
+                return rc;
             break;
+        }
         case OPT_REFRESH:
             if (!one_of(value, refresh_modes))
                 return cli_usage_error("run", "--refresh must be drop_sources, drop_resources "
@@ -340,27 +333,12 @@ static struct cli_json *run_trace(sluice_pipeline *p)
  * "N rows" when the destination could not tell the net effect. */
 static void write_effect(FILE *f, const struct cli_json *t)
 {
-    static const char *const words[] = { "inserted", "updated", "deleted" };
-    int64_t v[3] = { 0, 0, 0 };
     int64_t rows = 0;
-    int known = 1;
-    int any = 0;
 
-    for (int i = 0; i < 3; i++)
-        known = cli_json_int(cli_json_get(t, words[i]), &v[i]) && known;
-    if (!known) {
-        cli_json_int(cli_json_get(t, "rows"), &rows);
-        fprintf(f, "%lld %s", (long long)rows, plural(rows, "row", "rows"));
+    if (cli_write_effect(f, t, ""))
         return;
-    }
-    for (int i = 0; i < 3; i++) {
-        if (v[i] == 0)
-            continue;
-        fprintf(f, "%s%lld %s", any ? ", " : "", (long long)v[i], words[i]);
-        any = 1;
-    }
-    if (!any)
-        fputs("no change", f);
+    cli_json_int(cli_json_get(t, "rows"), &rows);
+    fprintf(f, "%lld %s", (long long)rows, plural(rows, "row", "rows"));
 }
 
 static int is_completed_load(const struct cli_json *step)
@@ -585,14 +563,6 @@ static const char *signal_name(int sig)
 
 /* ==== dry run ============================================================================= */
 
-static void put_value(const struct cli_json *v)
-{
-    if (v == NULL)
-        fputs("null", stdout);
-    else
-        cli_json_write(stdout, v, 0);
-}
-
 static void print_columns(const struct cli_json *cols)
 {
     const char *sep = "    columns: ";
@@ -694,9 +664,9 @@ static int print_dry_run(sluice_pipeline *p, int json)
             fputs(": ", stdout);
             cli_write_one_line(stdout, cli_json_string(cli_json_get(inc, "cursor_path")));
             fputs(" from ", stdout);
-            put_value(cli_json_get(inc, "start_value"));
+            cli_json_write_value(stdout, cli_json_get(inc, "start_value"));
             fputs(" to ", stdout);
-            put_value(cli_json_get(inc, "last_value"));
+            cli_json_write_value(stdout, cli_json_get(inc, "last_value"));
             fputc('\n', stdout);
         }
     }

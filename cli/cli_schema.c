@@ -153,33 +153,16 @@ static void yaml_mapping(const struct cli_json *obj, int indent, int first_inlin
 
 /* ==== command ============================================================================= */
 
+static void render_yaml(const struct cli_json *doc, const void *ctx)
+{
+    (void)ctx;
+    yaml_mapping(doc, 0, 0, NULL);
+}
+
 int cli_schema(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
-    char *json = NULL;
-    struct cli_json *doc = NULL;
-    char err[128];
-    sluice_status st;
-    int rc = CLI_EXIT_OK;
-
-    st = sluice_pipeline_schema_json(p, &json);
-    if (st != SLUICE_OK) {
-        rc = cli_report_error(p, st, 0);
-        goto done;
-    }
-    doc = cli_json_parse(json, strlen(json), err, sizeof(err));
-    if (doc == NULL || doc->type != CLI_JSON_OBJECT) {
-        rc = cli_bad_json("schema", doc == NULL ? err : "not an object");
-        goto done;
-    }
-    if (a->format != NULL && strcmp(a->format, "json") == 0) {
-        cli_json_write(stdout, doc, 2);
-        fputc('\n', stdout);
-    } else {
-        yaml_mapping(doc, 0, 0, NULL);
-    }
-
-done:
-    cli_json_free(doc);
-    sluice_free(json);
-    return rc;
+    static const struct cli_doc_spec spec = { "schema", sluice_pipeline_schema_json,
+                                              CLI_JSON_OBJECT, NULL };
+    struct cli_doc_out out = { a->format != NULL && strcmp(a->format, "json") == 0, 2, 0 };
+    return cli_doc_show(p, &spec, out, render_yaml, NULL);
 }

@@ -47,8 +47,7 @@ static void upper(const char *s)
         fputc(*s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s, stdout);
 }
 
-/* "1 inserted, 1 updated" / "no change", or nothing when the effect is unknown. */
-static void effect_text(const struct cli_json *t, const char *lead)
+int cli_write_effect(FILE *f, const struct cli_json *t, const char *lead)
 {
     static const char *const words[] = { "inserted", "updated", "deleted" };
     int64_t v[3] = { 0, 0, 0 };
@@ -56,26 +55,18 @@ static void effect_text(const struct cli_json *t, const char *lead)
 
     for (int i = 0; i < 3; i++) {
         if (!cli_json_int(cli_json_get(t, words[i]), &v[i]))
-            return;
+            return 0;
     }
-    fputs(lead, stdout);
+    fputs(lead, f);
     for (int i = 0; i < 3; i++) {
         if (v[i] == 0)
             continue;
-        printf("%s%lld %s", any ? ", " : "", (long long)v[i], words[i]);
+        fprintf(f, "%s%lld %s", any ? ", " : "", (long long)v[i], words[i]);
         any = 1;
     }
     if (!any)
-        fputs("no change", stdout);
-}
-
-/* The value of a cursor as JSON text ("null" for a missing one). */
-static void put_json_value(const struct cli_json *v)
-{
-    if (v == NULL)
-        fputs("null", stdout);
-    else
-        cli_json_write(stdout, v, 0);
+        fputs("no change", f);
+    return 1;
 }
 
 static void print_resources(const struct cli_json *resources)
@@ -96,12 +87,12 @@ static void print_resources(const struct cli_json *resources)
             fputs(", cursor ", stdout);
             cli_write_one_line(stdout, str_or(cli_json_get(inc, "cursor_path"), "?"));
             fputs(" from ", stdout);
-            put_json_value(cli_json_get(inc, "start_value"));
+            cli_json_write_value(stdout, cli_json_get(inc, "start_value"));
             fputs(" to ", stdout);
-            put_json_value(cli_json_get(inc, "last_value"));
+            cli_json_write_value(stdout, cli_json_get(inc, "last_value"));
             if (end != NULL && end->type != CLI_JSON_NULL) {
                 fputs(" (backfill, end ", stdout);
-                put_json_value(end);
+                cli_json_write_value(stdout, end);
                 fputc(')', stdout);
             }
         }
@@ -118,7 +109,7 @@ static void print_tables(const struct cli_json *tables, int with_effect)
         cli_json_int(cli_json_get(t, "rows"), &rows);
         printf(": %lld %s", (long long)rows, rows == 1 ? "row" : "rows");
         if (with_effect)
-            effect_text(t, ": ");
+            cli_write_effect(stdout, t, ": ");
         fputc('\n', stdout);
     }
 }
@@ -162,24 +153,8 @@ static void print_error(const struct cli_json *err)
     cli_write_one_line(stdout, str_or(cli_json_get(err, "code"), "ERROR"));
     fputs(": ", stdout);
     cli_write_one_line(stdout, str_or(cli_json_get(err, "message"), ""));
-    if (resource != NULL || cli_json_int(cli_json_get(err, "item"), &item) || field != NULL) {
-        const char *sep = "";
-        fputs(" (", stdout);
-        if (resource != NULL) {
-            fputs("resource ", stdout);
-            cli_write_one_line(stdout, resource);
-            sep = ", ";
-        }
-        if (item >= 0) {
-            printf("%sitem %lld", sep, (long long)item);
-            sep = ", ";
-        }
-        if (field != NULL) {
-            printf("%sfield ", sep);
-            cli_write_one_line(stdout, field);
-        }
-        fputc(')', stdout);
-    }
+    cli_json_int(cli_json_get(err, "item"), &item);
+    cli_write_error_place(stdout, resource, item, field);
     fputc('\n', stdout);
 }
 
@@ -218,33 +193,16 @@ static void print_trace(const struct cli_json *tr)
         print_error(err);
 }
 
+static void render_trace(const struct cli_json *doc, const void *ctx)
+{
+    (void)ctx;
+    print_trace(doc);
+}
+
 int cli_trace(sluice_pipeline *p, const struct cli_pipeline_args *a)
 {
-    char *json = NULL;
-    struct cli_json *doc = NULL;
-    char err[128];
-    sluice_status st;
-    int rc = CLI_EXIT_OK;
-
-    st = sluice_pipeline_trace_json(p, &json);
-    if (st != SLUICE_OK) {
-        rc = cli_report_error(p, st, a->json);
-        goto done;
-    }
-    doc = cli_json_parse(json, strlen(json), err, sizeof(err));
-    if (doc == NULL || doc->type != CLI_JSON_OBJECT) {
-        rc = cli_bad_json("trace", doc == NULL ? err : "not an object");
-        goto done;
-    }
-    if (a->json) {
-        cli_json_write(stdout, doc, 0);
-        fputc('\n', stdout);
-    } else {
-        print_trace(doc);
-    }
-
-done:
-    cli_json_free(doc);
-    sluice_free(json);
-    return rc;
+    static const struct cli_doc_spec spec = { "trace", sluice_pipeline_trace_json,
+                                              CLI_JSON_OBJECT, NULL };
+    struct cli_doc_out out = { a->json, 0, a->json };
+    return cli_doc_show(p, &spec, out, render_trace, NULL);
 }
