@@ -305,8 +305,9 @@ enum cli_arg_kind cli_parser_next(struct cli_parser *ps, const struct cli_opt *o
 static const char top_usage[] =
     "usage: sluice <command> [arguments]\n"
     "\n"
-    "Load JSON data from files, commands and Singer taps into SQLite or PostgreSQL, the way\n"
-    "dlt does: nested data as tables, incremental cursors committed with the data.\n"
+    "Load JSON data from files, commands, Singer taps and REST APIs into SQLite or\n"
+    "PostgreSQL, the way dlt does: nested data as tables, incremental cursors committed with\n"
+    "the data.\n"
     "\n"
     "commands:\n"
     "  init NAME [options]           write a starter pipeline NAME.yaml that runs as it is\n"

@@ -7,14 +7,18 @@
  *   file     NAME_data/items-1.jsonl, three items
  *   command  NAME_items.sh, a script printing JSON lines (it shows the cursor it gets)
  *   singer   NAME_tap.sh, a fake Singer tap (SCHEMA, RECORD, STATE; reads --state FILE)
+ *   rest_api nothing more: PokeAPI (https://pokeapi.co), public and keyless, as dlt's own
+ *            rest_api starter; SOURCES__NAME__REST_API__CLIENT__BASE_URL points it at another
+ *            server of the same shape (the cases use the mock REST API)
  * and prints what it wrote and the command to run. Destinations: sqlite (a file beside the
- * config), postgres (the dsn from the environment variable PG_DSN), and duckdb when this build
- * has it (sluice_destination_available). Nothing is overwritten: an existing file is a usage
- * error naming it. NAME must be a plain identifier (it names files, the pipeline, the dataset
- * and the source). rest_api has no starter yet (a usage error saying so).
+ * config), postgres (the dsn from the environment variable PG_DSN), duckdb (a file beside the
+ * config; written even when this build lacks the destination: the run then says how to get
+ * it, and init says so too). Nothing is overwritten: an existing file is a usage error naming
+ * it. NAME must be a plain identifier (it names files, the pipeline, the dataset and the
+ * source).
  *
  * The templates are text with "NAME" replaced by the name (only where it stands alone as a
- * word, so PG_DSN stays as it is).
+ * word, so PG_DSN stays as it is) and "UPNAME" by the name in capitals.
  */
 #include "cli.h"
 
@@ -27,7 +31,8 @@
 #include <unistd.h>
 
 static const char init_usage[] =
-    "usage: sluice init NAME [--source command|file|singer] [--destination sqlite|postgres]\n"
+    "usage: sluice init NAME [--source file|command|singer|rest_api]\n"
+    "                        [--destination sqlite|postgres|duckdb]\n"
     "\n"
     "Write NAME.yaml, a commented starter pipeline that runs as it is, and the sample data or\n"
     "script its source reads, in the current folder. Nothing is overwritten.\n"
@@ -36,15 +41,24 @@ static const char init_usage[] =
     "  --source KIND                 file (default): JSON lines files matching a glob\n"
     "                                command: a program printing JSON lines\n"
     "                                singer: a Singer tap (SCHEMA/RECORD/STATE messages)\n"
-    "  --destination TYPE            sqlite (default), postgres (dsn from $PG_DSN)\n"
+    "                                rest_api: a REST API (PokeAPI, public, no key)\n"
+    "  --destination TYPE            sqlite (default), postgres (dsn from $PG_DSN), duckdb\n"
     "  -h, --help                    show this help\n";
 
 /* ==== templates =========================================================================== */
 
 static const char head[] =
     "# NAME: a sluice pipeline written by `sluice init`. Run it, then look at what it loaded:\n"
-    "#   sluice run NAME.yaml\n"
-    "#   sluice pipeline NAME query \"SELECT * FROM items\"\n"
+    "#   sluice run NAME.yaml\n";
+
+/* the head's query line names a table the source loads */
+static const char head_query_items[] =
+    "#   sluice pipeline NAME query \"SELECT * FROM items\"\n";
+
+static const char head_query_pokemon[] =
+    "#   sluice pipeline NAME query \"SELECT * FROM pokemon\"\n";
+
+static const char head_tail[] =
     "#   sluice pipeline NAME trace\n"
     "# The README's config reference explains every key.\n"
     "pipeline: NAME\n";
@@ -108,6 +122,35 @@ static const char src_singer[] =
     "        from: {command: \"sh NAME_tap.sh\", format: singer}\n"
     "        write_disposition: merge     # upsert on each stream's key_properties\n";
 
+static const char src_rest_api[] =
+    "sources:\n"
+    "  NAME:\n"
+    "    rest_api:                        # dlt's declarative REST API config\n"
+    "      client:\n"
+    "        # PokeAPI: public, no key. Another server of the same shape (a staging API, a\n"
+    "        # local mock) without editing this file:\n"
+    "        #   SOURCES__UPNAME__REST_API__CLIENT__BASE_URL=http://localhost:8000/ sluice run NAME.yaml\n"
+    "        base_url: https://pokeapi.co/api/v2/\n"
+    "        # an API that wants a key: auth: {type: bearer, token: \"${MY_API_TOKEN}\"}\n"
+    "        # (or api_key, http_basic, oauth2_client_credentials). No paginator given: it is\n"
+    "        # detected from the first response (here the \"next\" link of each page).\n"
+    "      resource_defaults:             # merged into every resource\n"
+    "        primary_key: name\n"
+    "        write_disposition: merge     # a second run updates rows, never adds them twice\n"
+    "        endpoint:\n"
+    "          params: {limit: 1000}      # items per page\n"
+    "      resources:                     # each one GET base_url + path, a table of its own\n"
+    "        - pokemon\n"
+    "        - berry\n"
+    "        # An API that filters by time loads only what changed since the last run: the\n"
+    "        # cursor's value goes into a param and is committed with the data. E.g.:\n"
+    "        # - name: issues\n"
+    "        #   primary_key: id\n"
+    "        #   endpoint:\n"
+    "        #     path: issues\n"
+    "        #     params: {since: \"{incremental.start_value}\"}\n"
+    "        #     incremental: {cursor_path: updated_at, initial_value: \"2024-01-01T00:00:00Z\"}\n";
+
 static const char data_file[] =
     "{\"id\": 1, \"name\": \"first\", \"updated_at\": \"2024-01-01T10:00:00Z\", \"tags\": [\"a\"]}\n"
     "{\"id\": 2, \"name\": \"second\", \"updated_at\": \"2024-01-02T10:00:00Z\", \"tags\": []}\n"
@@ -155,10 +198,17 @@ static int ident_char(char c)
            c == '_';
 }
 
-/* text with each "NAME" that is a word of its own replaced by name. */
+/* text with each "NAME" that is a word of its own replaced by name, and "UPNAME" by name in
+ * capitals (an environment variable's part). */
 static void put_template(FILE *f, const char *text, const char *name)
 {
     for (const char *c = text; *c != '\0'; c++) {
+        if (strncmp(c, "UPNAME", 6) == 0) {
+            for (const char *n = name; *n != '\0'; n++)
+                fputc(*n >= 'a' && *n <= 'z' ? *n - 'a' + 'A' : *n, f);
+            c += 5;
+            continue;
+        }
         if (strncmp(c, "NAME", 4) == 0 && (c == text || !ident_char(c[-1]) || c[-1] == '_') &&
             (!ident_char(c[4]) || c[4] == '_')) {
             fputs(name, f);
@@ -238,6 +288,7 @@ int cli_init_main(int argc, char **argv)
     const char *src_text;
     const char *extra_path_fmt = NULL; /* the source's second file */
     const char *extra_text = NULL;
+    const char *query_text = head_query_items;
     char config[128];
     char extra[160];
     int id = 0;
@@ -283,34 +334,32 @@ int cli_init_main(int argc, char **argv)
         extra_path_fmt = "%s_tap.sh";
         extra_text = singer_script;
     } else if (strcmp(source, "rest_api") == 0) {
-        return cli_usage_error("init", "init has no rest_api starter yet (command, file, "
-                                       "singer); see the README's rest_api section");
+        src_text = src_rest_api;
+        query_text = head_query_pokemon;
     } else {
-        return cli_usage_error("init", "--source must be command, file or singer, not '%s'",
-                               source);
+        return cli_usage_error("init", "--source must be file, command, singer or rest_api, "
+                                       "not '%s'", source);
     }
-    if (strcmp(dest, "sqlite") == 0 || strcmp(dest, "postgres") == 0 ||
-        strcmp(dest, "duckdb") == 0) {
-        if (!sluice_destination_available(dest))
-            return cli_usage_error("init", "--destination %s is not in this build (sqlite%s)",
-                                   dest,
-                                   sluice_destination_available("postgres") ? ", postgres"
-                                                                             : "");
-        dest_text = strcmp(dest, "sqlite") == 0     ? dest_sqlite
-                    : strcmp(dest, "postgres") == 0 ? dest_postgres
-                                                    : dest_duckdb;
+    if (strcmp(dest, "sqlite") == 0) {
+        dest_text = dest_sqlite;
+    } else if (strcmp(dest, "postgres") == 0) {
+        dest_text = dest_postgres;
+    } else if (strcmp(dest, "duckdb") == 0) {
+        dest_text = dest_duckdb; /* written even when this build lacks it: the run says why */
     } else {
         return cli_usage_error("init", "--destination must be sqlite, postgres or duckdb, not "
                                        "'%s'", dest);
     }
-
     snprintf(config, sizeof(config), "%s.yaml", name);
-    snprintf(extra, sizeof(extra), extra_path_fmt, name);
+    if (extra_path_fmt != NULL)
+        snprintf(extra, sizeof(extra), extra_path_fmt, name);
+    else
+        extra[0] = '\0';
     /* both checked first: nothing is half-written when one exists */
     if (exists(config))
         return cli_usage_error("init", "'%s' exists already: remove it or choose another NAME "
                                        "(init overwrites nothing)", config);
-    if (exists(extra))
+    if (extra[0] != '\0' && exists(extra))
         return cli_usage_error("init", "'%s' exists already: remove it or choose another NAME "
                                        "(init overwrites nothing)", extra);
     if (strcmp(source, "file") == 0) {
@@ -322,21 +371,29 @@ int cli_init_main(int argc, char **argv)
             return CLI_EXIT_FAILED;
         }
     }
-    {
+    if (extra[0] != '\0') {
         const char *extra_parts[] = { extra_text, NULL };
         rc = write_new(extra, extra_parts, name, strcmp(source, "file") == 0 ? 0666 : 0777);
         if (rc != CLI_EXIT_OK)
             return rc;
     }
     {
-        const char *parts[] = { head, dest_text, src_text, NULL };
+        const char *parts[] = { head, query_text, head_tail, dest_text, src_text, NULL };
         rc = write_new(config, parts, name, 0666);
         if (rc != CLI_EXIT_OK)
             return rc;
     }
-    printf("Wrote %s (%s source, %s destination) and %s.\n", config, source, dest, extra);
+    printf("Wrote %s (%s source, %s destination)", config, source, dest);
+    if (extra[0] != '\0')
+        printf(" and %s", extra);
+    fputs(".\n", stdout);
+    if (!sluice_destination_available(dest))
+        printf("This build of sluice has no %s destination: the run will fail saying so (and "
+               "how to get it).\n", dest);
     if (strcmp(dest, "postgres") == 0)
         fputs("Set PG_DSN to a PostgreSQL connection string, then run it:\n", stdout);
+    else if (strcmp(source, "rest_api") == 0)
+        fputs("Run it (it asks https://pokeapi.co/api/v2/ for its data):\n", stdout);
     else
         fputs("Run it:\n", stdout);
     printf("  sluice run %s\n", config);

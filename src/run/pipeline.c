@@ -83,10 +83,21 @@ sluice_status sl_pipeline_create(struct sluice_pipeline *p, struct sl_pipeline_c
                             (uint64_t)(sl_run_now(p) * 1e9);
     sl_rng_seed(&p->rng, s);
     p->dm = sl_destination_find(cfg->dest_type ? cfg->dest_type : "sqlite");
-    if (!p->dm)
+    if (!p->dm) {
+        static const char *const known[] = { "sqlite", "postgres", "duckdb" };
+        char have[64] = "";
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            if (sl_destination_find(known[i]) == NULL)
+                continue;
+            if (have[0] != '\0')
+                strncat(have, ", ", sizeof(have) - strlen(have) - 1);
+            strncat(have, known[i], sizeof(have) - strlen(have) - 1);
+        }
         return sl_fail(&p->ctx, SLUICE_ERR_CONFIG,
-                       "destination type '%s' is not available in this build (sqlite is)",
-                       cfg->dest_type);
+                       "destination type '%s' is not available in this build of sluice (it has "
+                       "%s)",
+                       cfg->dest_type, have);
+    }
     return SLUICE_OK;
 }
 
