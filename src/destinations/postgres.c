@@ -1851,6 +1851,17 @@ static sluice_status pg_query(struct sl_dest *d, const char *sql, sluice_row_fn 
     return run_query(d, sql, fn, NULL, ud);
 }
 
+static sluice_status pg_query_typed(struct sl_dest *d, const char *sql, sluice_typed_row_fn tfn,
+                                    void *ud)
+{
+    return run_query(d, sql, NULL, tfn, ud);
+}
+
+static sluice_status pg_effects(struct sl_dest *d, sl_effect_fn fn, void *ud)
+{
+    return sl_effects_each(&d->fx, d->ctx, fn, ud);
+}
+
 static sluice_status pg_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
 {
     PGresult *res = NULL, *cnt = NULL;
@@ -2052,4 +2063,6 @@ const struct sl_dest_methods sl_dest_postgres = {
     .xQuery = pg_query,
     .xListTables = pg_list_tables,
     .xNewestLoadId = pg_newest_load_id,
+    .xEffects = pg_effects,
+    .xQueryTyped = pg_query_typed,
 };
