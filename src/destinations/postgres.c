@@ -1294,6 +1294,53 @@ static const char *const system_ddl[] = {
     "\"_dlt_load_id\" varchar(64) NOT NULL, \"_dlt_id\" varchar NOT NULL)",
 };
 
+/*
+ * One state per version (issue 8 point 1): a trigger on _dlt_pipeline_state refuses a row whose
+ * (pipeline_name, version) is already written with another version_hash, whoever writes it
+ * (load.c's compare-and-swap is the first guard; this one holds against any writer, dlt
+ * included). The same state written again stays allowed (dlt re-writes an unchanged state
+ * after a restore), which is why this is a trigger and not a unique index. Concurrent
+ * writers of one pipeline and version are serialized by a transaction advisory lock taken
+ * before the look, so the second sees the first's committed row (READ COMMITTED takes a new
+ * snapshot per statement). Rows already in the table are not checked. The function is
+ * generic (it reads the table it fires on) and lives in the dataset's schema, so dropping the
+ * dataset drops it; it is created with the table, or added to an existing table we own
+ * (a dataset dlt made, or an older sluice).
+ */
+#define STATE_TRIGGER "_dlt_pipeline_state__one_state_per_version"
+#define STATE_TRIGGER_FN "_sl_one_state_per_version"
+static const char state_trigger_body[] =
+    "() RETURNS trigger LANGUAGE plpgsql AS $sl$\n"
+    "DECLARE clash boolean;\n"
+    "BEGIN\n"
+    "  PERFORM pg_advisory_xact_lock(hashtextextended(TG_TABLE_SCHEMA || '.' || "
+    "NEW.pipeline_name, NEW.version));\n"
+    "  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE pipeline_name = $1 AND "
+    "version = $2 AND version_hash IS DISTINCT FROM $3)', TG_TABLE_SCHEMA, TG_TABLE_NAME) "
+    "INTO clash USING NEW.pipeline_name, NEW.version, NEW.version_hash;\n"
+    "  IF clash THEN\n"
+    "    RAISE EXCEPTION 'a different pipeline state with this version was already committed "
+    "(another process loaded in between)' USING ERRCODE = 'unique_violation';\n"
+    "  END IF;\n"
+    "  RETURN NEW;\n"
+    "END $sl$;\n";
+
+static void state_trigger_ddl(struct sl_sql *q, const struct sl_dest *d)
+{
+    sl_sql_put(q, "CREATE OR REPLACE FUNCTION ");
+    sl_sql_qname(q, d->dataset, STATE_TRIGGER_FN);
+    sl_sql_put(q, state_trigger_body);
+    sl_sql_put(q, "CREATE INDEX IF NOT EXISTS \"_dlt_pipeline_state__pipeline_name__version__idx\" "
+                  "ON ");
+    sl_sql_qname(q, d->dataset, "_dlt_pipeline_state");
+    sl_sql_put(q, " (\"pipeline_name\", \"version\");\nCREATE TRIGGER \"" STATE_TRIGGER
+                  "\" BEFORE INSERT ON ");
+    sl_sql_qname(q, d->dataset, "_dlt_pipeline_state");
+    sl_sql_put(q, " FOR EACH ROW EXECUTE FUNCTION ");
+    sl_sql_qname(q, d->dataset, STATE_TRIGGER_FN);
+    sl_sql_put(q, "();\n");
+}
+
 /* Create the dataset schema and the system tables that are missing (one query to look). */
 static sluice_status ensure_dataset(struct sl_dest *d)
 {
@@ -1316,7 +1363,11 @@ static sluice_status ensure_dataset(struct sl_dest *d)
     rc = pg_run(d,
                 "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), "
                 "to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL, "
-                "to_regclass($4) IS NOT NULL",
+                "to_regclass($4) IS NOT NULL, "
+                "EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($4) "
+                "AND tgname = '" STATE_TRIGGER "'), "
+                "EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass($4) "
+                "AND pg_has_role(relowner, 'USAGE'))",
                 4, params, PGRES_TUPLES_OK, &res, "look up the dataset");
     if (rc)
         goto done;
@@ -1335,6 +1386,10 @@ static sluice_status ensure_dataset(struct sl_dest *d)
         sl_sql_put(&q, system_ddl[2 * i + 1]);
         sl_sql_put(&q, ";\n");
     }
+    /* the state table: new, or ours without the trigger */
+    if (strcmp(PQgetvalue(res, 0, 3), "t") != 0 ||
+        (strcmp(PQgetvalue(res, 0, 4), "t") != 0 && strcmp(PQgetvalue(res, 0, 5), "t") == 0))
+        state_trigger_ddl(&q, d);
     if (q.b.len > 0 || q.bad) {
         char what[128];
         snprintf(what, sizeof(what), "create dataset %s and its system tables", d->dataset);
