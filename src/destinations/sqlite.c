@@ -44,8 +44,11 @@
  * (ALTER ADD COLUMN adds nullable columns).
  * Identifiers are always double-quoted with embedded quotes doubled; values are always bound.
  *
- * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open transaction
- * against the staging copies, which keep each row's package item in "_sl_item". Winners per
+ * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run the statements shared
+ * with the other SQL back-ends (sql_merge.c; here with scratch tables in temp., rowid aliases
+ * no column hides as row ids, CROSS JOIN where the staged keys must drive the loop) in the open
+ * transaction against the staging copies, which keep each row's package item in "_sl_item".
+ * Winners per
  * primary key (the dedup_sort winner, NULLs never win, then the LAST staged: highest item,
  * then rowid) go to temp."_sl_ins" (rowid, _dlt_id, item, is-a-delete); nested rows follow a
  * winner when their root link AND item match it, which tells apart the nested rows of two
