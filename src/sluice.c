@@ -484,38 +484,33 @@ sluice_status sluice_pipeline_query_typed(sluice_pipeline *p, const char *sql,
     return api_exit(p, sl_pipeline_query_typed(p, sql, fn, ctx));
 }
 
-sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out)
+/* The JSON getters of an open pipeline: one shape, the document from get. */
+static sluice_status api_json(sluice_pipeline *p, char **json_out,
+                              sluice_status (*get)(struct sluice_pipeline *, char **))
 {
+    if (json_out)
+        *json_out = NULL;
     if (!p || !json_out)
         return SLUICE_ERR_INVALID_ARG;
     sl_ctx_clear(&p->ctx);
     if (!p->cfg)
         return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
-    return api_exit(p, sl_pipeline_info(p, json_out));
+    return api_exit(p, get(p, json_out));
+}
+
+sluice_status sluice_pipeline_info_json(sluice_pipeline *p, char **json_out)
+{
+    return api_json(p, json_out, sl_pipeline_info);
 }
 
 sluice_status sluice_pipeline_trace_json(sluice_pipeline *p, char **json_out)
 {
-    if (json_out)
-        *json_out = NULL;
-    if (!p || !json_out)
-        return SLUICE_ERR_INVALID_ARG;
-    sl_ctx_clear(&p->ctx);
-    if (!p->cfg)
-        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
-    return api_exit(p, sl_trace_json(p, json_out));
+    return api_json(p, json_out, sl_trace_json);
 }
 
 sluice_status sluice_pipeline_schema_json(sluice_pipeline *p, char **json_out)
 {
-    if (json_out)
-        *json_out = NULL;
-    if (!p || !json_out)
-        return SLUICE_ERR_INVALID_ARG;
-    sl_ctx_clear(&p->ctx);
-    if (!p->cfg)
-        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
-    return api_exit(p, sl_pipeline_schema(p, json_out));
+    return api_json(p, json_out, sl_pipeline_schema);
 }
 
 sluice_status sluice_pipelines_json(char **json_out)
@@ -527,12 +522,7 @@ sluice_status sluice_pipelines_json(char **json_out)
 
 sluice_status sluice_pipeline_pending_json(sluice_pipeline *p, char **json_out)
 {
-    if (!p || !json_out)
-        return SLUICE_ERR_INVALID_ARG;
-    sl_ctx_clear(&p->ctx);
-    if (!p->cfg)
-        return api_exit(p, sl_fail(&p->ctx, SLUICE_ERR_INVALID_ARG, "pipeline failed to open"));
-    return api_exit(p, sl_pipeline_pending(p, json_out));
+    return api_json(p, json_out, sl_pipeline_pending);
 }
 
 sluice_status sluice_pipeline_drop(sluice_pipeline *p, const char *const *resources)
