@@ -29,7 +29,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
-        soak secrets test-fault check-layout compat check-docs
+        soak secrets test-fault check-layout compat compat-cases check-docs
 all: build/libsluice.a build/sluice
 
 # ---- optimised build (build/) -------------------------------------------------------------
@@ -157,6 +157,10 @@ test-fault: build/san/sluice build/san/test/fault_alloc
 # pinned dlt into build/dlt-venv
 compat: build/sluice
 	sh tests/compat/run.sh build
+
+# every scenario case dlt can express, run through dlt 1.31.0 (tests/compat/README.md)
+compat-cases:
+	sh tests/compat/cases.sh
 
 soak: build/sluice
 	sh tests/soak/soak.sh build/sluice

@@ -1053,11 +1053,44 @@ static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, in
     return SLUICE_OK;
 }
 
-static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m)
+/* scd2's boundary and active marker as dlt's SQLAlchemy merge writes them on SQLite: the
+ * boundary as its timestamp text (UTC, no offset), the active marker with "+00:00" (dlt formats
+ * it as an aware datetime), so each tool finds and retires the other's active versions. m's
+ * canonical "...Z" texts go into spec's copies in bound and active. */
+static sluice_status scd2_texts(struct sl_dest *d, const struct sl_merge_spec *m,
+                                struct sl_merge_spec *spec, char *bound, size_t nbound,
+                                char *active, size_t nactive)
+{
+    *spec = *m;
+    if (m->strategy != SL_MERGE_SCD2)
+        return SLUICE_OK;
+    int ok = m->boundary && dlt_time_text(m->boundary, strlen(m->boundary), FMT_TIMESTAMP,
+                                          bound, nbound);
+    if (ok && m->active) {
+        ok = dlt_time_text(m->active, strlen(m->active), FMT_TIMESTAMP, active, nactive - 6);
+        if (ok)
+            strcat(active, "+00:00");
+    }
+    if (!ok)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "scd2 table %s: boundary '%s' or active "
+                       "timestamp '%s' is not canonical UTC text", m->root->name,
+                       m->boundary ? m->boundary : "", m->active ? m->active : "");
+    spec->boundary = bound;
+    spec->active = m->active ? active : NULL;
+    return SLUICE_OK;
+}
+
+static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m0)
 {
     struct sl_sql_merge g;
+    struct sl_merge_spec spec;
+    const struct sl_merge_spec *m = &spec;
+    char bound[48], active[56];
     int ready = 0;
-    sluice_status rc = sl_sql_merge_init(&g, &sqlite_merge_ops, d, d->ctx, m);
+    sluice_status rc = scd2_texts(d, m0, &spec, bound, sizeof(bound), active, sizeof(active));
+    if (rc)
+        return rc;
+    rc = sl_sql_merge_init(&g, &sqlite_merge_ops, d, d->ctx, m);
     if (rc == SLUICE_OK)
         rc = chain_prepare(d, &g, &ready);
     if (rc == SLUICE_OK && ready)

@@ -606,8 +606,10 @@ static int sys_table_to_json(struct sl_json *tables, const char *name)
 /*
  * The "tables" object: tables keep the order of the stored document they were read from (a
  * system table as it was read, a data table as it is now, a dropped one left out), then the
- * tables that document did not have. A new schema is laid out as dlt lays out a new one:
- * _dlt_version and _dlt_loads first, then the data tables, then _dlt_pipeline_state.
+ * tables that document did not have, root tables before nested ones. A new schema is laid out
+ * as dlt lays out a new one: _dlt_version and _dlt_loads first, then the root tables (dlt's
+ * extract adds them), _dlt_pipeline_state (added at the end of the extract), then the nested
+ * tables (added by dlt's normalize).
  */
 static int tables_to_json(const struct sl_schema *s, struct sl_json *o)
 {
@@ -632,11 +634,18 @@ static int tables_to_json(const struct sl_schema *s, struct sl_json *o)
             return -1;
         }
     }
-    for (size_t i = 0; i < s->ntables; i++)
-        if (!(raw && sl_json_get(raw, s->tables[i]->name)) && table_to_json(tables, s->tables[i]))
+    /* new tables as dlt adds them: root tables at extract, then (when new) the state table,
+     * which dlt's extract adds after the data, then nested tables at normalize */
+    for (int nested = 0; nested < 2; nested++) {
+        if (nested && !(raw && sl_json_get(raw, sys_tables[2])) &&
+            sys_table_to_json(tables, sys_tables[2]))
             return -1;
-    if (!(raw && sl_json_get(raw, sys_tables[2])) && sys_table_to_json(tables, sys_tables[2]))
-        return -1;
+        for (size_t i = 0; i < s->ntables; i++)
+            if ((s->tables[i]->parent != NULL) == nested &&
+                !(raw && sl_json_get(raw, s->tables[i]->name)) &&
+                table_to_json(tables, s->tables[i]))
+                return -1;
+    }
     return 0;
 }
 

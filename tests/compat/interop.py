@@ -20,11 +20,15 @@ files that this script writes before each step,
           repeats the previous batch's last item (the incremental boundary)
   events  append, incremental on the datetime `at` (boundary rows de-duplicated by their
           hash: a duplicate would show as a second row)
+  dims, dims_hist  merge strategy scd2 on full
+          extracts with a boundary_timestamp per step (dims_hist: active_record_timestamp
+          9999-12-31): records change, vanish and come back changed across the tools
 After every step it checks: row counts = distinct keys = what the items promise (items: one
 row per id, its latest version and that version's tags; events: each event once), the
 restored incremental last_value of each resource (from the tool that just ran: sluice's
 `pipeline NAME info --json`, dlt's pipeline.state), and that dlt's dataset() reads every table
-of the stored schema with .arrow() (rows = SQL count). Prints `ok`/`FAIL` per step and ends
+of the stored schema with .arrow() (rows = SQL count); the versions of both scd2 tables with
+their validity columns (on SQLite in dlt's timestamp text). Prints `ok`/`FAIL` per step and ends
 with "interop: N passed, N failed". A destination is a parameter (DESTINATIONS below): adding
 one is a config block for sluice and a dlt destination factory.
 """
@@ -44,6 +48,9 @@ DATASET = "ds"
 class SqliteDest:
     """sluice's sqlite destination = dlt's sqlalchemy destination on sqlite:///FILE."""
     name = "sqlite"
+    # scd2's active_record_timestamp as dlt writes it here (text with an offset; its retiring
+    # boundary has none)
+    active_text = "9999-12-31 00:00:00.000000+00:00"
 
     def __init__(self, work):
         self.main = os.path.join(work, "compat.sqlite")   # dataset file: compat__ds.sqlite
@@ -68,6 +75,7 @@ class PostgresDest:
     """sluice's postgres destination = dlt's postgres destination, on the server of
     SLUICE_TEST_PG_DSN (scripts/pg-start); each scenario uses its own dataset (schema)."""
     name = "postgres"
+    active_text = "9999-12-31 00:00:00.000000"   # a timestamptz, shown as UTC text here
 
     def __init__(self, work):
         self.dsn = os.environ["SLUICE_TEST_PG_DSN"]
@@ -154,7 +162,41 @@ def expected(upto):
             "last_item": last_item, "last_event": last_event}
 
 
+def boundary(step):
+    """The scd2 boundary_timestamp of step s, and the text both tools store for it on SQLite."""
+    return "2024-01-%02dT12:00:00Z" % (step + 1), "2024-01-%02d 12:00:00.000000" % (step + 1)
+
+
+ACTIVE = "9999-12-31"
+
+
+def dims_batch(step):
+    """A full extract per step for the scd2 tables: step 0 has ids 1-4; step 1 changes id 1,
+    drops id 2 and adds id 5; step 2 changes id 3 and brings id 2 back changed."""
+    names = [{1: "a", 2: "b", 3: "c", 4: "d"},
+             {1: "a1", 3: "c", 4: "d", 5: "e"},
+             {1: "a1", 2: "b2", 3: "c2", 4: "d", 5: "e"}][step]
+    return [{"id": i, "name": n, "tags": ["%s%d" % (n, k) for k in range(len(n))]}
+            for i, n in sorted(names.items())]
+
+
+def scd2_expected(upto, active):
+    """Rows (id, name, valid_from, valid_to) of an scd2 table after steps 0..upto: a version
+    that leaves the extract is retired at the step's boundary, a new one is valid from it."""
+    rows = []
+    for s in range(upto + 1):
+        b = boundary(s)[1]
+        extract = {(d["id"], d["name"]) for d in dims_batch(s)}
+        current = {(r[0], r[1]) for r in rows if r[3] == active}
+        rows = [(r[0], r[1], r[2], b) if r[3] == active and (r[0], r[1]) not in extract else r
+                for r in rows]
+        rows += [(i, n, b, active) for i, n in sorted(extract - current)]
+    return sorted(rows, key=lambda r: (r[0], r[2]))
+
+
 def write_batch(work, step):
+    with open(os.path.join(work, "dims.jsonl"), "w") as f:
+        f.writelines(json.dumps(x) + "\n" for x in dims_batch(step))
     items, events = batch(step)
     with open(os.path.join(work, "items.jsonl"), "w") as f:
         f.writelines(json.dumps(x) + "\n" for x in items)
@@ -179,11 +221,21 @@ sources:
         incremental: {cursor_path: at, initial_value: "2024-01-01T00:00:00Z"}
 """
 
+CONFIG_SCD2 = """      dims:
+        from: {file: "dims.jsonl"}
+        write_disposition: {disposition: merge, strategy: scd2, boundary_timestamp: "%(b)s"}
+      dims_hist:
+        from: {file: "dims.jsonl"}
+        write_disposition: {disposition: merge, strategy: scd2, boundary_timestamp: "%(b)s",
+                            active_record_timestamp: "%(active)s"}
+"""
 
-def run_sluice(sluice, work, dest, pipes):
+
+def run_sluice(sluice, work, dest, pipes, step):
     cfg = os.path.join(work, "config.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG % {"p": PIPELINE, "dest": dest.sluice_yaml(), "ds": DATASET})
+        f.write(CONFIG_SCD2 % {"b": boundary(step)[0], "active": ACTIVE})
     env = dict(os.environ, SLUICE_PIPELINES_DIR=pipes)
     r = subprocess.run([sluice, "run", cfg, "--progress", "none"], env=env,
                        capture_output=True, text=True)
@@ -196,7 +248,7 @@ def run_sluice(sluice, work, dest, pipes):
     return json.loads(r.stdout)["state"]
 
 
-def run_dlt(work, dest, pipes):
+def run_dlt(work, dest, pipes, step):
     import dlt
 
     def lines(name):
@@ -212,9 +264,20 @@ def run_dlt(work, dest, pipes):
     def events(at=dlt.sources.incremental("at", initial_value="2024-01-01T00:00:00Z")):
         yield lines("events.jsonl")
 
+    scd2 = {"disposition": "merge", "strategy": "scd2", "boundary_timestamp": boundary(step)[0]}
+
+    @dlt.resource(name="dims", write_disposition=scd2)
+    def dims():
+        yield lines("dims.jsonl")
+
+    @dlt.resource(name="dims_hist",
+                  write_disposition=dict(scd2, active_record_timestamp=ACTIVE))
+    def dims_hist():
+        yield lines("dims.jsonl")
+
     @dlt.source(name="src")
     def src():
-        return items, events
+        return items, events, dims, dims_hist
 
     p = dlt.pipeline(PIPELINE, destination=dest.dlt(dlt), dataset_name=DATASET,
                      pipelines_dir=pipes)
@@ -237,12 +300,18 @@ def dlt_reads_everything(dest, pipes):
     ds = p.dataset()
     problems = []
     for t in ds.schema.tables:
-        got = ds[t].arrow().num_rows
+        if t == "dims_hist" and dest.name == "sqlite":
+            # dlt's own bug: its scd2 writes the retiring boundary without an offset and the
+            # active_record_timestamp with "+00:00" into one column, and .arrow() then fails
+            # on any such table, dlt's alone too (dlt 1.31.0); rows are read as tuples instead
+            got = len(ds[t].fetchall())
+        else:
+            got = ds[t].arrow().num_rows
         (want,) = dest.query('SELECT count(*) FROM {ds}."%s"' % t)[0]
         if got != want:
             problems.append("%s: arrow() %d rows, SQL %d" % (t, got, want))
     for t in ("_dlt_version", "_dlt_loads", "_dlt_pipeline_state", "items", "items__tags",
-              "events"):
+              "events", "dims", "dims__tags", "dims_hist"):
         if t not in ds.schema.tables:
             problems.append("table %s missing from the stored schema" % t)
     return problems
@@ -266,10 +335,39 @@ def check(dest, step, state):
     (n, ids), = dest.query("SELECT count(*), count(DISTINCT eid) FROM {ds}.events")
     if (n, ids) != (want["events"], want["events"]):
         problems.append("events: %d rows, %d events, expected %d" % (n, ids, want["events"]))
+    problems += check_scd2(dest, step)
     got = last_values(state)
     if got != (want["last_item"], want["last_event"]):
         problems.append("last_value: %s, expected %s" % (got, (want["last_item"],
                                                                want["last_event"])))
+    return problems
+
+
+def check_scd2(dest, step):
+    """Both scd2 tables hold exactly the versions the extracts promise, with validity columns
+    as dlt writes them (on SQLite dlt's timestamp text, the active marker with its offset): an
+    unchanged record keeps its one version whichever tool loaded it before (same row hash), a
+    changed or absent one is retired by the other tool (same active marker); nested rows all
+    have their version."""
+    import datetime
+
+    def text(v):  # a timestamptz as UTC text (PostgreSQL); SQLite's text stays as stored
+        if isinstance(v, datetime.datetime):
+            return v.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return v
+    problems = []
+    for table, active in (("dims", None), ("dims_hist", dest.active_text)):
+        got = [tuple(text(v) for v in r) for r in
+               dest.query("SELECT id, name, _dlt_valid_from, _dlt_valid_to FROM {ds}.%s "
+                          "ORDER BY id, _dlt_valid_from" % table)]
+        want = scd2_expected(step, active)
+        if got != want:
+            problems.append("%s: versions %s, expected %s" % (table, got, want))
+        (n,), = dest.query("SELECT count(*) FROM {ds}.%s__tags t LEFT JOIN {ds}.%s d "
+                           "ON d._dlt_id = t._dlt_parent_id WHERE d._dlt_id IS NULL"
+                           % (table, table))
+        if n:
+            problems.append("%s__tags: %d orphan rows" % (table, n))
     return problems
 
 
@@ -285,11 +383,12 @@ def scenario(sluice, root, dest_cls, order):
         try:
             if tool == "sluice":
                 # the first sluice of a scenario has its own dir; a later one reuses it
-                state = run_sluice(sluice, work, dest, os.path.join(work, "sluice_pipes"))
+                state = run_sluice(sluice, work, dest, os.path.join(work, "sluice_pipes"),
+                                   step)
             else:
                 # dlt: fresh pipelines dir when it follows sluice for the first time
                 fresh = "dlt_pipes_%d" % step if step == 1 else "dlt_pipes"
-                _, state = run_dlt(work, dest, os.path.join(work, fresh))
+                _, state = run_dlt(work, dest, os.path.join(work, fresh), step)
             problems = check(dest, step, state)
             problems += dlt_reads_everything(dest, os.path.join(work, "dlt_reader_%d" % step))
         except Exception as e:  # a tool failing is a failed step, with its message
