@@ -65,6 +65,9 @@ DIFFERENCES = {
     "json-text": ("JSON columns on SQLite", None),
     "scd2": ("scd2", None),
     "start-alone": ("`--start` without `--end`", None),
+    "env-overrides": ("Environment variables override the config file", "config"),
+    "rest-child-order": ("REST child resources", None),
+    "rest-table-template": ("`table_name: \"{type}\"` in a `rest_api` resource", None),
 }
 
 SLUICE_ONLY_INCREMENTAL = {
@@ -230,8 +233,6 @@ def check_config(cfg):
     for sname, s in (cfg.get("sources") or {}).items():
         if not isinstance(s, dict):
             continue
-        if "rest_api" in s:
-            raise Inexpressible("rest_api source (needs the REST mock; not translated)")
         for rname, rc in (s.get("resources") or {}).items():
             if not isinstance(rc, dict):
                 continue
@@ -260,26 +261,29 @@ def static_check(sections):
             if s["args"] == "fault":
                 raise Inexpressible("fault injection")
             raise Inexpressible("needs %s (PostgreSQL server)" % s["args"].split()[-1])
-        if s["name"] == "mock-server":
-            raise Inexpressible("rest_api source (needs the REST mock; not translated)")
         if s["name"] in ("file", "file-gz"):
             files[s["args"]] = s["lines"]
         if s["name"] == "run":
             cmd = s["args"] or "\n".join(s["lines"])
-            sw = sluice_words(cmd)
-            if sw is None:
-                continue
-            config, _ = parse_run(sw[1])
-            if config in files and config.endswith((".yaml", ".yml", ".json")):
-                import yaml
-                try:
-                    cfg = yaml.safe_load("\n".join(files[config]))
-                except yaml.YAMLError:
-                    continue
-                try:
-                    check_config(cfg)
-                except ConfigError:
-                    pass
+            for part in command_parts(cmd):
+                sw = sluice_words(part)
+                if sw is not None:
+                    static_config(parse_run(sw[1])[0], files)
+
+
+def static_config(config, files):
+    """A config the case writes itself, checked before anything runs."""
+    if config not in files or not config.endswith((".yaml", ".yml", ".json")):
+        return
+    import yaml
+    try:
+        cfg = yaml.safe_load("\n".join(files[config]))
+    except yaml.YAMLError:
+        return
+    try:
+        check_config(cfg)
+    except ConfigError:
+        pass
 
 
 # ---- running a case through dlt ---------------------------------------------------------------
@@ -384,6 +388,9 @@ def dlt_run(config, opts, env, pipes):
         sel = opts.get("resource")
         for sname, s in sources.items():
             res = []
+            if "rest_api" in s:
+                res += [r for r in rest_resources(rest_window(s["rest_api"], start, end))
+                        if not sel or r.name in sel]
             for rname, r in (s.get("resources") or {}).items():
                 if sel and rname not in sel:
                     continue
@@ -410,6 +417,48 @@ def dlt_run(config, opts, env, pipes):
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def rest_window(ra, start, end):
+    """--start/--end on a rest_api source: the initial/end value of each incremental (a
+    `{type: incremental}` param or an endpoint's `incremental`), as a dlt user would write them."""
+    if start is None and end is None:
+        return ra
+    ra = json.loads(json.dumps(ra))
+
+    def patch(inc):
+        if start is not None:
+            inc["initial_value"] = start
+        if end is not None:
+            inc["end_value"] = end
+    for r in (ra.get("resources") or []) + [ra.get("resource_defaults") or {}]:
+        ep = r.get("endpoint") if isinstance(r, dict) else None
+        if not isinstance(ep, dict):
+            continue
+        for v in (ep.get("params") or {}).values():
+            if isinstance(v, dict) and v.get("type") == "incremental":
+                patch(v)
+        if isinstance(ep.get("incremental"), dict):
+            patch(ep["incremental"])
+    return ra
+
+
+def rest_resources(ra):
+    """A rest_api block through dlt's own rest_api_resources; sluice's client.session settings
+    are dlt's [runtime] request settings (set in the environment)."""
+    from dlt.sources.rest_api import rest_api_resources
+    ra = dict(ra)
+    client = dict(ra["client"])
+    session = client.pop("session", None) or {}
+    names = {"timeout": "REQUEST_TIMEOUT", "max_attempts": "REQUEST_MAX_ATTEMPTS",
+             "backoff_factor": "REQUEST_BACKOFF_FACTOR",
+             "max_retry_delay": "REQUEST_MAX_RETRY_DELAY"}
+    for k, v in session.items():
+        if k not in names:
+            raise Inexpressible("rest_api client.session.%s" % k)
+        os.environ["RUNTIME__" + names[k]] = str(v)
+    ra["client"] = client
+    return rest_api_resources(ra)
 
 
 def source_of(resources):
@@ -514,9 +563,39 @@ def canon(v, key=None):
     return v
 
 
-def expand(text, work, mock=None):
-    return (text.replace("%CASEDIR", work).replace("%FIXTURES", FIXTURES)
+def expand(text, work, mock_url=None):
+    text = (text.replace("%CASEDIR", work).replace("%FIXTURES", FIXTURES)
             .replace("%SLUICE", "sluice"))
+    return text.replace("%MOCK_URL", mock_url) if mock_url else text
+
+
+def start_mock(tmp, work, args):
+    """--- mock-server ARGS as run_cases starts it: (process, url)."""
+    portfile = os.path.join(tmp, "mock.port")
+    if os.path.exists(portfile):
+        os.unlink(portfile)
+    cmd = "exec python3 %s --port-file %s --log %s %s" % (
+        shlex.quote(os.path.join(FIXTURES, "rest_mock.py")), shlex.quote(portfile),
+        shlex.quote(os.path.join(work, "requests.log")), args)
+    proc = subprocess.Popen(["sh", "-c", cmd], cwd=work, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    for _ in range(1000):
+        if os.path.exists(portfile) and open(portfile).read().strip():
+            return proc, "http://127.0.0.1:%d" % int(open(portfile).read())
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise RuntimeError("the mock server did not start")
+
+
+def stop(mock):
+    if mock:
+        try:
+            os.killpg(mock[0].pid, 9)
+        except OSError:
+            pass
+        mock[0].wait()
 
 
 def run_case(path, root):
@@ -547,18 +626,22 @@ def run_case(path, root):
                 "PYTHONHASHSEED": "0", "HOME": tmp,
                 # dlt loads the jobs of a package in parallel, on SQLite from several
                 # connections: its nested merge then fails with "database is locked"
-                "LOAD__WORKERS": "1"})
+                "LOAD__WORKERS": "1",
+                # sluice extracts resources one after another: dlt's fifo mode asks the REST
+                # API in the same order
+                "EXTRACT__NEXT_ITEM_MODE": "fifo"})
     problems, last, where, run_no = [], None, None, 0
+    mock, seen = None, 0
     pipeline = None
     try:
         for i, s in enumerate(sections):
-            n, args, lines = s["name"], expand(s["args"], work), s["lines"]
+            n, args, lines = s["name"], expand(s["args"], work, mock and mock[1]), s["lines"]
             if n == "pipeline":
                 pipeline = args
             elif n in ("file", "file-gz"):
                 p = os.path.join(work, args)
                 os.makedirs(os.path.dirname(p), exist_ok=True)
-                data = "".join(expand(x, work) + "\n" for x in lines).encode()
+                data = "".join(expand(x, work, mock and mock[1]) + "\n" for x in lines).encode()
                 with (gzip.open if n == "file-gz" else open)(p, "wb") as f:
                     f.write(data)
             elif n == "copy":
@@ -570,19 +653,20 @@ def run_case(path, root):
                 for x in ([args] if args else lines):
                     k, eq, v = x.partition("=")
                     if eq:
-                        env[k.strip()] = expand(v, work)
+                        env[k.strip()] = expand(v, work, mock and mock[1])
                     else:
                         env.pop(k.strip(), None)
             elif n == "run":
                 run_no += 1
-                cmd = expand(args or "\n".join(lines), work)
-                sw = sluice_words(cmd)
-                if sw is None:
-                    r = subprocess.run(["sh", "-c", cmd], cwd=work, env=env,
-                                       stdin=subprocess.DEVNULL, capture_output=True,
-                                       timeout=300)
-                    last = (r.returncode == 0, r.stderr.decode(errors="replace")[-300:])
-                else:
+                cmd = expand(args or "\n".join(lines), work, mock and mock[1])
+                for part in command_parts(cmd):
+                    sw = sluice_words(part)
+                    if sw is None:
+                        r = subprocess.run(["sh", "-c", part], cwd=work, env=env,
+                                           stdin=subprocess.DEVNULL, capture_output=True,
+                                           timeout=300)
+                        last = (r.returncode == 0, r.stderr.decode(errors="replace")[-300:])
+                        continue
                     runenv = dict(env, **sw[0])
                     config, opts = parse_run(sw[1])
                     cwd = os.getcwd()
@@ -602,11 +686,22 @@ def run_case(path, root):
                     break
                 if want_fail and last[0]:
                     problems.append("run %d: dlt succeeded where sluice fails" % run_no)
+            elif n == "mock-server":
+                stop(mock)
+                mock = start_mock(tmp, work, args)
+                env["MOCK_URL"] = mock[1]  # its log is kept across restarts, as run_cases'
+            elif n == "expect-requests":
+                with open(os.path.join(work, "requests.log")) as f:
+                    log = f.read().splitlines()
+                got, seen = log[seen:], len(log)
+                want = [expand(x, work, mock and mock[1]) for x in lines]
+                if got != want:
+                    problems.append("run %d: requests\n%s" % (run_no, diff(want, got)))
             elif n == "expect-sql":
                 if where is None:
                     raise Inexpressible("expect-sql before any dlt run")
-                sql = expand(lines[0], work)
-                want = [expand(x, work) for x in lines[1:]]
+                sql = expand(lines[0], work, mock and mock[1])
+                want = [expand(x, work, mock and mock[1]) for x in lines[1:]]
                 got, err = query_csv(where, sql)
                 if err is not None:
                     got = ["error: " + err]
@@ -616,7 +711,7 @@ def run_case(path, root):
             elif n == "expect-state":
                 if where is None:
                     raise Inexpressible("expect-state before any dlt run")
-                want = json.loads(expand("\n".join(lines), work))
+                want = json.loads(expand("\n".join(lines), work, mock and mock[1]))
                 got = stored_state(where)
                 if canon(got) != canon(want):
                     problems.append("run %d: state\n    - %s\n    + %s"
@@ -625,6 +720,7 @@ def run_case(path, root):
     except Inexpressible as e:
         return {"case": name, "status": "inexpressible", "reason": str(e)}
     finally:
+        stop(mock)
         if not os.environ.get("COMPAT_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
     del pipeline
@@ -636,6 +732,22 @@ def run_case(path, root):
                 "problems": ["annotated dlt-differs %s but dlt matches: the annotation is stale"
                              % differs[0]]}
     return {"case": name, "status": "match" if not problems else "FAIL", "problems": problems}
+
+
+def command_parts(cmd):
+    """A run's command as the pieces run one after another: the whole command, or, when it has
+    several lines of which some run sluice, each line (the last one's status is the run's)."""
+    lines = [x for x in cmd.split("\n") if x.strip()]
+    if len(lines) > 1 and any(sluice_words_quiet(x) for x in lines):
+        return lines
+    return [cmd]
+
+
+def sluice_words_quiet(line):
+    try:
+        return sluice_words(line) is not None
+    except Inexpressible:
+        return True
 
 
 def following(sections, i):
