@@ -13,7 +13,10 @@ SAN      ?= 1
 PKGS     := sqlite3 yaml-0.1 zlib libcrypto libpq libxxhash libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS     := $(PKG_LIBS) -lyajl -lpthread -lm
+LIBS     := $(PKG_LIBS) -lyajl -lpthread -ldl -lm
+# where the duckdb destination looks for libduckdb.so unless SLUICE_DUCKDB_LIB says
+# (scripts/install-deps fetches it there; src/destinations/duckdb_lib.h)
+DUCKDB_LIB_DEFAULT := -DSLUICE_DUCKDB_LIB_DEFAULT='"$(CURDIR)/deps/duckdb/libduckdb.so"'
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(PKG_CFLAGS)
@@ -31,6 +34,9 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 .PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
         soak secrets test-fault check-layout compat compat-cases check-docs
 all: build/libsluice.a build/sluice
+
+build/obj/src/destinations/duckdb_lib.o build/san/obj/src/destinations/duckdb_lib.o \
+build/test/run_cases build/san/test/run_cases: BASEFLAGS += $(DUCKDB_LIB_DEFAULT)
 
 # ---- optimised build (build/) -------------------------------------------------------------
 build/obj/src/%.o: src/%.c

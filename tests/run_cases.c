@@ -1273,6 +1273,18 @@ static int setup_dirs(struct runner *r, const char *name, struct str *why)
     return CASE_OK;
 }
 
+#ifndef SLUICE_DUCKDB_LIB_DEFAULT
+#define SLUICE_DUCKDB_LIB_DEFAULT "deps/duckdb/libduckdb.so"
+#endif
+
+/* Can the duckdb destination find libduckdb.so ($SLUICE_DUCKDB_LIB, else the deps folder
+ * scripts/install-deps fills)? The library's own search on the loader's path is not tried. */
+static bool duckdb_available(void)
+{
+    const char *lib = getenv("SLUICE_DUCKDB_LIB");
+    return access(lib && *lib ? lib : SLUICE_DUCKDB_LIB_DEFAULT, R_OK) == 0;
+}
+
 static int run_case(struct runner *r, const struct case_file *c, const char *name,
                     struct str *why)
 {
@@ -1285,6 +1297,12 @@ static int run_case(struct runner *r, const struct case_file *c, const char *nam
             if (!test_build) {
                 str_adds(why, "needs fault injection (SLUICE_TEST_BUILD=1)");
                 return CASE_SKIP;
+            }
+        } else if (strcmp(s->args, "duckdb") == 0) {
+            if (!duckdb_available()) {
+                const char *must = getenv("SLUICE_TEST_DUCKDB_REQUIRED");
+                str_adds(why, "needs libduckdb.so (sh scripts/install-deps fetches it)");
+                return must && strcmp(must, "1") == 0 ? CASE_FAIL : CASE_SKIP;
             }
         } else if (strncmp(s->args, "env ", 4) == 0 && s->args[4]) {
             const char *v = getenv(s->args + 4);

@@ -16,10 +16,12 @@
 
 extern const struct sl_dest_methods sl_dest_sqlite;
 extern const struct sl_dest_methods sl_dest_postgres;
+extern const struct sl_dest_methods sl_dest_duckdb;
 
 static const struct sl_dest_methods *const all[] = {
     &sl_dest_sqlite,
     &sl_dest_postgres,
+    &sl_dest_duckdb,
 };
 
 const struct sl_dest_methods *sl_destination_find(const char *type)

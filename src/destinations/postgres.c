@@ -1733,48 +1733,15 @@ static sluice_status pg_load_state(struct sl_dest *d, const char *pipeline,
 
 #define OID_BOOL 16
 #define OID_JSONB 3802
-/*
- * A value as sluice's query output shows it on every destination: booleans 1/0 (as SQLite
- * stores them), timestamps with time zone as ISO 8601 UTC with `T` and `Z` (the text the
- * normalizer writes; the session's TimeZone is UTC), jsonb compact (no blanks outside
- * strings; jsonb's own key order). Everything else is PostgreSQL's text. Appended to b with
- * its NUL; -1 when out of memory.
- */
+/* A value as sluice's query output shows it on every destination (sql.h): booleans,
+ * timestamps with time zone and jsonb rendered; everything else is PostgreSQL's text. */
 static int render(struct sl_buf *b, Oid type, const char *v)
 {
-    size_t len = strlen(v);
-    if (type == OID_BOOL && len == 1)
-        return sl_buf_append(b, v[0] == 't' ? "1" : "0", 2);
-    if (type == OID_TIMESTAMPTZ && len >= 22 && v[10] == ' ' &&
-        strcmp(v + len - 3, "+00") == 0) {
-        if (sl_buf_append(b, v, 10) || sl_buf_putc(b, 'T') ||
-            sl_buf_append(b, v + 11, len - 14) || sl_buf_putc(b, 'Z'))
-            return -1;
-        return sl_buf_putc(b, '\0');
-    }
-    if (type == OID_JSONB) {
-        int in_str = 0;
-        for (size_t i = 0; i < len; i++) {
-            char c = v[i];
-            if (in_str) {
-                if (c == '\\' && i + 1 < len) {
-                    if (sl_buf_putc(b, c))
-                        return -1;
-                    c = v[++i];
-                } else if (c == '"') {
-                    in_str = 0;
-                }
-            } else if (c == '"') {
-                in_str = 1;
-            } else if (c == ' ') {
-                continue;
-            }
-            if (sl_buf_putc(b, c))
-                return -1;
-        }
-        return sl_buf_putc(b, '\0');
-    }
-    return sl_buf_append(b, v, len + 1);
+    enum sl_sql_render_kind kind = type == OID_BOOL          ? SL_RENDER_BOOL
+                                   : type == OID_TIMESTAMPTZ ? SL_RENDER_TIMESTAMPTZ
+                                   : type == OID_JSONB       ? SL_RENDER_JSON
+                                                             : SL_RENDER_AS_IS;
+    return sl_sql_render(b, kind, v);
 }
 
 /* Does text read as a JSON number? (numeric and float columns also print NaN, Infinity) */

@@ -247,3 +247,44 @@ void sl_sql_deleted_expr(struct sl_sql *q, const char *alias, const struct sl_co
         sl_sql_put(q, " IS NOT NULL)");
     }
 }
+
+int sl_sql_render(struct sl_buf *b, enum sl_sql_render_kind kind, const char *v)
+{
+    size_t len = strlen(v);
+    if (kind == SL_RENDER_BOOL) {
+        if (strcmp(v, "t") == 0 || strcmp(v, "true") == 0)
+            return sl_buf_append(b, "1", 2);
+        if (strcmp(v, "f") == 0 || strcmp(v, "false") == 0)
+            return sl_buf_append(b, "0", 2);
+    }
+    if (kind == SL_RENDER_TIMESTAMPTZ && len >= 22 && v[10] == ' ' &&
+        strcmp(v + len - 3, "+00") == 0) {
+        if (sl_buf_append(b, v, 10) || sl_buf_putc(b, 'T') ||
+            sl_buf_append(b, v + 11, len - 14) || sl_buf_putc(b, 'Z'))
+            return -1;
+        return sl_buf_putc(b, '\0');
+    }
+    if (kind == SL_RENDER_JSON) {
+        int in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+            char c = v[i];
+            if (in_str) {
+                if (c == '\\' && i + 1 < len) {
+                    if (sl_buf_putc(b, c))
+                        return -1;
+                    c = v[++i];
+                } else if (c == '"') {
+                    in_str = 0;
+                }
+            } else if (c == '"') {
+                in_str = 1;
+            } else if (c == ' ') {
+                continue;
+            }
+            if (sl_buf_putc(b, c))
+                return -1;
+        }
+        return sl_buf_putc(b, '\0');
+    }
+    return sl_buf_append(b, v, len + 1);
+}

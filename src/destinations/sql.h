@@ -96,4 +96,18 @@ void sl_merge_keys_cleanup(struct sl_merge_keys *k);
 void sl_sql_deleted_expr(struct sl_sql *q, const char *alias, const struct sl_column *hd,
                          const char *true_lit, const char *false_lit);
 
+/* How sluice's query output shows a value an engine printed as text (the same on every
+ * destination): booleans 1/0 (as SQLite stores them), timestamps with time zone as ISO 8601
+ * UTC with `T` and `Z` (the text the normalizer writes; the session's time zone is UTC), JSON
+ * compact (no blanks outside strings). */
+enum sl_sql_render_kind {
+    SL_RENDER_AS_IS = 0,
+    SL_RENDER_BOOL,        /* "t"/"true" -> 1, "f"/"false" -> 0 */
+    SL_RENDER_TIMESTAMPTZ, /* "YYYY-MM-DD HH:MM:SS[.f]+00" -> "YYYY-MM-DDTHH:MM:SS[.f]Z" */
+    SL_RENDER_JSON
+};
+
+/* Append v rendered as kind to b, with its NUL; -1 when out of memory. */
+int sl_sql_render(struct sl_buf *b, enum sl_sql_render_kind kind, const char *v);
+
 #endif

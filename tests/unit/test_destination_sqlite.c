@@ -248,7 +248,11 @@ TEST(registry)
     CHECK_EQ_INT(sl_destination_find("sqlite")->merge_strategies,
                  SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
                      SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2));
-    CHECK(sl_destination_find("duckdb") == NULL);
+    CHECK(sl_destination_find("duckdb") != NULL); /* registered; its library loads at open */
+    CHECK_EQ_STR(sl_destination_find("duckdb")->name, "duckdb");
+    CHECK_EQ_INT(sl_destination_find("duckdb")->merge_strategies,
+                 SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
+                     SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2));
     CHECK(sl_destination_find("postgres") != NULL);
     CHECK_EQ_STR(sl_destination_find("postgres")->name, "postgres");
     CHECK_EQ_INT((long)sl_destination_find("postgres")->max_identifier_length, 63);

@@ -1,0 +1,1762 @@
+/*
+ * duckdb.c — the DuckDB destination (destination.h), on DuckDB's C API loaded at run time
+ * (duckdb_lib.h: libduckdb.so from the pinned npm package, dlopen()ed on first use; a clear
+ * DEST error naming scripts/install-deps and SLUICE_DUCKDB_LIB when it is missing).
+ *
+ * Layout, as dlt's duckdb destination writes it: the configured path is one DuckDB file, the
+ * dataset a schema in it ("ds"."items", its name normalized as dlt does: snake_case), merge staging tables live in the schema
+ * "<dataset>_staging" (created on first use, the tables dropped again at commit). Types are
+ * dlt's duckdb ones: BIGINT, DOUBLE, BOOLEAN, VARCHAR, TIMESTAMP WITH TIME ZONE, DATE, TIME,
+ * JSON, DECIMAL(38,9) for decimal, DECIMAL(38,0) for wei (dlt's wei precision on DuckDB: an
+ * integer of more than 38 digits is refused by the engine, named by the error), BLOB. NOT
+ * NULL is declared only at CREATE time, as dlt does. The system tables have dlt's columns and
+ * types (timestamps WITH TIME ZONE). Identifiers are double-quoted; DuckDB compares them
+ * without case, which dlt's snake_case names never rely on. No indexes: DuckDB's ART indexes
+ * slow every bulk load and its merges are hash joins over columnar scans (dlt creates none
+ * either).
+ *
+ * Transactions. xBegin runs BEGIN TRANSACTION; DuckDB's DDL is transactional, so tables,
+ * columns, rows (the appender writes into the open transaction), staging tables, the schema,
+ * state and _dlt_loads rows of a package commit together or not at all. A DuckDB file has one
+ * writing process at a time (the engine locks the file): a second run waits for nothing and
+ * fails to open with DuckDB's lock message. One state per version: DuckDB has no triggers,
+ * so xSaveState refuses, inside the transaction, a second different state with a version
+ * already written (the single writer makes the check race-free).
+ *
+ * Bulk rows go through the appender (one per xInsertBegin .. xInsertEnd), in the table's
+ * catalog column order (a table made by dlt or grown by ALTER keeps its own order); columns
+ * the schema does not know get NULL. Values: integers, doubles and booleans natively, text
+ * as VARCHAR (DuckDB casts it to the column's type: timestamps with their offset, dates,
+ * times, decimals, JSON), binary decoded from the normalizer's 0x-hex or base64 text to a
+ * BLOB. Staging copies also get "_sl_item" (the package item, destination.h) and "_sl_seq"
+ * (the staging order: the last staged copy wins).
+ *
+ * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open
+ * transaction with the SQL every SQL back-end shares (sql_merge.c): scratch tables are TEMP
+ * tables, destination rows are addressed by DuckDB's rowid, staged rows by "_sl_seq".
+ *
+ * Errors from DuckDB are translated in one place, dk_fail(): DEST with "duckdb destination
+ * <path>: <what>: <DuckDB's message>", origin "duckdb". Time: inserted_at is the wall clock
+ * (base/clock.h), never used to order anything. Thread model: one handle, one thread.
+ */
+#include "destinations/destination.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/fs.h"
+#include "base/json.h"
+#include "destinations/duckdb_lib.h"
+#include "destinations/effects.h"
+#include "destinations/sql.h"
+#include "destinations/sql_merge.h"
+#include "model/naming.h"
+
+#define ITEM_COL SL_SQL_ITEM_COL     /* staging copies: the row's package item (xInsertRow) */
+#define SEQ_COL "_sl_seq"            /* staging copies: the staging order */
+#define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
+
+/* ---- handle ------------------------------------------------------------------------------ */
+
+struct dk_col {
+    char *name;
+    char *type; /* information_schema data_type */
+};
+
+/* What we know of one table of the dataset, or its staging copy, in this transaction. */
+struct dk_table {
+    char *name;
+    int staging;
+    int exists;
+    int fresh;             /* staging: created in this transaction */
+    struct dk_col *cols;   /* in catalog order */
+    size_t ncols, cap;
+};
+
+struct sl_dest {
+    struct sl_ctx *ctx;
+    const struct sl_duck_api *api;
+    duck_database db;
+    duck_connection conn;
+    char *path;
+    char *dataset;
+    char *staging;
+    int in_txn;
+    int staging_ok;
+    struct dk_table **tabs;
+    size_t ntabs, captabs;
+    /* the open appender (xInsertBegin .. xInsertEnd) */
+    duck_appender app;
+    struct dk_table *ins;
+    long *ins_map;         /* per catalog column: t column index, or -1 NULL, -2 item, -3 seq */
+    size_t ins_nmap;
+    size_t ins_ncols;      /* t->ncols */
+    unsigned char *ins_bin; /* per t column: 1 = binary (decode) */
+    int64_t seq;
+    struct sl_buf blob;
+    /* truncates not run yet (see duckdb_truncate) */
+    char **trunc;
+    size_t ntrunc, captrunc;
+    struct sl_effects fx;  /* of the open transaction's truncates, drops and merges */
+};
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+static sluice_status dk_fail(struct sl_dest *d, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The pending error (if none yet) becomes DEST "duckdb destination <path>: <what>: <msg>". */
+static sluice_status dk_fail(struct sl_dest *d, const char *msg, const char *fmt, ...)
+{
+    struct sl_ctx *ctx = d->ctx;
+    if (ctx->code != SLUICE_OK)
+        return ctx->code;
+    char what[512], one[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    size_t j = 0;
+    for (const char *p = msg ? msg : "unknown error"; *p && j + 1 < sizeof(one); p++) {
+        char c = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
+        if (c == ' ' && (j == 0 || one[j - 1] == ' '))
+            continue;
+        one[j++] = c;
+    }
+    while (j > 0 && one[j - 1] == ' ')
+        j--;
+    one[j] = '\0';
+    sluice_status rc = sl_fail(ctx, SLUICE_ERR_DEST, "duckdb destination %s: %s: %s",
+                               d->path ? d->path : "?", what, one);
+    sl_fail_origin(ctx, "duckdb", "");
+    return rc;
+}
+
+/* ---- statements -------------------------------------------------------------------------- */
+
+/* "ds"."t" or "ds_staging"."t" */
+static void dk_table_ref(struct sl_sql *q, const struct sl_dest *d, const char *name,
+                         int staging)
+{
+    sl_sql_qname(q, staging ? d->staging : d->dataset, name);
+}
+
+/* Run sql (one or more statements); *changed (may be NULL) = rows changed by the last. */
+static sluice_status dk_exec_n(struct sl_dest *d, const char *sql, int64_t *changed,
+                               const char *what)
+{
+    duck_result res;
+    memset(&res, 0, sizeof(res));
+    sluice_status rc = SLUICE_OK;
+    if (d->api->query(d->conn, sql, &res) != 0)
+        rc = dk_fail(d, d->api->result_error(&res), "%s", what);
+    else if (changed)
+        *changed = (int64_t)d->api->rows_changed(&res);
+    d->api->destroy_result(&res);
+    return rc;
+}
+
+static sluice_status dk_exec(struct sl_dest *d, const char *sql, const char *what)
+{
+    return dk_exec_n(d, sql, NULL, what);
+}
+
+static sluice_status dk_exec_q(struct sl_dest *d, struct sl_sql *q, int64_t *changed,
+                               const char *what)
+{
+    const char *text = sl_sql_text(d->ctx, q);
+    return text ? dk_exec_n(d, text, changed, what) : d->ctx->code;
+}
+
+/* A bound parameter: text (NULL: SQL NULL) or, with is_int, an integer. */
+struct dk_param {
+    const char *s;
+    int64_t i;
+    int is_int;
+};
+
+#define P_TEXT(v) ((struct dk_param){ (v), 0, 0 })
+#define P_INT(v) ((struct dk_param){ NULL, (v), 1 })
+
+/* Prepare sql, bind $1..$n, execute into *res (the caller destroys it, also on failure). */
+static sluice_status dk_run(struct sl_dest *d, const char *sql, const struct dk_param *p,
+                            size_t n, duck_result *res, const char *what)
+{
+    const struct sl_duck_api *a = d->api;
+    duck_prepared st = NULL;
+    sluice_status rc = SLUICE_OK;
+    memset(res, 0, sizeof(*res));
+    if (a->prepare(d->conn, sql, &st) != 0) {
+        rc = dk_fail(d, a->prepare_error(st), "%s", what);
+        a->destroy_prepare(&st);
+        return rc;
+    }
+    for (size_t i = 0; i < n && rc == SLUICE_OK; i++) {
+        duck_state s = p[i].is_int ? a->bind_int64(st, i + 1, p[i].i)
+                       : p[i].s    ? a->bind_varchar(st, i + 1, p[i].s)
+                                   : a->bind_null(st, i + 1);
+        if (s != 0)
+            rc = dk_fail(d, "cannot bind a parameter", "%s", what);
+    }
+    if (rc == SLUICE_OK && a->execute_prepared(st, res) != 0)
+        rc = dk_fail(d, a->result_error(res), "%s", what);
+    a->destroy_prepare(&st);
+    return rc;
+}
+
+/* dk_run for a statement whose result is not needed; *changed as dk_exec_n. */
+static sluice_status dk_run_n(struct sl_dest *d, const char *sql, const struct dk_param *p,
+                              size_t n, int64_t *changed, const char *what)
+{
+    duck_result res;
+    sluice_status rc = dk_run(d, sql, p, n, &res, what);
+    if (rc == SLUICE_OK && changed)
+        *changed = (int64_t)d->api->rows_changed(&res);
+    d->api->destroy_result(&res);
+    return rc;
+}
+
+/* The first value of the first row as a new string (NULL for no row or SQL NULL). */
+static sluice_status dk_first_text(struct sl_dest *d, const char *sql, const struct dk_param *p,
+                                   size_t n, char **out, const char *what)
+{
+    duck_result res;
+    *out = NULL;
+    sluice_status rc = dk_run(d, sql, p, n, &res, what);
+    if (rc == SLUICE_OK && d->api->row_count(&res) > 0 && d->api->column_count(&res) > 0 &&
+        !d->api->value_is_null(&res, 0, 0)) {
+        char *v = d->api->value_varchar(&res, 0, 0);
+        *out = v ? sl_strdup(v) : NULL;
+        d->api->free(v);
+        if (!*out)
+            rc = sl_nomem(d->ctx);
+    }
+    d->api->destroy_result(&res);
+    return rc;
+}
+
+static sluice_status dk_first_int(struct sl_dest *d, const char *sql, const struct dk_param *p,
+                                  size_t n, int64_t *out, const char *what)
+{
+    duck_result res;
+    *out = 0;
+    sluice_status rc = dk_run(d, sql, p, n, &res, what);
+    if (rc == SLUICE_OK && d->api->row_count(&res) > 0 && !d->api->value_is_null(&res, 0, 0))
+        *out = d->api->value_int64(&res, 0, 0);
+    d->api->destroy_result(&res);
+    return rc;
+}
+
+static sluice_status dk_first_int_q(struct sl_dest *d, struct sl_sql *q, int64_t *out,
+                                    const char *what)
+{
+    const char *text = sl_sql_text(d->ctx, q);
+    return text ? dk_first_int(d, text, NULL, 0, out, what) : d->ctx->code;
+}
+
+/* Does the schema hold a table (not a view) of that name? */
+static sluice_status table_exists(struct sl_dest *d, const char *schema, const char *name,
+                                  int *exists)
+{
+    int64_t n = 0;
+    struct dk_param p[2] = { P_TEXT(schema), P_TEXT(name) };
+    sluice_status rc = dk_first_int(d, "SELECT count(*) FROM information_schema.tables WHERE "
+                                       "table_schema = $1 AND table_name = $2 AND "
+                                       "table_type = 'BASE TABLE'",
+                                    p, 2, &n, "look up a table");
+    *exists = n > 0;
+    return rc;
+}
+
+/* ---- column cache ------------------------------------------------------------------------ */
+
+static void kt_free(struct dk_table *kt)
+{
+    if (!kt)
+        return;
+    for (size_t i = 0; i < kt->ncols; i++) {
+        sl_free(kt->cols[i].name);
+        sl_free(kt->cols[i].type);
+    }
+    sl_free(kt->cols);
+    sl_free(kt->name);
+    sl_free(kt);
+}
+
+static void cache_clear(struct sl_dest *d)
+{
+    for (size_t i = 0; i < d->ntabs; i++)
+        kt_free(d->tabs[i]);
+    d->ntabs = 0;
+}
+
+static const struct dk_col *kt_col(const struct dk_table *kt, const char *name)
+{
+    for (size_t i = 0; i < kt->ncols; i++)
+        if (strcasecmp(kt->cols[i].name, name) == 0)
+            return &kt->cols[i];
+    return NULL;
+}
+
+static sluice_status kt_add(struct sl_dest *d, struct dk_table *kt, const char *name,
+                            const char *type)
+{
+    if (kt->ncols == kt->cap) {
+        size_t ncap = kt->cap ? kt->cap * 2 : 16;
+        struct dk_col *n = sl_realloc(kt->cols, ncap * sizeof(*n));
+        if (!n)
+            return sl_nomem(d->ctx);
+        kt->cols = n;
+        kt->cap = ncap;
+    }
+    struct dk_col *c = &kt->cols[kt->ncols];
+    c->name = sl_strdup(name);
+    c->type = sl_strdup(type);
+    if (!c->name || !c->type) {
+        sl_free(c->name);
+        sl_free(c->type);
+        return sl_nomem(d->ctx);
+    }
+    kt->ncols++;
+    return SLUICE_OK;
+}
+
+static struct dk_table *kt_find(struct sl_dest *d, const char *name, int staging)
+{
+    for (size_t i = 0; i < d->ntabs; i++)
+        if (d->tabs[i]->staging == staging && strcmp(d->tabs[i]->name, name) == 0)
+            return d->tabs[i];
+    return NULL;
+}
+
+/* The cached entry of a table, read from the catalog on first use in this transaction. */
+static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
+                            struct dk_table **out)
+{
+    struct dk_table *kt = kt_find(d, name, staging);
+    if (kt) {
+        *out = kt;
+        return SLUICE_OK;
+    }
+    if (d->ntabs == d->captabs) {
+        size_t ncap = d->captabs ? d->captabs * 2 : 16;
+        struct dk_table **n = sl_realloc(d->tabs, ncap * sizeof(*n));
+        if (!n)
+            return sl_nomem(d->ctx);
+        d->tabs = n;
+        d->captabs = ncap;
+    }
+    kt = sl_calloc(1, sizeof(*kt));
+    if (!kt || !(kt->name = sl_strdup(name))) {
+        sl_free(kt);
+        return sl_nomem(d->ctx);
+    }
+    kt->staging = staging;
+    const char *schema = staging ? d->staging : d->dataset;
+    sluice_status rc = table_exists(d, schema, name, &kt->exists);
+    if (rc == SLUICE_OK && kt->exists) {
+        duck_result res;
+        struct dk_param p[2] = { P_TEXT(schema), P_TEXT(name) };
+        rc = dk_run(d, "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                       "table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+                    p, 2, &res, "read the columns of a table");
+        for (duck_idx r = 0; rc == SLUICE_OK && r < d->api->row_count(&res); r++) {
+            char *cn = d->api->value_varchar(&res, 0, r);
+            char *ct = d->api->value_varchar(&res, 1, r);
+            rc = cn && ct ? kt_add(d, kt, cn, ct) : sl_nomem(d->ctx);
+            d->api->free(cn);
+            d->api->free(ct);
+        }
+        d->api->destroy_result(&res);
+    }
+    if (rc) {
+        kt_free(kt);
+        return rc;
+    }
+    d->tabs[d->ntabs++] = kt;
+    *out = kt;
+    return SLUICE_OK;
+}
+
+/* ---- types ------------------------------------------------------------------------------- */
+
+static const char *dk_type(enum sl_dtype t)
+{
+    switch (t) {
+    case SL_DT_BIGINT:
+        return "BIGINT";
+    case SL_DT_DOUBLE:
+        return "DOUBLE";
+    case SL_DT_BOOL:
+        return "BOOLEAN";
+    case SL_DT_TIMESTAMP:
+        return "TIMESTAMP WITH TIME ZONE";
+    case SL_DT_DATE:
+        return "DATE";
+    case SL_DT_JSON:
+        return "JSON";
+    case SL_DT_DECIMAL:
+        return "DECIMAL(38,9)";
+    case SL_DT_WEI:
+        return "DECIMAL(38,0)";
+    case SL_DT_TIME:
+        return "TIME";
+    case SL_DT_BINARY:
+        return "BLOB";
+    default:
+        return "VARCHAR";
+    }
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Can a column of catalog type `have` take sluice's values of type t? (dlt's reverse type
+ * mapping, plus the wider types a hand-made table may use.) */
+static int type_accepts(enum sl_dtype t, const char *have)
+{
+    if (strcmp(have, dk_type(t)) == 0)
+        return 1;
+    switch (t) {
+    case SL_DT_BIGINT:
+        return strcmp(have, "INTEGER") == 0 || strcmp(have, "HUGEINT") == 0 ||
+               strcmp(have, "SMALLINT") == 0 || strcmp(have, "TINYINT") == 0 ||
+               starts(have, "DECIMAL");
+    case SL_DT_DOUBLE:
+        return strcmp(have, "FLOAT") == 0 || starts(have, "DECIMAL");
+    case SL_DT_BOOL:
+        return 0;
+    case SL_DT_TIMESTAMP:
+    case SL_DT_DATE:
+        return starts(have, "TIMESTAMP") || (t == SL_DT_DATE && strcmp(have, "DATE") == 0);
+    case SL_DT_JSON:
+        return strcmp(have, "VARCHAR") == 0;
+    case SL_DT_DECIMAL:
+    case SL_DT_WEI:
+        return starts(have, "DECIMAL") || strcmp(have, "HUGEINT") == 0;
+    case SL_DT_TIME:
+        return starts(have, "TIME");
+    case SL_DT_BINARY:
+        return 0;
+    default:
+        return strcmp(have, "JSON") == 0;
+    }
+}
+
+/* ---- tables ------------------------------------------------------------------------------ */
+
+static sluice_status ensure_staging_schema(struct sl_dest *d)
+{
+    if (d->staging_ok)
+        return SLUICE_OK;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "CREATE SCHEMA IF NOT EXISTS ");
+    sl_sql_id(&q, d->staging);
+    sluice_status rc = dk_exec_q(d, &q, NULL, "create the staging schema");
+    sl_sql_cleanup(&q);
+    d->staging_ok = rc == SLUICE_OK;
+    return rc;
+}
+
+/* Every typed column of t that the table has must be able to take its values. */
+static sluice_status check_shape(struct sl_dest *d, const struct sl_table *t,
+                                 const struct dk_table *kt)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct sl_column *c = &t->cols[i];
+        if (c->type == SL_DT_NONE)
+            continue;
+        const struct dk_col *have = kt_col(kt, c->name);
+        if (have && !type_accepts(c->type, have->type)) {
+            sluice_status rc = sl_fail_at(
+                d->ctx, SLUICE_ERR_DEST, t->resource, -1, c->name,
+                "duckdb destination %s: table %s.%s: column %s has type %s, which cannot hold "
+                "sluice's %s values (%s); was the table altered by hand?",
+                d->path, kt->staging ? d->staging : d->dataset, kt->name, c->name, have->type,
+                sl_dtype_name(c->type), dk_type(c->type));
+            sl_fail_origin(d->ctx, "duckdb", "");
+            return rc;
+        }
+    }
+    return SLUICE_OK;
+}
+
+/* Create t (or its staging copy, fresh in each transaction) or add the typed columns it
+ * lacks. */
+static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int staging,
+                                struct dk_table **out)
+{
+    struct dk_table *kt = NULL;
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    char what[300];
+    sl_sql_init(&q);
+    if (staging)
+        rc = ensure_staging_schema(d);
+    if (rc == SLUICE_OK)
+        rc = kt_get(d, t->name, staging, &kt);
+    if (rc)
+        goto done;
+    if (staging && kt->exists && !kt->fresh) {
+        /* a copy left by an older version or another tool: start empty */
+        sl_sql_put(&q, "DROP TABLE ");
+        dk_table_ref(&q, d, t->name, 1);
+        rc = dk_exec_q(d, &q, NULL, "drop an old staging table");
+        if (rc)
+            goto done;
+        sl_sql_reset(&q);
+        kt->exists = 0;
+        for (size_t i = 0; i < kt->ncols; i++) {
+            sl_free(kt->cols[i].name);
+            sl_free(kt->cols[i].type);
+        }
+        kt->ncols = 0;
+    }
+    snprintf(what, sizeof(what), "%s table %s.%s", kt->exists ? "add columns to" : "create",
+             staging ? d->staging : d->dataset, t->name);
+    if (!kt->exists) {
+        size_t ntyped = 0;
+        sl_sql_put(&q, "CREATE TABLE ");
+        dk_table_ref(&q, d, t->name, staging);
+        sl_sql_put(&q, " (");
+        for (size_t i = 0; i < t->ncols; i++) {
+            const struct sl_column *c = &t->cols[i];
+            if (c->type == SL_DT_NONE)
+                continue;
+            if (ntyped++)
+                sl_sql_put(&q, ", ");
+            sl_sql_id(&q, c->name);
+            sl_sql_ch(&q, ' ');
+            sl_sql_put(&q, dk_type(c->type));
+            if (!c->nullable && !staging)
+                sl_sql_put(&q, " NOT NULL");
+        }
+        if (staging)
+            sl_sql_put(&q, ", \"" ITEM_COL "\" BIGINT, \"" SEQ_COL "\" BIGINT");
+        sl_sql_put(&q, ")");
+        if (ntyped == 0)
+            goto done; /* nothing typed yet: created once a column has a type */
+        rc = dk_exec_q(d, &q, NULL, what);
+        if (rc) {
+            sl_fail_locate(d->ctx, t->resource, -1, NULL);
+            goto done;
+        }
+        kt->exists = 1;
+        kt->fresh = staging;
+        for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++)
+            if (t->cols[i].type != SL_DT_NONE)
+                rc = kt_add(d, kt, t->cols[i].name, dk_type(t->cols[i].type));
+        if (rc == SLUICE_OK && staging)
+            rc = kt_add(d, kt, ITEM_COL, "BIGINT");
+        if (rc == SLUICE_OK && staging)
+            rc = kt_add(d, kt, SEQ_COL, "BIGINT");
+        goto done;
+    }
+    rc = check_shape(d, t, kt);
+    for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++) {
+        const struct sl_column *c = &t->cols[i];
+        if (c->type == SL_DT_NONE || kt_col(kt, c->name))
+            continue;
+        sl_sql_put(&q, "ALTER TABLE ");
+        dk_table_ref(&q, d, t->name, staging);
+        sl_sql_put(&q, " ADD COLUMN ");
+        sl_sql_id(&q, c->name);
+        sl_sql_ch(&q, ' ');
+        sl_sql_put(&q, dk_type(c->type));
+        sl_sql_put(&q, ";\n");
+    }
+    if (rc || (q.b.len == 0 && !q.bad))
+        goto done;
+    rc = dk_exec_q(d, &q, NULL, what);
+    if (rc) {
+        sl_fail_locate(d->ctx, t->resource, -1, NULL);
+        goto done;
+    }
+    for (size_t i = 0; i < t->ncols && rc == SLUICE_OK; i++)
+        if (t->cols[i].type != SL_DT_NONE && !kt_col(kt, t->cols[i].name))
+            rc = kt_add(d, kt, t->cols[i].name, dk_type(t->cols[i].type));
+done:
+    sl_sql_cleanup(&q);
+    if (out)
+        *out = rc ? NULL : kt;
+    return rc;
+}
+
+static sluice_status duckdb_sync_table(struct sl_dest *d, const struct sl_table *t)
+{
+    return sync_table(d, t, 0, NULL);
+}
+
+static sluice_status duckdb_effects(struct sl_dest *d, sl_effect_fn fn, void *ud)
+{
+    return sl_effects_each(&d->fx, d->ctx, fn, ud);
+}
+
+/* ---- truncate / drop --------------------------------------------------------------------- */
+
+/* Run the pending truncate of table (NULL: of every table). */
+static sluice_status flush_truncates(struct sl_dest *d, const char *table)
+{
+    sluice_status rc = SLUICE_OK;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    for (size_t i = 0; i < d->ntrunc && rc == SLUICE_OK;) {
+        if (table && strcmp(d->trunc[i], table) != 0) {
+            i++;
+            continue;
+        }
+        char what[300];
+        snprintf(what, sizeof(what), "truncate table %s.%s", d->dataset, d->trunc[i]);
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "DELETE FROM ");
+        dk_table_ref(&q, d, d->trunc[i], 0);
+        rc = dk_exec_q(d, &q, NULL, what);
+        sl_free(d->trunc[i]);
+        d->trunc[i] = d->trunc[--d->ntrunc];
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static void forget_truncates(struct sl_dest *d)
+{
+    for (size_t i = 0; i < d->ntrunc; i++)
+        sl_free(d->trunc[i]);
+    d->ntrunc = 0;
+}
+
+/*
+ * Deferred: DuckDB (1.5) cannot commit a transaction that deletes from a table and then
+ * alters it ("another transaction has altered this table"), and a refresh truncates before
+ * the package's columns are added. So the rows are counted now and deleted just before the
+ * table is written (xInsertBegin), before a merge, or at commit, after every ALTER.
+ */
+static sluice_status duckdb_truncate(struct sl_dest *d, const char *table)
+{
+    int exists = 0;
+    int64_t n = 0;
+    sluice_status rc = table_exists(d, d->dataset, table, &exists);
+    if (rc || !exists)
+        return rc;
+    for (size_t i = 0; i < d->ntrunc; i++)
+        if (strcmp(d->trunc[i], table) == 0)
+            return SLUICE_OK;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT count(*) FROM ");
+    dk_table_ref(&q, d, table, 0);
+    rc = dk_first_int_q(d, &q, &n, "count the rows of a table to truncate");
+    sl_sql_cleanup(&q);
+    if (rc)
+        return rc;
+    if (d->ntrunc == d->captrunc) {
+        size_t ncap = d->captrunc ? d->captrunc * 2 : 8;
+        char **nt = sl_realloc(d->trunc, ncap * sizeof(*nt));
+        if (!nt)
+            return sl_nomem(d->ctx);
+        d->trunc = nt;
+        d->captrunc = ncap;
+    }
+    if (!(d->trunc[d->ntrunc] = sl_strdup(table)))
+        return sl_nomem(d->ctx);
+    d->ntrunc++;
+    sl_effects_add(&d->fx, table, 0, 0, n);
+    return SLUICE_OK;
+}
+
+static sluice_status duckdb_drop_table(struct sl_dest *d, const char *table)
+{
+    int exists = 0;
+    struct sl_sql q;
+    char what[300];
+    for (size_t i = 0; i < d->ntrunc; i++) {
+        if (strcmp(d->trunc[i], table) == 0) {
+            sl_free(d->trunc[i]);
+            d->trunc[i] = d->trunc[--d->ntrunc];
+            break;
+        }
+    }
+    sluice_status rc = table_exists(d, d->dataset, table, &exists);
+    if (rc || !exists)
+        return rc;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT count(*) FROM ");
+    dk_table_ref(&q, d, table, 0);
+    int64_t n = 0;
+    rc = dk_first_int_q(d, &q, &n, "count the rows of a table to drop");
+    if (rc == SLUICE_OK)
+        sl_effects_add(&d->fx, table, 0, 0, n); /* its rows are a deletion in the net effect */
+    sl_sql_reset(&q);
+    sl_sql_put(&q, "DROP TABLE IF EXISTS ");
+    dk_table_ref(&q, d, table, 0);
+    snprintf(what, sizeof(what), "drop table %s.%s", d->dataset, table);
+    if (rc == SLUICE_OK)
+        rc = dk_exec_q(d, &q, NULL, what);
+    sl_sql_cleanup(&q);
+    for (size_t i = 0; i < d->ntabs; i++) {
+        if (!d->tabs[i]->staging && strcmp(d->tabs[i]->name, table) == 0) {
+            kt_free(d->tabs[i]);
+            d->tabs[i] = d->tabs[--d->ntabs];
+            break;
+        }
+    }
+    return rc;
+}
+
+/* ---- bulk insert (appender) -------------------------------------------------------------- */
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Binary text from the normalizer ("0x" hex, spaces allowed, or base64) as bytes in b. */
+static int decode_binary(struct sl_buf *b, const char *s, size_t len)
+{
+    sl_buf_reset(b);
+    if (len >= 2 && s[0] == '0' && s[1] == 'x') {
+        int hi = -1;
+        for (size_t i = 2; i < len; i++) {
+            int v = hex_value(s[i]);
+            if (v < 0)
+                continue;
+            if (hi < 0) {
+                hi = v;
+            } else {
+                if (sl_buf_putc(b, (char)(hi << 4 | v)))
+                    return -1;
+                hi = -1;
+            }
+        }
+        return 0;
+    }
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            continue; /* padding */
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (sl_buf_putc(b, (char)(unsigned char)(acc >> bits)))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_table *t,
+                                         int staging)
+{
+    struct dk_table *kt = NULL;
+    if (d->app)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "an insert into %s is already open",
+                       d->ins ? d->ins->name : "?");
+    sluice_status rc = sync_table(d, t, staging ? 1 : 0, &kt);
+    if (rc == SLUICE_OK && !staging)
+        rc = flush_truncates(d, t->name);
+    if (rc)
+        return rc;
+    if (!kt->exists)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "table %s has no typed column to insert",
+                       t->name);
+    sl_free(d->ins_map);
+    sl_free(d->ins_bin);
+    d->ins_map = sl_calloc(kt->ncols + 1, sizeof(long));
+    d->ins_bin = sl_calloc(t->ncols + 1, 1);
+    if (!d->ins_map || !d->ins_bin)
+        return sl_nomem(d->ctx);
+    for (size_t j = 0; j < kt->ncols; j++) {
+        const char *cn = kt->cols[j].name;
+        long m = -1;
+        if (staging && strcmp(cn, ITEM_COL) == 0)
+            m = -2;
+        else if (staging && strcmp(cn, SEQ_COL) == 0)
+            m = -3;
+        for (size_t i = 0; m == -1 && i < t->ncols; i++)
+            if (t->cols[i].type != SL_DT_NONE && strcasecmp(t->cols[i].name, cn) == 0)
+                m = (long)i;
+        d->ins_map[j] = m;
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        d->ins_bin[i] = t->cols[i].type == SL_DT_BINARY;
+    d->ins_nmap = kt->ncols;
+    d->ins_ncols = t->ncols;
+    if (d->api->appender_create(d->conn, staging ? d->staging : d->dataset, kt->name,
+                                &d->app) != 0) {
+        rc = dk_fail(d, d->app ? d->api->appender_error(d->app) : NULL,
+                     "open the appender of table %s.%s", staging ? d->staging : d->dataset,
+                     kt->name);
+        d->api->appender_destroy(&d->app);
+        d->app = NULL;
+        sl_fail_locate(d->ctx, t->resource, -1, NULL);
+        return rc;
+    }
+    d->ins = kt;
+    return SLUICE_OK;
+}
+
+static sluice_status duckdb_insert_row(struct sl_dest *d, const struct sl_value *vals,
+                                       size_t nvals, int64_t item)
+{
+    const struct sl_duck_api *a = d->api;
+    if (!d->app)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "xInsertRow without xInsertBegin");
+    if (nvals > d->ins_ncols)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
+                       "row for table %s has %zu values, the insert was opened for %zu columns",
+                       d->ins->name, nvals, d->ins_ncols);
+    duck_state s = 0;
+    for (size_t j = 0; j < d->ins_nmap && s == 0; j++) {
+        long m = d->ins_map[j];
+        if (m == -2) {
+            s = a->append_int64(d->app, item);
+            continue;
+        }
+        if (m == -3) {
+            s = a->append_int64(d->app, ++d->seq);
+            continue;
+        }
+        const struct sl_value *v = m >= 0 && (size_t)m < nvals ? &vals[m] : NULL;
+        if (!v) {
+            s = a->append_null(d->app);
+            continue;
+        }
+        switch (v->kind) {
+        case SL_V_INT:
+            s = a->append_int64(d->app, v->u.i);
+            break;
+        case SL_V_DOUBLE:
+            s = a->append_double(d->app, v->u.d);
+            break;
+        case SL_V_BOOL:
+            s = a->append_bool(d->app, v->u.i != 0);
+            break;
+        case SL_V_TEXT:
+            if (d->ins_bin[m]) {
+                if (decode_binary(&d->blob, v->u.s, v->len))
+                    return sl_nomem(d->ctx);
+                s = a->append_blob(d->app, d->blob.len ? d->blob.data : "", d->blob.len);
+            } else {
+                s = a->append_varchar_length(d->app, v->u.s, v->len);
+            }
+            break;
+        default:
+            s = a->append_null(d->app);
+            break;
+        }
+    }
+    if (s == 0)
+        s = a->appender_end_row(d->app);
+    if (s != 0)
+        return dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
+                       d->ins->staging ? d->staging : d->dataset, d->ins->name);
+    return SLUICE_OK;
+}
+
+/* Close the appender: its buffered rows go into the table (errors surface here). */
+static sluice_status duckdb_insert_end(struct sl_dest *d)
+{
+    sluice_status rc = SLUICE_OK;
+    if (!d->app)
+        return SLUICE_OK;
+    if (d->ctx->code == SLUICE_OK && d->api->appender_close(d->app) != 0)
+        rc = dk_fail(d, d->api->appender_error(d->app), "insert into table %s.%s",
+                     d->ins->staging ? d->staging : d->dataset, d->ins->name);
+    d->api->appender_destroy(&d->app);
+    d->app = NULL;
+    d->ins = NULL;
+    return rc;
+}
+
+/* ---- merge (sql_merge.c) ----------------------------------------------------------------- */
+
+static void mg_table(struct sl_sql *q, void *ud, const char *name, int staging)
+{
+    dk_table_ref(q, ud, name, staging);
+}
+
+/* One statement (or several, without parameters). The scd2 placeholders are $1 (boundary)
+ * and $2 (active); a text with $2 alone has it renumbered $1, as DuckDB wants parameters
+ * without gaps. */
+static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
+                             const char *const *params, int64_t *changes, const char *what)
+{
+    struct sl_dest *d = ud;
+    (void)scan_d; /* DuckDB has no indexes here: its merges are hash joins */
+    *changes = 0;
+    int has1 = nparams && strstr(sql, "$1") != NULL;
+    int has2 = nparams > 1 && strstr(sql, "$2") != NULL;
+    if (!has1 && !has2)
+        return dk_exec_n(d, sql, changes, what);
+    if (has1) {
+        struct dk_param p[2] = { P_TEXT(params[0]), P_TEXT(has2 ? params[1] : NULL) };
+        return dk_run_n(d, sql, p, has2 ? 2 : 1, changes, what);
+    }
+    char *one = sl_strdup(sql);
+    if (!one)
+        return sl_nomem(d->ctx);
+    for (char *at = strstr(one, "$2"); at; at = strstr(at + 2, "$2"))
+        at[1] = '1';
+    struct dk_param p[1] = { P_TEXT(params[1]) };
+    sluice_status rc = dk_run_n(d, one, p, 1, changes, what);
+    sl_free(one);
+    return rc;
+}
+
+static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const char *what)
+{
+    return dk_first_int(ud, sql, NULL, 0, out, what);
+}
+
+static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
+                      int64_t deleted)
+{
+    struct sl_dest *d = ud;
+    sl_effects_add(&d->fx, table, inserted, updated, deleted);
+}
+
+#define TSTZ "TIMESTAMP WITH TIME ZONE"
+
+static const struct sl_sql_merge_ops dk_merge_ops = {
+    .table = mg_table,
+    .id = sl_sql_id,
+    .temp = "temp.",
+    .true_lit = "true",
+    .false_lit = "false",
+    .rid_type = "BIGINT",
+    .int_type = "BIGINT",
+    .bool_type = "BOOLEAN",
+    .key_join = "JOIN",
+    .param = { "CAST($1 AS " TSTZ ")", "CAST($2 AS " TSTZ ")" },
+    .exec = mg_exec,
+    .count = mg_count,
+    .effect = mg_effect,
+};
+
+/* The staging copy of a table when rows were appended to it in this transaction. */
+static struct dk_table *staged_copy(struct sl_dest *d, const char *name)
+{
+    struct dk_table *kt = kt_find(d, name, 1);
+    return kt && kt->exists && kt->fresh ? kt : NULL;
+}
+
+/* Make the chain ready for the shared merge: both sides of the root and of every staged
+ * nested table carry all typed columns; pending truncates run first (after every ALTER).
+ * Staged rows are told apart by "_sl_seq" (the staging order), destination rows by DuckDB's
+ * rowid. *ready = 0 when nothing of the root is staged. */
+static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
+{
+    const struct sl_merge_spec *m = g->m;
+    *ready = 0;
+    if (!staged_copy(d, m->root->name))
+        return SLUICE_OK; /* nothing staged: nothing to replace */
+    sluice_status rc = sync_table(d, m->root, 0, NULL);
+    if (rc == SLUICE_OK)
+        rc = sync_table(d, m->root, 1, NULL);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        const struct sl_table *c = m->children[i];
+        struct dk_table *ckt = NULL;
+        g->staged[i] = staged_copy(d, c->name) != NULL;
+        rc = kt_get(d, c->name, 0, &ckt);
+        if (rc)
+            break;
+        g->exists[i] = ckt->exists || g->staged[i];
+        if (!g->exists[i])
+            continue;
+        rc = sl_sql_merge_check_child(g, i);
+        if (rc == SLUICE_OK)
+            rc = sync_table(d, c, 0, NULL);
+        if (rc == SLUICE_OK && g->staged[i]) {
+            rc = sync_table(d, c, 1, NULL);
+            g->crowid[i] = "\"" SEQ_COL "\"";
+        }
+    }
+    if (rc == SLUICE_OK)
+        rc = flush_truncates(d, NULL);
+    if (rc)
+        return rc;
+    g->srowid = "\"" SEQ_COL "\"";
+    g->drowid = "rowid";
+    *ready = 1;
+    return SLUICE_OK;
+}
+
+static sluice_status duckdb_merge(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    struct sl_sql_merge g;
+    int ready = 0;
+    sluice_status rc = sl_sql_merge_init(&g, &dk_merge_ops, d, d->ctx, m);
+    if (rc == SLUICE_OK)
+        rc = chain_prepare(d, &g, &ready);
+    if (rc == SLUICE_OK && ready)
+        rc = sl_sql_merge_run(&g);
+    if (rc)
+        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
+    sl_sql_merge_cleanup(&g);
+    return rc;
+}
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+static void duckdb_rollback(struct sl_dest *d)
+{
+    if (!d)
+        return;
+    if (d->app) {
+        d->api->appender_destroy(&d->app);
+        d->app = NULL;
+        d->ins = NULL;
+    }
+    if (d->in_txn) {
+        duck_result res;
+        memset(&res, 0, sizeof(res));
+        d->api->query(d->conn, "ROLLBACK", &res);
+        d->api->destroy_result(&res);
+    }
+    cache_clear(d);
+    sl_effects_clear(&d->fx);
+    forget_truncates(d);
+    d->staging_ok = 0;
+    d->in_txn = 0;
+}
+
+/* The system tables as dlt's duckdb destination creates them (column order and types). */
+static const char *const system_ddl[] = {
+    "_dlt_loads",
+    " (\"load_id\" VARCHAR NOT NULL, \"schema_name\" VARCHAR, \"status\" BIGINT NOT NULL, "
+    "\"inserted_at\" TIMESTAMP WITH TIME ZONE NOT NULL, \"schema_version_hash\" VARCHAR)",
+    "_dlt_version",
+    " (\"version\" BIGINT NOT NULL, \"engine_version\" BIGINT NOT NULL, \"inserted_at\" "
+    "TIMESTAMP WITH TIME ZONE NOT NULL, \"schema_name\" VARCHAR NOT NULL, \"version_hash\" "
+    "VARCHAR NOT NULL, \"schema\" VARCHAR NOT NULL)",
+    "_dlt_pipeline_state",
+    " (\"version\" BIGINT NOT NULL, \"engine_version\" BIGINT NOT NULL, \"pipeline_name\" "
+    "VARCHAR NOT NULL, \"state\" VARCHAR NOT NULL, \"created_at\" TIMESTAMP WITH TIME ZONE NOT "
+    "NULL, \"version_hash\" VARCHAR, \"_dlt_load_id\" VARCHAR NOT NULL, \"_dlt_id\" VARCHAR NOT "
+    "NULL)",
+};
+
+static sluice_status duckdb_begin(struct sl_dest *d)
+{
+    struct sl_sql q;
+    if (d->in_txn)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
+    sluice_status rc = dk_exec(d, "BEGIN TRANSACTION", "begin a transaction");
+    if (rc)
+        return rc;
+    d->in_txn = 1;
+    d->seq = 0;
+    sl_effects_clear(&d->fx);
+    cache_clear(d);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "CREATE SCHEMA IF NOT EXISTS ");
+    sl_sql_id(&q, d->dataset);
+    sl_sql_put(&q, ";\n");
+    for (size_t i = 0; i < sizeof(system_ddl) / sizeof(system_ddl[0]); i += 2) {
+        sl_sql_put(&q, "CREATE TABLE IF NOT EXISTS ");
+        dk_table_ref(&q, d, system_ddl[i], 0);
+        sl_sql_put(&q, system_ddl[i + 1]);
+        sl_sql_put(&q, ";\n");
+    }
+    sl_sql_put(&q, "SET schema = ");
+    sl_sql_put(&q, "'");
+    for (const char *p = d->dataset; *p; p++) /* a string literal: quotes doubled */
+        sl_sql_put(&q, *p == '\'' ? "''" : (char[2]){ *p, 0 });
+    sl_sql_put(&q, "'");
+    rc = dk_exec_q(d, &q, NULL, "create the dataset and its system tables");
+    sl_sql_cleanup(&q);
+    if (rc)
+        duckdb_rollback(d);
+    return rc;
+}
+
+static sluice_status duckdb_commit(struct sl_dest *d)
+{
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    if (!d->in_txn)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "commit without a transaction");
+    rc = duckdb_insert_end(d);
+    if (rc == SLUICE_OK)
+        rc = flush_truncates(d, NULL);
+    sl_sql_init(&q);
+    if (rc == SLUICE_OK && d->staging_ok) {
+        /* staging copies and scratch tables go: the staging schema is empty between loads */
+        duck_result res;
+        struct dk_param p[1] = { P_TEXT(d->staging) };
+        rc = dk_run(d, "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+                    p, 1, &res, "list the staging tables");
+        for (duck_idx r = 0; rc == SLUICE_OK && r < d->api->row_count(&res); r++) {
+            char *name = d->api->value_varchar(&res, 0, r);
+            if (!name) {
+                rc = sl_nomem(d->ctx);
+                break;
+            }
+            sl_sql_put(&q, "DROP TABLE IF EXISTS ");
+            dk_table_ref(&q, d, name, 1);
+            sl_sql_put(&q, ";\n");
+            d->api->free(name);
+        }
+        d->api->destroy_result(&res);
+        if (rc == SLUICE_OK && (q.b.len || q.bad))
+            rc = dk_exec_q(d, &q, NULL, "drop the staging tables");
+    }
+    if (rc == SLUICE_OK)
+        rc = dk_exec(d, "COMMIT", "commit");
+    sl_sql_cleanup(&q);
+    if (rc) {
+        duckdb_rollback(d);
+        return rc;
+    }
+    d->in_txn = 0;
+    d->staging_ok = 0;
+    cache_clear(d);
+    return SLUICE_OK;
+}
+
+/* ---- system tables ----------------------------------------------------------------------- */
+
+/* The wall clock as a UTC timestamp DuckDB casts ("YYYY-MM-DD HH:MM:SS.ffffff+00"). */
+static void now_text(char *out, size_t n)
+{
+    int64_t sec;
+    long usec;
+    struct tm tm;
+    sl_clock_wall(&sec, &usec);
+    time_t t = (time_t)sec;
+    gmtime_r(&t, &tm);
+    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+/* "<head>"ds"."table"<rest>" built into q; the text, or NULL (error in ctx). */
+static const char *on_table(struct sl_dest *d, struct sl_sql *q, const char *head,
+                            const char *table, const char *rest)
+{
+    sl_sql_reset(q);
+    sl_sql_put(q, head);
+    dk_table_ref(q, d, table, 0);
+    sl_sql_put(q, rest);
+    return sl_sql_text(d->ctx, q);
+}
+
+/* The first value of "<head>"ds"."table"<rest>" with $1 = param (unless NULL); NULL when the
+ * table or the row is missing. */
+static sluice_status first_text_on(struct sl_dest *d, const char *head, const char *table,
+                                   const char *rest, const char *param, char **out,
+                                   const char *what)
+{
+    int have = 0;
+    *out = NULL;
+    sluice_status rc = table_exists(d, d->dataset, table, &have);
+    if (rc || !have)
+        return rc;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    const char *text = on_table(d, &q, head, table, rest);
+    struct dk_param p[1] = { P_TEXT(param) };
+    rc = text ? dk_first_text(d, text, p, param ? 1 : 0, out, what) : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status duckdb_load_exists(struct sl_dest *d, const char *load_id, int *exists)
+{
+    char *v = NULL;
+    sluice_status rc = first_text_on(d, "SELECT 1 FROM ", "_dlt_loads",
+                                     " WHERE \"load_id\" = $1 AND \"status\" = 0 LIMIT 1",
+                                     load_id, &v, "look up a load");
+    *exists = v != NULL;
+    sl_free(v);
+    return rc;
+}
+
+static sluice_status duckdb_insert_load(struct sl_dest *d, const char *load_id,
+                                        const char *schema_name,
+                                        const char *schema_version_hash)
+{
+    char now[64];
+    struct sl_sql q;
+    now_text(now, sizeof(now));
+    sl_sql_init(&q);
+    const char *text = on_table(d, &q, "INSERT INTO ", "_dlt_loads",
+                                " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
+                                "\"schema_version_hash\") VALUES ($1, $2, 0, CAST($3 AS "
+                                "TIMESTAMP WITH TIME ZONE), $4)");
+    struct dk_param p[4] = { P_TEXT(load_id), P_TEXT(schema_name), P_TEXT(now),
+                             P_TEXT(schema_version_hash) };
+    sluice_status rc = text ? dk_run_n(d, text, p, 4, NULL, "record the load") : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* Numeric order of load ids (exact: DECIMAL, not DOUBLE); ties to the longer, larger text. */
+static sluice_status duckdb_newest_load_id(struct sl_dest *d, char **out)
+{
+    return first_text_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
+                         " ORDER BY TRY_CAST(\"load_id\" AS DECIMAL(38,10)) DESC NULLS LAST, "
+                         "length(\"load_id\") DESC, \"load_id\" DESC LIMIT 1",
+                         NULL, out, "read the newest load id");
+}
+
+static sluice_status duckdb_delete_schema_versions(struct sl_dest *d, const char *schema_name)
+{
+    struct sl_sql q;
+    sl_sql_init(&q);
+    const char *text = on_table(d, &q, "DELETE FROM ", "_dlt_version",
+                                " WHERE \"schema_name\" = $1");
+    struct dk_param p[1] = { P_TEXT(schema_name) };
+    sluice_status rc =
+        text ? dk_run_n(d, text, p, 1, NULL, "forget the schema history") : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status duckdb_save_schema(struct sl_dest *d, const char *schema_name,
+                                        int64_t version, const char *version_hash,
+                                        const char *schema_json)
+{
+    struct sl_json *doc = NULL;
+    struct sl_sql q;
+    int64_t engine = SCHEMA_ENGINE_VERSION;
+    char now[64];
+    if (!schema_name || !version_hash || !schema_json)
+        return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
+    sluice_status rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
+    if (rc)
+        return rc;
+    const struct sl_json *ev = sl_json_get(doc, "engine_version");
+    if (ev && ev->type == SL_JSON_INT)
+        engine = ev->u.i;
+    sl_json_free(doc);
+    now_text(now, sizeof(now));
+    sl_sql_init(&q);
+    sl_sql_put(&q, "INSERT INTO ");
+    dk_table_ref(&q, d, "_dlt_version", 0);
+    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
+                   "\"version_hash\", \"schema\") SELECT $1, $2, CAST($3 AS TIMESTAMP WITH "
+                   "TIME ZONE), $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM ");
+    dk_table_ref(&q, d, "_dlt_version", 0);
+    sl_sql_put(&q, " WHERE \"version_hash\" = $5)");
+    const char *text = sl_sql_text(d->ctx, &q);
+    struct dk_param p[6] = { P_INT(version),         P_INT(engine),        P_TEXT(now),
+                             P_TEXT(schema_name), P_TEXT(version_hash), P_TEXT(schema_json) };
+    rc = text ? dk_run_n(d, text, p, 6, NULL, "store the schema") : d->ctx->code;
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+static sluice_status duckdb_load_schema(struct sl_dest *d, const char *schema_name,
+                                        char **json_out)
+{
+    return first_text_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
+                         " WHERE \"schema_name\" = $1 ORDER BY \"version\" DESC, "
+                         "\"inserted_at\" DESC LIMIT 1",
+                         schema_name, json_out, "read the schema");
+}
+
+/* One state per version: a second, different state with a version already written is
+ * refused (what the sqlite destination's trigger does; the same state again is allowed). */
+static sluice_status duckdb_save_state(struct sl_dest *d, const struct sl_state_row *row)
+{
+    struct sl_sql q;
+    int64_t clash = 0;
+    sl_sql_init(&q);
+    const char *text = on_table(d, &q, "SELECT count(*) FROM ", "_dlt_pipeline_state",
+                                " WHERE \"pipeline_name\" = $1 AND \"version\" = $2 AND "
+                                "\"version_hash\" IS DISTINCT FROM $3");
+    struct dk_param c[3] = { P_TEXT(row->pipeline_name), P_INT(row->version),
+                             P_TEXT(row->version_hash) };
+    sluice_status rc = text ? dk_first_int(d, text, c, 3, &clash, "check the state version")
+                            : d->ctx->code;
+    if (rc == SLUICE_OK && clash)
+        rc = dk_fail(d, "a different pipeline state with this version was already committed "
+                        "(another process loaded in between)",
+                     "store the pipeline state");
+    if (rc == SLUICE_OK) {
+        text = on_table(d, &q, "INSERT INTO ", "_dlt_pipeline_state",
+                        " (\"version\", \"engine_version\", \"pipeline_name\", \"state\", "
+                        "\"created_at\", \"version_hash\", \"_dlt_load_id\", \"_dlt_id\") "
+                        "VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMP WITH TIME ZONE), $6, $7, "
+                        "$8)");
+        struct dk_param p[8] = { P_INT(row->version),      P_INT(row->engine_version),
+                                 P_TEXT(row->pipeline_name), P_TEXT(row->state),
+                                 P_TEXT(row->created_at),  P_TEXT(row->version_hash),
+                                 P_TEXT(row->load_id),     P_TEXT(row->dlt_id) };
+        rc = text ? dk_run_n(d, text, p, 8, NULL, "store the pipeline state") : d->ctx->code;
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* The state rows of pipeline above version (or all, when !above) whose load is not completed:
+ * out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads exists. */
+static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
+                                   int have_loads, struct sl_state_row_owned *out)
+{
+    struct sl_sql q;
+    duck_result res;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
+    dk_table_ref(&q, d, "_dlt_pipeline_state", 0);
+    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = $1 AND ($2 = 0 OR s.\"version\" > $3)");
+    if (have_loads) {
+        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+        dk_table_ref(&q, d, "_dlt_loads", 0);
+        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
+    }
+    sl_sql_put(&q, " ORDER BY s.\"version\"");
+    const char *text = sl_sql_text(d->ctx, &q);
+    struct dk_param p[3] = { P_TEXT(pipeline), P_INT(above), P_INT(out->version) };
+    sluice_status rc = text ? dk_run(d, text, p, 3, &res, "read the pipeline state")
+                            : d->ctx->code;
+    if (text) {
+        duck_idx rows = rc == SLUICE_OK ? d->api->row_count(&res) : 0;
+        out->orphans += (int64_t)rows;
+        if (rows > 0) {
+            out->orphan_version = d->api->value_int64(&res, 0, 0);
+            char *v = d->api->value_varchar(&res, 1, 0);
+            out->orphan_load_id = v ? sl_strdup(v) : NULL;
+            d->api->free(v);
+            if (!out->orphan_load_id)
+                rc = sl_nomem(d->ctx);
+        }
+        d->api->destroy_result(&res);
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* A text value of row 0 as a new string (NULL for SQL NULL); -1 when out of memory. */
+static int dup_val(struct sl_dest *d, duck_result *res, duck_idx col, char **out)
+{
+    *out = NULL;
+    if (d->api->value_is_null(res, col, 0))
+        return 0;
+    char *v = d->api->value_varchar(res, col, 0);
+    *out = v ? sl_strdup(v) : NULL;
+    d->api->free(v);
+    return *out ? 0 : -1;
+}
+
+static sluice_status duckdb_load_state(struct sl_dest *d, const char *pipeline,
+                                       struct sl_state_row_owned *out, int *found)
+{
+    struct sl_sql q;
+    duck_result res;
+    int have_s = 0, have_l = 0;
+    memset(out, 0, sizeof(*out));
+    *found = 0;
+    sluice_status rc = table_exists(d, d->dataset, "_dlt_pipeline_state", &have_s);
+    if (rc == SLUICE_OK)
+        rc = table_exists(d, d->dataset, "_dlt_loads", &have_l);
+    if (rc || !have_s)
+        return rc;
+    if (!have_l)
+        return count_orphans(d, pipeline, 0, 0, out);
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
+                   "strftime(CAST(s.\"created_at\" AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%fZ'), "
+                   "s.\"version_hash\", "
+                   "s.\"_dlt_load_id\" FROM ");
+    dk_table_ref(&q, d, "_dlt_pipeline_state", 0);
+    sl_sql_put(&q, " AS s JOIN ");
+    dk_table_ref(&q, d, "_dlt_loads", 0);
+    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = $1 "
+                   "AND l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC "
+                   "LIMIT 1");
+    const char *text = sl_sql_text(d->ctx, &q);
+    struct dk_param p[1] = { P_TEXT(pipeline) };
+    rc = text ? dk_run(d, text, p, 1, &res, "read the pipeline state") : d->ctx->code;
+    if (text) {
+        if (rc == SLUICE_OK && d->api->row_count(&res) > 0) {
+            out->version = d->api->value_int64(&res, 0, 0);
+            out->engine_version = d->api->value_int64(&res, 1, 0);
+            if (dup_val(d, &res, 2, &out->pipeline_name) || dup_val(d, &res, 3, &out->state) ||
+                dup_val(d, &res, 4, &out->created_at) ||
+                dup_val(d, &res, 5, &out->version_hash) || dup_val(d, &res, 6, &out->load_id))
+                rc = sl_nomem(d->ctx);
+            else
+                *found = 1;
+        }
+        d->api->destroy_result(&res);
+    }
+    if (rc == SLUICE_OK)
+        rc = count_orphans(d, pipeline, *found, 1, out);
+    if (rc != SLUICE_OK) {
+        sl_state_row_owned_free(out);
+        *found = 0;
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- inspection -------------------------------------------------------------------------- */
+
+/* The type of column col's values, and how sluice renders their text (sql.h). */
+static sluice_value_type value_type(struct sl_dest *d, duck_result *res, duck_idx col,
+                                    enum sl_sql_render_kind *kind)
+{
+    *kind = SL_RENDER_AS_IS;
+    switch (d->api->column_type(res, col)) {
+    case DUCK_TYPE_BOOLEAN:
+        *kind = SL_RENDER_BOOL;
+        return SLUICE_VALUE_BOOL;
+    case DUCK_TYPE_TINYINT:
+    case DUCK_TYPE_SMALLINT:
+    case DUCK_TYPE_INTEGER:
+    case DUCK_TYPE_BIGINT:
+    case DUCK_TYPE_UTINYINT:
+    case DUCK_TYPE_USMALLINT:
+    case DUCK_TYPE_UINTEGER:
+    case DUCK_TYPE_UBIGINT:
+    case DUCK_TYPE_HUGEINT:
+        return SLUICE_VALUE_INTEGER;
+    case DUCK_TYPE_FLOAT:
+    case DUCK_TYPE_DOUBLE:
+    case DUCK_TYPE_DECIMAL:
+        return SLUICE_VALUE_REAL;
+    case DUCK_TYPE_BLOB:
+        return SLUICE_VALUE_BLOB;
+    case DUCK_TYPE_TIMESTAMP_TZ:
+        *kind = SL_RENDER_TIMESTAMPTZ;
+        return SLUICE_VALUE_TEXT;
+    default: {
+        duck_logical_type lt = d->api->column_logical_type(res, col);
+        char *alias = lt ? d->api->logical_type_get_alias(lt) : NULL;
+        int json = alias && strcmp(alias, "JSON") == 0;
+        d->api->free(alias);
+        if (lt)
+            d->api->destroy_logical_type(&lt);
+        if (json)
+            *kind = SL_RENDER_JSON;
+        return json ? SLUICE_VALUE_JSON : SLUICE_VALUE_TEXT;
+    }
+    }
+}
+
+/* Does a result column need a cast to VARCHAR before duckdb_value_varchar can render it?
+ * (That call renders the types up to DECIMAL; TIMESTAMP WITH TIME ZONE, lists, structs,
+ * UUIDs and the later types come back NULL.) */
+static int needs_cast(struct sl_dest *d, duck_result *res, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d->api->column_type(res, i) > DUCK_TYPE_DECIMAL)
+            return 1;
+    return 0;
+}
+
+/* One callback per row: fn (untyped) or tfn (typed). A SELECT with columns of types the C
+ * API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (sql): names, order and
+ * values as DuckDB prints them; the types are the first run's. */
+static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
+                               sluice_typed_row_fn tfn, void *ud)
+{
+    const struct sl_duck_api *a = d->api;
+    duck_result res, res2;
+    memset(&res, 0, sizeof(res));
+    memset(&res2, 0, sizeof(res2));
+    duck_result *rows_from = &res;
+    sluice_status rc = SLUICE_OK;
+    const char **names = NULL, **vals = NULL;
+    size_t *offs = NULL;
+    sluice_value_type *types = NULL, *coltypes = NULL;
+    enum sl_sql_render_kind *kinds = NULL;
+    struct sl_buf scratch;
+    struct sl_sql q;
+    size_t n = 0;
+    sl_buf_init(&scratch, 0);
+    sl_sql_init(&q);
+    if (a->query(d->conn, sql, &res) != 0) {
+        rc = dk_fail(d, a->result_error(&res), "query");
+        goto done;
+    }
+    n = (size_t)a->column_count(&res);
+    if (needs_cast(d, &res, n) && a->result_statement_type(res) == 1) {
+        size_t len = strlen(sql);
+        while (len > 0 && (sql[len - 1] == ';' || sql[len - 1] == ' ' || sql[len - 1] == '\n' ||
+                           sql[len - 1] == '\t' || sql[len - 1] == '\r'))
+            len--;
+        sl_sql_put(&q, "SELECT COLUMNS(*)::VARCHAR FROM (");
+        sl_sql_putn(&q, sql, len);
+        sl_sql_put(&q, "\n)");
+        const char *text = sl_sql_text(d->ctx, &q);
+        if (!text) {
+            rc = d->ctx->code;
+            goto done;
+        }
+        if (a->query(d->conn, text, &res2) != 0 || a->column_count(&res2) != n) {
+            rc = dk_fail(d, a->result_error(&res2), "query (its values cast to text)");
+            goto done;
+        }
+        rows_from = &res2;
+    }
+    duck_idx rows = a->row_count(rows_from);
+    names = sl_calloc(n + 1, sizeof(char *));
+    vals = sl_calloc(n + 1, sizeof(char *));
+    offs = sl_calloc(n + 1, sizeof(size_t));
+    types = sl_calloc(n + 1, sizeof(*types));
+    coltypes = sl_calloc(n + 1, sizeof(*coltypes));
+    kinds = sl_calloc(n + 1, sizeof(*kinds));
+    if (!names || !vals || !offs || !types || !coltypes || !kinds) {
+        rc = sl_nomem(d->ctx);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        names[i] = a->column_name(&res, i);
+        coltypes[i] = value_type(d, &res, i, &kinds[i]);
+    }
+    for (duck_idx r = 0; r < rows; r++) {
+        sl_buf_reset(&scratch);
+        for (size_t i = 0; i < n; i++) {
+            types[i] = SLUICE_VALUE_NULL;
+            offs[i] = scratch.len;
+            if (a->value_is_null(rows_from, i, r))
+                continue;
+            char *v = a->value_varchar(rows_from, i, r);
+            if (!v) {
+                rc = dk_fail(d, "a value cannot be rendered as text", "query");
+                goto done;
+            }
+            int bad = sl_sql_render(&scratch, kinds[i], v);
+            a->free(v);
+            if (bad) {
+                rc = sl_nomem(d->ctx);
+                goto done;
+            }
+            types[i] = coltypes[i];
+        }
+        for (size_t i = 0; i < n; i++)
+            vals[i] = types[i] == SLUICE_VALUE_NULL ? NULL : scratch.data + offs[i];
+        int halt = tfn ? tfn(ud, (int)n, names, vals, types) : fn ? fn(ud, (int)n, names, vals) : 0;
+        if (halt)
+            break;
+    }
+done:
+    sl_buf_cleanup(&scratch);
+    sl_free(offs);
+    sl_free(kinds);
+    a->destroy_result(&res);
+    a->destroy_result(&res2);
+    sl_sql_cleanup(&q);
+    sl_free(names);
+    sl_free(vals);
+    sl_free(types);
+    sl_free(coltypes);
+    return rc;
+}
+
+static sluice_status duckdb_query(struct sl_dest *d, const char *sql, sluice_row_fn fn, void *ud)
+{
+    return run_query(d, sql, fn, NULL, ud);
+}
+
+static sluice_status duckdb_query_typed(struct sl_dest *d, const char *sql,
+                                        sluice_typed_row_fn fn, void *ud)
+{
+    return run_query(d, sql, NULL, fn, ud);
+}
+
+static sluice_status duckdb_list_tables(struct sl_dest *d, sl_table_list_fn fn, void *ud)
+{
+    duck_result res;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    struct dk_param p[1] = { P_TEXT(d->dataset) };
+    sluice_status rc = dk_run(d, "SELECT table_name FROM information_schema.tables WHERE "
+                                 "table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY "
+                                 "table_name",
+                              p, 1, &res, "list tables");
+    duck_idx rows = rc == SLUICE_OK ? d->api->row_count(&res) : 0;
+    for (duck_idx r = 0; r < rows && rc == SLUICE_OK; r++) {
+        char *name = d->api->value_varchar(&res, 0, r);
+        if (!name) {
+            rc = sl_nomem(d->ctx);
+            break;
+        }
+        int64_t n = 0;
+        sl_sql_reset(&q);
+        sl_sql_put(&q, "SELECT count(*) FROM ");
+        dk_table_ref(&q, d, name, 0);
+        rc = dk_first_int_q(d, &q, &n, "count rows");
+        if (rc == SLUICE_OK)
+            rc = fn(ud, name, n);
+        d->api->free(name);
+    }
+    d->api->destroy_result(&res);
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------------------------ */
+
+static void duckdb_close(struct sl_dest *d)
+{
+    if (!d)
+        return;
+    if (d->conn) {
+        duckdb_rollback(d);
+        d->api->disconnect(&d->conn);
+    }
+    if (d->db)
+        d->api->close(&d->db);
+    cache_clear(d);
+    sl_effects_clear(&d->fx);
+    sl_effects_free(&d->fx);
+    forget_truncates(d);
+    sl_free(d->trunc);
+    sl_free(d->tabs);
+    sl_free(d->ins_map);
+    sl_free(d->ins_bin);
+    sl_buf_cleanup(&d->blob);
+    sl_free(d->path);
+    sl_free(d->dataset);
+    sl_free(d->staging);
+    sl_free(d);
+}
+
+static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
+                                 struct sl_dest **out)
+{
+    struct sl_dest *d = NULL;
+    sluice_status rc = SLUICE_OK;
+    char *err = NULL;
+    *out = NULL;
+    if (!cfg || !cfg->path || !*cfg->path)
+        return sl_fail(ctx, SLUICE_ERR_CONFIG, "the duckdb destination needs a path");
+    if (!cfg->dataset || !*cfg->dataset)
+        return sl_fail(ctx, SLUICE_ERR_CONFIG, "the duckdb destination needs a dataset name");
+    const struct sl_duck_api *api = sl_duck_load(ctx);
+    if (!api)
+        return ctx->code;
+    d = sl_calloc(1, sizeof(*d));
+    if (!d)
+        return sl_nomem(ctx);
+    d->ctx = ctx;
+    d->api = api;
+    sl_buf_init(&d->blob, 0);
+    if (cfg->path[0] != '/' && strcmp(cfg->path, ":memory:") != 0 && cfg->base_dir &&
+        *cfg->base_dir)
+        d->path = sl_aprintf("%s/%s", cfg->base_dir, cfg->path);
+    else
+        d->path = sl_strdup(cfg->path);
+    /* the schema names as dlt normalizes them (snake_case; DuckDB has no length limit) */
+    d->dataset = sl_naming_normalize_identifier(cfg->dataset, strlen(cfg->dataset), 0);
+    char *stg = sl_aprintf("%s_staging", cfg->dataset);
+    d->staging = stg ? sl_naming_normalize_identifier(stg, strlen(stg), 0) : NULL;
+    sl_free(stg);
+    if (!d->path || !d->dataset || !d->staging) {
+        rc = sl_nomem(ctx);
+        goto fail;
+    }
+    if (cfg->must_exist && strcmp(d->path, ":memory:") != 0 && !sl_fs_exists(d->path)) {
+        rc = sl_fail(ctx, SLUICE_ERR_NOT_FOUND, "database not found: %s", d->path);
+        goto fail;
+    }
+    if (api->open_ext(d->path, &d->db, NULL, &err) != 0) {
+        rc = dk_fail(d, err, "cannot open DuckDB database %s", d->path);
+        api->free(err);
+        d->db = NULL;
+        goto fail;
+    }
+    if (api->connect(d->db, &d->conn) != 0) {
+        d->conn = NULL;
+        rc = dk_fail(d, "cannot connect", "cannot open DuckDB database %s", d->path);
+        goto fail;
+    }
+    /* timestamps print in UTC, as the normalizer writes them; the dataset is the default
+     * schema of queries once it exists */
+    duck_result res;
+    memset(&res, 0, sizeof(res));
+    api->query(d->conn, "SET TimeZone = 'UTC'", &res); /* without ICU: already UTC */
+    api->destroy_result(&res);
+    struct sl_sql q;
+    sl_sql_init(&q);
+    int have = 0;
+    struct dk_param p[1] = { P_TEXT(d->dataset) };
+    int64_t n = 0;
+    rc = dk_first_int(d, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+                      p, 1, &n, "look up the dataset");
+    have = n > 0;
+    if (rc == SLUICE_OK && have) {
+        sl_sql_put(&q, "SET schema = '");
+        for (const char *s = d->dataset; *s; s++)
+            sl_sql_put(&q, *s == '\'' ? "''" : (char[2]){ *s, 0 });
+        sl_sql_put(&q, "'");
+        rc = dk_exec_q(d, &q, NULL, "use the dataset");
+    }
+    sl_sql_cleanup(&q);
+    if (rc)
+        goto fail;
+    *out = d;
+    return SLUICE_OK;
+fail:
+    duckdb_close(d);
+    return rc;
+}
+
+const struct sl_dest_methods sl_dest_duckdb = {
+    .version = 2,
+    .name = "duckdb",
+    .xOpen = duckdb_open,
+    .xClose = duckdb_close,
+    .xBegin = duckdb_begin,
+    .xCommit = duckdb_commit,
+    .xRollback = duckdb_rollback,
+    .xSyncTable = duckdb_sync_table,
+    .xTruncate = duckdb_truncate,
+    .xDropTable = duckdb_drop_table,
+    .xInsertBegin = duckdb_insert_begin,
+    .xInsertRow = duckdb_insert_row,
+    .xInsertEnd = duckdb_insert_end,
+    .xMerge = duckdb_merge,
+    .xLoadExists = duckdb_load_exists,
+    .xInsertLoad = duckdb_insert_load,
+    .max_columns = 0,
+    .reserved_prefix = NULL,
+    .merge_strategies = SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
+                        SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2),
+    .xSaveSchema = duckdb_save_schema,
+    .xDeleteSchemaVersions = duckdb_delete_schema_versions,
+    .xLoadSchema = duckdb_load_schema,
+    .xSaveState = duckdb_save_state,
+    .xLoadState = duckdb_load_state,
+    .xQuery = duckdb_query,
+    .xListTables = duckdb_list_tables,
+    .xNewestLoadId = duckdb_newest_load_id,
+    .xEffects = duckdb_effects,
+    .xQueryTyped = duckdb_query_typed,
+};
