@@ -152,11 +152,18 @@ def sluice_words(cmd):
     Inexpressible when sluice runs inside a larger shell command."""
     if not re.search(r"(^|[\s;&|(`$])(sluice|%SLUICE)(\s|$)", cmd):
         return None
+    env = {}
+    # a `VAR=$(cat FILE)` prefix: the file's text (read when the command runs)
+    prefix = re.match(r"^((?:[A-Za-z_][A-Za-z0-9_]*=(?:\$\(cat [\w./-]+\)|\S*)\s+)*)", cmd)
+    cats = {}
+    for m in re.finditer(r"\$\(cat ([\w./-]+)\)", prefix.group(1) if prefix else ""):
+        cats[m.group(0)] = "\0cat:" + m.group(1)
+    for k, v in cats.items():
+        cmd = cmd.replace(k, v, 1)
     try:
         words = shlex.split(cmd)
     except ValueError:
         raise Inexpressible("shell command around sluice: %s" % cmd)
-    env = {}
     while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
         k, _, v = words.pop(0).partition("=")
         env[k] = v
@@ -623,7 +630,7 @@ def run_case(path, root):
     os.makedirs(pipes)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "DLT_"))}
     env.update({"SLUICE_PIPELINES_DIR": pipes, "RUNTIME__DLTHUB_TELEMETRY": "false",
-                "PYTHONHASHSEED": "0", "HOME": tmp,
+                "HOME": tmp,
                 # dlt loads the jobs of a package in parallel, on SQLite from several
                 # connections: its nested merge then fails with "database is locked"
                 "LOAD__WORKERS": "1",
@@ -631,7 +638,7 @@ def run_case(path, root):
                 # API in the same order
                 "EXTRACT__NEXT_ITEM_MODE": "fifo"})
     problems, last, where, run_no = [], None, None, 0
-    mock, seen = None, 0
+    mock, seen, wheres = None, 0, {}
     pipeline = None
     try:
         for i, s in enumerate(sections):
@@ -660,6 +667,8 @@ def run_case(path, root):
                 run_no += 1
                 cmd = expand(args or "\n".join(lines), work, mock and mock[1])
                 for part in command_parts(cmd):
+                    if last is not None and not last[0] and " && " in cmd:
+                        break
                     sw = sluice_words(part)
                     if sw is None:
                         r = subprocess.run(["sh", "-c", part], cwd=work, env=env,
@@ -667,7 +676,7 @@ def run_case(path, root):
                                            timeout=300)
                         last = (r.returncode == 0, r.stderr.decode(errors="replace")[-300:])
                         continue
-                    runenv = dict(env, **sw[0])
+                    runenv = dict(env, **{k: cat_value(v, work) for k, v in sw[0].items()})
                     config, opts = parse_run(sw[1])
                     cwd = os.getcwd()
                     os.chdir(work)
@@ -677,6 +686,8 @@ def run_case(path, root):
                     finally:
                         os.chdir(cwd)
                     where = w or where
+                    if w:
+                        wheres[w[2]] = w
                     last = (ok, msg)
                 want_fail = any(x["name"] == "expect-exit" and x["args"].strip() != "0"
                                 for x in following(sections, i))
@@ -702,7 +713,7 @@ def run_case(path, root):
                     raise Inexpressible("expect-sql before any dlt run")
                 sql = expand(lines[0], work, mock and mock[1])
                 want = [expand(x, work, mock and mock[1]) for x in lines[1:]]
-                got, err = query_csv(where, sql)
+                got, err = query_csv(wheres.get(pipeline, where), sql)
                 if err is not None:
                     got = ["error: " + err]
                 got = "\n".join(got).split("\n") if got else []
@@ -712,7 +723,7 @@ def run_case(path, root):
                 if where is None:
                     raise Inexpressible("expect-state before any dlt run")
                 want = json.loads(expand("\n".join(lines), work, mock and mock[1]))
-                got = stored_state(where)
+                got = stored_state(wheres.get(pipeline, where))
                 if canon(got) != canon(want):
                     problems.append("run %d: state\n    - %s\n    + %s"
                                     % (run_no, json.dumps(want, sort_keys=True),
@@ -723,7 +734,6 @@ def run_case(path, root):
         stop(mock)
         if not os.environ.get("COMPAT_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    del pipeline
     if differs:
         if problems:
             return {"case": name, "status": "differs", "reason": "%s: %s" % differs,
@@ -734,12 +744,25 @@ def run_case(path, root):
     return {"case": name, "status": "match" if not problems else "FAIL", "problems": problems}
 
 
+def cat_value(v, work):
+    if not v.startswith("\0cat:"):
+        return v
+    with open(os.path.join(work, v[5:])) as f:
+        return f.read().rstrip("\n")
+
+
 def command_parts(cmd):
     """A run's command as the pieces run one after another: the whole command, or, when it has
     several lines of which some run sluice, each line (the last one's status is the run's)."""
     lines = [x for x in cmd.split("\n") if x.strip()]
     if len(lines) > 1 and any(sluice_words_quiet(x) for x in lines):
-        return lines
+        return [p for x in lines for p in command_parts(x)]
+    # `A && B` of simple commands (no other shell syntax): A, then B (a failing A stops the
+    # run there, its status the run's: the translator stops at a failed part too)
+    parts = cmd.split(" && ")
+    if len(parts) > 1 and not re.search(r"[;|<>`]|\|\||\$\(", cmd) and \
+            any(sluice_words_quiet(x) for x in parts):
+        return parts
     return [cmd]
 
 
@@ -795,8 +818,12 @@ def main():
     while queue or running:
         while queue and len(running) < jobs:
             p = queue.pop(0)
+            # dlt rebuilds unique_hashes from a Python set: with random string hashing their
+            # order, so the state hash, changes between runs, and dlt writes a state version
+            # (and a load) on a run that changes nothing
             proc = subprocess.Popen([sys.executable, __file__, "--one", p, root],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=dict(os.environ, PYTHONHASHSEED="0"))
             running.append((p, proc, time.time()))
         time.sleep(0.05)
         for item in list(running):
