@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """interop.py: a sluice dataset is a dlt dataset, both directions (issue 9).
 
-    interop.py SLUICE_BIN WORKDIR [--destination sqlite|postgres]
+    interop.py SLUICE_BIN WORKDIR [--destination sqlite|postgres|duckdb]
 
-(default: sqlite, and postgres when SLUICE_TEST_PG_DSN names a server, as scripts/pg-start
-sets it)
+(default: sqlite, duckdb (sluice loads libduckdb.so at run time: deps/duckdb/ from
+scripts/install-deps, or SLUICE_DUCKDB_LIB), and postgres when SLUICE_TEST_PG_DSN names a
+server, as scripts/pg-start sets it)
 
 Two scenarios on one destination, each with three steps that alternate the tools:
 
@@ -109,7 +110,31 @@ class PostgresDest:
             con.close()
 
 
-DESTINATIONS = {"sqlite": SqliteDest, "postgres": PostgresDest}
+class DuckdbDest:
+    """sluice's duckdb destination = dlt's duckdb destination on the same FILE.duckdb (the
+    dataset is a schema in it)."""
+    name = "duckdb"
+    active_text = "9999-12-31 00:00:00.000000"   # a TIMESTAMPTZ, shown as UTC text here
+
+    def __init__(self, work):
+        self.path = os.path.join(work, "compat.duckdb")
+
+    def sluice_yaml(self):
+        return "destination: {type: duckdb, path: %s}\n" % self.path
+
+    def dlt(self, dlt):
+        return dlt.destinations.duckdb(self.path)
+
+    def query(self, sql):
+        import duckdb
+        con = duckdb.connect(self.path, read_only=True)
+        try:
+            return con.execute(sql.replace("{ds}", '"%s"' % DATASET)).fetchall()
+        finally:
+            con.close()
+
+
+DESTINATIONS = {"sqlite": SqliteDest, "postgres": PostgresDest, "duckdb": DuckdbDest}
 
 
 # ---- the data -----------------------------------------------------------------------------
@@ -408,7 +433,7 @@ def main():
         sys.stderr.write(__doc__)
         sys.exit(2)
     sluice, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    names = ["sqlite"] + (["postgres"] if os.environ.get("SLUICE_TEST_PG_DSN") else [])
+    names = ["sqlite", "duckdb"] + (["postgres"] if os.environ.get("SLUICE_TEST_PG_DSN") else [])
     if "--destination" in sys.argv:
         names = [sys.argv[sys.argv.index("--destination") + 1]]
     passed = failed = 0
