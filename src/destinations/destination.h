@@ -116,11 +116,17 @@ struct sl_merge_spec {
     const char *active;       /* the same form, or NULL: active rows have valid_to NULL */
 };
 
+/* xInsertBegin's staging argument. */
+#define SL_INSERT_FINAL 0
+#define SL_INSERT_STAGING 1
+#define SL_INSERT_FIRST_MERGE 2
+
 /* Bit of a strategy in sl_dest_methods.merge_strategies. */
 #define SL_MERGE_BIT(s) (1u << (unsigned)(s))
 
 struct sl_dest_methods {
-    int version;       /* 2 (2: xMerge takes a struct sl_merge_spec, merge_strategies) */
+    int version;       /* 3 (2: xMerge takes a struct sl_merge_spec, merge_strategies;
+                          3: the optional xIsEmpty and xMergeDirectClean) */
     const char *name;  /* "sqlite" */
     size_t max_columns;          /* most columns a table may have (0: no limit) */
     const char *reserved_prefix; /* table names the engine keeps for itself, or NULL */
@@ -145,8 +151,11 @@ struct sl_dest_methods {
     /* Drop a table (no-op when it does not exist). */
     sluice_status (*xDropTable)(struct sl_dest *d, const char *table);
 
-    /* Bulk insert into t (staging = 1: into t's empty staging copy for merge, created on
-     * first use and dropped at commit/rollback). Rows: vals[i] for t->cols[i]; columns
+    /* Bulk insert into t (staging = SL_INSERT_STAGING: into t's empty staging copy for merge,
+     * created on first use and dropped at commit/rollback; SL_INSERT_FIRST_MERGE, only from
+     * a back-end with xMergeDirectClean: into t itself, a table of a fast first merge, empty
+     * before this transaction; the back-end may put off maintaining its merge indexes until
+     * xMergeDirectClean, which must leave them complete). Rows: vals[i] for t->cols[i]; columns
      * beyond nvals are NULL. item: the ordinal of the package item the row comes from (a
      * root row and its nested rows share it; it grows with the item order), 0 when unknown
      * (packages of older versions): a staging copy keeps it for xMerge, which needs it to
@@ -161,6 +170,24 @@ struct sl_dest_methods {
     /* Merge the staging copies of m->root and its nested tables into the final tables with
      * m->strategy (one of the bits in merge_strategies; see struct sl_merge_spec). */
     sluice_status (*xMerge)(struct sl_dest *d, const struct sl_merge_spec *m);
+
+    /*
+     * The fast first merge (optional, both or neither; NULL: every merge goes through
+     * staging). When a merge root and every nested table of it are empty in the dataset
+     * (xIsEmpty), load.c inserts the package's rows of that chain straight into the final
+     * tables (xInsertBegin with staging = 0) instead of their staging copies, and then asks
+     * xMergeDirectClean whether those rows are already what xMerge would have made of them
+     * in an empty table. Not scd2 (its versions get validity columns): load.c never asks.
+     */
+    /* *empty = 1 when the dataset has no such table or the table has no rows. */
+    sluice_status (*xIsEmpty)(struct sl_dest *d, const char *table, int *empty);
+    /* m->root's rows (all of this package, in the open transaction; their indexes complete
+     * again on return, whatever the answer): *clean = 1 when no two
+     * share a primary key and none is a hard delete (the strategies' rules then keep every
+     * row and its nested rows, in the order inserted). With *clean = 0 load.c truncates the
+     * chain's tables (xTruncate) and loads it again through staging and xMerge. */
+    sluice_status (*xMergeDirectClean)(struct sl_dest *d, const struct sl_merge_spec *m,
+                                       int *clean);
 
     /* System tables. */
     sluice_status (*xLoadExists)(struct sl_dest *d, const char *load_id, int *exists);

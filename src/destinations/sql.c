@@ -288,3 +288,31 @@ int sl_sql_render(struct sl_buf *b, enum sl_sql_render_kind kind, const char *v)
     }
     return sl_buf_append(b, v, len + 1);
 }
+
+void sl_sql_merge_dirty(struct sl_sql *q, const char *table_ref, const struct sl_merge_keys *k,
+                        const char *true_lit, const char *false_lit)
+{
+    sl_sql_put(q, "SELECT CASE WHEN ");
+    if (k->npk) {
+        /* through the primary key's index: no sort */
+        sl_sql_put(q, "EXISTS (SELECT 1 FROM ");
+        sl_sql_put(q, table_ref);
+        sl_sql_put(q, " AS d GROUP BY ");
+        for (size_t i = 0; i < k->npk; i++) {
+            if (i)
+                sl_sql_put(q, ", ");
+            sl_sql_col(q, "d", k->pk[i]->name);
+        }
+        sl_sql_put(q, " HAVING count(*) > 1)");
+    } else {
+        sl_sql_put(q, "1 = 0");
+    }
+    if (k->hd) {
+        sl_sql_put(q, " OR EXISTS (SELECT 1 FROM ");
+        sl_sql_put(q, table_ref);
+        sl_sql_put(q, " AS d WHERE ");
+        sl_sql_deleted_expr(q, "d", k->hd, true_lit, false_lit);
+        sl_sql_ch(q, ')');
+    }
+    sl_sql_put(q, " THEN 1 ELSE 0 END");
+}

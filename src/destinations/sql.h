@@ -110,4 +110,10 @@ enum sl_sql_render_kind {
 /* Append v rendered as kind to b, with its NUL; -1 when out of memory. */
 int sl_sql_render(struct sl_buf *b, enum sl_sql_render_kind kind, const char *v);
 
+/* "SELECT CASE WHEN <dirty> THEN 1 ELSE 0 END" over the merge root table_ref (qualified and
+ * quoted by the caller): 1 when its rows are not already what merging them into an empty
+ * table makes (xMergeDirectClean): two rows share a primary key, or a row is a hard delete. */
+void sl_sql_merge_dirty(struct sl_sql *q, const char *table_ref, const struct sl_merge_keys *k,
+                        const char *true_lit, const char *false_lit);
+
 #endif

@@ -106,6 +106,9 @@ struct known_table {
     char **cols;           /* column names, sorted with sqlite3_stricmp */
     size_t ncols, cap;
     char *index_sig;       /* the index DDL last ensured (dataset merge tables) */
+    int deferred;          /* filled by a fast first merge (SL_INSERT_FIRST_MERGE): its merge
+                              indexes are dropped and built after the rows, in
+                              xMergeDirectClean (a sort beats a random-order insert per row) */
     sqlite3_stmt *insert;  /* cached INSERT ... VALUES (?, ...) */
     size_t ins_tcols;      /* t->ncols the INSERT was built for */
     size_t ins_typed;      /* and how many of them had a type */
@@ -494,6 +497,50 @@ done:
     return rc;
 }
 
+/* DROP INDEX IF EXISTS for one merge index (index_ddl's name). */
+static void drop_index_ddl(struct sl_sql *q, const void *ud, const char *table,
+                           const char *const *cols, size_t n)
+{
+    const struct sl_dest *d = ud;
+    struct sl_sql name;
+    sl_sql_init(&name);
+    sl_sql_index_name(&name, table, cols, n, IDX_NAME_MAX);
+    sl_sql_put(q, "DROP INDEX IF EXISTS ");
+    sl_sql_id(q, d->dataset);
+    sl_sql_ch(q, '.');
+    sl_sql_id(q, name.bad ? "" : name.b.data);
+    sl_sql_put(q, ";\n");
+    if (name.bad)
+        q->bad = 1;
+    sl_sql_cleanup(&name);
+}
+
+/* A table a fast first merge fills (empty, in the open transaction): drop its merge indexes
+ * until xMergeDirectClean builds them again over all its rows. */
+static sluice_status defer_indexes(struct sl_dest *d, const struct sl_table *t,
+                                   struct known_table *kt)
+{
+    struct sl_sql q;
+    sluice_status rc = SLUICE_OK;
+    if (kt->deferred)
+        return SLUICE_OK;
+    sl_sql_init(&q);
+    if (sl_sql_merge_indexes(&q, t, drop_index_ddl, d) != 0)
+        rc = sl_nomem(d->ctx);
+    const char *text = rc == SLUICE_OK && q.b.len ? sl_sql_text(d->ctx, &q) : NULL;
+    if (rc == SLUICE_OK && q.b.len && !text)
+        rc = d->ctx->code;
+    if (text)
+        rc = exec(d, text, "merge: drop the indexes of an empty table until it is filled");
+    if (rc == SLUICE_OK) {
+        kt->deferred = 1;
+        sl_free(kt->index_sig);
+        kt->index_sig = NULL;
+    }
+    sl_sql_cleanup(&q);
+    return rc;
+}
+
 /* Create t (or its staging copy) or add the typed columns it lacks; index merge tables. */
 static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int staging,
                                 struct known_table **out)
@@ -582,7 +629,7 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
                 goto done;
         }
     }
-    if (!staging)
+    if (!staging && !kt->deferred)
         rc = ensure_indexes(d, t, kt);
 done:
     sl_sql_cleanup(&q);
@@ -802,7 +849,9 @@ static sluice_status sqlite_insert_begin(struct sl_dest *d, const struct sl_tabl
     if (d->ins)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "an insert into %s is already open",
                        d->ins->name);
-    sluice_status rc = sync_table(d, t, staging ? 1 : 0, &kt);
+    sluice_status rc = sync_table(d, t, staging == SL_INSERT_STAGING, &kt);
+    if (rc == SLUICE_OK && staging == SL_INSERT_FIRST_MERGE && kt->exists)
+        rc = defer_indexes(d, t, kt);
     if (rc)
         return rc;
     rc = prepare_insert(d, t, kt);
@@ -1100,6 +1149,67 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec 
     sl_sql_merge_cleanup(&g);
     return rc;
 }
+/* ---- the fast first merge (destination.h) ------------------------------------------------ */
+
+static sluice_status sqlite_is_empty(struct sl_dest *d, const char *table, int *empty)
+{
+    int exists = 0;
+    int64_t any = 0;
+    *empty = 1;
+    sluice_status rc = table_exists(d, d->dataset, table, &exists);
+    if (rc || !exists)
+        return rc;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT EXISTS (SELECT 1 FROM ");
+    sq_table(&q, d, table, 0);
+    sl_sql_put(&q, ")");
+    const char *text = sl_sql_text(d->ctx, &q);
+    rc = text ? query_int(d, text, "merge: is the table empty", &any) : d->ctx->code;
+    sl_sql_cleanup(&q);
+    *empty = !any;
+    return rc;
+}
+
+static sluice_status sqlite_merge_direct_clean(struct sl_dest *d, const struct sl_merge_spec *m,
+                                               int *clean)
+{
+    struct sl_merge_keys k;
+    struct sl_sql ref, q;
+    int64_t dirty = 1;
+    *clean = 0;
+    memset(&k, 0, sizeof(k));
+    sl_sql_init(&ref);
+    sl_sql_init(&q);
+    sluice_status rc = SLUICE_OK;
+    /* the indexes dropped while the rows went in are built now, whatever the answer */
+    for (size_t i = 0; i <= m->nchildren && rc == SLUICE_OK; i++) {
+        const struct sl_table *t = i ? m->children[i - 1] : m->root;
+        struct known_table *kt = kt_find(d, t->name, 0);
+        if (kt && kt->deferred) {
+            kt->deferred = 0;
+            rc = ensure_indexes(d, t, kt);
+        }
+    }
+    if (rc == SLUICE_OK)
+        rc = sl_merge_keys_init(d->ctx, m->root, &k);
+    if (rc == SLUICE_OK) {
+        sq_table(&ref, d, m->root->name, 0);
+        const char *tref = sl_sql_text(d->ctx, &ref);
+        if (tref)
+            sl_sql_merge_dirty(&q, tref, &k, "1", "0");
+        const char *text = tref ? sl_sql_text(d->ctx, &q) : NULL;
+        rc = text ? query_int(d, text, "merge: check the rows loaded directly", &dirty)
+                  : d->ctx->code;
+    }
+    if (rc == SLUICE_OK)
+        *clean = !dirty;
+    sl_merge_keys_cleanup(&k);
+    sl_sql_cleanup(&q);
+    sl_sql_cleanup(&ref);
+    return rc;
+}
+
 /* ---- transactions ------------------------------------------------------------------------ */
 
 static sluice_status schema_cookie(struct sl_dest *d, int64_t *out)
@@ -1916,7 +2026,7 @@ fail:
 }
 
 const struct sl_dest_methods sl_dest_sqlite = {
-    .version = 2,
+    .version = 3,
     .name = "sqlite",
     .xOpen = sqlite_open,
     .xClose = sqlite_close,
@@ -1930,6 +2040,8 @@ const struct sl_dest_methods sl_dest_sqlite = {
     .xInsertRow = sqlite_insert_row,
     .xInsertEnd = sqlite_insert_end,
     .xMerge = sqlite_merge,
+    .xIsEmpty = sqlite_is_empty,
+    .xMergeDirectClean = sqlite_merge_direct_clean,
     .xLoadExists = sqlite_load_exists,
     .xInsertLoad = sqlite_insert_load,
     .max_columns = 2000, /* SQLITE_MAX_COLUMN of Debian's build */

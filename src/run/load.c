@@ -122,8 +122,8 @@ struct load_progress {
 };
 
 static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, struct sl_table *t,
-                                 const char *file, const char *checksum, int64_t expected,
-                                 struct load_progress *lp, int64_t *rows_out)
+                                 int staging, const char *file, const char *checksum,
+                                 int64_t expected, struct load_progress *lp, int64_t *rows_out)
 {
     *rows_out = 0;
     char *path = sl_aprintf("%s/%s", dir, file);
@@ -137,7 +137,7 @@ static sluice_status insert_rows(struct sluice_pipeline *p, const char *dir, str
     sluice_status rc = sl_recfile_open(&p->ctx, path, &rf);
     rf.want_sum = checksum; /* checked at the end of the file, before the commit */
     if (rc == SLUICE_OK) {
-        rc = p->dm->xInsertBegin(p->dest, t, t->wd == SL_WD_MERGE);
+        rc = p->dm->xInsertBegin(p->dest, t, staging);
         open_ins = rc == SLUICE_OK;
     }
     while (rc == SLUICE_OK) {
@@ -329,10 +329,11 @@ static sluice_status scd2_spec(struct sluice_pipeline *p, const struct sl_table 
     return SLUICE_OK;
 }
 
-/* Resolve the merge of root (its strategy and what the strategy needs) and run it. */
+/* Resolve the merge of root (its strategy and what the strategy needs) and run it; with clean
+ * set, only ask whether the rows inserted directly need it (xMergeDirectClean). */
 static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_table *root,
                                  const struct sl_table *const *children, size_t nch,
-                                 const char *load_id)
+                                 const char *load_id, int *clean)
 {
     struct sl_merge_spec m;
     char bound[48], active[48];
@@ -350,6 +351,8 @@ static sluice_status merge_chain(struct sluice_pipeline *p, const struct sl_tabl
         if (rc != SLUICE_OK)
             return rc;
     }
+    if (clean)
+        return p->dm->xMergeDirectClean(p->dest, &m, clean);
     return p->dm->xMerge(p->dest, &m);
 }
 
@@ -418,8 +421,100 @@ done:
     return rc;
 }
 
+/* How the rows of each table of the package's schema (by index in s->tables) go in. */
+enum route {
+    ROUTE_PLAIN = 0, /* into the table, or its staging copy for a merge table */
+    ROUTE_DIRECT,    /* a merge table whose chain was empty: straight into the table */
+    ROUTE_REDONE     /* loaded directly, then truncated and loaded again through staging */
+};
+
+static long table_index(const struct sl_schema *s, const struct sl_table *t)
+{
+    for (size_t i = 0; i < s->ntables; i++)
+        if (s->tables[i] == t)
+            return (long)i;
+    return -1;
+}
+
+/* The fast first merge (destination.h): every merge chain of the package (but scd2) whose
+ * root and nested tables hold no rows in the dataset is loaded straight into its tables.
+ * SLUICE_FAST_MERGE=0 turns it off (benchmarks compare both ways in one build). */
+static sluice_status plan_routes(struct sluice_pipeline *p, const struct sl_schema *s,
+                                 const struct sl_json *tables, unsigned char *route)
+{
+    const char *off = getenv("SLUICE_FAST_MERGE");
+    if (!p->dm->xIsEmpty || !p->dm->xMergeDirectClean || (off && strcmp(off, "0") == 0))
+        return SLUICE_OK;
+    sluice_status rc = SLUICE_OK;
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *root = s->tables[i];
+        enum sl_merge_strategy st =
+            root->strategy == SL_MERGE_DEFAULT ? SL_MERGE_DELETE_INSERT : root->strategy;
+        if (root->parent || root->wd != SL_WD_MERGE || st == SL_MERGE_SCD2 ||
+            !(p->dm->merge_strategies & SL_MERGE_BIT(st)) || !chain_has_rows(s, root, tables))
+            continue;
+        int empty = 1;
+        for (size_t j = 0; rc == SLUICE_OK && empty && j < s->ntables; j++)
+            if (sl_schema_root(s, s->tables[j]) == root)
+                rc = p->dm->xIsEmpty(p->dest, s->tables[j]->name, &empty);
+        for (size_t j = 0; rc == SLUICE_OK && empty && j < s->ntables; j++)
+            if (sl_schema_root(s, s->tables[j]) == root)
+                route[j] = ROUTE_DIRECT;
+    }
+    return rc;
+}
+
+/* Insert the rows of a table of the manifest (staging: xInsertBegin's SL_INSERT_*). */
+static sluice_status load_table(struct sluice_pipeline *p, const char *dir,
+                                const struct sl_schema *s, const struct sl_json *tj, int staging,
+                                struct load_progress *lp)
+{
+    struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
+    const char *file = sl_json_str(sl_json_get(tj, "file"));
+    int64_t rows = 0;
+    if (!file)
+        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has a table without its file");
+    const struct sl_json *want = sl_json_get(tj, "rows");
+    int64_t expected = want && want->type == SL_JSON_INT ? want->u.i : -1;
+    sl_run_progress_ex(p, "load", t->name, 0, expected, lp->done, lp->expected, "insert", 0);
+    sluice_status rc = insert_rows(p, dir, t, staging, file,
+                                   sl_json_str(sl_json_get(tj, "checksum")), expected, lp, &rows);
+    if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows)
+        rc = sl_package_damaged(&p->ctx, dir, file,
+                                "is incomplete: %lld rows of table %s, %lld expected",
+                                (long long)rows, t->name, (long long)want->u.i);
+    if (rc == SLUICE_OK)
+        sl_run_progress_ex(p, "load", t->name, rows, expected, lp->done, lp->expected, "insert",
+                           0);
+    return rc;
+}
+
+/* A chain loaded directly whose rows need the merge after all (duplicate keys, hard deletes):
+ * empty its tables again and load them through staging. */
+static sluice_status reroute_chain(struct sluice_pipeline *p, const char *dir,
+                                   const struct sl_schema *s, const struct sl_json *tables,
+                                   const struct sl_table *root, unsigned char *route,
+                                   struct load_progress *lp)
+{
+    sluice_status rc = SLUICE_OK;
+    for (size_t j = 0; rc == SLUICE_OK && j < s->ntables; j++) {
+        if (sl_schema_root(s, s->tables[j]) != root)
+            continue;
+        route[j] = ROUTE_REDONE;
+        rc = p->dm->xTruncate(p->dest, s->tables[j]->name);
+    }
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
+        if (t && sl_schema_root(s, t) == root)
+            rc = load_table(p, dir, s, tj, SL_INSERT_STAGING, lp);
+    }
+    return rc;
+}
+
 static sluice_status apply(struct sluice_pipeline *p, const char *dir,
-                           const struct sl_json *manifest, struct sl_schema *s)
+                           const struct sl_json *manifest, struct sl_schema *s,
+                           unsigned char *route)
 {
     sluice_status rc = SLUICE_OK;
     const struct sl_json *tables = sl_json_get(manifest, "tables");
@@ -470,29 +565,19 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
         }
         lp.expected += want->u.i;
     }
+    if (rc == SLUICE_OK)
+        rc = plan_routes(p, s, tables, route);
     for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
         const struct sl_json *tj = &tables->u.items[i];
         struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
-        const char *file = sl_json_str(sl_json_get(tj, "file"));
-        int64_t rows = 0;
-        if (!file)
-            return sl_package_damaged(&p->ctx, dir, "manifest.json",
-                                      "has a table without its file");
-        const struct sl_json *want = sl_json_get(tj, "rows");
-        int64_t expected = want && want->type == SL_JSON_INT ? want->u.i : -1;
-        sl_run_progress_ex(p, "load", t->name, 0, expected, lp.done, lp.expected, "insert", 0);
-        rc = insert_rows(p, dir, t, file, sl_json_str(sl_json_get(tj, "checksum")), expected,
-                         &lp, &rows);
-        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows)
-            rc = sl_package_damaged(&p->ctx, dir, file,
-                                    "is incomplete: %lld rows of table %s, %lld expected",
-                                    (long long)rows, t->name, (long long)want->u.i);
-        if (rc == SLUICE_OK)
-            sl_run_progress_ex(p, "load", t->name, rows, expected, lp.done, lp.expected,
-                               "insert", 0);
+        int how = t->wd != SL_WD_MERGE                          ? SL_INSERT_FINAL
+                  : route[table_index(s, t)] == ROUTE_DIRECT ? SL_INSERT_FIRST_MERGE
+                                                             : SL_INSERT_STAGING;
+        rc = load_table(p, dir, s, tj, how, &lp);
     }
     SL_FAULT_POINT("load.after_rows");
-    /* 3. merges, root by root */
+    /* 3. merges, root by root (a chain loaded directly only when its rows need it) */
+    size_t ndirect = 0;
     for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
         struct sl_table *root = s->tables[i];
         if (root->parent || root->wd != SL_WD_MERGE || !chain_has_rows(s, root, tables))
@@ -508,12 +593,31 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                 children[nch++] = c;
             }
         }
+        if (rc == SLUICE_OK && route[i] == ROUTE_DIRECT) {
+            int clean = 0;
+            rc = merge_chain(p, root, children, nch, load_id, &clean);
+            if (rc == SLUICE_OK && clean) {
+                sl_log(&p->ctx, SLUICE_LOG_DEBUG,
+                       "merge into %s: the table was empty, the package's rows went in "
+                       "directly (no staging)", root->name);
+                ndirect++;
+                sl_free(children);
+                continue;
+            }
+            sl_log(&p->ctx, SLUICE_LOG_DEBUG,
+                   "merge into %s: the table was empty but the package has duplicate keys or "
+                   "hard deletes: loaded again through staging", root->name);
+            if (rc == SLUICE_OK)
+                rc = reroute_chain(p, dir, s, tables, root, route, &lp);
+        }
         if (rc == SLUICE_OK) {
             sl_run_progress_ex(p, "load", root->name, -1, -1, lp.done, lp.expected, "merge", 0);
-            rc = merge_chain(p, root, children, nch, load_id);
+            rc = merge_chain(p, root, children, nch, load_id, NULL);
         }
         sl_free(children);
     }
+    if (rc == SLUICE_OK && ndirect)
+        sl_trace_note(p, "first merge into empty tables: rows loaded directly, no staging");
     SL_FAULT_POINT("load.after_merge");
     /* 4. bookkeeping */
     int store = 1;
@@ -596,7 +700,7 @@ static sluice_status on_effect(void *ud, const char *table, int64_t inserted, in
  * effect when the destination can tell (rows appended to a table that is not merged are
  * inserts; the destination reports what its merges, truncates and drops did). */
 static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
-                          const struct sl_json *tables)
+                          const struct sl_json *tables, const unsigned char *route)
 {
     if (!p->trace)
         return;
@@ -614,12 +718,22 @@ static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
         }
         e->rows = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
         const struct sl_table *t = sl_schema_find(s, name);
-        if (!t || t->wd != SL_WD_MERGE)
-            e->inserted += e->rows; /* merged rows went to staging: the merge reports them */
+        long ti = t ? table_index(s, t) : -1;
+        /* merged rows went to staging: the merge reports them; those loaded straight into an
+         * empty table were inserted */
+        if (!t || t->wd != SL_WD_MERGE || (ti >= 0 && route[ti] == ROUTE_DIRECT))
+            e->inserted += e->rows;
     }
     if (known && p->dm->xEffects(p->dest, on_effect, &fx) != SLUICE_OK) {
         sl_ctx_clear(&p->ctx); /* only the report is lost, the load is committed */
         known = 0;
+    }
+    for (size_t i = 0; known && i < fx.n; i++) {
+        /* a chain loaded again through staging: its truncate deleted only this package's rows */
+        const struct sl_table *t = sl_schema_find(s, fx.v[i].name);
+        long ti = t ? table_index(s, t) : -1;
+        if (ti >= 0 && route[ti] == ROUTE_REDONE)
+            fx.v[i].deleted -= fx.v[i].rows;
     }
     for (size_t i = 0; i < fx.n; i++) {
         struct effect *e = &fx.v[i];
@@ -665,11 +779,15 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         *schema_out = s;
         return SLUICE_OK;
     }
-    if (rc == SLUICE_OK)
-        rc = apply(p, dir, manifest, s);
+    unsigned char *route = NULL;
+    if (rc == SLUICE_OK) {
+        route = sl_calloc(s->ntables + 1, 1);
+        rc = route ? apply(p, dir, manifest, s, route) : sl_nomem(&p->ctx);
+    }
     if (rc != SLUICE_OK) {
         p->dm->xRollback(p->dest);
         sl_schema_free(&s);
+        sl_free(route);
         return rc;
     }
     SL_FAULT_POINT("load.before_commit");
@@ -678,6 +796,7 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         rc = stop_loading(p, dir, NULL);
         p->dm->xRollback(p->dest);
         sl_schema_free(&s);
+        sl_free(route);
         return rc;
     }
     sl_run_progress_ex(p, "load", "", -1, -1, -1, -1, "commit", 0);
@@ -685,6 +804,7 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
     if (rc != SLUICE_OK) {
         p->dm->xRollback(p->dest);
         sl_schema_free(&s);
+        sl_free(route);
         return rc;
     }
     SL_FAULT_POINT("load.after_commit");
@@ -702,7 +822,8 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         }
         total += n;
     }
-    trace_effects(p, s, tables);
+    trace_effects(p, s, tables, route);
+    sl_free(route);
     sl_run_progress_ex(p, "load", "", total, total, total, total, "", 1);
     *schema_out = s;
     return SLUICE_OK;
