@@ -244,7 +244,9 @@ TEST(registry)
 {
     CHECK(sl_destination_find("sqlite") != NULL);
     CHECK_EQ_STR(sl_destination_find("sqlite")->name, "sqlite");
-    CHECK_EQ_INT(sl_destination_find("sqlite")->version, 2);
+    CHECK_EQ_INT(sl_destination_find("sqlite")->version, 3);
+    CHECK(sl_destination_find("sqlite")->xIsEmpty != NULL);
+    CHECK(sl_destination_find("sqlite")->xMergeDirectClean != NULL);
     CHECK_EQ_INT(sl_destination_find("sqlite")->merge_strategies,
                  SL_MERGE_BIT(SL_MERGE_DELETE_INSERT) | SL_MERGE_BIT(SL_MERGE_UPSERT) |
                      SL_MERGE_BIT(SL_MERGE_INSERT_ONLY) | SL_MERGE_BIT(SL_MERGE_SCD2));
