@@ -267,7 +267,11 @@ def static_check(sections):
         if s["name"] == "requires":
             if s["args"] == "fault":
                 raise Inexpressible("fault injection")
-            raise Inexpressible("needs %s (PostgreSQL server)" % s["args"].split()[-1])
+            what = s["args"].split()[-1]
+            if "PG" in what:
+                raise Inexpressible("needs %s (a PostgreSQL case; the compat cases run on "
+                                    "SQLite)" % what)
+            raise Inexpressible("needs %s (the compat cases run on SQLite)" % s["args"])
         if s["name"] in ("file", "file-gz"):
             files[s["args"]] = s["lines"]
         if s["name"] == "run":
