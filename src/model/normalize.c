@@ -729,6 +729,7 @@ static sluice_status put_value(struct sl_normalizer *n, struct row *r, struct kn
         return put_variant(n, r, k, v, sl_dtype_of_value(v));
     if (col >= 0) {
         t->cols[col].type = type;
+        t->gen++;
     } else {
         col = new_column(n, r->tc, k->col_name, type, false);
         if (col < 0) {
@@ -1593,6 +1594,7 @@ static sluice_status root_setup(struct sl_normalizer *n, struct root *r,
         long col = sl_table_col(t, h->name);
         if (col >= 0) {
             struct sl_column *c = &t->cols[col];
+            t->gen++;
             c->hints = (c->hints | h->bits) & ~h->clear;
             if (h->nullable == 0)
                 c->nullable = false;

@@ -197,6 +197,7 @@ long sl_table_add_col(struct sl_ctx *ctx, struct sl_table *t, const char *name,
     t->cols[i].hints = hints;
     t->cols[i].extra = NULL;
     t->ncols++;
+    t->gen++;
     index_put(t->index, t->index_size, t->cols, i);
     return (long)i;
 }

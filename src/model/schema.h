@@ -113,6 +113,8 @@ struct sl_table {
     size_t index_size;
     bool has_data;      /* received data at least once */
     struct sl_json *extra; /* the table's stored JSON as read, or NULL for a new table */
+    uint32_t gen;       /* bumped by every change to its columns (added, typed, hinted): the
+                           normalizer hands a copy to a load that follows it (loadpipe.h) */
 };
 
 struct sl_schema {

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/clock.h"
 
@@ -13,7 +14,25 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2,
 
 int sl_run_interrupted(const struct sluice_pipeline *p)
 {
+    if (p->origin)
+        p = p->origin;
     return atomic_load_explicit(&p->interrupt, memory_order_relaxed);
+}
+
+sluice_status sl_run_open_dest(struct sluice_pipeline *p, int create)
+{
+    if (p->dest)
+        return SLUICE_OK;
+    struct sl_dest_config dc;
+    memset(&dc, 0, sizeof(dc));
+    dc.must_exist = !create;
+    dc.type = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
+    dc.path = p->cfg->dest_path;
+    dc.dsn = p->cfg->dest_dsn;
+    dc.dataset = p->cfg->dataset;
+    dc.pipeline = p->cfg->pipeline_name;
+    dc.base_dir = p->cfg->base_dir;
+    return p->dm->xOpen(&p->ctx, &dc, &p->dest);
 }
 
 sluice_status sl_run_stop(struct sl_ctx *ctx, const char *resource, const char *fmt, ...)

@@ -55,8 +55,13 @@ struct sluice_pipeline {
     size_t ntinfo, tinfo_cap;
     int64_t run_items, run_rows, run_packages, run_pending;
     _Atomic int interrupt;            /* sluice_pipeline_interrupt() calls since the last run */
+    struct sluice_pipeline *origin;   /* a load thread's copy (loadpipe.h): the pipeline it
+                                         copies, whose interrupts it reads; else NULL */
 };
 
+/* Open p->dest when it is not open (create: a run may create the database; the other commands
+ * only read or change one that exists). */
+sluice_status sl_run_open_dest(struct sluice_pipeline *p, int create);
 /* How many times the run was asked to stop (sluice_pipeline_interrupt); 0: carry on. */
 int sl_run_interrupted(const struct sluice_pipeline *p);
 /* Record SLUICE_ERR_INTERRUPTED with "interrupted while <what>" (origin "interrupt",

@@ -1341,7 +1341,7 @@ sluice_status sl_extract(struct sluice_pipeline *p, const char *load_id,
         if (mode && strcmp(mode, "drop_data") != 0 && drop && drop->type == SL_JSON_ARRAY)
             for (uint32_t i = 0; i < drop->len; i++)
                 sl_schema_remove(o->work, sl_json_str(&drop->u.items[i]));
-        rc = sl_pipe_start(p, dir, load_id, o->work, &pipe);
+        rc = sl_pipe_start(p, dir, load_id, o->work, o->loadpipe, &pipe);
         if (rc != SLUICE_OK)
             goto done;
     }

@@ -19,6 +19,8 @@ struct sl_extract_opts {
     struct sl_schema *work;        /* non-NULL: normalize into it on a second thread while
                                       extracting (pipe.h); the package comes out normalized */
     const char *packages_dir;      /* where the package dir is made; NULL: <workdir>/load */
+    struct sl_loadpipe *loadpipe;  /* with work: a load thread follows the normalizer's row
+                                      files (loadpipe.h), or NULL */
 };
 
 /* Extract the selected resources into a new package dir <packages_dir>/<load_id>, against a

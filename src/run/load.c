@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/digest.h"
 #include "base/fs.h"
+#include "run/loadpipe.h"
 #include "run/package.h"
 #include "model/coerce.h"
 #include "run/trace.h"
@@ -421,52 +422,116 @@ done:
     return rc;
 }
 
-/* How the rows of each table of the package's schema (by index in s->tables) go in. */
+/* ---- routes: how each table's rows go in ------------------------------------------------ */
+
 enum route {
-    ROUTE_PLAIN = 0, /* into the table, or its staging copy for a merge table */
-    ROUTE_DIRECT,    /* a merge table whose chain was empty: straight into the table */
-    ROUTE_REDONE     /* loaded directly, then truncated and loaded again through staging */
+    ROUTE_PLAIN = 0, /* into the table, or its staging copy for a merge table (not decided) */
+    ROUTE_DIRECT,    /* a merge table of a chain that was empty: straight into the table */
+    ROUTE_REDONE,    /* loaded directly, then truncated and loaded again through staging */
+    ROUTE_STAGED     /* a merge table decided to go through staging */
+};
+#define ROUTE_MASK 0x0f
+#define ROUTE_REROUTE 0x10 /* on a direct root: a nested table was not empty, use staging */
+
+/* Per table name: its route, or (as a set) a mark. */
+struct routes {
+    char **names;
+    unsigned char *r;
+    size_t n, cap;
 };
 
-static long table_index(const struct sl_schema *s, const struct sl_table *t)
+static unsigned char route_get(const struct routes *rt, const char *name)
 {
-    for (size_t i = 0; i < s->ntables; i++)
-        if (s->tables[i] == t)
-            return (long)i;
-    return -1;
+    for (size_t i = 0; name && i < rt->n; i++)
+        if (strcmp(rt->names[i], name) == 0)
+            return rt->r[i];
+    return ROUTE_PLAIN;
 }
 
-/* The fast first merge (destination.h): every merge chain of the package (but scd2) whose
- * root and nested tables hold no rows in the dataset is loaded straight into its tables.
- * SLUICE_FAST_MERGE=0 turns it off (benchmarks compare both ways in one build). */
-static sluice_status plan_routes(struct sluice_pipeline *p, const struct sl_schema *s,
-                                 const struct sl_json *tables, unsigned char *route)
+static int route_has(const struct routes *rt, const char *name)
+{
+    for (size_t i = 0; name && i < rt->n; i++)
+        if (strcmp(rt->names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static sluice_status route_set(struct sluice_pipeline *p, struct routes *rt, const char *name,
+                               unsigned char v)
+{
+    for (size_t i = 0; i < rt->n; i++) {
+        if (strcmp(rt->names[i], name) == 0) {
+            rt->r[i] = v;
+            return SLUICE_OK;
+        }
+    }
+    if (rt->n == rt->cap) {
+        size_t ncap = rt->cap ? rt->cap * 2 : 8;
+        char **nn = sl_realloc(rt->names, ncap * sizeof(*nn));
+        if (nn)
+            rt->names = nn;
+        unsigned char *nr = nn ? sl_realloc(rt->r, ncap) : NULL;
+        if (nr)
+            rt->r = nr;
+        if (!nn || !nr)
+            return sl_nomem(&p->ctx);
+        rt->cap = ncap;
+    }
+    rt->names[rt->n] = sl_strdup(name);
+    if (!rt->names[rt->n])
+        return sl_nomem(&p->ctx);
+    rt->r[rt->n++] = v;
+    return SLUICE_OK;
+}
+
+static void routes_free(struct routes *rt)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        sl_free(rt->names[i]);
+    sl_free(rt->names);
+    sl_free(rt->r);
+    memset(rt, 0, sizeof(*rt));
+}
+
+/* xInsertBegin's staging argument for t's rows. */
+static int insert_how(const struct sl_table *t, const struct routes *rt)
+{
+    if (t->wd != SL_WD_MERGE)
+        return SL_INSERT_FINAL;
+    return (route_get(rt, t->name) & ROUTE_MASK) == ROUTE_DIRECT ? SL_INSERT_FIRST_MERGE
+                                                                 : SL_INSERT_STAGING;
+}
+
+static int fast_merge_on(const struct sluice_pipeline *p)
 {
     const char *off = getenv("SLUICE_FAST_MERGE");
-    if (!p->dm->xIsEmpty || !p->dm->xMergeDirectClean || (off && strcmp(off, "0") == 0))
-        return SLUICE_OK;
+    return p->dm->xIsEmpty && p->dm->xMergeDirectClean && !(off && strcmp(off, "0") == 0);
+}
+
+/* The fast first merge (destination.h) of root's chain: when root and every nested table of
+ * it in s hold no rows in the dataset, they are loaded straight into their tables (but
+ * scd2); otherwise through staging. SLUICE_FAST_MERGE=0 turns it off (benchmarks compare
+ * both ways in one build). */
+static sluice_status plan_chain(struct sluice_pipeline *p, const struct sl_schema *s,
+                                struct sl_table *root, struct routes *rt)
+{
+    enum sl_merge_strategy st =
+        root->strategy == SL_MERGE_DEFAULT ? SL_MERGE_DELETE_INSERT : root->strategy;
+    int empty = fast_merge_on(p) && st != SL_MERGE_SCD2 &&
+                (p->dm->merge_strategies & SL_MERGE_BIT(st));
     sluice_status rc = SLUICE_OK;
-    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
-        struct sl_table *root = s->tables[i];
-        enum sl_merge_strategy st =
-            root->strategy == SL_MERGE_DEFAULT ? SL_MERGE_DELETE_INSERT : root->strategy;
-        if (root->parent || root->wd != SL_WD_MERGE || st == SL_MERGE_SCD2 ||
-            !(p->dm->merge_strategies & SL_MERGE_BIT(st)) || !chain_has_rows(s, root, tables))
-            continue;
-        int empty = 1;
-        for (size_t j = 0; rc == SLUICE_OK && empty && j < s->ntables; j++)
-            if (sl_schema_root(s, s->tables[j]) == root)
-                rc = p->dm->xIsEmpty(p->dest, s->tables[j]->name, &empty);
-        for (size_t j = 0; rc == SLUICE_OK && empty && j < s->ntables; j++)
-            if (sl_schema_root(s, s->tables[j]) == root)
-                route[j] = ROUTE_DIRECT;
-    }
+    for (size_t j = 0; rc == SLUICE_OK && empty && j < s->ntables; j++)
+        if (sl_schema_root(s, s->tables[j]) == root)
+            rc = p->dm->xIsEmpty(p->dest, s->tables[j]->name, &empty);
+    for (size_t j = 0; rc == SLUICE_OK && j < s->ntables; j++)
+        if (sl_schema_root(s, s->tables[j]) == root)
+            rc = route_set(p, rt, s->tables[j]->name, empty ? ROUTE_DIRECT : ROUTE_STAGED);
     return rc;
 }
 
-/* Insert the rows of a table of the manifest (staging: xInsertBegin's SL_INSERT_*). */
+/* Insert the rows of a table of the manifest (how: xInsertBegin's SL_INSERT_*). */
 static sluice_status load_table(struct sluice_pipeline *p, const char *dir,
-                                const struct sl_schema *s, const struct sl_json *tj, int staging,
+                                const struct sl_schema *s, const struct sl_json *tj, int how,
                                 struct load_progress *lp)
 {
     struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
@@ -477,7 +542,7 @@ static sluice_status load_table(struct sluice_pipeline *p, const char *dir,
     const struct sl_json *want = sl_json_get(tj, "rows");
     int64_t expected = want && want->type == SL_JSON_INT ? want->u.i : -1;
     sl_run_progress_ex(p, "load", t->name, 0, expected, lp->done, lp->expected, "insert", 0);
-    sluice_status rc = insert_rows(p, dir, t, staging, file,
+    sluice_status rc = insert_rows(p, dir, t, how, file,
                                    sl_json_str(sl_json_get(tj, "checksum")), expected, lp, &rows);
     if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != rows)
         rc = sl_package_damaged(&p->ctx, dir, file,
@@ -489,40 +554,43 @@ static sluice_status load_table(struct sluice_pipeline *p, const char *dir,
     return rc;
 }
 
-/* A chain loaded directly whose rows need the merge after all (duplicate keys, hard deletes):
- * empty its tables again and load them through staging. */
+/* A chain loaded directly whose rows need the merge after all (duplicate keys, hard deletes,
+ * a nested table that was not empty): empty its direct tables again (they held only this
+ * package's rows) and load them through staging. */
 static sluice_status reroute_chain(struct sluice_pipeline *p, const char *dir,
                                    const struct sl_schema *s, const struct sl_json *tables,
-                                   const struct sl_table *root, unsigned char *route,
+                                   const struct sl_table *root, struct routes *rt,
                                    struct load_progress *lp)
 {
     sluice_status rc = SLUICE_OK;
     for (size_t j = 0; rc == SLUICE_OK && j < s->ntables; j++) {
-        if (sl_schema_root(s, s->tables[j]) != root)
+        const char *name = s->tables[j]->name;
+        if (sl_schema_root(s, s->tables[j]) != root ||
+            (route_get(rt, name) & ROUTE_MASK) != ROUTE_DIRECT)
             continue;
-        route[j] = ROUTE_REDONE;
-        rc = p->dm->xTruncate(p->dest, s->tables[j]->name);
+        rc = route_set(p, rt, name, ROUTE_REDONE);
+        if (rc == SLUICE_OK)
+            rc = p->dm->xTruncate(p->dest, name);
     }
     for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
         const struct sl_json *tj = &tables->u.items[i];
-        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
-        if (t && sl_schema_root(s, t) == root)
+        const char *name = sl_json_str(sl_json_get(tj, "name"));
+        struct sl_table *t = sl_schema_find(s, name);
+        if (t && sl_schema_root(s, t) == root && route_get(rt, name) == ROUTE_REDONE)
             rc = load_table(p, dir, s, tj, SL_INSERT_STAGING, lp);
     }
     return rc;
 }
 
-static sluice_status apply(struct sluice_pipeline *p, const char *dir,
-                           const struct sl_json *manifest, struct sl_schema *s,
-                           unsigned char *route)
+/* Step 1 of a package: a refresh drops or truncates tables first (children before parents),
+ * then the tables with rows are created or evolved and every table of a replace resource
+ * emptied (truncated: the names already emptied, which it adds to). */
+static sluice_status apply_tables(struct sluice_pipeline *p, const char *dir,
+                                  const struct sl_json *manifest, struct sl_schema *s,
+                                  struct routes *truncated)
 {
     sluice_status rc = SLUICE_OK;
     const struct sl_json *tables = sl_json_get(manifest, "tables");
-    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
-    if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
-        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id or tables");
-
-    /* 0. a refresh drops or truncates tables first (children before parents) */
     const struct sl_json *rf = sl_json_get(manifest, "refresh");
     const char *mode = sl_json_str(sl_json_get(rf, "mode"));
     const struct sl_json *drop = sl_json_get(rf, "tables");
@@ -535,7 +603,6 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
             rc = truncate ? p->dm->xTruncate(p->dest, name) : p->dm->xDropTable(p->dest, name);
         }
     }
-    /* 1. tables: those with rows, and every table of a replace resource */
     for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
         const char *name = sl_json_str(sl_json_get(&tables->u.items[i], "name"));
         struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
@@ -547,37 +614,31 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     }
     for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
         struct sl_table *t = s->tables[i];
-        if (is_replace_resource(manifest, t->resource)) {
+        if (is_replace_resource(manifest, t->resource) && !route_has(truncated, t->name)) {
             rc = sync_chain(p, s, t, 0);
             if (rc == SLUICE_OK)
                 rc = p->dm->xTruncate(p->dest, t->name);
+            if (rc == SLUICE_OK)
+                rc = route_set(p, truncated, t->name, 1);
         }
     }
-    SL_FAULT_POINT("load.after_ddl");
-    /* 2. rows */
-    struct load_progress lp;
-    memset(&lp, 0, sizeof(lp));
-    for (uint32_t i = 0; i < tables->len; i++) {
-        const struct sl_json *want = sl_json_get(&tables->u.items[i], "rows");
-        if (!want || want->type != SL_JSON_INT) {
-            lp.expected = -1;
-            break;
-        }
-        lp.expected += want->u.i;
-    }
-    if (rc == SLUICE_OK)
-        rc = plan_routes(p, s, tables, route);
-    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
-        const struct sl_json *tj = &tables->u.items[i];
-        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
-        int how = t->wd != SL_WD_MERGE                          ? SL_INSERT_FINAL
-                  : route[table_index(s, t)] == ROUTE_DIRECT ? SL_INSERT_FIRST_MERGE
-                                                             : SL_INSERT_STAGING;
-        rc = load_table(p, dir, s, tj, how, &lp);
-    }
-    SL_FAULT_POINT("load.after_rows");
-    /* 3. merges, root by root (a chain loaded directly only when its rows need it) */
-    size_t ndirect = 0;
+    return rc;
+}
+
+/* Steps 3 and 4 of a package, after its rows: merges root by root (a chain loaded directly
+ * only when its rows need it), the schema version (after its compare-and-swap), the state
+ * row, the _dlt_loads row. *ndirect: chains that stayed loaded directly. */
+static sluice_status apply_finish(struct sluice_pipeline *p, const char *dir,
+                                  const struct sl_json *manifest, struct sl_schema *s,
+                                  struct routes *rt, struct load_progress *lp, size_t *ndirect)
+{
+    sluice_status rc = SLUICE_OK;
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    const struct sl_json *rf = sl_json_get(manifest, "refresh");
+    const char *mode = sl_json_str(sl_json_get(rf, "mode"));
+    const struct sl_json *drop = sl_json_get(rf, "tables");
+    *ndirect = 0;
     for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
         struct sl_table *root = s->tables[i];
         if (root->parent || root->wd != SL_WD_MERGE || !chain_has_rows(s, root, tables))
@@ -593,33 +654,34 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
                 children[nch++] = c;
             }
         }
-        if (rc == SLUICE_OK && route[i] == ROUTE_DIRECT) {
+        unsigned char r = route_get(rt, root->name);
+        if (rc == SLUICE_OK && (r & ROUTE_MASK) == ROUTE_DIRECT) {
             int clean = 0;
-            rc = merge_chain(p, root, children, nch, load_id, &clean);
+            if (!(r & ROUTE_REROUTE))
+                rc = merge_chain(p, root, children, nch, load_id, &clean);
             if (rc == SLUICE_OK && clean) {
                 sl_log(&p->ctx, SLUICE_LOG_DEBUG,
                        "merge into %s: the table was empty, the package's rows went in "
                        "directly (no staging)", root->name);
-                ndirect++;
+                (*ndirect)++;
                 sl_free(children);
                 continue;
             }
             sl_log(&p->ctx, SLUICE_LOG_DEBUG,
                    "merge into %s: the table was empty but the package has duplicate keys or "
-                   "hard deletes: loaded again through staging", root->name);
+                   "hard deletes (or a nested table has rows): loaded again through staging",
+                   root->name);
             if (rc == SLUICE_OK)
-                rc = reroute_chain(p, dir, s, tables, root, route, &lp);
+                rc = reroute_chain(p, dir, s, tables, root, rt, lp);
         }
         if (rc == SLUICE_OK) {
-            sl_run_progress_ex(p, "load", root->name, -1, -1, lp.done, lp.expected, "merge", 0);
+            sl_run_progress_ex(p, "load", root->name, -1, -1, lp->done, lp->expected, "merge",
+                               0);
             rc = merge_chain(p, root, children, nch, load_id, NULL);
         }
         sl_free(children);
     }
-    if (rc == SLUICE_OK && ndirect)
-        sl_trace_note(p, "first merge into empty tables: rows loaded directly, no staging");
     SL_FAULT_POINT("load.after_merge");
-    /* 4. bookkeeping */
     int store = 1;
     if (rc == SLUICE_OK)
         rc = schema_cas(p, s, &store);
@@ -643,6 +705,51 @@ static sluice_status apply(struct sluice_pipeline *p, const char *dir,
     SL_FAULT_POINT("load.after_state");
     if (rc == SLUICE_OK)
         rc = p->dm->xInsertLoad(p->dest, load_id, s->name, s->version_hash ? s->version_hash : "");
+    return rc;
+}
+
+/* Expected rows of the package over all tables (-1: unknown), for progress. */
+static int64_t expected_rows(const struct sl_json *tables)
+{
+    int64_t n = 0;
+    for (uint32_t i = 0; i < tables->len; i++) {
+        const struct sl_json *want = sl_json_get(&tables->u.items[i], "rows");
+        if (!want || want->type != SL_JSON_INT)
+            return -1;
+        n += want->u.i;
+    }
+    return n;
+}
+
+static sluice_status apply(struct sluice_pipeline *p, const char *dir,
+                           const struct sl_json *manifest, struct sl_schema *s,
+                           struct routes *rt, size_t *ndirect)
+{
+    struct routes truncated;
+    memset(&truncated, 0, sizeof(truncated));
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!tables || tables->type != SL_JSON_ARRAY || !load_id)
+        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id or tables");
+    sluice_status rc = apply_tables(p, dir, manifest, s, &truncated);
+    routes_free(&truncated);
+    SL_FAULT_POINT("load.after_ddl");
+    struct load_progress lp;
+    memset(&lp, 0, sizeof(lp));
+    lp.expected = expected_rows(tables);
+    for (size_t i = 0; rc == SLUICE_OK && i < s->ntables; i++) {
+        struct sl_table *root = s->tables[i];
+        if (!root->parent && root->wd == SL_WD_MERGE && chain_has_rows(s, root, tables))
+            rc = plan_chain(p, s, root, rt);
+    }
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        struct sl_table *t = sl_schema_find(s, sl_json_str(sl_json_get(tj, "name")));
+        rc = load_table(p, dir, s, tj, insert_how(t, rt), &lp);
+    }
+    SL_FAULT_POINT("load.after_rows");
+    if (rc == SLUICE_OK)
+        rc = apply_finish(p, dir, manifest, s, rt, &lp, ndirect);
     return rc;
 }
 
@@ -699,8 +806,9 @@ static sluice_status on_effect(void *ud, const char *table, int64_t inserted, in
 /* Each table the committed package touched, as a trace entry: rows written, and their net
  * effect when the destination can tell (rows appended to a table that is not merged are
  * inserts; the destination reports what its merges, truncates and drops did). */
-static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
-                          const struct sl_json *tables, const unsigned char *route)
+static void trace_effects(struct sluice_pipeline *p, struct sl_dest *dest,
+                          const struct sl_schema *s, const struct sl_json *tables,
+                          const struct routes *rt)
 {
     if (!p->trace)
         return;
@@ -718,21 +826,18 @@ static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
         }
         e->rows = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
         const struct sl_table *t = sl_schema_find(s, name);
-        long ti = t ? table_index(s, t) : -1;
         /* merged rows went to staging: the merge reports them; those loaded straight into an
          * empty table were inserted */
-        if (!t || t->wd != SL_WD_MERGE || (ti >= 0 && route[ti] == ROUTE_DIRECT))
+        if (!t || t->wd != SL_WD_MERGE || (route_get(rt, name) & ROUTE_MASK) == ROUTE_DIRECT)
             e->inserted += e->rows;
     }
-    if (known && p->dm->xEffects(p->dest, on_effect, &fx) != SLUICE_OK) {
+    if (known && p->dm->xEffects(dest, on_effect, &fx) != SLUICE_OK) {
         sl_ctx_clear(&p->ctx); /* only the report is lost, the load is committed */
         known = 0;
     }
     for (size_t i = 0; known && i < fx.n; i++) {
         /* a chain loaded again through staging: its truncate deleted only this package's rows */
-        const struct sl_table *t = sl_schema_find(s, fx.v[i].name);
-        long ti = t ? table_index(s, t) : -1;
-        if (ti >= 0 && route[ti] == ROUTE_REDONE)
+        if (route_get(rt, fx.v[i].name) == ROUTE_REDONE)
             fx.v[i].deleted -= fx.v[i].rows;
     }
     for (size_t i = 0; i < fx.n; i++) {
@@ -755,62 +860,43 @@ static void trace_effects(struct sluice_pipeline *p, const struct sl_schema *s,
         sl_trace_add(p, "tables", NULL); /* marks the trace incomplete */
 }
 
-sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
-                              const struct sl_json *manifest, struct sl_schema **schema_out)
+
+/* What a committed load leaves for its report. */
+struct sl_load_done {
+    struct sl_schema *s;
+    struct routes rt;
+    size_t ndirect;
+};
+
+void sl_load_done_free(struct sluice_pipeline *p, struct sl_load_done **done)
 {
-    *schema_out = NULL;
-    struct sl_schema *s = NULL;
-    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
-    if (!load_id)
-        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id");
-    sluice_status rc = read_schema(p, dir, manifest, &s);
-    if (rc != SLUICE_OK)
-        return rc;
-    rc = p->dm->xBegin(p->dest);
-    if (rc != SLUICE_OK) {
-        sl_schema_free(&s);
-        return rc;
-    }
-    int exists = 0;
-    rc = p->dm->xLoadExists(p->dest, load_id, &exists);
-    if (rc == SLUICE_OK && exists) {
-        p->dm->xRollback(p->dest);
-        sl_log(&p->ctx, SLUICE_LOG_INFO, "load package %s was already loaded", load_id);
-        *schema_out = s;
-        return SLUICE_OK;
-    }
-    unsigned char *route = NULL;
-    if (rc == SLUICE_OK) {
-        route = sl_calloc(s->ntables + 1, 1);
-        rc = route ? apply(p, dir, manifest, s, route) : sl_nomem(&p->ctx);
-    }
-    if (rc != SLUICE_OK) {
-        p->dm->xRollback(p->dest);
-        sl_schema_free(&s);
-        sl_free(route);
-        return rc;
-    }
-    SL_FAULT_POINT("load.before_commit");
-    if (sl_run_interrupted(p)) {
-        /* the last moment an interrupt can still keep the package out */
-        rc = stop_loading(p, dir, NULL);
-        p->dm->xRollback(p->dest);
-        sl_schema_free(&s);
-        sl_free(route);
-        return rc;
-    }
-    sl_run_progress_ex(p, "load", "", -1, -1, -1, -1, "commit", 0);
-    rc = p->dm->xCommit(p->dest);
-    if (rc != SLUICE_OK) {
-        p->dm->xRollback(p->dest);
-        sl_schema_free(&s);
-        sl_free(route);
-        return rc;
-    }
-    SL_FAULT_POINT("load.after_commit");
-    /* count rows in the run's summary only once they are committed */
+    (void)p;
+    if (!*done)
+        return;
+    sl_schema_free(&(*done)->s);
+    routes_free(&(*done)->rt);
+    sl_free(*done);
+    *done = NULL;
+}
+
+/* After the commit (q: the pipeline or the load thread's copy, whose destination handle knows
+ * the effects): rows in the run's summary, the trace, the last progress report. */
+static void report(struct sluice_pipeline *p, struct sluice_pipeline *q,
+                   struct sl_load_done *done, const struct sl_json *manifest)
+{
     int64_t total = 0;
     const struct sl_json *tables = sl_json_get(manifest, "tables");
+    int64_t all = p != q && tables ? expected_rows(tables) : -1;
+    for (uint32_t i = 0; p != q && tables && i < tables->len; i++) {
+        /* loaded on the load thread: the per-table reports it could not make */
+        const struct sl_json *tj = &tables->u.items[i];
+        const struct sl_json *rows = sl_json_get(tj, "rows");
+        int64_t n = rows && rows->type == SL_JSON_INT ? rows->u.i : 0;
+        total += n;
+        sl_run_progress_ex(p, "load", sl_json_str(sl_json_get(tj, "name")), n, n, total, all,
+                           "insert", 0);
+    }
+    total = 0;
     for (uint32_t i = 0; tables && i < tables->len; i++) {
         const struct sl_json *tj = &tables->u.items[i];
         const char *name = sl_json_str(sl_json_get(tj, "name"));
@@ -822,9 +908,339 @@ sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
         }
         total += n;
     }
-    trace_effects(p, s, tables, route);
-    sl_free(route);
+    if (p != q)
+        sl_trace_note(p, done->ndirect ? "loaded while normalizing; first merge into empty "
+                                         "tables: rows loaded directly, no staging"
+                                       : "loaded while normalizing");
+    else if (done->ndirect)
+        sl_trace_note(p, "first merge into empty tables: rows loaded directly, no staging");
+    trace_effects(p, q->dest, done->s, tables, &done->rt);
     sl_run_progress_ex(p, "load", "", total, total, total, total, "", 1);
-    *schema_out = s;
+}
+
+void sl_load_report(struct sluice_pipeline *p, struct sluice_pipeline *q,
+                    struct sl_load_done *done, const struct sl_json *manifest,
+                    struct sl_schema **schema_out)
+{
+    report(p, q, done, manifest);
+    *schema_out = done->s;
+    done->s = NULL;
+}
+
+/* Commit the open transaction of the package in dir (rolled back when that fails). */
+static sluice_status commit(struct sluice_pipeline *p, const char *dir)
+{
+    SL_FAULT_POINT("load.before_commit");
+    if (sl_run_interrupted(p)) {
+        /* the last moment an interrupt can still keep the package out */
+        sluice_status rc = stop_loading(p, dir, NULL);
+        p->dm->xRollback(p->dest);
+        return rc;
+    }
+    sl_run_progress_ex(p, "load", "", -1, -1, -1, -1, "commit", 0);
+    sluice_status rc = p->dm->xCommit(p->dest);
+    if (rc != SLUICE_OK) {
+        p->dm->xRollback(p->dest);
+        return rc;
+    }
+    SL_FAULT_POINT("load.after_commit");
     return SLUICE_OK;
+}
+
+sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
+                              const struct sl_json *manifest, struct sl_schema **schema_out)
+{
+    *schema_out = NULL;
+    const char *load_id = sl_json_str(sl_json_get(manifest, "load_id"));
+    if (!load_id)
+        return sl_package_damaged(&p->ctx, dir, "manifest.json", "has no load_id");
+    struct sl_load_done *done = sl_calloc(1, sizeof(*done));
+    if (!done)
+        return sl_nomem(&p->ctx);
+    sluice_status rc = read_schema(p, dir, manifest, &done->s);
+    if (rc == SLUICE_OK)
+        rc = p->dm->xBegin(p->dest);
+    if (rc != SLUICE_OK) {
+        sl_load_done_free(p, &done);
+        return rc;
+    }
+    int exists = 0;
+    rc = p->dm->xLoadExists(p->dest, load_id, &exists);
+    if (rc == SLUICE_OK && exists) {
+        p->dm->xRollback(p->dest);
+        sl_log(&p->ctx, SLUICE_LOG_INFO, "load package %s was already loaded", load_id);
+        *schema_out = done->s;
+        done->s = NULL;
+        sl_load_done_free(p, &done);
+        return SLUICE_OK;
+    }
+    if (rc == SLUICE_OK)
+        rc = apply(p, dir, manifest, done->s, &done->rt, &done->ndirect);
+    if (rc != SLUICE_OK)
+        p->dm->xRollback(p->dest);
+    else
+        rc = commit(p, dir);
+    if (rc == SLUICE_OK)
+        sl_load_report(p, p, done, manifest, schema_out);
+    sl_load_done_free(p, &done);
+    return rc;
+}
+
+/* ---- loading while normalizing (loadpipe.h) --------------------------------------------- */
+
+/* A row file the load thread follows. */
+struct follow_file {
+    struct sl_recfile rf;
+    int open;
+    int64_t rows;
+    const struct sl_schema *synced; /* the schema copy its table was last made ready with */
+};
+
+struct follow {
+    struct sluice_pipeline *q;
+    const char *dir;
+    struct follow_file *ff;
+    size_t nff;
+    struct sl_value *vals;
+    size_t cap;
+    struct routes rt;        /* routes of merge tables */
+    struct routes truncated; /* tables of replace resources emptied */
+};
+
+/* Make t ready for its rows (its schema copy s is newer than when it last was): create or
+ * evolve it and its parents, empty it when its resource replaces, and route a merge chain. */
+static sluice_status follow_table(struct follow *fw, const struct sl_schema *s, struct sl_table *t,
+                                  const struct sl_json *resources)
+{
+    struct sluice_pipeline *q = fw->q;
+    sluice_status rc = sync_chain(q, s, t, 0);
+    if (rc == SLUICE_OK && is_replace_resource(resources, t->resource) &&
+        !route_has(&fw->truncated, t->name)) {
+        rc = q->dm->xTruncate(q->dest, t->name);
+        if (rc == SLUICE_OK)
+            rc = route_set(q, &fw->truncated, t->name, 1);
+    }
+    if (rc != SLUICE_OK || t->wd != SL_WD_MERGE)
+        return rc;
+    struct sl_table *root = sl_schema_root(s, t);
+    unsigned char r = route_get(&fw->rt, root->name);
+    if (r == ROUTE_PLAIN)
+        return plan_chain(q, s, root, &fw->rt);
+    if ((r & ROUTE_MASK) == ROUTE_DIRECT && route_get(&fw->rt, t->name) == ROUTE_PLAIN) {
+        /* a nested table first seen now, after its chain went in directly */
+        int empty = 1;
+        rc = q->dm->xIsEmpty(q->dest, t->name, &empty);
+        if (rc == SLUICE_OK)
+            rc = route_set(q, &fw->rt, t->name, empty ? ROUTE_DIRECT : ROUTE_STAGED);
+        if (rc == SLUICE_OK && !empty)
+            rc = route_set(q, &fw->rt, root->name, r | ROUTE_REROUTE);
+    }
+    return rc;
+}
+
+/* Insert what the normalizer published since the last call. */
+static sluice_status follow_rows(struct follow *fw, const struct sl_loadpipe_view *v)
+{
+    struct sluice_pipeline *q = fw->q;
+    sluice_status rc = SLUICE_OK;
+    if (v->nfiles > fw->nff) {
+        struct follow_file *n = sl_realloc(fw->ff, v->nfiles * sizeof(*n));
+        if (!n)
+            return sl_nomem(&q->ctx);
+        memset(n + fw->nff, 0, (v->nfiles - fw->nff) * sizeof(*n));
+        fw->ff = n;
+        fw->nff = v->nfiles;
+    }
+    for (size_t i = 0; rc == SLUICE_OK && i < v->nfiles; i++) {
+        struct follow_file *f = &fw->ff[i];
+        if (!v->tables[i] || v->bytes[i] <= f->rf.bytes)
+            continue;
+        struct sl_table *t = v->schema ? sl_schema_find(v->schema, v->tables[i]) : NULL;
+        if (!t)
+            return sl_fail(&q->ctx, SLUICE_ERR_INTERNAL,
+                           "load thread: table %s has rows but no definition", v->tables[i]);
+        if (!f->open) {
+            char *path = sl_aprintf("%s/normalized/%zu.rows", fw->dir, i);
+            rc = path ? sl_recfile_open(&q->ctx, path, &f->rf) : sl_nomem(&q->ctx);
+            sl_free(path);
+            if (rc != SLUICE_OK)
+                return rc;
+            f->open = 1;
+        }
+        if (f->synced != v->schema) {
+            rc = follow_table(fw, v->schema, t, v->resources);
+            f->synced = v->schema;
+        }
+        if (rc == SLUICE_OK)
+            rc = q->dm->xInsertBegin(q->dest, t, insert_how(t, &fw->rt));
+        if (rc != SLUICE_OK)
+            return rc;
+        clearerr(f->rf.f); /* a read that met the end of what was written left EOF set */
+        while (rc == SLUICE_OK && f->rf.bytes < v->bytes[i]) {
+            size_t n = 0;
+            int64_t item = 0;
+            rc = sl_row_read(&q->ctx, &f->rf, &fw->vals, &fw->cap, &n, &item);
+            if (rc != SLUICE_OK)
+                break;
+            if (n == (size_t)-1 || n > t->ncols) {
+                rc = sl_fail(&q->ctx, SLUICE_ERR_INTERNAL,
+                             "load thread: row file of table %s ends early or has a row of "
+                             "%zu values for %zu columns", t->name, n, t->ncols);
+                break;
+            }
+            rc = q->dm->xInsertRow(q->dest, fw->vals, n, item);
+            SL_FAULT_POINT("load.follow_row");
+            if (rc == SLUICE_OK && sl_run_interrupted(q))
+                rc = stop_loading(q, fw->dir, t->name);
+            f->rows++;
+        }
+        sluice_status erc = q->dm->xInsertEnd(q->dest);
+        if (rc == SLUICE_OK)
+            rc = erc;
+    }
+    return rc;
+}
+
+/* The manifest is here: read the row files to their ends (checksums, row counts). */
+static sluice_status follow_drain(struct follow *fw, const struct sl_json *manifest,
+                                  struct sl_schema *s)
+{
+    struct sluice_pipeline *q = fw->q;
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    sluice_status rc = SLUICE_OK;
+    for (uint32_t i = 0; rc == SLUICE_OK && i < tables->len; i++) {
+        const struct sl_json *tj = &tables->u.items[i];
+        const char *name = sl_json_str(sl_json_get(tj, "name"));
+        const char *file = sl_json_str(sl_json_get(tj, "file"));
+        const struct sl_json *want = sl_json_get(tj, "rows");
+        struct sl_table *t = name ? sl_schema_find(s, name) : NULL;
+        size_t k = 0;
+        if (!t || !file || sscanf(file, "normalized/%zu.rows", &k) != 1 || k >= fw->nff ||
+            !fw->ff[k].open)
+            return sl_package_damaged(&q->ctx, fw->dir, "manifest.json",
+                                      "names a table or row file the load did not follow (%s)",
+                                      name ? name : "?");
+        struct follow_file *f = &fw->ff[k];
+        f->rf.want_sum = sl_json_str(sl_json_get(tj, "checksum"));
+        clearerr(f->rf.f);
+        int open_ins = 0;
+        for (;;) {
+            size_t n = 0;
+            int64_t item = 0;
+            rc = sl_row_read(&q->ctx, &f->rf, &fw->vals, &fw->cap, &n, &item);
+            if (rc != SLUICE_OK || n == (size_t)-1)
+                break;
+            if (n > t->ncols) {
+                rc = sl_package_damaged(&q->ctx, fw->dir, file,
+                                        "has a row of %zu values, table %s has %zu columns", n,
+                                        t->name, t->ncols);
+                break;
+            }
+            if (!open_ins) {
+                rc = q->dm->xInsertBegin(q->dest, t, insert_how(t, &fw->rt));
+                if (rc != SLUICE_OK)
+                    break;
+                open_ins = 1;
+            }
+            rc = q->dm->xInsertRow(q->dest, fw->vals, n, item);
+            f->rows++;
+            if (rc != SLUICE_OK)
+                break;
+        }
+        if (open_ins) {
+            sluice_status erc = q->dm->xInsertEnd(q->dest);
+            if (rc == SLUICE_OK)
+                rc = erc;
+        }
+        if (rc == SLUICE_OK && want && want->type == SL_JSON_INT && want->u.i != f->rows)
+            rc = sl_package_damaged(&q->ctx, fw->dir, file,
+                                    "is incomplete: %lld rows of table %s, %lld expected",
+                                    (long long)f->rows, t->name, (long long)want->u.i);
+    }
+    return rc;
+}
+
+/* Open the load thread's own destination handle and the package's transaction. */
+static sluice_status follow_begin(struct sluice_pipeline *q)
+{
+    sluice_status rc = sl_run_open_dest(q, 1);
+    if (rc == SLUICE_OK)
+        rc = q->dm->xBegin(q->dest);
+    return rc;
+}
+
+sluice_status sl_load_follow(struct sl_loadpipe *lp, struct sluice_pipeline *q,
+                             struct sl_load_done **out)
+{
+    struct follow fw;
+    memset(&fw, 0, sizeof(fw));
+    fw.q = q;
+    fw.dir = sl_loadpipe_dir(lp);
+    struct sl_load_done *done = sl_calloc(1, sizeof(*done));
+    uint64_t seen = 0;
+    int64_t *bytes = NULL;
+    const char **tables = NULL;
+    size_t vcap = 0;
+    struct sl_loadpipe_view v;
+    int in_txn = 0;
+    *out = NULL;
+    sluice_status rc = done ? SLUICE_OK : sl_nomem(&q->ctx);
+    for (;;) {
+        sl_loadpipe_wait(lp, &seen, &v, &bytes, &tables, &vcap);
+        if (v.abort)
+            break;
+        if (rc == SLUICE_OK && v.nomem)
+            rc = sl_nomem(&q->ctx);
+        /* the transaction (and the destination's write lock) starts with the first rows */
+        if (rc == SLUICE_OK && !in_txn && (v.nfiles > 0 || v.manifest)) {
+            rc = follow_begin(q);
+            in_txn = rc == SLUICE_OK;
+        }
+        /* after a failure the thread only waits for the end (the package stays pending) */
+        if (rc == SLUICE_OK)
+            rc = follow_rows(&fw, &v);
+        if (v.manifest && (v.normalized || rc != SLUICE_OK))
+            break;
+    }
+    const struct sl_json *manifest = v.manifest;
+    if (rc == SLUICE_OK && v.abort)
+        rc = sl_run_stop(&q->ctx, NULL, "extracting: the load of the package is rolled back");
+    if (rc == SLUICE_OK)
+        rc = read_schema(q, fw.dir, manifest, &done->s);
+    if (rc == SLUICE_OK)
+        rc = follow_drain(&fw, manifest, done->s);
+    if (rc == SLUICE_OK) {
+        const struct sl_json *res = sl_json_get(manifest, "tables");
+        rc = res && res->type == SL_JSON_ARRAY && sl_json_str(sl_json_get(manifest, "load_id"))
+                 ? apply_tables(q, fw.dir, manifest, done->s, &fw.truncated)
+                 : sl_package_damaged(&q->ctx, fw.dir, "manifest.json",
+                                      "has no load_id or tables");
+    }
+    SL_FAULT_POINT("load.follow_drained");
+    struct load_progress prog;
+    memset(&prog, 0, sizeof(prog));
+    if (rc == SLUICE_OK) {
+        done->rt = fw.rt;
+        memset(&fw.rt, 0, sizeof(fw.rt));
+        rc = apply_finish(q, fw.dir, manifest, done->s, &done->rt, &prog, &done->ndirect);
+    }
+    if (rc == SLUICE_OK) {
+        rc = commit(q, fw.dir);
+        in_txn = 0;
+    }
+    if (in_txn && q->dest)
+        q->dm->xRollback(q->dest);
+    for (size_t i = 0; i < fw.nff; i++)
+        if (fw.ff[i].open && fw.ff[i].rf.f)
+            sl_recfile_close(&q->ctx, &fw.ff[i].rf, 0);
+    sl_free(fw.ff);
+    sl_free(fw.vals);
+    routes_free(&fw.rt);
+    routes_free(&fw.truncated);
+    sl_free(bytes);
+    sl_free((void *)tables);
+    if (rc != SLUICE_OK)
+        sl_load_done_free(q, &done);
+    *out = done;
+    return rc;
 }

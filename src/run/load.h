@@ -43,4 +43,20 @@ void sl_normalize_report(struct sluice_pipeline *p, const struct sl_json *tables
 sluice_status sl_load_package(struct sluice_pipeline *p, const char *dir,
                               const struct sl_json *manifest, struct sl_schema **schema_out);
 
+/* Loading while normalizing (loadpipe.h). The load thread's body: q is its copy of the
+ * pipeline (own ctx and destination handle); follows the row files through lp, then, once the
+ * manifest is handed over, finishes the package as sl_load_package does and commits. On
+ * success *done (caller frees with sl_load_done_free) holds what sl_load_report needs. */
+struct sl_loadpipe;
+struct sl_load_done;
+sluice_status sl_load_follow(struct sl_loadpipe *lp, struct sluice_pipeline *q,
+                             struct sl_load_done **done);
+/* After the load thread's commit, on the pipeline's thread: the run's info, the trace (net
+ * effects read from q's destination handle), the last progress; *schema_out as
+ * sl_load_package's. */
+void sl_load_report(struct sluice_pipeline *p, struct sluice_pipeline *q,
+                    struct sl_load_done *done, const struct sl_json *manifest,
+                    struct sl_schema **schema_out);
+void sl_load_done_free(struct sluice_pipeline *p, struct sl_load_done **done);
+
 #endif

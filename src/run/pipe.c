@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/digest.h"
 #include "run/load.h"
+#include "run/loadpipe.h"
 
 struct sl_follow {
     struct sl_pipe *pipe;
@@ -43,6 +44,7 @@ struct sl_pipe {
     struct sl_schema *schema;
     struct sl_json *tables;
     char schema_sum[SL_CHECKSUM_TEXT];
+    struct sl_loadpipe *lp;   /* a load thread follows the row files, or NULL */
 };
 
 static void *thread_main(void *arg)
@@ -60,7 +62,8 @@ static void *thread_main(void *arg)
 }
 
 sluice_status sl_pipe_start(struct sluice_pipeline *p, const char *dir, const char *load_id,
-                            struct sl_schema *schema, struct sl_pipe **out)
+                            struct sl_schema *schema, struct sl_loadpipe *lp,
+                            struct sl_pipe **out)
 {
     *out = NULL;
     struct sl_pipe *pp = sl_calloc(1, sizeof(*pp));
@@ -71,6 +74,7 @@ sluice_status sl_pipe_start(struct sluice_pipeline *p, const char *dir, const ch
     pp->dir = sl_strdup(dir);
     pp->load_id = sl_strdup(load_id);
     pp->schema = schema;
+    pp->lp = lp;
     pthread_mutex_init(&pp->mu, NULL);
     pthread_cond_init(&pp->cv, NULL);
     if (!pp->dir || !pp->load_id) {
@@ -90,6 +94,11 @@ sluice_status sl_pipe_add_resource(struct sl_pipe *pp, const struct sl_json *sna
                                    struct sl_follow **out)
 {
     *out = NULL;
+    if (pp->lp) {
+        sluice_status rc = sl_loadpipe_resource(pp->lp, snap);
+        if (rc != SLUICE_OK)
+            return rc;
+    }
     struct pipe_res *r = sl_calloc(1, sizeof(*r));
     if (!r)
         return sl_nomem(&pp->p->ctx);
@@ -253,3 +262,5 @@ sluice_status sl_pipe_finish(struct sl_pipe **ppp, int abort, struct sl_json **t
     *ppp = NULL;
     return rc;
 }
+
+struct sl_loadpipe *sl_pipe_loadpipe(struct sl_pipe *pp) { return pp->lp; }

@@ -22,11 +22,15 @@
 
 struct sl_pipe;
 struct sl_follow;
+struct sl_loadpipe;
 
 /* Start the normalize thread for the package in dir. schema: the schema to evolve (owned by
  * the thread until sl_pipe_finish). */
 sluice_status sl_pipe_start(struct sluice_pipeline *p, const char *dir, const char *load_id,
-                            struct sl_schema *schema, struct sl_pipe **out);
+                            struct sl_schema *schema, struct sl_loadpipe *lp,
+                            struct sl_pipe **out);
+/* The load thread following the normalizer's row files (loadpipe.h), or NULL. */
+struct sl_loadpipe *sl_pipe_loadpipe(struct sl_pipe *pp);
 
 /* Extract side. A new resource whose item file exists (snap: its manifest snapshot, copied,
  * with "file" set). */

@@ -28,6 +28,7 @@
 #include "run/extract.h"
 #include "base/fs.h"
 #include "run/load.h"
+#include "run/loadpipe.h"
 #include "run/package.h"
 #include "run/runlog.h"
 #include "run/trace.h"
@@ -260,18 +261,7 @@ locked:;
  * exists, and never leave an empty file behind. */
 static sluice_status open_dest(struct sluice_pipeline *p, int create)
 {
-    if (p->dest)
-        return SLUICE_OK;
-    struct sl_dest_config dc;
-    memset(&dc, 0, sizeof(dc));
-    dc.must_exist = !create;
-    dc.type = p->cfg->dest_type ? p->cfg->dest_type : "sqlite";
-    dc.path = p->cfg->dest_path;
-    dc.dsn = p->cfg->dest_dsn;
-    dc.dataset = p->cfg->dataset;
-    dc.pipeline = p->cfg->pipeline_name;
-    dc.base_dir = p->cfg->base_dir;
-    return p->dm->xOpen(&p->ctx, &dc, &p->dest);
+    return sl_run_open_dest(p, create);
 }
 
 static const char *schema_name(const struct sluice_pipeline *p)
@@ -742,7 +732,8 @@ static void trace_normalized(struct sluice_pipeline *p, const struct sl_json *m)
 
 /* Normalize (if needed) and load one package dir; removes it once loaded. pending: left by an
  * earlier run (for the trace). */
-static sluice_status process_package(struct sluice_pipeline *p, const char *dir, int pending)
+static sluice_status process_package(struct sluice_pipeline *p, const char *dir, int pending,
+                                     struct sl_loadpipe **lpipe)
 {
     struct sl_json *m = NULL;
     struct sl_schema *work = NULL;
@@ -799,9 +790,14 @@ static sluice_status process_package(struct sluice_pipeline *p, const char *dir,
                                 stage ? stage : "");
     if (rc == SLUICE_OK) {
         sl_trace_step(p, "load", sl_json_str(sl_json_get(m, "load_id")), pending);
-        rc = sl_load_package(p, dir, m, &loaded);
+        if (lpipe && *lpipe)
+            rc = sl_loadpipe_finish(lpipe, dir, m, &loaded); /* loaded while normalizing */
+        else
+            rc = sl_load_package(p, dir, m, &loaded);
         sl_trace_step_end(p, rc);
     }
+    if (lpipe && *lpipe)
+        sl_loadpipe_finish(lpipe, dir, NULL, NULL); /* the package went wrong before its load */
     if (rc == SLUICE_ERR_LOCKED || (rc != SLUICE_OK && SL_PACKAGE_CORRUPT(&p->ctx)))
         rc = discard_package(p, dir, rc);
     if (rc == SLUICE_OK) {
@@ -904,7 +900,7 @@ static sluice_status load_pending(struct sluice_pipeline *p, const char *except)
         char *mp = sl_aprintf("%s/manifest.json", dir);
         had_manifest = mp && sl_fs_exists(mp);
         sl_free(mp);
-        rc = process_package(p, dir, 1);
+        rc = process_package(p, dir, 1, NULL);
         if (rc == SLUICE_ERR_LOCKED) {
             /* a stale pending package was discarded (see process_package): go on from the
              * destination's newer state, which the new extraction will start from */
@@ -1147,20 +1143,32 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     struct sl_schema *work = NULL;
     if (!(pipelining && strcmp(pipelining, "0") == 0))
         rc = sl_schema_dup(&p->ctx, p->schema, &work);
+    /* and load on a third thread while normalizing (SLUICE_LOAD_PIPELINING=0 turns it off
+     * alone); not for dry runs or refreshes (those drop tables before anything else) */
+    const char *loadpiping = getenv("SLUICE_LOAD_PIPELINING");
+    struct sl_loadpipe *lpipe = NULL;
+    char *dir = sl_aprintf("%s/%s", ldir, load_id);
+    if (!dir && rc == SLUICE_OK)
+        rc = sl_nomem(&p->ctx);
+    if (rc == SLUICE_OK && work && !dry && !(opts && opts->refresh) &&
+        !(loadpiping && strcmp(loadpiping, "0") == 0))
+        rc = sl_loadpipe_start(p, dir, load_id, &lpipe);
     struct sl_extract_opts xo = { resources, wd_override, start, end,
-                                  opts ? opts->refresh : NULL, work, dry ? ldir : NULL };
+                                  opts ? opts->refresh : NULL, work, dry ? ldir : NULL,
+                                  lpipe };
     sl_trace_step(p, "extract", load_id, 0);
     if (rc == SLUICE_OK)
         rc = sl_extract(p, load_id, &xo, &created);
     sl_trace_step_end(p, rc);
     sl_schema_free(&work);
     if (rc != SLUICE_OK || !created) {
+        sl_loadpipe_finish(&lpipe, dir, NULL, NULL);
+        sl_free(dir);
         if (rc == SLUICE_OK)
             p->load_id[0] = '\0';
         goto done;
     }
     SL_FAULT_POINT("run.after_extract");
-    char *dir = sl_aprintf("%s/%s", ldir, load_id);
     if (dry) {
         rc = dir ? dry_run_package(p, dir) : sl_nomem(&p->ctx);
         struct sl_ctx scratch;
@@ -1170,7 +1178,8 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
         sl_free(dir);
         goto done;
     }
-    rc = dir ? process_package(p, dir, 0) : sl_nomem(&p->ctx);
+    rc = process_package(p, dir, 0, &lpipe);
+    sl_loadpipe_finish(&lpipe, dir, NULL, NULL); /* a package that failed before its load */
     if (rc != SLUICE_OK && p->ctx.code != SLUICE_OK)
         rc = p->ctx.code; /* a discarded package reports why (stale or damaged) */
     sl_free(dir);

@@ -14,6 +14,7 @@
 #include "base/digest.h"
 #include "base/fs.h"
 #include "model/normalize.h"
+#include "run/loadpipe.h"
 #include "run/package.h"
 #include "run/pipe.h"
 
@@ -98,12 +99,16 @@ struct table_out {
     struct sl_table *t;
     struct sl_recfile rf;
     int64_t rows;
+    uint32_t gen;         /* t->gen + 1 when the load thread last got the schema (0: never) */
+    int64_t published;    /* bytes handed to the load thread */
 };
 
 struct norm_run {
     struct sluice_pipeline *p;
     struct sl_ctx *ctx;   /* errors: the pipeline's, or the normalize thread's own */
     struct sl_pipe *pipe; /* on the normalize thread: no callbacks, rows noted in the pipe */
+    struct sl_loadpipe *lp; /* a load thread follows the row files (loadpipe.h), or NULL */
+    struct sl_schema *schema;
     const char *dir;
     struct table_out *outs;
     size_t nouts, cap;
@@ -161,9 +166,27 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
      * two items with the same key (and the same computed _dlt_id) */
     if (!t->parent)
         nr->item++;
+    if (nr->lp && to->gen != t->gen + 1) {
+        /* the load thread gets the table as it is now before the row that needs it */
+        struct sl_schema *copy = NULL;
+        rc = sl_schema_dup(nr->ctx, nr->schema, &copy);
+        if (rc != SLUICE_OK)
+            return rc;
+        if (sl_loadpipe_schema(nr->lp, copy) != SLUICE_OK)
+            return sl_nomem(nr->ctx);
+        for (size_t i = 0; i < nr->nouts; i++)
+            nr->outs[i].gen = nr->outs[i].t->gen + 1;
+    }
     rc = sl_row_write(nr->ctx, &to->rf, vals, nvals, t->wd == SL_WD_MERGE ? nr->item : 0);
     if (rc != SLUICE_OK)
         return rc;
+    if (nr->lp && to->rf.bytes - to->published >= (256 << 10)) {
+        if (fflush(to->rf.f) != 0)
+            return sl_fail(nr->ctx, SLUICE_ERR_IO, "cannot write '%s'", to->rf.path);
+        to->published = to->rf.bytes;
+        if (sl_loadpipe_rows(nr->lp, (size_t)(to - nr->outs), t->name, to->published))
+            return sl_nomem(nr->ctx);
+    }
     SL_FAULT_POINT("normalize.row");
     to->rows++;
     nr->rows++;
@@ -377,6 +400,8 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
     nr.p = p;
     nr.ctx = ctx;
     nr.pipe = pipe;
+    nr.lp = pipe ? sl_pipe_loadpipe(pipe) : NULL;
+    nr.schema = schema;
     nr.dir = dir;
     struct sl_normalizer *norm = NULL;
     char *ndir = sl_aprintf("%s/normalized", dir);
@@ -417,7 +442,12 @@ sluice_status sl_normalize_core(struct sluice_pipeline *p, struct sl_ctx *ctx, c
         sluice_status crc = sl_recfile_close(ctx, &nr.outs[i].rf, 0);
         if (rc == SLUICE_OK)
             rc = crc;
+        if (rc == SLUICE_OK && nr.lp &&
+            sl_loadpipe_rows(nr.lp, i, nr.outs[i].t->name, nr.outs[i].rf.bytes))
+            rc = sl_nomem(ctx);
     }
+    if (nr.lp)
+        sl_loadpipe_normalized(nr.lp); /* the rest comes with the manifest */
     if (rc != SLUICE_OK)
         goto done;
     SL_FAULT_POINT("normalize.after_rows");
