@@ -16,9 +16,18 @@
  * text u32 len + bytes + NUL. When n has its top bit set (ROW_ITEM_FLAG), an i64 follows it
  * before the values: the ordinal of the package item the row comes from (merge tables; rows
  * of packages written before it have none).
+ *
+ * An item file followed while it is written (pipe.h) is never read again: the package it
+ * belongs to comes out normalized, or is discarded. So the reader gives the disk blocks behind
+ * it back as it goes (a hole punched every FOLLOW_PUNCH bytes): the page cache drops them
+ * before they are ever written back, and a large package does not push the kernel into
+ * throttling its writers on gigabytes of dirty pages nobody will read (issue 12 point 4).
  */
+#define _GNU_SOURCE /* fallocate */
 #include "run/package.h"
 #include "run/pipe.h"
+
+#include <fcntl.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +37,7 @@
 #include "base/digest.h"
 
 #define REC_MAX ((size_t)1 << 31)
+#define FOLLOW_PUNCH ((int64_t)32 << 20)
 #define ROW_ITEM_FLAG 0x80000000u
 
 static sluice_status io_fail(struct sl_ctx *ctx, const char *what, const char *path)
@@ -375,10 +385,33 @@ static int get_value(struct cursor *c, struct sl_arena *a, struct sl_json *v, in
     return c->bad ? -1 : 0;
 }
 
+/* A followed file: give back the blocks of what was read (see the top of the file). Best
+ * effort: a file system without holes keeps its blocks. */
+static void punch_read(struct sl_recfile *rf)
+{
+#ifdef FALLOC_FL_PUNCH_HOLE
+    int64_t upto = rf->bytes & ~(int64_t)4095;
+    if (upto - rf->punched < FOLLOW_PUNCH)
+        return;
+    /* the reader's own descriptor is read-only, which fallocate refuses */
+    int fd = open(rf->path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 &&
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, upto) == 0)
+        rf->punched = upto;
+    else
+        rf->punched = INT64_MAX; /* not supported here: do not ask again */
+    if (fd >= 0)
+        close(fd);
+#else
+    (void)rf;
+#endif
+}
+
 /* A file still being written: wait until need more bytes are readable. 0 ok, 1 the file ended
  * before them, -1 aborted. */
 static int follow(struct sl_recfile *rf, int64_t need)
 {
+    punch_read(rf);
     int64_t have = sl_follow_wait(rf->follow, rf->bytes + need);
     if (have < 0)
         return -1;

@@ -53,6 +53,7 @@ struct sl_recfile {
     const char *want_sum; /* reading: the checksum the manifest recorded (borrowed), or NULL;
                              checked when the end of the file is reached */
     struct sl_follow *follow; /* reading a file still being written (pipe.h), or NULL */
+    int64_t punched;     /* following: bytes at the start given back to the file system */
 };
 
 sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
