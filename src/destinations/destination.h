@@ -134,6 +134,11 @@ struct sl_dest_methods {
     size_t max_identifier_length; /* longest table/column name (0: no limit), as dlt's caps */
     unsigned merge_strategies;   /* SL_MERGE_BIT of each strategy xMerge implements; a run
                                     asking for another fails before extracting */
+    int second_handle;           /* 1: a second handle of the same dataset (xOpen again) may
+                                    run a package's transaction on another thread while the
+                                    first is open but idle (no transaction): the load thread
+                                    that follows the normalizer (run/loadpipe.h). 0: packages
+                                    load on the pipeline's handle after normalizing */
     sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
                            struct sl_dest **out);
     void (*xClose)(struct sl_dest *d);

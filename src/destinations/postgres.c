@@ -2120,6 +2120,7 @@ static const char *const system_columns[] = {
 
 const struct sl_dest_methods sl_dest_postgres = {
     .version = 3,
+    .second_handle = 1,
     .name = "postgres",
     .max_columns = 1600, /* MaxHeapAttributeNumber */
     .reserved_prefix = NULL,

@@ -2027,6 +2027,7 @@ fail:
 
 const struct sl_dest_methods sl_dest_sqlite = {
     .version = 3,
+    .second_handle = 1,
     .name = "sqlite",
     .xOpen = sqlite_open,
     .xClose = sqlite_close,

@@ -1150,7 +1150,7 @@ sluice_status sl_pipeline_run(struct sluice_pipeline *p, const sluice_run_opts *
     char *dir = sl_aprintf("%s/%s", ldir, load_id);
     if (!dir && rc == SLUICE_OK)
         rc = sl_nomem(&p->ctx);
-    if (rc == SLUICE_OK && work && !dry && !(opts && opts->refresh) &&
+    if (rc == SLUICE_OK && work && !dry && !(opts && opts->refresh) && p->dm->second_handle &&
         !(loadpiping && strcmp(loadpiping, "0") == 0))
         rc = sl_loadpipe_start(p, dir, load_id, &lpipe);
     struct sl_extract_opts xo = { resources, wd_override, start, end,
