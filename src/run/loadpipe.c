@@ -220,6 +220,10 @@ sluice_status sl_loadpipe_finish(struct sl_loadpipe **lpp, const char *dir,
     if (!lp)
         return SLUICE_OK;
     struct sluice_pipeline *p = lp->p;
+    /* what remains happens now: the caller's progress callback hears it (and may interrupt
+     * the commit) before the load thread goes on */
+    if (manifest)
+        sl_run_progress_ex(p, "load", "", -1, -1, -1, -1, "commit", 0);
     pthread_mutex_lock(&lp->mu);
     if (manifest) {
         /* the normalizer is done with the rng: the state row's id comes from where it is */
