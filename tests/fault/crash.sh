@@ -22,6 +22,7 @@
 #   CRASH_TWICE=0|1            also the double-kill variant of every case (default 1)
 #   SLUICE_FAULT_QUICK=1       bounded run for CI: CRASH_HITS="1 2 7 100", CRASH_TWICE=0
 #   FAULT_KEEP=1               keep the temp dir; CRASH_VERBOSE=1 prints every case
+#   FAULT_DEST=duckdb          load into a DuckDB file (libduckdb.so: scripts/install-deps)
 #   FAULT_DEST=postgres        load into PostgreSQL (SLUICE_TEST_PG_DSN, scripts/pg-start): a
 #                              database per pipeline dir, copied with CREATE DATABASE TEMPLATE
 set -u

@@ -19,6 +19,7 @@
 #                   iterations (0: never), so that the checks stay fast
 #   SLUICE_FAULT_QUICK=1   bounded run for CI: 6 iterations of 50000 items
 #   FAULT_KEEP=1           keep the temp dir
+#   FAULT_DEST=duckdb      load into a DuckDB file (libduckdb.so: scripts/install-deps)
 #   FAULT_DEST=postgres    load into PostgreSQL (SLUICE_TEST_PG_DSN): a database per pipeline
 set -u
 

@@ -22,8 +22,9 @@
 # (check_final) and scratch variables prefixed cf_, cb_, wc_, ex_.
 
 FAULT_WINDOW=${FAULT_WINDOW:-300}
-# The destination: sqlite (a file in the work dir) or postgres (a database of its own per
-# pipeline dir on the server of SLUICE_TEST_PG_DSN, named after the dir; see pg_db).
+# The destination: sqlite or duckdb (a file in the work dir: out.db, out.duckdb) or postgres
+# (a database of its own per pipeline dir on the server of SLUICE_TEST_PG_DSN, named after the
+# dir; see pg_db).
 FAULT_DEST=${FAULT_DEST:-sqlite}
 
 # ---- postgres databases ------------------------------------------------------------------
@@ -60,17 +61,24 @@ pg_drop_all() {
     done
     : > "$FAULT_PG_DBS"
 }
-# dest_check: can the harness use FAULT_DEST? (postgres: SLUICE_TEST_PG_DSN and psql)
+# dest_check: can the harness use FAULT_DEST? (postgres: SLUICE_TEST_PG_DSN and psql; duckdb:
+# libduckdb.so, from $SLUICE_DUCKDB_LIB or deps/duckdb/ as scripts/install-deps fills it)
 dest_check() {
     case $FAULT_DEST in
         sqlite) return 0 ;;
+        duckdb)
+            if [ ! -r "${SLUICE_DUCKDB_LIB:-$FAULT_DIR/../../deps/duckdb/libduckdb.so}" ]; then
+                echo "FAULT_DEST=duckdb needs libduckdb.so (sh scripts/install-deps)" >&2
+                return 1
+            fi
+            return 0 ;;
         postgres)
             if [ -z "${SLUICE_TEST_PG_DSN:-}" ] || ! command -v psql > /dev/null 2>&1; then
                 echo "FAULT_DEST=postgres needs SLUICE_TEST_PG_DSN (scripts/pg-start) and psql" >&2
                 return 1
             fi
             return 0 ;;
-        *) echo "unknown FAULT_DEST '$FAULT_DEST' (sqlite, postgres)" >&2; return 1 ;;
+        *) echo "unknown FAULT_DEST '$FAULT_DEST' (sqlite, duckdb, postgres)" >&2; return 1 ;;
     esac
 }
 # copy_pipeline SRC DST: DST becomes a copy of the pipeline dir SRC, destination included
@@ -146,6 +154,8 @@ setup_pipeline() {
         sp_db=$(pg_db "$(dirname "$1")")
         pg_new_db "$sp_db" || return 1
         sp_dest="{type: postgres, dsn: \"$(pg_dsn "$sp_db")\"}"
+    elif [ "$FAULT_DEST" = duckdb ]; then
+        sp_dest="{type: duckdb, path: out.duckdb}"
     else
         sp_dest="{type: sqlite, path: out.db}"
     fi
@@ -234,7 +244,8 @@ CHECK_COLS="n,ids,sseq,mseq,tags,stags,parts,sparts,subs,ssubs,orphans,badlink,d
 #   n ids sseq mseq          items: rows, distinct ids, sum and max of seq
 #   tags stags parts sparts subs ssubs    child tables: rows and sum of values
 #   orphans   child rows whose parent row is missing
-#   badlink   child rows under the wrong parent or list index (values encode their parent)
+#   badlink   child rows under the wrong parent or list index (values encode their parent;
+#             (v - v % 10) / 10 is the integer quotient on every engine: DuckDB's / is exact)
 #   dupid     _dlt_id values that appear more than once (per table)
 #   unloaded  parent rows whose _dlt_load_id is not a completed load in _dlt_loads
 #   badroot   (merge) child rows whose _dlt_root_id is not a parent row
@@ -251,13 +262,13 @@ check_sql() {
     fi
     cat <<EOF
 WITH lt AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
-        sum(CASE WHEN c.value / 10 <> p.seq OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
+        sum(CASE WHEN (c.value - c.value % 10) / 10 <> p.seq OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__tags c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
   lp AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
-        sum(CASE WHEN c.p / 10 <> p.seq OR c.p % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
+        sum(CASE WHEN (c.p - c.p % 10) / 10 <> p.seq OR c.p % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__parts c LEFT JOIN items p ON p._dlt_id = c._dlt_parent_id),
   ls AS (SELECT sum(CASE WHEN p._dlt_id IS NULL THEN 1 ELSE 0 END) AS o,
-        sum(CASE WHEN c.value / 10 <> p.p OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
+        sum(CASE WHEN (c.value - c.value % 10) / 10 <> p.p OR c.value % 10 <> c._dlt_list_idx THEN 1 ELSE 0 END) AS b
       FROM items__parts__subs c LEFT JOIN items__parts p ON p._dlt_id = c._dlt_parent_id)
 SELECT (SELECT count(*) FROM items) AS n,
  (SELECT count(DISTINCT id) FROM items) AS ids,

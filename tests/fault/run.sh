@@ -3,10 +3,11 @@
 # `make test-fault` runs): the allocation-failure loop, the crash-point matrix and the kill -9
 # loop on SQLite, and, when a test PostgreSQL server is up (SLUICE_TEST_PG_DSN, from
 # `eval "$(sh scripts/pg-start --env)"`), the crash-point matrix, the kill -9 loop and the
-# server disruptions (dropped connection, server restart) on PostgreSQL. Prints each one's
-# output and, at the end, their summary lines and times; exits 1 when any failed.
-# FAULT_ONLY="alloc crash kill9 pg-crash pg-kill9 pg-disrupt" picks some; SLUICE_FAULT_QUICK=1
-# bounds all of them (see README.md).
+# server disruptions (dropped connection, server restart) on PostgreSQL, and, when libduckdb.so
+# is installed (scripts/install-deps), the crash-point matrix and the kill -9 loop on DuckDB.
+# Prints each one's output and, at the end, their summary lines and times; exits 1 when any
+# failed. FAULT_ONLY="alloc crash kill9 pg-crash pg-kill9 pg-disrupt duck-crash duck-kill9"
+# picks some; SLUICE_FAULT_QUICK=1 bounds all of them (see README.md).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tb=${1:-build/san}
@@ -15,6 +16,10 @@ if [ -n "${SLUICE_TEST_PG_DSN:-}" ]; then
     only=${FAULT_ONLY:-alloc crash kill9 machines pg-crash pg-kill9 pg-disrupt}
 else
     only=${FAULT_ONLY:-alloc crash kill9 machines}
+fi
+if [ -z "${FAULT_ONLY:-}" ] &&
+    [ -r "${SLUICE_DUCKDB_LIB:-$here/deps/duckdb/libduckdb.so}" ]; then
+    only="$only duck-crash duck-kill9"
 fi
 quick=${SLUICE_FAULT_QUICK:-0}
 status=0
@@ -55,11 +60,27 @@ for t in $only; do
             FAULT_DEST=postgres KILL9_ITERS=${PG_KILL9_ITERS:-${KILL9_ITERS:-}} \
                 sh "$here/tests/fault/kill9.sh" "$tb" 2>&1 | tee "$out"
             ;;
+        duck-crash)
+            # DuckDB: the quick subset keeps the points of the load and its recovery, with the
+            # dispositions of every kind of load (append, replace, merge, upsert)
+            if [ "$quick" = 1 ]; then
+                : "${DUCK_FAULT_POINTS:=run.after_pending load.after_ddl load.row load.after_rows load.after_merge load.after_state load.before_commit load.after_commit local.before_state_save}"
+                : "${DUCK_FAULT_DISPOSITIONS:=append replace merge_inc upsert}"
+            fi
+            FAULT_DEST=duckdb FAULT_POINTS=${DUCK_FAULT_POINTS:-${FAULT_POINTS:-}} \
+                FAULT_DISPOSITIONS=${DUCK_FAULT_DISPOSITIONS:-${FAULT_DISPOSITIONS:-}} \
+                sh "$here/tests/fault/crash.sh" "$tb" 2>&1 | tee "$out"
+            ;;
+        duck-kill9)
+            [ "$quick" = 1 ] && : "${DUCK_KILL9_ITERS:=3}"
+            FAULT_DEST=duckdb KILL9_ITERS=${DUCK_KILL9_ITERS:-${KILL9_ITERS:-}} \
+                sh "$here/tests/fault/kill9.sh" "$tb" 2>&1 | tee "$out"
+            ;;
         pg-disrupt)
             sh "$here/tests/fault/disrupt.sh" "$tb" 2>&1 | tee "$out"
             ;;
         *)
-            echo "run.sh: unknown test '$t' (alloc, crash, kill9, machines, pg-crash, pg-kill9, pg-disrupt)" >&2
+            echo "run.sh: unknown test '$t' (alloc, crash, kill9, machines, pg-crash, pg-kill9, pg-disrupt, duck-crash, duck-kill9)" >&2
             exit 2
             ;;
     esac
