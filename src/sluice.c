@@ -7,6 +7,7 @@
  */
 #include "sluice.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -173,6 +174,17 @@ static sluice_status cfg_from_workdir(struct sl_ctx *ctx, const char *name,
         cfg->dataset = sl_strdup(sl_json_str(sl_json_get(j, "dataset_name")));
         cfg->base_dir = sl_strdup(sl_json_str(sl_json_get(j, "base_dir")));
         cfg->path = sl_strdup(config);
+        /* a server's dsn is a secret pipeline.json does not keep: without the config, the
+         * dlt-style variables still give it */
+        const char *dsn = getenv("DESTINATION__POSTGRES__CREDENTIALS");
+        if (!dsn || !dsn[0])
+            dsn = getenv("DESTINATION__CREDENTIALS");
+        if (cfg->dest_type && strcmp(cfg->dest_type, "postgres") == 0 && dsn && dsn[0] &&
+            !(cfg->dest_dsn = sl_strdup(dsn))) {
+            sl_pipeline_cfg_free(&cfg);
+            rc = sl_nomem(ctx);
+            goto done;
+        }
         if (!cfg->pipeline_name || !cfg->dest_type || !cfg->dataset) {
             sl_pipeline_cfg_free(&cfg);
             rc = sl_fail(ctx, SLUICE_ERR_STATE, "'%s' is incomplete", path);

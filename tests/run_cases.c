@@ -4,6 +4,13 @@
  *
  *   run_cases SLUICE_BIN CASES_DIR [filter]
  *
+ * RUN_CASES_DEST=postgres|duckdb (default sqlite: the cases' own configs) loads every case into
+ * that destination instead: every command gets DESTINATION__TYPE (and, for postgres,
+ * DESTINATION__CREDENTIALS = a database created for the case on SLUICE_TEST_PG_DSN's server,
+ * dropped when it passes). A case opts out of a destination only with a written reason
+ * (`--- exclude-dest NAME: REASON`). RUN_CASES_JOBS=N runs N cases at a time (output in
+ * name order).
+ *
  * A case is a script of sections (`--- name [args]` lines followed by content lines), run in
  * order inside a fresh temporary directory (tests/README.md documents every section). Each
  * case gets its own work dir (the commands' current directory, %CASEDIR), its own
@@ -11,7 +18,7 @@
  * PATH. A case that passes is removed; a failing one is kept and its path printed.
  *
  * Output: `ok NAME`, `skip NAME: why` or `FAIL NAME: why` (details indented below), then
- * `cases: N passed, N failed, N skipped`. Exit 1 when a case failed, 2 on bad usage.
+ * `cases: N passed, N failed, N skipped, N excluded` (`excluded NAME: dest: reason`). Exit 1 when a case failed, 2 on bad usage.
  *
  * Invariants: the runner never reads anything outside CASES_DIR, the fixtures dir beside it
  * and the case's temp dir; every child runs in its own process group and is killed when it
@@ -239,7 +246,7 @@ struct case_file {
 static const char *const known_sections[] = {
     "pipeline", "file", "file-gz", "copy", "run", "expect-exit", "expect-stderr",
     "expect-stdout", "expect-sql", "expect-state", "requires", "env", "mock-server",
-    "expect-requests", NULL};
+    "expect-requests", "exclude-dest", NULL};
 
 static bool is_known_section(const char *name)
 {
@@ -393,6 +400,9 @@ struct env_var {
 struct runner {
     const char *sluice;   /* absolute path of the binary under test */
     const char *fixtures; /* absolute path of tests/fixtures */
+    const char *dest;     /* RUN_CASES_DEST: "sqlite" (the cases' own), "postgres", "duckdb" */
+    size_t case_no;       /* index of the case in this run (unique database names) */
+    char *pg_db;          /* postgres: the database created for the case, or NULL */
     char *tmp;            /* the case's temp dir */
     char *work;           /* tmp/work: cwd of commands, %CASEDIR */
     char *pipelines;      /* tmp/pipelines: SLUICE_PIPELINES_DIR */
@@ -702,7 +712,7 @@ static void add_diff(struct str *o, const struct lines *exp, const struct lines 
 
 /* ---- sections --------------------------------------------------------------------------- */
 
-enum { CASE_OK = 0, CASE_FAIL = 1, CASE_SKIP = 2 };
+enum { CASE_OK = 0, CASE_FAIL = 1, CASE_SKIP = 2, CASE_EXCLUDED = 3 };
 
 /* Resolve a path given in a case: relative to the work dir; must not climb out of it. */
 static char *work_path(const struct runner *r, const char *rel, struct str *why)
@@ -1219,6 +1229,7 @@ static void runner_cleanup(struct runner *r)
     }
     free(r->env);
     free(r->pipeline);
+    free(r->pg_db);
     free(r->out);
     free(r->errout);
     free(r->cmd);
@@ -1283,12 +1294,139 @@ static bool duckdb_available(void)
 {
     const char *lib = getenv("SLUICE_DUCKDB_LIB");
     return access(lib && *lib ? lib : SLUICE_DUCKDB_LIB_DEFAULT, R_OK) == 0;
+static const char *const dest_names[] = {"sqlite", "postgres", "duckdb", NULL};
+
+static bool is_dest_name(const char *s, size_t n)
+{
+    for (size_t i = 0; dest_names[i]; i++)
+        if (strlen(dest_names[i]) == n && strncmp(dest_names[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+/* `--- exclude-dest NAME: REASON`: every one is checked (a missing reason fails the case in
+ * every pass); CASE_EXCLUDED with the reason in why when NAME is this run's destination. */
+static int check_exclusions(const struct runner *r, const struct case_file *c, struct str *why)
+{
+    const char *reason = NULL;
+    for (size_t i = 0; i < c->nsecs; i++) {
+        const struct section *s = &c->secs[i];
+        if (strcmp(s->name, "exclude-dest") != 0)
+            continue;
+        const char *colon = strchr(s->args, ':');
+        const char *rs = colon ? colon + 1 : "";
+        while (*rs == ' ' || *rs == '\t')
+            rs++;
+        if (!colon || !is_dest_name(s->args, (size_t)(colon - s->args)) || !*rs ||
+            s->nlines) {
+            str_addf(why, "line %d: --- exclude-dest needs 'NAME: REASON' on one line (NAME one "
+                          "of sqlite, postgres, duckdb; the reason is required)", s->lineno);
+            return CASE_FAIL;
+        }
+        if (strlen(r->dest) == (size_t)(colon - s->args) &&
+            strncmp(s->args, r->dest, (size_t)(colon - s->args)) == 0)
+            reason = rs;
+    }
+    if (!reason)
+        return CASE_OK;
+    str_addf(why, "%s: %s", r->dest, reason);
+    return CASE_EXCLUDED;
+}
+
+/* psql -c SQL against SLUICE_TEST_PG_DSN's server (the runner's own admin commands). */
+static int pg_admin(struct runner *r, const char *sql, struct str *why)
+{
+    const char *dsn = getenv("SLUICE_TEST_PG_DSN");
+    char *argv[] = {"/bin/sh", "-c", "exec psql -X -q -v ON_ERROR_STOP=1 \"$0\" -c \"$1\"",
+                    (char *)dsn, (char *)sql, NULL};
+    struct proc_result res;
+    run_argv(r, argv, true, &res);
+    int rc = res.code == 0 ? CASE_OK : CASE_FAIL;
+    if (rc != CASE_OK) {
+        str_addf(why, "%s: psql exited %d", sql, res.code);
+        show_output(why, "stderr", res.err);
+    }
+    proc_result_free(&res);
+    return rc;
+}
+
+/* dsn with its database replaced by db (URL or key=value form). Caller frees. */
+static char *dsn_with_db(const char *dsn, const char *db)
+{
+    struct str o = {0};
+    const char *scheme = strstr(dsn, "://");
+    if (!scheme) {
+        str_addf(&o, "%s dbname=%s", dsn, db);
+        return str_take(&o);
+    }
+    const char *auth = scheme + 3;
+    size_t alen = strcspn(auth, "/?");
+    const char *rest = auth + alen;
+    if (*rest == '/')
+        rest += strcspn(rest, "?");
+    str_add(&o, dsn, (size_t)(auth + alen - dsn));
+    str_addf(&o, "/%s%s", db, rest);
+    return str_take(&o);
+}
+
+/* RUN_CASES_DEST: point every command of the case at that destination. */
+static int setup_dest(struct runner *r, struct str *why)
+{
+    if (strcmp(r->dest, "sqlite") == 0)
+        return CASE_OK;
+    env_set(r, "DESTINATION__TYPE", r->dest);
+    if (strcmp(r->dest, "postgres") != 0)
+        return CASE_OK;
+    struct str db = {0};
+    str_addf(&db, "sluice_case_%ld_%zu", (long)getpid(), r->case_no);
+    struct str sql = {0};
+    str_addf(&sql, "CREATE DATABASE %s", db.p);
+    int rc = pg_admin(r, sql.p, why);
+    free(sql.p);
+    if (rc != CASE_OK) {
+        free(db.p);
+        return rc;
+    }
+    r->pg_db = str_take(&db);
+    char *dsn = dsn_with_db(getenv("SLUICE_TEST_PG_DSN"), r->pg_db);
+    env_set(r, "DESTINATION__CREDENTIALS", dsn);
+    /* the SQLite functions the checking queries use (tests/fixtures/sqlite_shim.postgres.sql) */
+    char *shim = path_join(r->fixtures, "sqlite_shim.postgres.sql");
+    char *argv[] = {"/bin/sh", "-c", "exec psql -X -q -v ON_ERROR_STOP=1 \"$0\" -f \"$1\"",
+                    dsn, shim, NULL};
+    struct proc_result res;
+    run_argv(r, argv, true, &res);
+    if (res.code != 0) {
+        str_addf(why, "installing %s: psql exited %d", shim, res.code);
+        show_output(why, "stderr", res.err);
+        rc = CASE_FAIL;
+    }
+    proc_result_free(&res);
+    free(shim);
+    free(dsn);
+    return rc;
+}
+
+/* Drop the case's database (after a pass; a failing case keeps it, as its dir). */
+static void drop_dest(struct runner *r)
+{
+    if (!r->pg_db)
+        return;
+    struct str sql = {0}, why = {0};
+    str_addf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", r->pg_db);
+    if (pg_admin(r, sql.p, &why) != CASE_OK)
+        fprintf(stderr, "run_cases: %s\n", why.p);
+    free(sql.p);
+    free(why.p);
 }
 
 static int run_case(struct runner *r, const struct case_file *c, const char *name,
                     struct str *why)
 {
     bool test_build = getenv("SLUICE_TEST_BUILD") && strcmp(getenv("SLUICE_TEST_BUILD"), "1") == 0;
+    int ex = check_exclusions(r, c, why);
+    if (ex != CASE_OK)
+        return ex;
     for (size_t i = 0; i < c->nsecs; i++) {
         const struct section *s = &c->secs[i];
         if (strcmp(s->name, "requires") != 0)
@@ -1316,6 +1454,8 @@ static int run_case(struct runner *r, const struct case_file *c, const char *nam
         }
     }
     if (setup_dirs(r, name, why) != CASE_OK)
+        return CASE_FAIL;
+    if (setup_dest(r, why) != CASE_OK)
         return CASE_FAIL;
     for (size_t i = 0; i < c->nsecs; i++) {
         const struct section *s = &c->secs[i];
@@ -1359,6 +1499,146 @@ static int run_case(struct runner *r, const struct case_file *c, const char *nam
 }
 
 /* ---- main ------------------------------------------------------------------------------- */
+
+struct ctx_main {
+    const char *sluice, *fixtures, *cases_dir, *dest;
+    int timeout;
+    bool keep;
+};
+
+/* Run one case and print its result lines; returns CASE_*. */
+static int run_one(const struct ctx_main *m, const char *name, size_t case_no)
+{
+    struct str file = {0};
+    str_addf(&file, "%s/%s.case", m->cases_dir, name);
+    struct case_file c;
+    struct str why = {0};
+    str_add(&why, "", 0);
+    struct runner r;
+    memset(&r, 0, sizeof(r));
+    r.sluice = m->sluice;
+    r.fixtures = m->fixtures;
+    r.timeout = m->timeout;
+    r.dest = m->dest;
+    r.case_no = case_no;
+    int rc;
+    if (case_parse(file.p, &c, &why) != 0)
+        rc = CASE_FAIL;
+    else
+        rc = run_case(&r, &c, name, &why);
+    if (rc == CASE_OK) {
+        printf("ok %s\n", name);
+    } else if (rc == CASE_SKIP) {
+        printf("skip %s: %s\n", name, why.p);
+    } else if (rc == CASE_EXCLUDED) {
+        printf("excluded %s: %s\n", name, why.p);
+    } else {
+        printf("FAIL %s: %s\n", name, why.p);
+        if (c.title)
+            printf("    case: %s\n", c.title);
+        if (r.tmp)
+            printf("    kept: %s\n", r.tmp);
+        if (r.pg_db)
+            printf("    kept database: %s\n", r.pg_db);
+    }
+    fflush(stdout);
+    if (rc != CASE_FAIL && !m->keep)
+        drop_dest(&r);
+    if (r.tmp && rc != CASE_FAIL && !m->keep)
+        remove_tree(r.tmp);
+    else if (r.tmp && m->keep && rc == CASE_OK)
+        printf("    kept: %s\n", r.tmp);
+    runner_cleanup(&r);
+    case_free(&c);
+    free(why.p);
+    free(file.p);
+    return rc;
+}
+
+/* RUN_CASES_JOBS=N: each case in a child whose stdout goes to a file; the files are printed in
+ * name order as soon as every case before them has finished. */
+static void results_parallel(const struct ctx_main *m, char **names, size_t nnames,
+                             const char *filter, int jobs, int *results)
+{
+    const char *base = getenv("TMPDIR");
+    struct str d = {0};
+    str_addf(&d, "%s/sluice-cases-out-XXXXXX", base && base[0] ? base : "/tmp");
+    if (!mkdtemp(d.p)) {
+        fprintf(stderr, "run_cases: mkdtemp %s: %s\n", d.p, strerror(errno));
+        exit(2);
+    }
+    pid_t *pids = xmalloc((nnames ? nnames : 1) * sizeof(pid_t));
+    bool *done = xmalloc((nnames ? nnames : 1) * sizeof(bool));
+    size_t next = 0, printed = 0;
+    int running = 0;
+    for (size_t i = 0; i < nnames; i++) {
+        pids[i] = 0;
+        done[i] = false;
+        results[i] = -1;
+    }
+    for (;;) {
+        while (next < nnames && filter && !strstr(names[next], filter))
+            done[next++] = true;
+        if (next < nnames && running < jobs) {
+            struct str out = {0};
+            str_addf(&out, "%s/%zu", d.p, next);
+            fflush(stdout);
+            pid_t pid = fork();
+            if (pid == 0) {
+                int fd = open(out.p, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+                if (fd < 0 || dup2(fd, 1) < 0)
+                    _exit(CASE_FAIL);
+                close(fd);
+                int rc = run_one(m, names[next], next);
+                fflush(stdout);
+                _exit(rc);
+            }
+            free(out.p);
+            if (pid < 0) {
+                fprintf(stderr, "run_cases: fork: %s\n", strerror(errno));
+                exit(2);
+            }
+            pids[next++] = pid;
+            running++;
+            continue;
+        }
+        if (running == 0)
+            break;
+        int status;
+        pid_t w = waitpid(-1, &status, 0);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (size_t i = 0; i < next; i++) {
+            if (pids[i] != w)
+                continue;
+            running--;
+            done[i] = true;
+            results[i] = WIFEXITED(status) && WEXITSTATUS(status) <= CASE_EXCLUDED
+                             ? WEXITSTATUS(status) : CASE_FAIL;
+        }
+        for (; printed < nnames && done[printed]; printed++) {
+            if (results[printed] < 0)
+                continue;
+            struct str out = {0};
+            str_addf(&out, "%s/%zu", d.p, printed);
+            char *text = read_file(out.p, NULL);
+            fputs(text ? text : "", stdout);
+            if (results[printed] == CASE_FAIL && (!text || !strstr(text, names[printed])))
+                printf("FAIL %s: the runner's child died\n", names[printed]);
+            fflush(stdout);
+            free(text);
+            unlink(out.p);
+            free(out.p);
+        }
+    }
+    rmdir(d.p);
+    free(d.p);
+    free(pids);
+    free(done);
+}
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -1411,50 +1691,44 @@ int main(int argc, char **argv)
     if (nnames > 1)
         qsort(names, nnames, sizeof(char *), cmp_names);
 
-    int passed = 0, failed = 0, skipped = 0;
-    for (size_t i = 0; i < nnames; i++) {
-        if (filter && !strstr(names[i], filter))
-            continue;
-        struct str file = {0};
-        str_addf(&file, "%s/%s.case", cases_dir, names[i]);
-        struct case_file c;
-        struct str why = {0};
-        str_add(&why, "", 0);
-        struct runner r;
-        memset(&r, 0, sizeof(r));
-        r.sluice = sluice;
-        r.fixtures = fixtures;
-        r.timeout = timeout;
-        int rc;
-        if (case_parse(file.p, &c, &why) != 0)
-            rc = CASE_FAIL;
-        else
-            rc = run_case(&r, &c, names[i], &why);
-        if (rc == CASE_OK) {
-            printf("ok %s\n", names[i]);
-            passed++;
-        } else if (rc == CASE_SKIP) {
-            printf("skip %s: %s\n", names[i], why.p);
-            skipped++;
-        } else {
-            printf("FAIL %s: %s\n", names[i], why.p);
-            if (c.title)
-                printf("    case: %s\n", c.title);
-            if (r.tmp)
-                printf("    kept: %s\n", r.tmp);
-            failed++;
-        }
-        fflush(stdout);
-        if (r.tmp && (rc == CASE_OK || rc == CASE_SKIP) && !keep)
-            remove_tree(r.tmp);
-        else if (r.tmp && keep && rc == CASE_OK)
-            printf("    kept: %s\n", r.tmp);
-        runner_cleanup(&r);
-        case_free(&c);
-        free(why.p);
-        free(file.p);
+    const char *dest = getenv("RUN_CASES_DEST");
+    if (!dest || !dest[0])
+        dest = "sqlite";
+    if (!is_dest_name(dest, strlen(dest))) {
+        fprintf(stderr, "run_cases: RUN_CASES_DEST=%s: not one of sqlite, postgres, duckdb\n", dest);
+        return 2;
     }
-    printf("cases: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    if (strcmp(dest, "postgres") == 0 &&
+        (!getenv("SLUICE_TEST_PG_DSN") || !getenv("SLUICE_TEST_PG_DSN")[0])) {
+        fprintf(stderr, "run_cases: RUN_CASES_DEST=postgres needs SLUICE_TEST_PG_DSN "
+                        "(eval \"$(sh scripts/pg-start --env)\")\n");
+        return 2;
+    }
+    long jobs = getenv("RUN_CASES_JOBS") ? strtol(getenv("RUN_CASES_JOBS"), NULL, 10) : 1;
+    if (jobs < 1 || jobs > 64)
+        jobs = 1;
+    struct ctx_main m = {sluice, fixtures, cases_dir, dest, timeout, keep};
+    int *results = xmalloc((nnames ? nnames : 1) * sizeof(int));
+    int passed = 0, failed = 0, skipped = 0, excluded = 0;
+    if (jobs == 1) {
+        for (size_t i = 0; i < nnames; i++)
+            results[i] = filter && !strstr(names[i], filter) ? -1 : run_one(&m, names[i], i);
+    } else {
+        results_parallel(&m, names, nnames, filter, (int)jobs, results);
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        if (results[i] == CASE_OK)
+            passed++;
+        else if (results[i] == CASE_SKIP)
+            skipped++;
+        else if (results[i] == CASE_EXCLUDED)
+            excluded++;
+        else if (results[i] >= 0)
+            failed++;
+    }
+    free(results);
+    printf("cases: %d passed, %d failed, %d skipped, %d excluded (destination %s)\n", passed,
+           failed, skipped, excluded, dest);
     for (size_t i = 0; i < nnames; i++)
         free(names[i]);
     free(names);

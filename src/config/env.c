@@ -5,6 +5,10 @@
  *   SOURCES__<SOURCE>__<KEY>                            a source setting
  *   DESTINATION__CREDENTIALS / DESTINATION__<TYPE>__CREDENTIALS   the dsn (postgres) or path
  *   DESTINATION__PATH, DATASET_NAME, PIPELINE_NAME
+ *   DESTINATION__TYPE                                   the destination type: the file's
+ *       settings that do not apply to the new type are dropped (path for postgres, dsn for
+ *       the file destinations, credentials when the type changes), so one config loads into
+ *       another destination (the conformance runs of tests/cases do this)
  *
  * Names are matched case-insensitively, in a fixed order (fewer "__" segments first, then by
  * name, so the more specific variable wins). Values are parsed as YAML, except for keys whose
@@ -278,6 +282,33 @@ static sluice_status apply_dest_var(struct sl_ctx *ctx, struct sl_json *root, st
     return override_add(ctx, ov, opath, e->name);
 }
 
+/* DESTINATION__TYPE: the type, and the file's settings the new type cannot use dropped. */
+static sluice_status apply_type_var(struct sl_ctx *ctx, struct sl_json *root,
+                                    const struct envvar *e, struct sl_cfg_overrides *ov)
+{
+    struct sl_json val;
+    struct sl_json *dest = sl_json_get_mut(root, "destination");
+    if (!dest) {
+        struct sl_json obj;
+        sl_json_set_object(&obj);
+        dest = sl_json_obj_set_take(root, "destination", &obj);
+        if (!dest)
+            return sl_nomem(ctx);
+    }
+    if (dest->type != SL_JSON_OBJECT)
+        return SLUICE_OK; /* validation reports the file's mistake */
+    const char *old = sl_json_str(sl_json_get(dest, "type"));
+    bool pg = key_eq_ci(e->value, (uint32_t)strlen(e->value), "postgres");
+    if (!old || !key_eq_ci(old, (uint32_t)strlen(old), e->value))
+        sl_json_obj_del(dest, "credentials");
+    sl_json_obj_del(dest, pg ? "path" : "dsn");
+    if (sl_json_set_str(&val, e->value, strlen(e->value)))
+        return sl_nomem(ctx);
+    if (!sl_json_obj_set_take(dest, "type", &val))
+        return sl_nomem(ctx);
+    return override_add(ctx, ov, "destination.type", e->name);
+}
+
 static sluice_status apply_top_var(struct sl_ctx *ctx, struct sl_json *root, struct envvar *e,
                                    const char *key, struct sl_cfg_overrides *ov)
 {
@@ -353,7 +384,10 @@ sluice_status sl_cfg_apply_env(struct sl_ctx *ctx, struct sl_json *root, struct 
     if (rc == SLUICE_OK && n > 1)
         qsort(vars, n, sizeof(*vars), cmp_envvar);
 
-    /* The destination type comes from the file only. */
+    /* The destination type: DESTINATION__TYPE, else the file's. */
+    for (size_t i = 0; i < n && rc == SLUICE_OK; i++)
+        if (strcmp(vars[i].up, "DESTINATION__TYPE") == 0)
+            rc = apply_type_var(ctx, root, &vars[i], ov);
     const struct sl_json *dest = sl_json_get(root, "destination");
     const char *t = sl_json_str(sl_json_get(dest, "type"));
     if (t && strlen(t) < sizeof(type_up)) {
@@ -366,6 +400,8 @@ sluice_status sl_cfg_apply_env(struct sl_ctx *ctx, struct sl_json *root, struct 
         struct envvar *e = &vars[i];
         if (strncmp(e->up, "SOURCES__", 9) == 0)
             rc = apply_source_var(ctx, root, e, ov);
+        else if (strcmp(e->up, "DESTINATION__TYPE") == 0)
+            continue; /* applied above */
         else if (strncmp(e->up, "DESTINATION__", 13) == 0)
             rc = apply_dest_var(ctx, root, e, type_up, ov);
         else if (strcmp(e->up, "PIPELINE_NAME") == 0)

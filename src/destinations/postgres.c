@@ -1741,6 +1741,7 @@ static int render(struct sl_buf *b, Oid type, const char *v)
     enum sl_sql_render_kind kind = type == OID_BOOL          ? SL_RENDER_BOOL
                                    : type == OID_TIMESTAMPTZ ? SL_RENDER_TIMESTAMPTZ
                                    : type == OID_JSONB       ? SL_RENDER_JSON
+                                   : type == 1700            ? SL_RENDER_NUMERIC
                                                              : SL_RENDER_AS_IS;
     return sl_sql_render(b, kind, v);
 }

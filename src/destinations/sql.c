@@ -257,10 +257,20 @@ int sl_sql_render(struct sl_buf *b, enum sl_sql_render_kind kind, const char *v)
         if (strcmp(v, "f") == 0 || strcmp(v, "false") == 0)
             return sl_buf_append(b, "0", 2);
     }
-    if (kind == SL_RENDER_TIMESTAMPTZ && len >= 22 && v[10] == ' ' &&
-        strcmp(v + len - 3, "+00") == 0) {
-        if (sl_buf_append(b, v, 10) || sl_buf_putc(b, 'T') ||
-            sl_buf_append(b, v + 11, len - 14) || sl_buf_putc(b, 'Z'))
+    if (kind == SL_RENDER_TIMESTAMPTZ && len >= 22 && len <= 29 && v[10] == ' ' &&
+        (v[19] == '.' || v[19] == '+') && strcmp(v + len - 3, "+00") == 0) {
+        size_t frac = v[19] == '.' ? len - 3 - 20 : 0;
+        if (sl_buf_append(b, v, 19) || sl_buf_putc(b, '.') || sl_buf_append(b, v + 20, frac) ||
+            sl_buf_append(b, "000000", 6 - frac))
+            return -1;
+        return sl_buf_putc(b, '\0');
+    }
+    if (kind == SL_RENDER_NUMERIC && strchr(v, '.') && !strpbrk(v, "eE")) {
+        while (len > 0 && v[len - 1] == '0')
+            len--;
+        if (len > 0 && v[len - 1] == '.')
+            len--;
+        if (sl_buf_append(b, v, len))
             return -1;
         return sl_buf_putc(b, '\0');
     }

@@ -103,8 +103,10 @@ void sl_sql_deleted_expr(struct sl_sql *q, const char *alias, const struct sl_co
 enum sl_sql_render_kind {
     SL_RENDER_AS_IS = 0,
     SL_RENDER_BOOL,        /* "t"/"true" -> 1, "f"/"false" -> 0 */
-    SL_RENDER_TIMESTAMPTZ, /* "YYYY-MM-DD HH:MM:SS[.f]+00" -> "YYYY-MM-DDTHH:MM:SS[.f]Z" */
-    SL_RENDER_JSON
+    SL_RENDER_TIMESTAMPTZ, /* "YYYY-MM-DD HH:MM:SS[.f]+00" -> "YYYY-MM-DD HH:MM:SS.ffffff",
+                              dlt's SQLite text (UTC) */
+    SL_RENDER_JSON,
+    SL_RENDER_NUMERIC      /* "12.500000000" -> "12.5", as SQLite's NUMERIC affinity keeps it */
 };
 
 /* Append v rendered as kind to b, with its NUL; -1 when out of memory. */
