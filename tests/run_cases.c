@@ -1652,6 +1652,19 @@ int main(int argc, char **argv)
         return 2;
     }
     verbose = getenv("RUN_CASES_VERBOSE") && getenv("RUN_CASES_VERBOSE")[0] == '1';
+    const char *dest = getenv("RUN_CASES_DEST");
+    if (!dest || !dest[0])
+        dest = "sqlite";
+    if (!is_dest_name(dest, strlen(dest))) {
+        fprintf(stderr, "run_cases: RUN_CASES_DEST=%s: not one of sqlite, postgres, duckdb\n", dest);
+        return 2;
+    }
+    if (strcmp(dest, "postgres") == 0 &&
+        (!getenv("SLUICE_TEST_PG_DSN") || !getenv("SLUICE_TEST_PG_DSN")[0])) {
+        fprintf(stderr, "run_cases: RUN_CASES_DEST=postgres needs SLUICE_TEST_PG_DSN "
+                        "(eval \"$(sh scripts/pg-start --env)\")\n");
+        return 2;
+    }
     bool keep = getenv("RUN_CASES_KEEP") && getenv("RUN_CASES_KEEP")[0] == '1';
     int timeout = 300;
     if (getenv("RUN_CASES_TIMEOUT")) {
@@ -1691,19 +1704,6 @@ int main(int argc, char **argv)
     if (nnames > 1)
         qsort(names, nnames, sizeof(char *), cmp_names);
 
-    const char *dest = getenv("RUN_CASES_DEST");
-    if (!dest || !dest[0])
-        dest = "sqlite";
-    if (!is_dest_name(dest, strlen(dest))) {
-        fprintf(stderr, "run_cases: RUN_CASES_DEST=%s: not one of sqlite, postgres, duckdb\n", dest);
-        return 2;
-    }
-    if (strcmp(dest, "postgres") == 0 &&
-        (!getenv("SLUICE_TEST_PG_DSN") || !getenv("SLUICE_TEST_PG_DSN")[0])) {
-        fprintf(stderr, "run_cases: RUN_CASES_DEST=postgres needs SLUICE_TEST_PG_DSN "
-                        "(eval \"$(sh scripts/pg-start --env)\")\n");
-        return 2;
-    }
     long jobs = getenv("RUN_CASES_JOBS") ? strtol(getenv("RUN_CASES_JOBS"), NULL, 10) : 1;
     if (jobs < 1 || jobs > 64)
         jobs = 1;
