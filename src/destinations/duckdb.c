@@ -1445,9 +1445,11 @@ static sluice_value_type value_type(struct sl_dest *d, duck_result *res, duck_id
     case DUCK_TYPE_UBIGINT:
     case DUCK_TYPE_HUGEINT:
         return SLUICE_VALUE_INTEGER;
+    case DUCK_TYPE_DECIMAL:
+        *kind = SL_RENDER_NUMERIC; /* 12.5, not decimal(38, 9)'s 12.500000000 (as SQLite) */
+        return SLUICE_VALUE_REAL;
     case DUCK_TYPE_FLOAT:
     case DUCK_TYPE_DOUBLE:
-    case DUCK_TYPE_DECIMAL:
         return SLUICE_VALUE_REAL;
     case DUCK_TYPE_BLOB:
         return SLUICE_VALUE_BLOB;
