@@ -115,10 +115,18 @@ demo:
 	$(MAKE) build/sluice
 	sh examples/demo/run_demo.sh build/sluice
 
-bench: build/sluice
+# bench/README.md; BENCH_QUICK=1 make bench is a smoke test at small sizes
+bench: build/sluice build/bench/gen_items build/bench/floor
 	sh bench/run.sh
-	sh bench/incremental.sh
-	sh bench/rest.sh
+
+BENCH_CFLAGS := -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN)
+build/bench/gen_items: bench/gen_items.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+build/bench/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags sqlite3 libcrypto) -o $@ $< \
+	  $(shell pkg-config --libs sqlite3 libcrypto) -lyajl
 
 # the binary, the library, its header and sluice.pc (pkg-config: cc app.c $(pkg-config --cflags
 # --libs sluice)); INSTALL_FROM=build/san installs the sanitizer build (tests/install.sh)
