@@ -145,7 +145,8 @@ for size in $SIZES; do
     delta "$OUT/delta.jsonl" "$size" 0
     "$SLUICE" run "$OUT/delta-$size.yaml" --progress none > "$OUT/delta.out" 2>&1 ||
         { cat "$OUT/delta.out"; exit 1; }
-    sql "VACUUM ANALYZE $ds.items; VACUUM ANALYZE $ds.items__tags"
+    sql "VACUUM ANALYZE $ds.items"
+    sql "VACUUM ANALYZE $ds.items__tags"
     : > "$OUT/merge_$size.ms"
     r=0
     while [ $r -lt "$REPEAT" ]; do
