@@ -55,6 +55,8 @@ QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 N = 100_000 if QUICK else 1_000_000
 BIG = 300_000 if QUICK else 10_000_000
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1" if QUICK else "3"))
+# BENCH_ONLY: a comma-separated subset of the sections (default: all of them)
+ONLY = os.environ.get("BENCH_ONLY", "sqlite,duckdb,incremental,scale,duckdb-scale").split(",")
 DLT_TIMEOUT = int(os.environ.get("BENCH_DLT_TIMEOUT", "900"))
 # dlt's merges take minutes each on SQLite: by default they run once (after sluice's first run)
 DLT_MERGE_REPEAT = int(os.environ.get("BENCH_DLT_MERGE_REPEAT", "1"))
@@ -273,13 +275,17 @@ def row(what, s, o=None, other="dlt", items=None, note=""):
     ROWS.append((what, s, o, other, items, note))
 
 
+def rate(items, secs):
+    r = items / secs
+    return "%.0f k" % (r / 1000) if r >= 10_000 else "%.0f" % r
+
+
 def fmt_side(s, items):
     if s is None:
         return ["-", "-", "-", "-"]
     if s.get("timeout"):
-        return ["> %.0f" % s["wall"], "< %.1f k" % (items / s["wall"] / 1000) if items else "-",
-                "-", "-"]
-    ips = "%.0f k" % (items / s["wall"] / 1000) if items else "-"
+        return ["> %.0f" % s["wall"], "< " + rate(items, s["wall"]) if items else "-", "-", "-"]
+    ips = rate(items, s["wall"]) if items else "-"
     cpu = "-" if s["cpu"] is None else "%.2f" % s["cpu"]
     return ["%.2f" % s["wall"], ips, "-" if s["rss"] is None else "%.1f" % s["rss"], cpu]
 
@@ -542,18 +548,25 @@ def main():
             say("FAILED: " + str(e))
             return None
 
-    r = guarded(bench_append, "sqlite", data, None)
-    s_append = r[0] if r else None
+    s_append = merge_empty = scale = None
+    if "sqlite" in ONLY:
+        r = guarded(bench_append, "sqlite", data, None)
+        s_append = r[0] if r else None
     skip = probe_duckdb()
-    r = guarded(bench_append, "duckdb", data, skip)
-    if r:
-        guarded(bench_duckdb_native, data, r[0], r[1])
-    else:
-        row("%s -> DuckDB: sluice vs read_json_auto" % label(N), None,
-            note="skipped: " + (skip or "the DuckDB append failed"))
-    merge_empty = guarded(bench_incremental, data)
-    scale = guarded(bench_scale, "sqlite", data)
-    if skip:
+    if "duckdb" in ONLY:
+        r = guarded(bench_append, "duckdb", data, skip)
+        if r:
+            guarded(bench_duckdb_native, data, r[0], r[1])
+        else:
+            row("%s -> DuckDB: sluice vs read_json_auto" % label(N), None,
+                note="skipped: " + (skip or "the DuckDB append failed"))
+    if "incremental" in ONLY:
+        merge_empty = guarded(bench_incremental, data)
+    if "scale" in ONLY:
+        scale = guarded(bench_scale, "sqlite", data)
+    if "duckdb-scale" not in ONLY:
+        pass
+    elif skip:
         row("%s rows, merge of %s changes into %s vs %s rows (DuckDB)" % (
             label(BIG), label(N // 100), label(BIG), label(N)), None, note="skipped: " + skip)
     else:
