@@ -9,6 +9,7 @@
 #       SLUICE_TEST_DUCKDB_CONFORMANCE=1: not yet green), side by side
 #   5. tests/readme/tutorial.sh $TB     the README's tutorial as written ("readme: ...")
 #   6. tests/install.sh $TB              make install + the README's C API link line
+#   7. tests/tty/progress.sh $TB         the progress bar under a pseudo-terminal (script(1))
 # With TB = build/san (the sanitizer build, which has the fault points) SLUICE_TEST_BUILD=1 is
 # set, so cases that declare `--- requires fault` run instead of being skipped.
 # Ends with one line "N passed, N failed" (unit tests + example + cases) and exits non-zero when
@@ -146,6 +147,12 @@ if [ -x "$tb/sluice" ]; then
     { sh tests/install.sh "$tb"; echo $? > "$tmp/install.rc"; } | tee "$tmp/install.out"
     [ "$(cat "$tmp/install.rc")" = 0 ] || status=1
     add_summary "$tmp/install.out" install
+fi
+# 7. the progress bar under a real (pseudo-)terminal (tests/tty/progress.sh)
+if [ -x "$tb/sluice" ]; then
+    { sh tests/tty/progress.sh "$tb"; echo $? > "$tmp/tty.rc"; } | tee "$tmp/tty.out"
+    [ "$(cat "$tmp/tty.rc")" = 0 ] || status=1
+    add_summary "$tmp/tty.out" tty
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1

@@ -8,10 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* SLUICE_FAULT_DELAY=point:usec sleeps usec at every hit of that point: a test slows one
+ * stage down to watch the others (tests/tty/progress.sh slows the load thread's inserts). */
+static void delay(const char *name)
+{
+    const char *spec = getenv("SLUICE_FAULT_DELAY");
+    size_t nl = strlen(name);
+    if (spec && strncmp(spec, name, nl) == 0 && spec[nl] == ':')
+        usleep((useconds_t)strtoul(spec + nl + 1, NULL, 10));
+}
+
 void sl_fault_point(const char *name)
 {
     /* A counter per process is enough: a test run arms one point. */
     static long hits;
+    delay(name);
     const char *spec = getenv("SLUICE_FAULT");
     if (!spec)
         return;

@@ -998,6 +998,7 @@ struct follow_file {
 
 struct follow {
     struct sluice_pipeline *q;
+    struct sl_loadpipe *lp;
     const char *dir;
     struct follow_file *ff;
     size_t nff;
@@ -1093,10 +1094,13 @@ static sluice_status follow_rows(struct follow *fw, const struct sl_loadpipe_vie
             if (rc == SLUICE_OK && sl_run_interrupted(q))
                 rc = stop_loading(q, fw->dir, t->name);
             f->rows++;
+            if ((f->rows & 4095) == 0)
+                sl_loadpipe_loaded(fw->lp, i, f->rows);
         }
         sluice_status erc = q->dm->xInsertEnd(q->dest);
         if (rc == SLUICE_OK)
             rc = erc;
+        sl_loadpipe_loaded(fw->lp, i, f->rows);
     }
     return rc;
 }
@@ -1144,9 +1148,12 @@ static sluice_status follow_drain(struct follow *fw, const struct sl_json *manif
             }
             rc = q->dm->xInsertRow(q->dest, fw->vals, n, item);
             f->rows++;
+            if ((f->rows & 4095) == 0)
+                sl_loadpipe_loaded(fw->lp, k, f->rows);
             if (rc != SLUICE_OK)
                 break;
         }
+        sl_loadpipe_loaded(fw->lp, k, f->rows);
         if (open_ins) {
             sluice_status erc = q->dm->xInsertEnd(q->dest);
             if (rc == SLUICE_OK)
@@ -1175,6 +1182,7 @@ sluice_status sl_load_follow(struct sl_loadpipe *lp, struct sluice_pipeline *q,
     struct follow fw;
     memset(&fw, 0, sizeof(fw));
     fw.q = q;
+    fw.lp = lp;
     fw.dir = sl_loadpipe_dir(lp);
     struct sl_load_done *done = sl_calloc(1, sizeof(*done));
     uint64_t seen = 0;

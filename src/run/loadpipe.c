@@ -5,7 +5,9 @@
 #include "run/loadpipe.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "run/load.h"
@@ -22,11 +24,13 @@ struct sl_loadpipe {
     size_t nschemas, capschemas;
     char **tables;             /* per row file */
     int64_t *bytes;
+    int64_t *loaded;           /* per row file: rows the load thread has inserted */
     size_t nfiles, capfiles;
     struct sl_json *resources; /* {"resources": [{name, write_disposition}...]} */
     int normalized;
     const struct sl_json *manifest;
     int abort;
+    int finished;              /* the load thread has returned */
     char *dir;
     char *load_id;
     /* the thread's result */
@@ -38,6 +42,10 @@ static void *thread_main(void *arg)
 {
     struct sl_loadpipe *lp = arg;
     lp->rc = sl_load_follow(lp, &lp->q, &lp->done);
+    pthread_mutex_lock(&lp->mu);
+    lp->finished = 1;
+    pthread_cond_broadcast(&lp->cv);
+    pthread_mutex_unlock(&lp->mu);
     return NULL;
 }
 
@@ -140,7 +148,10 @@ sluice_status sl_loadpipe_rows(struct sl_loadpipe *lp, size_t file, const char *
             int64_t *b = t ? sl_realloc(lp->bytes, ncap * sizeof(*b)) : NULL;
             if (b)
                 lp->bytes = b;
-            if (!t || !b) {
+            int64_t *l = b ? sl_realloc(lp->loaded, ncap * sizeof(*l)) : NULL;
+            if (l)
+                lp->loaded = l;
+            if (!t || !b || !l) {
                 rc = SLUICE_ERR_NOMEM;
                 break;
             }
@@ -148,6 +159,7 @@ sluice_status sl_loadpipe_rows(struct sl_loadpipe *lp, size_t file, const char *
         }
         lp->tables[lp->nfiles] = NULL;
         lp->bytes[lp->nfiles] = 0;
+        lp->loaded[lp->nfiles] = 0;
         lp->nfiles++;
     }
     if (rc == SLUICE_OK && !lp->tables[file]) {
@@ -161,6 +173,61 @@ sluice_status sl_loadpipe_rows(struct sl_loadpipe *lp, size_t file, const char *
     }
     pthread_mutex_unlock(&lp->mu);
     return rc;
+}
+
+void sl_loadpipe_loaded(struct sl_loadpipe *lp, size_t file, int64_t rows)
+{
+    pthread_mutex_lock(&lp->mu);
+    if (file < lp->nfiles)
+        lp->loaded[file] = rows;
+    pthread_mutex_unlock(&lp->mu);
+}
+
+/* While the load thread drains the package, tell the caller's progress callback (on this
+ * thread) the rows inserted per table of the manifest, several times a second. */
+static void report_until_finished(struct sl_loadpipe *lp, const struct sl_json *manifest)
+{
+    struct sluice_pipeline *p = lp->p;
+    const struct sl_json *tables = sl_json_get(manifest, "tables");
+    uint32_t n = tables && tables->type == SL_JSON_ARRAY ? tables->len : 0;
+    int64_t *done = n ? sl_calloc(n, sizeof(*done)) : NULL;
+    pthread_mutex_lock(&lp->mu);
+    while (!lp->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&lp->cv, &lp->mu, &until);
+        if (lp->finished || !done || !p->progress_fn)
+            continue;
+        for (uint32_t i = 0; i < n; i++) {
+            size_t k = 0;
+            const char *file = sl_json_str(sl_json_get(&tables->u.items[i], "file"));
+            done[i] = file && sscanf(file, "normalized/%zu.rows", &k) == 1 && k < lp->nfiles
+                          ? lp->loaded[k]
+                          : 0;
+        }
+        pthread_mutex_unlock(&lp->mu);
+        int64_t all = 0, want_all = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct sl_json *w = sl_json_get(&tables->u.items[i], "rows");
+            all += done[i];
+            want_all += w && w->type == SL_JSON_INT ? w->u.i : 0;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            const struct sl_json *tj = &tables->u.items[i];
+            const struct sl_json *w = sl_json_get(tj, "rows");
+            sl_run_progress_ex(p, "load", sl_json_str(sl_json_get(tj, "name")), done[i],
+                               w && w->type == SL_JSON_INT ? w->u.i : -1, all, want_all,
+                               "insert", 0);
+        }
+        pthread_mutex_lock(&lp->mu);
+    }
+    pthread_mutex_unlock(&lp->mu);
+    sl_free(done);
 }
 
 void sl_loadpipe_normalized(struct sl_loadpipe *lp)
@@ -236,6 +303,8 @@ sluice_status sl_loadpipe_finish(struct sl_loadpipe **lpp, const char *dir,
     changed(lp);
     pthread_mutex_unlock(&lp->mu);
     if (lp->started) {
+        if (manifest)
+            report_until_finished(lp, manifest);
         pthread_join(lp->th, NULL);
         rc = lp->rc;
         if (manifest)
@@ -261,6 +330,7 @@ sluice_status sl_loadpipe_finish(struct sl_loadpipe **lpp, const char *dir,
         sl_free(lp->tables[i]);
     sl_free(lp->tables);
     sl_free(lp->bytes);
+    sl_free(lp->loaded);
     sl_json_free(lp->resources);
     pthread_cond_destroy(&lp->cv);
     pthread_mutex_destroy(&lp->mu);

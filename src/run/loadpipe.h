@@ -47,6 +47,8 @@ sluice_status sl_loadpipe_rows(struct sl_loadpipe *lp, size_t file, const char *
                                int64_t bytes);
 /* No more rows will come (the normalizer finished, or failed). */
 void sl_loadpipe_normalized(struct sl_loadpipe *lp);
+/* Load thread: rows of row file `file` inserted so far (for the caller's progress reports). */
+void sl_loadpipe_loaded(struct sl_loadpipe *lp, size_t file, int64_t rows);
 
 /* Pipeline side: hand over the written manifest and wait for the commit (manifest NULL: the
  * package failed before its manifest; roll back). On success *schema_out is the package's
