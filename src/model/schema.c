@@ -20,6 +20,7 @@
  */
 #include "model/schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -913,6 +914,31 @@ static sluice_status table_from_json(struct sl_ctx *ctx, struct sl_schema *s, co
     return SLUICE_OK;
 }
 
+/* The normalizers block is kept as stored and written back with root-key propagation added
+ * (normalizers_to_json): every step of normalizers.json.config.propagation.tables.<table>
+ * that is present must be an object, as dlt's schema requires. */
+static sluice_status check_normalizers(struct sl_ctx *ctx, const struct sl_json *j)
+{
+    static const char *const path[] = { "normalizers", "json", "config", "propagation",
+                                        "tables" };
+    const struct sl_json *v = j;
+    char where[96] = "";
+    for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
+        v = sl_json_get(v, path[i]);
+        snprintf(where + strlen(where), sizeof(where) - strlen(where), "%s%s", i ? "." : "",
+                 path[i]);
+        if (!v)
+            return SLUICE_OK;
+        if (v->type != SL_JSON_OBJECT)
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: %s is not an object", where);
+    }
+    for (uint32_t i = 0; i < v->len; i++)
+        if (v->u.members[i].val.type != SL_JSON_OBJECT)
+            return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: %s.%s is not an object", where,
+                           v->u.members[i].key);
+    return SLUICE_OK;
+}
+
 sluice_status sl_schema_from_json(struct sl_ctx *ctx, const struct sl_json *j,
                                   struct sl_schema **out)
 {
@@ -921,6 +947,9 @@ sluice_status sl_schema_from_json(struct sl_ctx *ctx, const struct sl_json *j,
     sluice_status rc = SLUICE_OK;
     if (!j || j->type != SL_JSON_OBJECT)
         return sl_fail(ctx, SLUICE_ERR_DATA_SCHEMA, "schema: not a JSON object");
+    rc = check_normalizers(ctx, j);
+    if (rc)
+        return rc;
     rc = sl_schema_new(ctx, sl_json_str(sl_json_get(j, "name")), &s);
     if (rc)
         goto fail;
