@@ -941,11 +941,40 @@ static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const cha
     return dk_first_int(ud, sql, NULL, 0, out, what);
 }
 
-static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
-                      int64_t deleted)
+/* The staging copy of a table when rows were appended to it in this transaction. */
+static struct dk_table *staged_copy(struct sl_dest *d, const char *name)
 {
-    struct sl_dest *d = ud;
-    sl_effects_add(&d->fx, table, inserted, updated, deleted);
+    struct dk_table *kt = kt_find(d, name, 1);
+    return kt && kt->exists && kt->fresh ? kt : NULL;
+}
+
+static int mg_staged(void *ud, const char *name)
+{
+    return staged_copy(ud, name) != NULL;
+}
+
+static sluice_status mg_exists(void *ud, const char *name, int *exists)
+{
+    struct dk_table *kt = NULL;
+    sluice_status rc = kt_get(ud, name, 0, &kt);
+    *exists = rc == SLUICE_OK && kt->exists;
+    return rc;
+}
+
+/* Staged rows are told apart by "_sl_seq" (the staging order), destination rows by DuckDB's
+ * rowid. */
+static sluice_status mg_sync(void *ud, const struct sl_table *t, int staging, const char **rowid)
+{
+    if (rowid)
+        *rowid = staging ? "\"" SEQ_COL "\"" : "rowid";
+    return sync_table(ud, t, staging, NULL);
+}
+
+/* Pending truncates run once the chain is synced (after every ALTER). */
+static sluice_status mg_ready(void *ud, const struct sl_merge_spec *m)
+{
+    (void)m;
+    return flush_truncates(ud, NULL);
 }
 
 #define TSTZ "TIMESTAMP WITH TIME ZONE"
@@ -963,70 +992,15 @@ static const struct sl_sql_merge_ops dk_merge_ops = {
     .param = { "CAST($1 AS " TSTZ ")", "CAST($2 AS " TSTZ ")" },
     .exec = mg_exec,
     .count = mg_count,
-    .effect = mg_effect,
+    .staged = mg_staged,
+    .exists = mg_exists,
+    .sync = mg_sync,
+    .ready = mg_ready,
 };
-
-/* The staging copy of a table when rows were appended to it in this transaction. */
-static struct dk_table *staged_copy(struct sl_dest *d, const char *name)
-{
-    struct dk_table *kt = kt_find(d, name, 1);
-    return kt && kt->exists && kt->fresh ? kt : NULL;
-}
-
-/* Make the chain ready for the shared merge: both sides of the root and of every staged
- * nested table carry all typed columns; pending truncates run first (after every ALTER).
- * Staged rows are told apart by "_sl_seq" (the staging order), destination rows by DuckDB's
- * rowid. *ready = 0 when nothing of the root is staged. */
-static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
-{
-    const struct sl_merge_spec *m = g->m;
-    *ready = 0;
-    if (!staged_copy(d, m->root->name))
-        return SLUICE_OK; /* nothing staged: nothing to replace */
-    sluice_status rc = sync_table(d, m->root, 0, NULL);
-    if (rc == SLUICE_OK)
-        rc = sync_table(d, m->root, 1, NULL);
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
-        const struct sl_table *c = m->children[i];
-        struct dk_table *ckt = NULL;
-        g->staged[i] = staged_copy(d, c->name) != NULL;
-        rc = kt_get(d, c->name, 0, &ckt);
-        if (rc)
-            break;
-        g->exists[i] = ckt->exists || g->staged[i];
-        if (!g->exists[i])
-            continue;
-        rc = sl_sql_merge_check_child(g, i);
-        if (rc == SLUICE_OK)
-            rc = sync_table(d, c, 0, NULL);
-        if (rc == SLUICE_OK && g->staged[i]) {
-            rc = sync_table(d, c, 1, NULL);
-            g->crowid[i] = "\"" SEQ_COL "\"";
-        }
-    }
-    if (rc == SLUICE_OK)
-        rc = flush_truncates(d, NULL);
-    if (rc)
-        return rc;
-    g->srowid = "\"" SEQ_COL "\"";
-    g->drowid = "rowid";
-    *ready = 1;
-    return SLUICE_OK;
-}
 
 static sluice_status duckdb_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
-    struct sl_sql_merge g;
-    int ready = 0;
-    sluice_status rc = sl_sql_merge_init(&g, &dk_merge_ops, d, d->ctx, m);
-    if (rc == SLUICE_OK)
-        rc = chain_prepare(d, &g, &ready);
-    if (rc == SLUICE_OK && ready)
-        rc = sl_sql_merge_run(&g);
-    if (rc)
-        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
-    sl_sql_merge_cleanup(&g);
-    return rc;
+    return sl_sql_merge(&dk_merge_ops, d, &d->fx, d->ctx, m);
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */

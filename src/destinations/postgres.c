@@ -1129,29 +1129,6 @@ static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const cha
     return rc;
 }
 
-static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
-                      int64_t deleted)
-{
-    struct sl_dest *d = ud;
-    sl_effects_add(&d->fx, table, inserted, updated, deleted);
-}
-
-static const struct sl_sql_merge_ops pg_merge_ops = {
-    .table = mg_table,
-    .id = pg_id,
-    .temp = "pg_temp.",
-    .true_lit = "true",
-    .false_lit = "false",
-    .rid_type = "tid",
-    .int_type = "bigint",
-    .bool_type = "boolean",
-    .key_join = "JOIN",
-    .param = { "$1", "$2" },
-    .exec = mg_exec,
-    .count = mg_count,
-    .effect = mg_effect,
-};
-
 /* The staging copy of a table when rows were copied into it in this transaction. */
 static struct pg_table *staged_copy(struct sl_dest *d, const char *name)
 {
@@ -1161,47 +1138,32 @@ static struct pg_table *staged_copy(struct sl_dest *d, const char *name)
     return kt && kt->used ? kt : NULL;
 }
 
-/* Make the chain ready for the shared merge: both sides of the root and of every staged
- * nested table carry all typed columns (existing nested tables are synced for their
- * indexes). *ready = 0 when nothing of the root is staged. */
-static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
+static int mg_staged(void *ud, const char *name)
 {
-    const struct sl_merge_spec *m = g->m;
-    *ready = 0;
-    if (!staged_copy(d, m->root->name))
-        return SLUICE_OK; /* nothing staged: nothing to replace */
-    sluice_status rc = sync_table(d, m->root, 0, NULL);
-    if (rc == SLUICE_OK)
-        rc = sync_table(d, m->root, 1, NULL);
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
-        const struct sl_table *c = m->children[i];
-        struct pg_table *ckt = NULL;
-        g->staged[i] = staged_copy(d, c->name) != NULL;
-        rc = kt_get(d, c->name, 0, &ckt);
-        if (rc)
-            break;
-        g->exists[i] = ckt->exists || g->staged[i];
-        if (!g->exists[i])
-            continue;
-        rc = sl_sql_merge_check_child(g, i);
-        if (rc == SLUICE_OK)
-            rc = sync_table(d, c, 0, NULL);
-        if (rc == SLUICE_OK && g->staged[i]) {
-            rc = sync_table(d, c, 1, NULL);
-            g->crowid[i] = "ctid";
-        }
-    }
-    if (rc)
-        return rc;
-    g->srowid = g->drowid = "ctid"; /* the staging copies were emptied before they were
-                                       filled in this transaction: ctid is the staged order */
-    *ready = 1;
-    return SLUICE_OK;
+    return staged_copy(ud, name) != NULL;
+}
+
+static sluice_status mg_exists(void *ud, const char *name, int *exists)
+{
+    struct pg_table *kt = NULL;
+    sluice_status rc = kt_get(ud, name, 0, &kt);
+    *exists = rc == SLUICE_OK && kt->exists;
+    return rc;
+}
+
+/* The staging copies were emptied before they were filled in this transaction: ctid is the
+ * staged order. */
+static sluice_status mg_sync(void *ud, const struct sl_table *t, int staging, const char **rowid)
+{
+    if (rowid)
+        *rowid = "ctid";
+    return sync_table(ud, t, staging, NULL);
 }
 
 /* Empty the staging copies of the chain (their rows are merged). */
-static sluice_status empty_staging(struct sl_dest *d, const struct sl_merge_spec *m)
+static sluice_status mg_done(void *ud, const struct sl_merge_spec *m)
 {
+    struct sl_dest *d = ud;
     struct sl_sql q;
     sl_sql_init(&q);
     sl_sql_put(&q, "TRUNCATE TABLE ");
@@ -1222,22 +1184,30 @@ static sluice_status empty_staging(struct sl_dest *d, const struct sl_merge_spec
     return rc;
 }
 
+static const struct sl_sql_merge_ops pg_merge_ops = {
+    .table = mg_table,
+    .id = pg_id,
+    .temp = "pg_temp.",
+    .true_lit = "true",
+    .false_lit = "false",
+    .rid_type = "tid",
+    .int_type = "bigint",
+    .bool_type = "boolean",
+    .key_join = "JOIN",
+    .param = { "$1", "$2" },
+    .exec = mg_exec,
+    .count = mg_count,
+    .staged = mg_staged,
+    .exists = mg_exists,
+    .sync = mg_sync,
+    .done = mg_done,
+};
+
 static sluice_status pg_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
-    struct sl_sql_merge g;
-    int ready = 0;
-    sluice_status rc = sl_sql_merge_init(&g, &pg_merge_ops, d, d->ctx, m);
     d->merging = m->root->name;
-    if (rc == SLUICE_OK)
-        rc = chain_prepare(d, &g, &ready);
-    if (rc == SLUICE_OK && ready)
-        rc = sl_sql_merge_run(&g);
-    if (rc == SLUICE_OK && ready)
-        rc = empty_staging(d, m);
-    if (rc)
-        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
+    sluice_status rc = sl_sql_merge(&pg_merge_ops, d, &d->fx, d->ctx, m);
     d->merging = NULL;
-    sl_sql_merge_cleanup(&g);
     return rc;
 }
 

@@ -13,13 +13,31 @@
 
 #define ITEM SL_SQL_ITEM_COL
 
-sluice_status sl_sql_merge_init(struct sl_sql_merge *g, const struct sl_sql_merge_ops *ops,
-                                void *ud, struct sl_ctx *ctx, const struct sl_merge_spec *m)
+/* One merge under way. */
+struct sl_sql_merge {
+    const struct sl_sql_merge_ops *ops;
+    void *ud;
+    struct sl_effects *fx;
+    struct sl_ctx *ctx;
+    const struct sl_merge_spec *m;
+    struct sl_merge_keys k;
+    int *exists;             /* per child: in the dataset or staged */
+    int *staged;             /* per child: has staged rows */
+    const char *srowid;      /* the root staging copy's row id column */
+    const char *drowid;      /* the root dataset table's */
+    const char **crowid;     /* per staged child: its staging copy's */
+};
+
+/* Collect the keys of m->root. Always call merge_cleanup. */
+static sluice_status merge_init(struct sl_sql_merge *g, const struct sl_sql_merge_ops *ops,
+                                void *ud, struct sl_effects *fx, struct sl_ctx *ctx,
+                                const struct sl_merge_spec *m)
 {
     const struct sl_table *root = m->root;
     memset(g, 0, sizeof(*g));
     g->ops = ops;
     g->ud = ud;
+    g->fx = fx;
     g->ctx = ctx;
     g->m = m;
     sluice_status rc = sl_merge_keys_init(ctx, root, &g->k);
@@ -33,7 +51,8 @@ sluice_status sl_sql_merge_init(struct sl_sql_merge *g, const struct sl_sql_merg
     return SLUICE_OK;
 }
 
-sluice_status sl_sql_merge_check_child(struct sl_sql_merge *g, size_t i)
+/* Check that existing nested table i can be linked to its root (not needed by scd2). */
+static sluice_status check_child(struct sl_sql_merge *g, size_t i)
 {
     const struct sl_merge_spec *m = g->m;
     if (m->strategy == SL_MERGE_SCD2 || sl_sql_root_link(m->root, m->children[i]))
@@ -43,7 +62,7 @@ sluice_status sl_sql_merge_check_child(struct sl_sql_merge *g, size_t i)
                       m->children[i]->name, m->root->name);
 }
 
-void sl_sql_merge_cleanup(struct sl_sql_merge *g)
+static void merge_cleanup(struct sl_sql_merge *g)
 {
     sl_free(g->exists);
     sl_free(g->staged);
@@ -374,7 +393,7 @@ static sluice_status insert_from_staging(struct sl_sql_merge *g, const struct sl
     if (rc)
         sl_fail_locate(g->ctx, t->resource, -1, NULL);
     else
-        g->ops->effect(g->ud, t->name, n, 0, 0);
+        sl_effects_add(g->fx, t->name, n, 0, 0);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -415,7 +434,7 @@ static sluice_status delete_children(struct sl_sql_merge *g, const char *sel)
         sl_sql_put(&q, ")");
         rc = run(g, &q, 1, 0, &n, "merge: delete replaced child rows");
         if (rc == SLUICE_OK)
-            g->ops->effect(g->ud, m->children[i]->name, 0, 0, n);
+            sl_effects_add(g->fx, m->children[i]->name, 0, 0, n);
     }
     sl_sql_cleanup(&q);
     return rc;
@@ -478,13 +497,13 @@ static sluice_status merge_delete_insert(struct sl_sql_merge *g)
             sl_sql_put(&q, ")");
             rc = run(g, &q, 1, 0, &n, "merge: delete replaced rows");
             if (rc == SLUICE_OK)
-                g->ops->effect(g->ud, root->name, 0, 0, n);
+                sl_effects_add(g->fx, root->name, 0, 0, n);
         }
     }
     if (rc == SLUICE_OK)
         rc = insert_winners(g, NULL);
     if (rc == SLUICE_OK)
-        g->ops->effect(g->ud, root->name, -updated, updated, -updated);
+        sl_effects_add(g->fx, root->name, -updated, updated, -updated);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -528,7 +547,7 @@ static sluice_status merge_upsert(struct sl_sql_merge *g)
         sl_sql_put(&q, ")");
         rc = run(g, &q, 1, 0, &n, "merge: delete rows");
         if (rc == SLUICE_OK)
-            g->ops->effect(g->ud, root->name, 0, 0, n);
+            sl_effects_add(g->fx, root->name, 0, 0, n);
     }
     if (rc == SLUICE_OK) { /* update the winners whose key is there: every column */
         sl_sql_reset(&q);
@@ -555,7 +574,7 @@ static sluice_status merge_upsert(struct sl_sql_merge *g)
         key_match(g, &q, "d", "s", k->pk, k->npk);
         rc = run(g, &q, 1, 0, &n, "merge: update rows");
         if (rc == SLUICE_OK)
-            g->ops->effect(g->ud, root->name, 0, n, 0);
+            sl_effects_add(g->fx, root->name, 0, n, 0);
     }
     if (rc == SLUICE_OK) /* insert the winners whose key is not there, and every winner's
                           * nested rows */
@@ -657,7 +676,7 @@ static sluice_status merge_scd2(struct sl_sql_merge *g)
     }
     rc = run(g, &q, k->nmk > 0, np, &n, "merge: retire absent versions");
     if (rc == SLUICE_OK) /* a retired version is changed in place: an update */
-        o->effect(g->ud, root->name, 0, n, 0);
+        sl_effects_add(g->fx, root->name, 0, n, 0);
     if (rc == SLUICE_OK) /* 2. the versions to insert */
         rc = make_ins(g);
     if (rc == SLUICE_OK) {
@@ -722,7 +741,7 @@ static sluice_status merge_scd2(struct sl_sql_merge *g)
         rid(&q, "s", g->srowid);
         rc = run(g, &q, 0, 2, &n, "merge: insert the new versions");
         if (rc == SLUICE_OK)
-            o->effect(g->ud, root->name, n, 0, 0);
+            sl_effects_add(g->fx, root->name, n, 0, 0);
     }
     for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) { /* 4. their nested rows */
         const struct sl_table *t = m->children[i];
@@ -762,13 +781,14 @@ static sluice_status merge_scd2(struct sl_sql_merge *g)
         if (rc)
             sl_fail_locate(g->ctx, t->resource, -1, NULL);
         else
-            o->effect(g->ud, t->name, n, 0, 0);
+            sl_effects_add(g->fx, t->name, n, 0, 0);
     }
     sl_sql_cleanup(&q);
     return rc;
 }
 
-sluice_status sl_sql_merge_run(struct sl_sql_merge *g)
+/* Run m->strategy, then drop the scratch tables. */
+static sluice_status merge_run(struct sl_sql_merge *g)
 {
     const struct sl_table *root = g->m->root;
     sluice_status rc;
@@ -800,5 +820,57 @@ sluice_status sl_sql_merge_run(struct sl_sql_merge *g)
         rc = run(g, &q, 0, 0, NULL, "merge: drop the scratch tables");
         sl_sql_cleanup(&q);
     }
+    return rc;
+}
+
+/* Make the chain ready: both sides of the root and of every staged nested table carry all
+ * typed columns; an existing nested table without staged rows is only deleted from (synced
+ * for its indexes), never created here. *ready = 0 when nothing of the root is staged. */
+static sluice_status chain_prepare(struct sl_sql_merge *g, int *ready)
+{
+    const struct sl_sql_merge_ops *ops = g->ops;
+    const struct sl_merge_spec *m = g->m;
+    *ready = 0;
+    if (!ops->staged(g->ud, m->root->name))
+        return SLUICE_OK; /* nothing staged: nothing to replace */
+    sluice_status rc = ops->sync(g->ud, m->root, 0, &g->drowid);
+    if (rc == SLUICE_OK)
+        rc = ops->sync(g->ud, m->root, 1, &g->srowid);
+    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
+        const struct sl_table *c = m->children[i];
+        g->staged[i] = ops->staged(g->ud, c->name);
+        rc = ops->exists(g->ud, c->name, &g->exists[i]);
+        g->exists[i] = g->exists[i] || g->staged[i];
+        if (rc || !g->exists[i])
+            continue;
+        rc = check_child(g, i);
+        if (rc == SLUICE_OK)
+            rc = ops->sync(g->ud, c, 0, NULL);
+        if (rc == SLUICE_OK && g->staged[i])
+            rc = ops->sync(g->ud, c, 1, &g->crowid[i]);
+    }
+    if (rc == SLUICE_OK && ops->ready)
+        rc = ops->ready(g->ud, m);
+    if (rc)
+        return rc;
+    *ready = 1;
+    return SLUICE_OK;
+}
+
+sluice_status sl_sql_merge(const struct sl_sql_merge_ops *ops, void *ud, struct sl_effects *fx,
+                           struct sl_ctx *ctx, const struct sl_merge_spec *m)
+{
+    struct sl_sql_merge g;
+    int ready = 0;
+    sluice_status rc = merge_init(&g, ops, ud, fx, ctx, m);
+    if (rc == SLUICE_OK)
+        rc = chain_prepare(&g, &ready);
+    if (rc == SLUICE_OK && ready)
+        rc = merge_run(&g);
+    if (rc == SLUICE_OK && ready && ops->done)
+        rc = ops->done(ud, m);
+    if (rc)
+        sl_fail_locate(ctx, m->root->resource, -1, NULL);
+    merge_cleanup(&g);
     return rc;
 }

@@ -2,13 +2,14 @@
  * sql_merge.h — the merge strategies of destination.h (delete-insert, upsert, insert-only,
  * scd2) as SQL statements shared by the SQL destinations (sqlite, postgres, duckdb).
  *
- * A back-end makes the chain ready (both sides of the root and of every nested table with
- * staged rows carry all typed columns; its staging copies keep each row's package item in
- * SL_SQL_ITEM_COL), fills a struct sl_sql_merge and calls sl_sql_merge_run(). The statements
- * are built here from the dialect's few words (struct sl_sql_merge_ops) and run through the
- * back-end's exec callback, which reports the rows each one changed; the net effect of every
- * statement goes to the effect callback (xEffects). Scratch tables (<temp>"_sl_ins",
- * "_sl_del", "_sl_nest") live in the session's temporary schema and are dropped at the end.
+ * A back-end's xMerge calls sl_sql_merge() with its struct sl_sql_merge_ops: the dialect's few
+ * words, how it runs a statement, and how it makes the chain ready (sl_sql_merge() syncs both
+ * sides of the root and of every nested table with staged rows through the sync hook, so each
+ * carries all typed columns; staging copies keep each row's package item in SL_SQL_ITEM_COL).
+ * The statements are built here and run through the back-end's exec callback, which reports
+ * the rows each one changed; the net effect of every statement goes to the back-end's struct
+ * sl_effects (xEffects). Scratch tables (<temp>"_sl_ins", "_sl_del", "_sl_nest") live in the
+ * session's temporary schema and are dropped at the end.
  *
  * The algorithm, per strategy (destination.h describes the outcome):
  *   winners   <temp>"_sl_ins" (rid, id, item, del): per primary key the dedup_sort winner
@@ -34,6 +35,7 @@
 #include <stdint.h>
 
 #include "destinations/destination.h"
+#include "destinations/effects.h"
 #include "destinations/sql.h"
 
 #define SL_SQL_ITEM_COL "_sl_item" /* staging copies: the row's package item (xInsertRow) */
@@ -60,32 +62,28 @@ struct sl_sql_merge_ops {
                           const char *const *params, int64_t *changes, const char *what);
     /* One integer from a query. */
     sluice_status (*count)(void *ud, const char *sql, int64_t *out, const char *what);
-    /* Net effect of a statement on a table (xEffects). */
-    void (*effect)(void *ud, const char *table, int64_t inserted, int64_t updated,
-                   int64_t deleted);
+    /* The chain. */
+    /* 1 when the staging copy of table `name` got rows in this transaction. */
+    int (*staged)(void *ud, const char *name);
+    /* *exists = 1 when the dataset has table `name`. */
+    sluice_status (*exists)(void *ud, const char *name, int *exists);
+    /* Create t (staging = 1: its staging copy) or add the columns it lacks, with its indexes.
+     * rowid (NULL when not wanted): the column that tells that side's rows apart (staging
+     * copies: in the order staged). */
+    sluice_status (*sync)(void *ud, const struct sl_table *t, int staging, const char **rowid);
+    /* Optional: once the chain is synced, before the first statement. */
+    sluice_status (*ready)(void *ud, const struct sl_merge_spec *m);
+    /* Optional: after the last statement (the staged rows are merged). */
+    sluice_status (*done)(void *ud, const struct sl_merge_spec *m);
 };
 
-struct sl_sql_merge {
-    const struct sl_sql_merge_ops *ops;
-    void *ud;
-    struct sl_ctx *ctx;
-    const struct sl_merge_spec *m;
-    struct sl_merge_keys k;
-    int *exists;             /* per child: in the dataset or staged (the back-end fills) */
-    int *staged;             /* per child: has staged rows (the back-end fills) */
-    const char *srowid;      /* the root staging copy's row id column (the back-end fills) */
-    const char *drowid;      /* the root dataset table's (the back-end fills) */
-    const char **crowid;     /* per staged child: its staging copy's (the back-end fills) */
-};
-
-/* Collect the keys of m->root and check what every strategy needs of the root (a _dlt_id, a
- * primary key for upsert and insert-only). Always call sl_sql_merge_cleanup. */
-sluice_status sl_sql_merge_init(struct sl_sql_merge *g, const struct sl_sql_merge_ops *ops,
-                                void *ud, struct sl_ctx *ctx, const struct sl_merge_spec *m);
-/* Check that existing nested table i can be linked to its root (not needed by scd2). */
-sluice_status sl_sql_merge_check_child(struct sl_sql_merge *g, size_t i);
-/* Run m->strategy, then drop the scratch tables. */
-sluice_status sl_sql_merge_run(struct sl_sql_merge *g);
-void sl_sql_merge_cleanup(struct sl_sql_merge *g);
+/*
+ * Merge m's staged rows (xMerge): nothing when the root has no staged rows; else check what
+ * every strategy needs of the chain (a _dlt_id, a primary key for upsert and insert-only,
+ * a root link for each existing nested table but scd2's), sync it, run m->strategy and drop
+ * the scratch tables. Effects go to fx; a failure is located at m->root's resource.
+ */
+sluice_status sl_sql_merge(const struct sl_sql_merge_ops *ops, void *ud, struct sl_effects *fx,
+                           struct sl_ctx *ctx, const struct sl_merge_spec *m);
 
 #endif

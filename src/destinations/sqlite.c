@@ -1033,11 +1033,31 @@ static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const cha
     return query_int(ud, sql, what, out);
 }
 
-static void mg_effect(void *ud, const char *table, int64_t inserted, int64_t updated,
-                      int64_t deleted)
+static int mg_staged(void *ud, const char *name)
+{
+    struct known_table *kt = kt_find(ud, name, 1);
+    return kt && kt->exists;
+}
+
+static sluice_status mg_exists(void *ud, const char *name, int *exists)
 {
     struct sl_dest *d = ud;
-    sl_effects_add(&d->fx, table, inserted, updated, deleted);
+    return table_exists(d, d->dataset, name, exists);
+}
+
+/* rowid under a name no column hides. */
+static sluice_status mg_sync(void *ud, const struct sl_table *t, int staging, const char **rowid)
+{
+    struct sl_dest *d = ud;
+    struct known_table *kt = NULL;
+    sluice_status rc = sync_table(d, t, staging, rowid ? &kt : NULL);
+    if (rc || !rowid)
+        return rc;
+    *rowid = rowid_alias(kt);
+    if (!*rowid)
+        return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
+                       "table %s has columns named rowid, _rowid_ and oid", t->name);
+    return SLUICE_OK;
 }
 
 static const struct sl_sql_merge_ops sqlite_merge_ops = {
@@ -1053,54 +1073,10 @@ static const struct sl_sql_merge_ops sqlite_merge_ops = {
     .param = { "?1", "?2" },
     .exec = mg_exec,
     .count = mg_count,
-    .effect = mg_effect,
+    .staged = mg_staged,
+    .exists = mg_exists,
+    .sync = mg_sync,
 };
-
-/* Make the chain ready for the shared merge: both sides of every table with staged rows
- * carry all typed columns; rowid names no column hides. *ready = 0 when the root has no
- * staged rows (nothing to merge). */
-static sluice_status chain_prepare(struct sl_dest *d, struct sl_sql_merge *g, int *ready)
-{
-    const struct sl_merge_spec *m = g->m;
-    const struct sl_table *root = m->root;
-    struct known_table *skt = kt_find(d, root->name, 1), *dkt = NULL;
-    *ready = 0;
-    if (!skt || !skt->exists)
-        return SLUICE_OK; /* nothing staged: nothing to replace */
-    sluice_status rc = sync_table(d, root, 0, &dkt);
-    if (rc == SLUICE_OK)
-        rc = sync_table(d, root, 1, &skt);
-    for (size_t i = 0; i < m->nchildren && rc == SLUICE_OK; i++) {
-        /* a child with staged rows needs both sides complete; one without is only deleted
-         * from (when it exists: synced for its index), never created here */
-        const struct sl_table *c = m->children[i];
-        struct known_table *ckt = kt_find(d, c->name, 1);
-        g->staged[i] = ckt && ckt->exists;
-        rc = table_exists(d, d->dataset, c->name, &g->exists[i]);
-        g->exists[i] = g->exists[i] || g->staged[i];
-        if (rc || !g->exists[i])
-            continue;
-        rc = sl_sql_merge_check_child(g, i);
-        if (rc == SLUICE_OK)
-            rc = sync_table(d, c, 0, NULL);
-        if (rc == SLUICE_OK && g->staged[i]) {
-            rc = sync_table(d, c, 1, &ckt);
-            g->crowid[i] = rc ? NULL : rowid_alias(ckt);
-            if (rc == SLUICE_OK && !g->crowid[i])
-                rc = sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
-                             "table %s has columns named rowid, _rowid_ and oid", c->name);
-        }
-    }
-    if (rc)
-        return rc;
-    g->srowid = rowid_alias(skt);
-    g->drowid = dkt ? rowid_alias(dkt) : NULL;
-    if (!g->srowid || !g->drowid)
-        return sl_fail(d->ctx, SLUICE_ERR_DATA_SCHEMA,
-                       "table %s has columns named rowid, _rowid_ and oid", root->name);
-    *ready = 1;
-    return SLUICE_OK;
-}
 
 /* scd2's boundary and active marker as dlt's SQLAlchemy merge writes them on SQLite: the
  * boundary as its timestamp text (UTC, no offset), the active marker with "+00:00" (dlt formats
@@ -1131,23 +1107,12 @@ static sluice_status scd2_texts(struct sl_dest *d, const struct sl_merge_spec *m
 
 static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec *m0)
 {
-    struct sl_sql_merge g;
     struct sl_merge_spec spec;
-    const struct sl_merge_spec *m = &spec;
     char bound[48], active[56];
-    int ready = 0;
     sluice_status rc = scd2_texts(d, m0, &spec, bound, sizeof(bound), active, sizeof(active));
     if (rc)
         return rc;
-    rc = sl_sql_merge_init(&g, &sqlite_merge_ops, d, d->ctx, m);
-    if (rc == SLUICE_OK)
-        rc = chain_prepare(d, &g, &ready);
-    if (rc == SLUICE_OK && ready)
-        rc = sl_sql_merge_run(&g);
-    if (rc)
-        sl_fail_locate(d->ctx, m->root->resource, -1, NULL);
-    sl_sql_merge_cleanup(&g);
-    return rc;
+    return sl_sql_merge(&sqlite_merge_ops, d, &d->fx, d->ctx, &spec);
 }
 /* ---- the fast first merge (destination.h) ------------------------------------------------ */
 
