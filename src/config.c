@@ -364,12 +364,14 @@ sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *
 {
     struct sl_json *root = NULL;
     struct sl_cfg_overrides ov;
+    struct sl_cfg_envnames seen;
     struct sl_pipeline_cfg *cfg = NULL;
     struct sl_check c;
     sluice_status rc;
 
     *out = NULL;
     memset(&ov, 0, sizeof(ov));
+    memset(&seen, 0, sizeof(seen));
     rc = sl_yaml_parse(ctx, path, text, len, &root);
     if (rc != SLUICE_OK)
         goto done;
@@ -382,7 +384,7 @@ sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *
                               "dataset, sources)", sl_cfg_file_name(path), root->line);
         goto done;
     }
-    rc = sl_cfg_interpolate(ctx, path, root);
+    rc = sl_cfg_interpolate(ctx, path, root, &seen);
     if (rc == SLUICE_OK)
         rc = sl_cfg_apply_env(ctx, root, &ov);
     if (rc != SLUICE_OK)
@@ -414,9 +416,12 @@ sluice_status sl_config_parse(struct sl_ctx *ctx, const char *path, const char *
         cfg = NULL;
     }
 done:
+    if (rc != SLUICE_OK)
+        sl_cfg_scrub_error(ctx, &seen, &ov);
     sl_pipeline_cfg_free(&cfg);
     sl_json_free(root);
     sl_cfg_overrides_cleanup(&ov);
+    sl_cfg_envnames_cleanup(&seen);
     return rc;
 }
 

@@ -50,9 +50,24 @@ int sl_yaml_resolve_plain(const char *s, size_t n, struct sl_json *out);
 
 /* ---- interp.c ---- */
 
+/* The names of the environment variables whose values went into the config. */
+struct sl_cfg_envnames {
+    char **v;
+    size_t n, cap;
+};
+
 /* Replace ${NAME} in every string value of the tree (never keys); $${ is a literal ${. An
- * unset variable is a CONFIG error naming it and the line. */
-sluice_status sl_cfg_interpolate(struct sl_ctx *ctx, const char *path, struct sl_json *root);
+ * unset variable is a CONFIG error naming it and the line. Each name used is added to seen. */
+sluice_status sl_cfg_interpolate(struct sl_ctx *ctx, const char *path, struct sl_json *root,
+                                 struct sl_cfg_envnames *seen);
+void sl_cfg_envnames_cleanup(struct sl_cfg_envnames *seen);
+
+struct sl_cfg_overrides;
+/* A config error must not echo what came from the environment (a dsn with its password, a
+ * token): every value of a variable in seen or ov, of 4 bytes or more and not a plain number,
+ * is replaced by ${NAME} in the pending error's message and field. */
+void sl_cfg_scrub_error(struct sl_ctx *ctx, const struct sl_cfg_envnames *seen,
+                        const struct sl_cfg_overrides *ov);
 
 /* ---- env.c ---- */
 

@@ -937,6 +937,25 @@ TEST(config_secrets_not_leaked)
     EXPECT_NO_SECRET("pipeline: p\n"
                      "destination: {type: postgres, dsn: \"${SL_T_PW}${NOPE_UNSET}\"}\n"
                      "sources: {}\n");
+    /* a value from the environment echoed by a check (an invalid JSONPath, a resource name) */
+    setenv("SL_T_DSN", "postgresql://u:s3cr3t@db.example:5432/x", 1);
+    EXPECT_NO_SECRET("pipeline: p\nsources:\n  s:\n    rest_api:\n      client: {base_url: "
+                     "\"http://h/\"}\n      resources:\n        - name: r\n          endpoint: "
+                     "{path: r, data_selector: \"${SL_T_DSN}\"}\n");
+    EXPECT_NO_SECRET("pipeline: p\nsources:\n  s:\n    rest_api:\n      client: {base_url: "
+                     "\"http://h/\"}\n      resources: [\"${SL_T_DSN}\", \"${SL_T_DSN}\"]\n");
+    {
+        struct sl_ctx ctx;
+        struct sl_pipeline_cfg *cfg = NULL;
+        CHECK_EQ_INT(parse(&ctx, "pipeline: p\nsources:\n  s:\n    rest_api:\n      client: "
+                                 "{base_url: \"http://h/\"}\n      resources:\n        - name: r\n"
+                                 "          endpoint: {path: r, data_selector: \"x${SL_T_DSN}\"}\n",
+                           &cfg),
+                     SLUICE_ERR_CONFIG);
+        CHECK(strstr(errmsg(&ctx), "invalid JSONPath 'x${SL_T_DSN}'") != NULL);
+        sl_pipeline_cfg_free(&cfg);
+    }
+    unsetenv("SL_T_DSN");
     unsetenv("SL_T_PW");
     setenv("DESTINATION__CREDENTIALS", "postgres://u:s3cr3t@h/db", 1);
     EXPECT_NO_SECRET("pipeline: p\ndestination: {type: postgres}\nsources: {x: 1}\n");
