@@ -31,7 +31,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 # $(call objs,BUILD_DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke \
+.PHONY: all test test-unit test-cases demo bench install clean check-style valgrind fuzz fuzz-smoke example-singer \
         soak secrets test-fault check-layout compat compat-cases check-docs
 all: build/libsluice.a build/sluice
 
@@ -175,6 +175,10 @@ compat: build/sluice
 # every scenario case dlt can express, run through dlt 1.31.0 (tests/compat/README.md)
 compat-cases:
 	sh tests/compat/cases.sh
+
+# the Singer example with the real tap from PyPI (examples/singer; needs the network once)
+example-singer: build/sluice
+	sh tests/singer/check.sh
 
 soak: build/sluice
 	sh tests/soak/soak.sh build/sluice
