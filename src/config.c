@@ -45,9 +45,10 @@ static const struct sl_check_field dest_fields[] = {
     { "path", SL_CHECK_STR, NULL, 0, false, false },
     { "dsn", SL_CHECK_STR, NULL, 0, false, false },
     { "credentials", SL_CHECK_STR, NULL, 0, false, false },
+    { "lock_timeout", SL_CHECK_NUM, NULL, 0, false, false },
     { NULL, SL_CHECK_ANY, NULL, 0, false, false }
 };
-enum { DEST_TYPE, DEST_PATH, DEST_DSN, DEST_CREDENTIALS, DEST_N };
+enum { DEST_TYPE, DEST_PATH, DEST_DSN, DEST_CREDENTIALS, DEST_LOCK_TIMEOUT, DEST_N };
 
 static const struct sl_check_field source_fields[] = {
     { "resources", SL_CHECK_ANY, NULL, 0, false, false },
@@ -192,6 +193,22 @@ static sluice_status check_destination(struct sl_check *c, struct sl_json *dest,
         rc = sl_check_err(c, sl_json_get(dest, "dsn"), "'destination.dsn' applies only to "
                           "postgres (use 'path')");
         goto done;
+    }
+    if (val[DEST_LOCK_TIMEOUT].present) {
+        double t = sl_json_num(sl_json_get(dest, "lock_timeout"));
+        if (!(t >= 0 && t <= 86400)) {
+            rc = sl_check_err(c, sl_json_get(dest, "lock_timeout"), "'destination.lock_timeout' "
+                              "must be a number of seconds from 0 to 86400");
+            goto done;
+        }
+        if (pg) {
+            rc = sl_check_err(c, sl_json_get(dest, "lock_timeout"), "'destination.lock_timeout' "
+                              "applies to sqlite and duckdb (postgres runs wait for the "
+                              "pipeline's advisory lock as long as it is held)");
+            goto done;
+        }
+        cfg->dest_lock_timeout_set = true;
+        cfg->dest_lock_timeout = t;
     }
     if (pg && !dsn)
         dsn = cred;

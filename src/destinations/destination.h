@@ -30,6 +30,14 @@ struct sl_dest_config {
     int must_exist;        /* read-only commands (info, query, sync, drop): a database that
                               does not exist is NOT_FOUND "database not found: PATH", never
                               created */
+    /* How long xOpen/xBegin wait for another process holding the destination's lock (a
+     * SQLite write lock, a DuckDB file): lock_timeout seconds when lock_timeout_set, else the
+     * back-end's default. Past it: LOCKED naming the destination (and the holder when known).
+     * stop (may be NULL) is polled while waiting: non-zero ends the wait as INTERRUPTED. */
+    int lock_timeout_set;
+    double lock_timeout;
+    int (*stop)(const void *ud);
+    const void *stop_ud;
 };
 
 /* One row of _dlt_pipeline_state (spec 2.6), strings borrowed. */

@@ -18,8 +18,10 @@
  * Transactions. xBegin runs BEGIN TRANSACTION; DuckDB's DDL is transactional, so tables,
  * columns, rows (the appender writes into the open transaction), staging tables, the schema,
  * state and _dlt_loads rows of a package commit together or not at all. A DuckDB file has one
- * writing process at a time (the engine locks the file): a second run waits for nothing and
- * fails to open with DuckDB's lock message. One state per version: DuckDB has no triggers,
+ * writing process at a time (the engine holds an fcntl() lock on the open file, for as long as
+ * the handle is open): xOpen waits for a process holding it, retrying the open, up to
+ * destination.lock_timeout seconds (LOCK_WAIT_DEFAULT), then fails LOCKED naming the file
+ * and the holder's pid and program. One state per version: DuckDB has no triggers,
  * so xSaveState refuses, inside the transaction, a second different state with a version
  * already written (the single writer makes the check race-free).
  *
@@ -47,6 +49,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -61,6 +65,7 @@
 #define ITEM_COL SL_SQL_ITEM_COL     /* staging copies: the row's package item (xInsertRow) */
 #define SEQ_COL "_sl_seq"            /* staging copies: the staging order */
 #define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
+#define LOCK_WAIT_DEFAULT 60.0       /* seconds xOpen waits for another process's lock */
 
 /* ---- handle ------------------------------------------------------------------------------ */
 
@@ -1599,6 +1604,105 @@ static sluice_status duckdb_list_tables(struct sl_dest *d, sl_table_list_fn fn, 
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
+/* The pid of another process holding a lock on the file at path (-1: one whose pid this
+ * process cannot see), 0 when none does or path cannot be read. Only called after DuckDB
+ * failed to open path, so this process holds no lock of its own on it (closing the probe's
+ * descriptor would drop such a lock). */
+static long lock_holder(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    long pid = 0;
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+        pid = fl.l_pid > 0 ? (long)fl.l_pid : -1;
+    close(fd);
+    return pid;
+}
+
+/* "pid N, program" of a lock holder, as far as /proc tells. */
+static void holder_text(long pid, char *out, size_t n)
+{
+    char comm[64] = "";
+    if (pid > 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof(comm), f))
+                comm[0] = '\0';
+            fclose(f);
+            comm[strcspn(comm, "\n")] = '\0';
+        }
+    }
+    if (pid <= 0)
+        snprintf(out, n, "a process of another pid namespace");
+    else if (comm[0])
+        snprintf(out, n, "pid %ld, %s", pid, comm);
+    else
+        snprintf(out, n, "pid %ld", pid);
+}
+
+/* Open the database file, waiting while another process holds it (see the top comment). */
+static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg)
+{
+    const struct sl_duck_api *api = d->api;
+    double limit = cfg->lock_timeout_set ? cfg->lock_timeout : LOCK_WAIT_DEFAULT;
+    double start = sl_clock_mono();
+    long seen = 0; /* the holder we are waiting for */
+    char who[128];
+    for (;;) {
+        char *err = NULL;
+        if (api->open_ext(d->path, &d->db, NULL, &err) == 0) {
+            api->free(err);
+            if (seen)
+                sl_log(d->ctx, SLUICE_LOG_INFO, "duckdb destination %s: the file is free, "
+                       "after %.1f s", d->path, sl_clock_mono() - start);
+            return SLUICE_OK;
+        }
+        d->db = NULL;
+        long pid = strcmp(d->path, ":memory:") != 0 ? lock_holder(d->path) : 0;
+        double waited = sl_clock_mono() - start;
+        int stop = cfg->stop && cfg->stop(cfg->stop_ud);
+        sluice_status rc = SLUICE_OK;
+        if (pid == 0 && !seen) {
+            rc = dk_fail(d, err, "cannot open DuckDB database %s", d->path);
+        } else if (stop || waited >= limit) {
+            holder_text(pid ? pid : seen, who, sizeof(who));
+            if (stop)
+                rc = sl_fail(d->ctx, SLUICE_ERR_INTERRUPTED,
+                             "duckdb destination %s: interrupted while waiting for another "
+                             "process (%s) to release the database file: nothing was done",
+                             d->path, who);
+            else
+                rc = sl_fail(d->ctx, SLUICE_ERR_LOCKED,
+                             "duckdb destination %s: the database file is held by another "
+                             "process (%s) and stayed so for %g s (destination.lock_timeout)",
+                             d->path, who, limit);
+            sl_fail_origin(d->ctx, "duckdb", "");
+        }
+        api->free(err);
+        if (rc)
+            return rc;
+        if (pid != 0 && pid != seen) {
+            holder_text(pid, who, sizeof(who));
+            sl_log(d->ctx, SLUICE_LOG_INFO, "duckdb destination %s: waiting for the process "
+                   "holding the file (%s), up to %g s (destination.lock_timeout)", d->path, who,
+                   limit);
+            seen = pid;
+        }
+        double left = limit - waited;
+        struct timespec ts = { 0, 100 * 1000000L };
+        if (left < 0.1)
+            ts.tv_nsec = left > 0 ? (long)(left * 1e9) : 0;
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void duckdb_close(struct sl_dest *d)
 {
     if (!d)
@@ -1629,7 +1733,6 @@ static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config
 {
     struct sl_dest *d = NULL;
     sluice_status rc = SLUICE_OK;
-    char *err = NULL;
     *out = NULL;
     if (!cfg || !cfg->path || !*cfg->path)
         return sl_fail(ctx, SLUICE_ERR_CONFIG, "the duckdb destination needs a path");
@@ -1662,12 +1765,9 @@ static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config
         rc = sl_fail(ctx, SLUICE_ERR_NOT_FOUND, "database not found: %s", d->path);
         goto fail;
     }
-    if (api->open_ext(d->path, &d->db, NULL, &err) != 0) {
-        rc = dk_fail(d, err, "cannot open DuckDB database %s", d->path);
-        api->free(err);
-        d->db = NULL;
+    rc = open_db(d, cfg);
+    if (rc)
         goto fail;
-    }
     if (api->connect(d->db, &d->conn) != 0) {
         d->conn = NULL;
         rc = dk_fail(d, "cannot connect", "cannot open DuckDB database %s", d->path);

@@ -70,6 +70,10 @@ struct sl_pipeline_cfg {
     char *dest_type;          /* "sqlite" (default), "duckdb", "postgres" */
     char *dest_path;          /* file destinations */
     char *dest_dsn;           /* secret */
+    bool dest_lock_timeout_set; /* destination.lock_timeout given (else the destination's
+                                   default wait) */
+    double dest_lock_timeout; /* seconds a run waits for another process holding the
+                                 destination's lock (0: fail at once) */
     char *dataset;            /* default "<pipeline>_dataset" */
     int64_t max_table_nesting;/* -1 = unset */
     bool archive_packages;    /* keep loaded packages under <workdir>/loaded/ */

@@ -19,6 +19,11 @@ int sl_run_interrupted(const struct sluice_pipeline *p)
     return atomic_load_explicit(&p->interrupt, memory_order_relaxed);
 }
 
+static int open_dest_stop(const void *ud)
+{
+    return sl_run_interrupted(ud);
+}
+
 sluice_status sl_run_open_dest(struct sluice_pipeline *p, int create)
 {
     if (p->dest)
@@ -32,6 +37,10 @@ sluice_status sl_run_open_dest(struct sluice_pipeline *p, int create)
     dc.dataset = p->cfg->dataset;
     dc.pipeline = p->cfg->pipeline_name;
     dc.base_dir = p->cfg->base_dir;
+    dc.lock_timeout_set = p->cfg->dest_lock_timeout_set;
+    dc.lock_timeout = p->cfg->dest_lock_timeout;
+    dc.stop = open_dest_stop;
+    dc.stop_ud = p;
     return p->dm->xOpen(&p->ctx, &dc, &p->dest);
 }
 
