@@ -32,8 +32,9 @@ struct sl_dest_config {
                               created */
     /* How long xOpen/xBegin wait for another process holding the destination's lock (a
      * SQLite write lock, a DuckDB file): lock_timeout seconds when lock_timeout_set, else the
-     * back-end's default. Past it: LOCKED naming the destination (and the holder when known).
-     * stop (may be NULL) is polled while waiting: non-zero ends the wait as INTERRUPTED. */
+     * back-end's default (SQLite 5 s, DuckDB 60 s). Past it: DuckDB fails LOCKED naming the
+     * file and the holder, SQLite DEST with its "database is locked". stop (may be NULL) is
+     * polled while DuckDB waits: non-zero ends the wait as INTERRUPTED. */
     int lock_timeout_set;
     double lock_timeout;
     int (*stop)(const void *ud);

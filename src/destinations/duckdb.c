@@ -528,6 +528,24 @@ static sluice_status sync_table(struct sl_dest *d, const struct sl_table *t, int
     }
     snprintf(what, sizeof(what), "%s table %s.%s", kt->exists ? "add columns to" : "create",
              staging ? d->staging : d->dataset, t->name);
+    if (!kt->exists && !staging) {
+        /* not a table: a view (or another object) of that name made by hand? */
+        char *kind = NULL;
+        struct dk_param p[2] = { P_TEXT(d->dataset), P_TEXT(t->name) };
+        rc = dk_first_text(d, "SELECT table_type FROM information_schema.tables WHERE "
+                              "table_schema = $1 AND table_name = $2",
+                           p, 2, &kind, "look up a table");
+        if (rc == SLUICE_OK && kind) {
+            rc = sl_fail_at(d->ctx, SLUICE_ERR_DEST, t->resource, -1, NULL,
+                            "duckdb destination %s: %s.%s is not a table (%s); sluice loads "
+                            "into tables only: was it replaced by hand?",
+                            d->path, d->dataset, t->name, kind);
+            sl_fail_origin(d->ctx, "duckdb", "");
+        }
+        sl_free(kind);
+        if (rc)
+            goto done;
+    }
     if (!kt->exists) {
         size_t ntyped = 0;
         sl_sql_put(&q, "CREATE TABLE ");

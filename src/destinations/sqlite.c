@@ -19,8 +19,9 @@
  * Transactions. xBegin runs BEGIN IMMEDIATE (the write lock is taken up front, so a
  * concurrent writer waits up to busy_timeout = 5000 ms, or destination.lock_timeout, and then
  * fails with SQLITE_BUSY), then creates the system tables when missing. Both files keep
- * SQLite's default rollback journal: only the dataset file is ever written, so a commit is a single-file atomic commit (WAL would
- * break atomicity across attached files, which is why we do not switch to it). synchronous is
+ * SQLite's default rollback journal: only the dataset file is ever written, so a commit is a
+ * single-file atomic commit (WAL would break atomicity across attached files, which is why we
+ * do not switch to it). synchronous is
  * FULL on both files: FULL and NORMAL measured the same within noise (1M 8-column rows in one
  * transaction: 0.97-1.19 s vs 0.97-1.27 s; an empty package commit: ~15 ms each way, all of
  * it fsync, against 0.3 ms with synchronous=OFF), so durability wins. DDL is transactional
@@ -71,7 +72,8 @@
  * compared by tests and never used to order anything: the newest schema is the highest
  * version, the newest state the highest state version.
  * Errors from SQLite are translated in one place, sl_sqlite_fail() (static: this is the only
- * file that talks to SQLite). Thread model: one handle, one thread at a time (NOMUTEX).
+ * file that talks to SQLite): DEST "sqlite destination <main file>: <what>: <SQLite's
+ * message>". Thread model: one handle, one thread at a time (NOMUTEX).
  */
 #include "destinations/destination.h"
 
@@ -158,7 +160,9 @@ static sluice_status sl_sqlite_fail(struct sl_ctx *ctx, sqlite3 *db, const char 
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    sluice_status rc = sl_fail(ctx, SLUICE_ERR_DEST, "%s: %s", what,
+    const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+    sluice_status rc = sl_fail(ctx, SLUICE_ERR_DEST, "sqlite destination %s: %s: %s",
+                               file && *file ? file : "?", what,
                                db ? sqlite3_errmsg(db) : "out of memory");
     char detail[32];
     snprintf(detail, sizeof(detail), "%d", ext);
