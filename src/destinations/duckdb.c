@@ -90,6 +90,8 @@ struct sl_dest {
     duck_database db;
     duck_connection conn;
     char *path;
+    char *catalog; /* the database's name in DuckDB (its file's stem): table names carry it, as
+                      a dataset of the same name makes "ds"."t" ambiguous */
     char *dataset;
     char *staging;
     int in_txn;
@@ -145,10 +147,12 @@ static sluice_status dk_fail(struct sl_dest *d, const char *msg, const char *fmt
 
 /* ---- statements -------------------------------------------------------------------------- */
 
-/* "ds"."t" or "ds_staging"."t" */
+/* "db"."ds"."t" or "db"."ds_staging"."t" */
 static void dk_table_ref(struct sl_sql *q, const struct sl_dest *d, const char *name,
                          int staging)
 {
+    sl_sql_id(q, d->catalog);
+    sl_sql_put(q, ".");
     sl_sql_qname(q, staging ? d->staging : d->dataset, name);
 }
 
@@ -837,8 +841,8 @@ static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_tabl
         d->ins_bin[i] = t->cols[i].type == SL_DT_BINARY;
     d->ins_nmap = kt->ncols;
     d->ins_ncols = t->ncols;
-    if (d->api->appender_create(d->conn, staging ? d->staging : d->dataset, kt->name,
-                                &d->app) != 0) {
+    if (d->api->appender_create_ext(d->conn, d->catalog, staging ? d->staging : d->dataset,
+                                    kt->name, &d->app) != 0) {
         rc = dk_fail(d, d->app ? d->api->appender_error(d->app) : NULL,
                      "open the appender of table %s.%s", staging ? d->staging : d->dataset,
                      kt->name);
@@ -1741,6 +1745,7 @@ static void duckdb_close(struct sl_dest *d)
     sl_free(d->ins_bin);
     sl_buf_cleanup(&d->blob);
     sl_free(d->path);
+    sl_free(d->catalog);
     sl_free(d->dataset);
     sl_free(d->staging);
     sl_free(d);
@@ -1797,6 +1802,17 @@ static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config
     memset(&res, 0, sizeof(res));
     api->query(d->conn, "SET TimeZone = 'UTC'", &res); /* without ICU: already UTC */
     api->destroy_result(&res);
+    rc = dk_run(d, "SELECT current_database()", NULL, 0, &res, "look up the database's name");
+    if (rc == SLUICE_OK) {
+        char *name = api->row_count(&res) > 0 ? api->value_varchar(&res, 0, 0) : NULL;
+        d->catalog = name ? sl_strdup(name) : NULL;
+        api->free(name);
+        if (!d->catalog)
+            rc = dk_fail(d, "no name", "look up the database's name");
+    }
+    api->destroy_result(&res);
+    if (rc)
+        goto fail;
     struct sl_sql q;
     sl_sql_init(&q);
     int have = 0;

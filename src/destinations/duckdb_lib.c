@@ -71,7 +71,7 @@ static int load(void)
              R(bind_int64, "duckdb_bind_int64") && R(bind_null, "duckdb_bind_null") &&
              R(execute_prepared, "duckdb_execute_prepared") &&
              R(destroy_prepare, "duckdb_destroy_prepare") &&
-             R(appender_create, "duckdb_appender_create") &&
+             R(appender_create_ext, "duckdb_appender_create_ext") &&
              R(appender_error, "duckdb_appender_error") &&
              R(appender_close, "duckdb_appender_close") &&
              R(appender_destroy, "duckdb_appender_destroy") &&

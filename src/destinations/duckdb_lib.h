@@ -84,8 +84,8 @@ struct sl_duck_api {
     duck_state (*bind_null)(duck_prepared p, duck_idx i);
     duck_state (*execute_prepared)(duck_prepared p, duck_result *out);
     void (*destroy_prepare)(duck_prepared *p);
-    duck_state (*appender_create)(duck_connection c, const char *schema, const char *table,
-                                  duck_appender *out);
+    duck_state (*appender_create_ext)(duck_connection c, const char *catalog, const char *schema,
+                                      const char *table, duck_appender *out);
     const char *(*appender_error)(duck_appender a);
     duck_state (*appender_close)(duck_appender a);
     duck_state (*appender_destroy)(duck_appender *a);
