@@ -1482,9 +1482,52 @@ static int needs_cast(struct sl_dest *d, duck_result *res, size_t n)
     return 0;
 }
 
+/* The last statement of sql (several separated by ';' run in one call, the last one's rows
+ * are the result): its offset, *len its length without the ';' and blanks that end it. Quoted
+ * strings and names, -- and block comments are skipped. */
+static size_t last_statement(const char *sql, size_t *len)
+{
+    size_t start = 0, end = 0, next = 0, i = 0, n = strlen(sql);
+    int semi = 0; /* a ';' since the last token: the next token starts a statement */
+    while (i < n) {
+        char c = sql[i];
+        if (c == '-' && sql[i + 1] == '-') {
+            i += strcspn(sql + i, "\n");
+            continue;
+        }
+        if (c == '/' && sql[i + 1] == '*') {
+            const char *close = strstr(sql + i + 2, "*/");
+            i = close ? (size_t)(close - sql) + 2 : n;
+            continue;
+        }
+        if (c == ';') {
+            semi = 1;
+            next = ++i;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            i++;
+            continue;
+        }
+        if (c == '\'' || c == '"') { /* '' inside a string reads as two strings: the same */
+            const char *close = strchr(sql + i + 1, c);
+            i = close ? (size_t)(close - sql) + 1 : n;
+        } else {
+            i++;
+        }
+        if (semi) {
+            start = next;
+            semi = 0;
+        }
+        end = i;
+    }
+    *len = end > start ? end - start : 0;
+    return start;
+}
+
 /* One callback per row: fn (untyped) or tfn (typed). A SELECT with columns of types the C
- * API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (sql): names, order and
- * values as DuckDB prints them; the types are the first run's. */
+ * API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (its last statement):
+ * names, order and values as DuckDB prints them; the types are the first run's. */
 static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
                                sluice_typed_row_fn tfn, void *ud)
 {
@@ -1509,12 +1552,9 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
     }
     n = (size_t)a->column_count(&res);
     if (needs_cast(d, &res, n) && a->result_statement_type(res) == 1) {
-        size_t len = strlen(sql);
-        while (len > 0 && (sql[len - 1] == ';' || sql[len - 1] == ' ' || sql[len - 1] == '\n' ||
-                           sql[len - 1] == '\t' || sql[len - 1] == '\r'))
-            len--;
+        size_t len = 0, at = last_statement(sql, &len);
         sl_sql_put(&q, "SELECT COLUMNS(*)::VARCHAR FROM (");
-        sl_sql_putn(&q, sql, len);
+        sl_sql_putn(&q, sql + at, len);
         sl_sql_put(&q, "\n)");
         const char *text = sl_sql_text(d->ctx, &q);
         if (!text) {
