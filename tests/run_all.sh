@@ -5,8 +5,9 @@
 #   3. $TB/test/run_cases $TB/sluice tests/cases
 #                                        the cases ("cases: N passed, N failed, N skipped")
 #   4. the same runner on tests/bad, the bad-input catalogue
-#   4b. both again with RUN_CASES_DEST=postgres (SLUICE_TEST_PG_DSN set) and =duckdb (only with
-#       SLUICE_TEST_DUCKDB_CONFORMANCE=1: not yet green), side by side
+#   4b. both again with RUN_CASES_DEST=postgres (SLUICE_TEST_PG_DSN set) and =duckdb (libduckdb.so
+#       found: $SLUICE_DUCKDB_LIB, else deps/duckdb/; without it the pass is skipped, or failed
+#       when SLUICE_TEST_DUCKDB_REQUIRED=1 as .ci/run sets), side by side
 #   5. tests/readme/tutorial.sh $TB     the README's tutorial as written ("readme: ...")
 #   6. tests/install.sh $TB              make install + the README's C API link line
 #   7. tests/tty/progress.sh $TB         the progress bar under a pseudo-terminal (script(1))
@@ -101,19 +102,22 @@ if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
 fi
 # 4b. the conformance passes (tests/README.md "One suite, every destination"): the cases and
 # the bad-input catalogue again, loaded into PostgreSQL (when SLUICE_TEST_PG_DSN is set, as
-# .ci/run does) and into DuckDB (SLUICE_TEST_DUCKDB_CONFORMANCE=1), side by side.
+# .ci/run does) and into DuckDB (when libduckdb.so is there), side by side.
 extra=
 if [ -n "${SLUICE_TEST_PG_DSN:-}" ]; then
     extra=postgres
 else
     echo "conformance: postgres pass skipped (SLUICE_TEST_PG_DSN is not set; eval \"\$(sh scripts/pg-start --env)\")"
 fi
-# The duckdb pass is not yet green (the checking queries' SQLite functions have no DuckDB shim
-# yet): it runs only when asked for, and says so loudly otherwise.
-if [ "${SLUICE_TEST_DUCKDB_CONFORMANCE:-}" = 1 ]; then
+duck_lib=${SLUICE_DUCKDB_LIB:-$here/deps/duckdb/libduckdb.so}
+if [ -f "$duck_lib" ]; then
     extra="$extra duckdb"
+elif [ "${SLUICE_TEST_DUCKDB_REQUIRED:-}" = 1 ]; then
+    echo "conformance: duckdb pass FAILED: $duck_lib is missing and SLUICE_TEST_DUCKDB_REQUIRED=1 (sh scripts/install-deps fetches it)"
+    failed=$((failed + 1))
+    status=1
 else
-    echo "conformance: duckdb pass NOT RUN: not yet conformant (issue 10 point 4 remains); SLUICE_TEST_DUCKDB_CONFORMANCE=1 runs it"
+    echo "conformance: duckdb pass skipped ($duck_lib is missing; sh scripts/install-deps fetches it)"
 fi
 # one pass alone runs two cases at a time; two passes side by side one each (2 cores)
 jobs=1

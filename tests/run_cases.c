@@ -403,6 +403,7 @@ struct runner {
     const char *dest;     /* RUN_CASES_DEST: "sqlite" (the cases' own), "postgres", "duckdb" */
     size_t case_no;       /* index of the case in this run (unique database names) */
     char *pg_db;          /* postgres: the database created for the case, or NULL */
+    char *duck_shim;      /* duckdb: the statements of fixtures/sqlite_shim.duckdb.sql */
     char *tmp;            /* the case's temp dir */
     char *work;           /* tmp/work: cwd of commands, %CASEDIR */
     char *pipelines;      /* tmp/pipelines: SLUICE_PIPELINES_DIR */
@@ -964,6 +965,30 @@ static int sluice_cmd(struct runner *r, char *const argv[], const char *what,
     return CASE_FAIL;
 }
 
+/* The duckdb pass: the SQLite functions the checking queries use, as DuckDB temporary macros
+ * and a view (tests/fixtures/sqlite_shim.duckdb.sql), its statements without the comment lines
+ * (an argument starting with "--" would read as an option). They go before each checking
+ * query in the one text `pipeline query` runs, so they live in that query's connection only:
+ * sluice's own statements never see them. NULL when the file cannot be read. */
+static char *duck_shim(struct runner *r)
+{
+    char *path = path_join(r->fixtures, "sqlite_shim.duckdb.sql");
+    char *text = read_file(path, NULL);
+    free(path);
+    if (!text)
+        return NULL;
+    struct str sql = {0};
+    for (char *line = text, *end; *line; line = end) {
+        end = line + strcspn(line, "\n");
+        if (*end)
+            end++;
+        if (strncmp(line, "--", 2) != 0)
+            str_add(&sql, line, (size_t)(end - line));
+    }
+    free(text);
+    return str_take(&sql);
+}
+
 static int do_expect_sql(struct runner *r, const struct section *s, struct str *why)
 {
     if (need_pipeline(r, s, why))
@@ -973,7 +998,19 @@ static int do_expect_sql(struct runner *r, const struct section *s, struct str *
         return CASE_FAIL;
     }
     char *sql = expand(r, s->lines[0]);
-    char *argv[] = {(char *)r->sluice, "pipeline", r->pipeline, "query", sql, "--format",
+    char *text = sql;
+    if (strcmp(r->dest, "duckdb") == 0) {
+        if (!r->duck_shim && !(r->duck_shim = duck_shim(r))) {
+            str_addf(why, "line %d: cannot read %s/sqlite_shim.duckdb.sql", s->lineno,
+                     r->fixtures);
+            free(sql);
+            return CASE_FAIL;
+        }
+        struct str t = {0};
+        str_addf(&t, "%s%s", r->duck_shim, sql);
+        text = str_take(&t);
+    }
+    char *argv[] = {(char *)r->sluice, "pipeline", r->pipeline, "query", text, "--format",
                     "csv", NULL};
     struct proc_result res;
     struct str what = {0};
@@ -997,6 +1034,8 @@ static int do_expect_sql(struct runner *r, const struct section *s, struct str *
     }
     proc_result_free(&res);
     free(what.p);
+    if (text != sql)
+        free(text);
     free(sql);
     return rc;
 }
@@ -1230,6 +1269,7 @@ static void runner_cleanup(struct runner *r)
     free(r->env);
     free(r->pipeline);
     free(r->pg_db);
+    free(r->duck_shim);
     free(r->out);
     free(r->errout);
     free(r->cmd);
