@@ -232,18 +232,22 @@ static void in_ins(struct sl_sql_merge *g, struct sl_sql *q, const char *what, c
 /* ---- steps ------------------------------------------------------------------------------- */
 
 /* Collect into <temp>"_sl_del" the _dlt_id and row id of destination rows matching a staged
- * key. */
+ * key. winners: the keys are the primary keys of the winners in <temp>"_sl_ins" (one per
+ * distinct staged primary key, so the same set), and each collected row keeps in "w" the
+ * row id of the winner it matched: the winners that replace a row are then counted from the
+ * scratch tables alone, without a second look into the destination. */
 static sluice_status collect_deletes(struct sl_sql_merge *g, const struct sl_column **keys,
-                                     size_t n)
+                                     size_t n, int winners)
 {
     const struct sl_table *root = g->m->root;
     struct sl_sql q;
     sl_sql_init(&q);
     sl_sql_put(&q, "INSERT INTO ");
     scratch(g, &q, "_sl_del");
-    sl_sql_put(&q, " (\"id\", \"rid\") SELECT d.\"_dlt_id\", ");
+    sl_sql_put(&q, winners ? " (\"id\", \"rid\", \"w\")" : " (\"id\", \"rid\")");
+    sl_sql_put(&q, " SELECT d.\"_dlt_id\", ");
     rid(&q, "d", g->drowid);
-    sl_sql_put(&q, " FROM (SELECT DISTINCT ");
+    sl_sql_put(&q, winners ? ", k.\"w\" FROM (SELECT " : " FROM (SELECT DISTINCT ");
     for (size_t i = 0; i < n; i++) {
         char alias[32];
         snprintf(alias, sizeof(alias), " AS k%zu", i);
@@ -252,9 +256,19 @@ static sluice_status collect_deletes(struct sl_sql_merge *g, const struct sl_col
         col(g, &q, "s", keys[i]->name);
         sl_sql_put(&q, alias);
     }
-    sl_sql_put(&q, " FROM ");
-    tab(g, &q, root->name, 1);
-    sl_sql_put(&q, " AS s) AS k ");
+    if (winners) {
+        sl_sql_put(&q, ", i.\"rid\" AS \"w\" FROM ");
+        scratch(g, &q, "_sl_ins");
+        sl_sql_put(&q, " AS i JOIN ");
+        tab(g, &q, root->name, 1);
+        sl_sql_put(&q, " AS s ON ");
+        rid(&q, "s", g->srowid);
+        sl_sql_put(&q, " = i.\"rid\") AS k ");
+    } else {
+        sl_sql_put(&q, " FROM ");
+        tab(g, &q, root->name, 1);
+        sl_sql_put(&q, " AS s) AS k ");
+    }
     sl_sql_put(&q, g->ops->key_join);
     sl_sql_ch(&q, ' ');
     tab(g, &q, root->name, 0);
@@ -451,34 +465,28 @@ static sluice_status merge_delete_insert(struct sl_sql_merge *g)
     struct sl_sql q;
     int64_t updated = 0;
     sl_sql_init(&q);
-    /* the winners first (they come from the staging copy alone), so that the winners whose
-     * key is in the table can be counted: a delete and an insert of the same key is one
-     * update in the run's net effect */
+    /* the winners first (they come from the staging copy alone): the rows collected for
+     * their primary keys tell which of them replace a row, and a delete and an insert of the
+     * same key is one update in the run's net effect */
     sluice_status rc = pick_winners(g, 0, 0);
-    if (rc == SLUICE_OK && k->npk) {
-        sl_sql_put(&q, "SELECT count(*) FROM ");
-        scratch(g, &q, "_sl_ins");
-        sl_sql_put(&q, " AS i JOIN ");
-        tab(g, &q, root->name, 1);
-        sl_sql_put(&q, " AS s ON ");
-        rid(&q, "s", g->srowid);
-        sl_sql_put(&q, " = i.\"rid\" WHERE NOT i.\"del\" AND EXISTS (SELECT 1 FROM ");
-        tab(g, &q, root->name, 0);
-        sl_sql_put(&q, " AS d2 WHERE ");
-        key_match(g, &q, "d2", "s", k->pk, k->npk);
-        sl_sql_put(&q, ")");
-        const char *count = sl_sql_text(g->ctx, &q);
-        rc = count ? g->ops->count(g->ud, count, &updated, "merge: count the rows to update")
-                   : g->ctx->code;
-        sl_sql_reset(&q);
-    }
     if (rc == SLUICE_OK && (k->npk || k->nmk)) {
-        const char *cols[] = { "id", "text", "rid", g->ops->rid_type };
-        rc = make_scratch(g, "_sl_del", cols, 2);
+        const char *cols[] = { "id", "text", "rid", g->ops->rid_type, "w", g->ops->rid_type };
+        rc = make_scratch(g, "_sl_del", cols, 3);
         if (rc == SLUICE_OK && k->npk)
-            rc = collect_deletes(g, k->pk, k->npk);
+            rc = collect_deletes(g, k->pk, k->npk, 1);
+        if (rc == SLUICE_OK && k->npk) {
+            sl_sql_put(&q, "SELECT count(*) FROM ");
+            scratch(g, &q, "_sl_ins");
+            sl_sql_put(&q, " AS i WHERE NOT i.\"del\" AND i.\"rid\" IN (SELECT \"w\" FROM ");
+            scratch(g, &q, "_sl_del");
+            sl_sql_put(&q, ")");
+            const char *count = sl_sql_text(g->ctx, &q);
+            rc = count ? g->ops->count(g->ud, count, &updated, "merge: count the rows to update")
+                       : g->ctx->code;
+            sl_sql_reset(&q);
+        }
         if (rc == SLUICE_OK && k->nmk)
-            rc = collect_deletes(g, k->mk, k->nmk);
+            rc = collect_deletes(g, k->mk, k->nmk, 0);
         if (rc == SLUICE_OK) {
             sl_sql_put(&q, "\"id\" FROM ");
             scratch(g, &q, "_sl_del");
