@@ -23,7 +23,8 @@
  * that failed on the server reports ROLLBACK there, never a silent success.
  *
  * Bulk rows go through COPY ... FROM STDIN in text format, 256 KiB per PQputCopyData; never
- * row by row. Values: integers and doubles (%.17g, which round-trips) as digits, booleans t/f,
+ * row by row. Values: integers and doubles (sl_fmt_double: the short decimal that reads back
+ * as the same double, not printf's slow %.17g) as digits, booleans t/f,
  * text with backslash, tab, newline and carriage return escaped, NULL as \N, binary (0x-hex or
  * base64 text from the normalizer) as a bytea hex literal. A COPY error surfaces at the end of
  * the COPY (PostgreSQL reports it when the data is complete), with the table named.
@@ -65,6 +66,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/numfmt.h"
 #include "destinations/effects.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
@@ -1015,9 +1017,11 @@ static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *val
         case SL_V_INT:
             bad |= copy_int(b, v->u.i);
             break;
-        case SL_V_DOUBLE:
-            bad |= sl_buf_printf(b, "%.17g", v->u.d);
+        case SL_V_DOUBLE: {
+            char num[SL_FMT_DOUBLE_MAX];
+            bad |= sl_buf_append(b, num, sl_fmt_double(num, v->u.d));
             break;
+        }
         case SL_V_BOOL:
             bad |= sl_buf_putc(b, v->u.i ? 't' : 'f');
             break;
