@@ -60,11 +60,11 @@
 #include "destinations/effects.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
+#include "destinations/systables.h"
 #include "model/naming.h"
 
 #define ITEM_COL SL_SQL_ITEM_COL     /* staging copies: the row's package item (xInsertRow) */
 #define SEQ_COL "_sl_seq"            /* staging copies: the staging order */
-#define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
 #define LOCK_WAIT_DEFAULT 60.0       /* seconds xOpen waits for another process's lock */
 
 /* ---- handle ------------------------------------------------------------------------------ */
@@ -1054,21 +1054,8 @@ static void duckdb_rollback(struct sl_dest *d)
     d->in_txn = 0;
 }
 
-/* The system tables as dlt's duckdb destination creates them (column order and types). */
-static const char *const system_ddl[] = {
-    "_dlt_loads",
-    " (\"load_id\" VARCHAR NOT NULL, \"schema_name\" VARCHAR, \"status\" BIGINT NOT NULL, "
-    "\"inserted_at\" TIMESTAMP WITH TIME ZONE NOT NULL, \"schema_version_hash\" VARCHAR)",
-    "_dlt_version",
-    " (\"version\" BIGINT NOT NULL, \"engine_version\" BIGINT NOT NULL, \"inserted_at\" "
-    "TIMESTAMP WITH TIME ZONE NOT NULL, \"schema_name\" VARCHAR NOT NULL, \"version_hash\" "
-    "VARCHAR NOT NULL, \"schema\" VARCHAR NOT NULL)",
-    "_dlt_pipeline_state",
-    " (\"version\" BIGINT NOT NULL, \"engine_version\" BIGINT NOT NULL, \"pipeline_name\" "
-    "VARCHAR NOT NULL, \"state\" VARCHAR NOT NULL, \"created_at\" TIMESTAMP WITH TIME ZONE NOT "
-    "NULL, \"version_hash\" VARCHAR, \"_dlt_load_id\" VARCHAR NOT NULL, \"_dlt_id\" VARCHAR NOT "
-    "NULL)",
-};
+/* dlt's system tables on DuckDB (below) */
+static const struct sl_systables dk_systables;
 
 static sluice_status duckdb_begin(struct sl_dest *d)
 {
@@ -1086,10 +1073,10 @@ static sluice_status duckdb_begin(struct sl_dest *d)
     sl_sql_put(&q, "CREATE SCHEMA IF NOT EXISTS ");
     sl_sql_id(&q, d->dataset);
     sl_sql_put(&q, ";\n");
-    for (size_t i = 0; i < sizeof(system_ddl) / sizeof(system_ddl[0]); i += 2) {
+    for (size_t i = 0; i < SL_SYS_TABLES; i++) {
         sl_sql_put(&q, "CREATE TABLE IF NOT EXISTS ");
-        dk_table_ref(&q, d, system_ddl[i], 0);
-        sl_sql_put(&q, system_ddl[i + 1]);
+        dk_table_ref(&q, d, sl_sys_table_name(i), 0);
+        sl_sys_columns(&q, &dk_systables, i);
         sl_sql_put(&q, ";\n");
     }
     sl_sql_put(&q, "SET schema = ");
@@ -1148,145 +1135,118 @@ static sluice_status duckdb_commit(struct sl_dest *d)
     return SLUICE_OK;
 }
 
-/* ---- system tables ----------------------------------------------------------------------- */
+/* ---- system tables (systables.h) --------------------------------------------------------- */
 
-/* The wall clock as a UTC timestamp DuckDB casts ("YYYY-MM-DD HH:MM:SS.ffffff+00"). */
-static void now_text(char *out, size_t n)
+static void sys_table(struct sl_sql *q, void *ud, const char *name)
 {
-    int64_t sec;
-    long usec;
-    struct tm tm;
-    sl_clock_wall(&sec, &usec);
-    time_t t = (time_t)sec;
-    gmtime_r(&t, &tm);
-    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    dk_table_ref(q, ud, name, 0);
 }
 
-/* "<head>"ds"."table"<rest>" built into q; the text, or NULL (error in ctx). */
-static const char *on_table(struct sl_dest *d, struct sl_sql *q, const char *head,
-                            const char *table, const char *rest)
+static void sys_param(struct sl_sql *q, int n, enum sl_sys_type t)
 {
-    sl_sql_reset(q);
-    sl_sql_put(q, head);
-    dk_table_ref(q, d, table, 0);
-    sl_sql_put(q, rest);
-    return sl_sql_text(d->ctx, q);
+    char p[16];
+    snprintf(p, sizeof(p), "$%d", n);
+    if (t == SL_SYS_TIME) {
+        sl_sql_put(q, "CAST(");
+        sl_sql_put(q, p);
+        sl_sql_put(q, " AS TIMESTAMP WITH TIME ZONE)");
+    } else {
+        sl_sql_put(q, p);
+    }
 }
 
-/* The first value of "<head>"ds"."table"<rest>" with $1 = param (unless NULL); NULL when the
- * table or the row is missing. */
-static sluice_status first_text_on(struct sl_dest *d, const char *head, const char *table,
-                                   const char *rest, const char *param, char **out,
-                                   const char *what)
+static sluice_status sys_have(void *ud, const char *name, int *have)
 {
-    int have = 0;
-    *out = NULL;
-    sluice_status rc = table_exists(d, d->dataset, table, &have);
-    if (rc || !have)
-        return rc;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    const char *text = on_table(d, &q, head, table, rest);
-    struct dk_param p[1] = { P_TEXT(param) };
-    rc = text ? dk_first_text(d, text, p, param ? 1 : 0, out, what) : d->ctx->code;
-    sl_sql_cleanup(&q);
+    struct sl_dest *d = ud;
+    return table_exists(d, d->dataset, name, have);
+}
+
+/* Integers bound as integers, the rest as text; each row's values as VARCHAR text. */
+static sluice_status sys_run(void *ud, const char *sql, const struct sl_sys_param *p, int np,
+                             sl_sys_row_fn fn, void *fud, const char *what)
+{
+    struct sl_dest *d = ud;
+    struct dk_param dp[8];
+    duck_result res;
+    if (np > 8)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many parameters", what);
+    for (int i = 0; i < np; i++)
+        dp[i] = p[i].type == SL_SYS_INT ? P_INT(p[i].i) : P_TEXT(p[i].text);
+    sluice_status rc = dk_run(d, sql, dp, (size_t)np, &res, what);
+    duck_idx rows = rc == SLUICE_OK && fn ? d->api->row_count(&res) : 0;
+    duck_idx ncols = rows ? d->api->column_count(&res) : 0;
+    if (ncols > 8)
+        rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many columns", what);
+    for (duck_idx r = 0; rc == SLUICE_OK && r < rows; r++) {
+        char *vals[8] = { NULL };
+        int bad = 0;
+        for (duck_idx c = 0; c < ncols; c++) {
+            if (d->api->value_is_null(&res, c, r))
+                continue;
+            vals[c] = d->api->value_varchar(&res, c, r);
+            bad |= vals[c] == NULL;
+        }
+        if (bad || fn(fud, (const char *const *)vals, (size_t)ncols))
+            rc = sl_nomem(d->ctx);
+        for (duck_idx c = 0; c < ncols; c++)
+            d->api->free(vals[c]);
+    }
+    d->api->destroy_result(&res);
     return rc;
 }
+
+/* DuckDB's TIMESTAMP WITH TIME ZONE columns; state times read as ISO 8601 UTC text; load ids
+ * in numeric order (exact: DECIMAL, not DOUBLE), ties to the longer, larger text. */
+static const struct sl_systables dk_systables = {
+    .table = sys_table,
+    .param = sys_param,
+    .text_type = "VARCHAR",
+    .load_id_type = "VARCHAR",
+    .dlt_id_type = "VARCHAR",
+    .int_type = "BIGINT",
+    .time_type = "TIMESTAMP WITH TIME ZONE",
+    .newest_load = "TRY_CAST(\"load_id\" AS DECIMAL(38,10)) DESC NULLS LAST, "
+                   "length(\"load_id\") DESC, \"load_id\" DESC",
+    .created_at = "strftime(CAST(s.\"created_at\" AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%fZ')",
+    .have = sys_have,
+    .run = sys_run,
+};
 
 static sluice_status duckdb_load_exists(struct sl_dest *d, const char *load_id, int *exists)
 {
-    char *v = NULL;
-    sluice_status rc = first_text_on(d, "SELECT 1 FROM ", "_dlt_loads",
-                                     " WHERE \"load_id\" = $1 AND \"status\" = 0 LIMIT 1",
-                                     load_id, &v, "look up a load");
-    *exists = v != NULL;
-    sl_free(v);
-    return rc;
+    return sl_sys_load_exists(&dk_systables, d, d->ctx, load_id, exists);
 }
 
 static sluice_status duckdb_insert_load(struct sl_dest *d, const char *load_id,
                                         const char *schema_name,
                                         const char *schema_version_hash)
 {
-    char now[64];
-    struct sl_sql q;
-    now_text(now, sizeof(now));
-    sl_sql_init(&q);
-    const char *text = on_table(d, &q, "INSERT INTO ", "_dlt_loads",
-                                " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
-                                "\"schema_version_hash\") VALUES ($1, $2, 0, CAST($3 AS "
-                                "TIMESTAMP WITH TIME ZONE), $4)");
-    struct dk_param p[4] = { P_TEXT(load_id), P_TEXT(schema_name), P_TEXT(now),
-                             P_TEXT(schema_version_hash) };
-    sluice_status rc = text ? dk_run_n(d, text, p, 4, NULL, "record the load") : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_insert_load(&dk_systables, d, d->ctx, load_id, schema_name,
+                              schema_version_hash);
 }
 
-/* Numeric order of load ids (exact: DECIMAL, not DOUBLE); ties to the longer, larger text. */
 static sluice_status duckdb_newest_load_id(struct sl_dest *d, char **out)
 {
-    return first_text_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
-                         " ORDER BY TRY_CAST(\"load_id\" AS DECIMAL(38,10)) DESC NULLS LAST, "
-                         "length(\"load_id\") DESC, \"load_id\" DESC LIMIT 1",
-                         NULL, out, "read the newest load id");
+    return sl_sys_newest_load_id(&dk_systables, d, d->ctx, out);
 }
 
 static sluice_status duckdb_delete_schema_versions(struct sl_dest *d, const char *schema_name)
 {
-    struct sl_sql q;
-    sl_sql_init(&q);
-    const char *text = on_table(d, &q, "DELETE FROM ", "_dlt_version",
-                                " WHERE \"schema_name\" = $1");
-    struct dk_param p[1] = { P_TEXT(schema_name) };
-    sluice_status rc =
-        text ? dk_run_n(d, text, p, 1, NULL, "forget the schema history") : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_delete_schema_versions(&dk_systables, d, d->ctx, schema_name);
 }
 
 static sluice_status duckdb_save_schema(struct sl_dest *d, const char *schema_name,
                                         int64_t version, const char *version_hash,
                                         const char *schema_json)
 {
-    struct sl_json *doc = NULL;
-    struct sl_sql q;
-    int64_t engine = SCHEMA_ENGINE_VERSION;
-    char now[64];
-    if (!schema_name || !version_hash || !schema_json)
-        return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
-    sluice_status rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
-    if (rc)
-        return rc;
-    const struct sl_json *ev = sl_json_get(doc, "engine_version");
-    if (ev && ev->type == SL_JSON_INT)
-        engine = ev->u.i;
-    sl_json_free(doc);
-    now_text(now, sizeof(now));
-    sl_sql_init(&q);
-    sl_sql_put(&q, "INSERT INTO ");
-    dk_table_ref(&q, d, "_dlt_version", 0);
-    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
-                   "\"version_hash\", \"schema\") SELECT $1, $2, CAST($3 AS TIMESTAMP WITH "
-                   "TIME ZONE), $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM ");
-    dk_table_ref(&q, d, "_dlt_version", 0);
-    sl_sql_put(&q, " WHERE \"version_hash\" = $5)");
-    const char *text = sl_sql_text(d->ctx, &q);
-    struct dk_param p[6] = { P_INT(version),         P_INT(engine),        P_TEXT(now),
-                             P_TEXT(schema_name), P_TEXT(version_hash), P_TEXT(schema_json) };
-    rc = text ? dk_run_n(d, text, p, 6, NULL, "store the schema") : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_save_schema(&dk_systables, d, d->ctx, schema_name, version, version_hash,
+                              schema_json);
 }
 
 static sluice_status duckdb_load_schema(struct sl_dest *d, const char *schema_name,
                                         char **json_out)
 {
-    return first_text_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                         " WHERE \"schema_name\" = $1 ORDER BY \"version\" DESC, "
-                         "\"inserted_at\" DESC LIMIT 1",
-                         schema_name, json_out, "read the schema");
+    return sl_sys_load_schema(&dk_systables, d, d->ctx, schema_name, json_out);
 }
 
 /* One state per version: a second, different state with a version already written is
@@ -1296,133 +1256,27 @@ static sluice_status duckdb_save_state(struct sl_dest *d, const struct sl_state_
     struct sl_sql q;
     int64_t clash = 0;
     sl_sql_init(&q);
-    const char *text = on_table(d, &q, "SELECT count(*) FROM ", "_dlt_pipeline_state",
-                                " WHERE \"pipeline_name\" = $1 AND \"version\" = $2 AND "
-                                "\"version_hash\" IS DISTINCT FROM $3");
+    sl_sql_put(&q, "SELECT count(*) FROM ");
+    dk_table_ref(&q, d, "_dlt_pipeline_state", 0);
+    sl_sql_put(&q, " WHERE \"pipeline_name\" = $1 AND \"version\" = $2 AND "
+                   "\"version_hash\" IS DISTINCT FROM $3");
+    const char *text = sl_sql_text(d->ctx, &q);
     struct dk_param c[3] = { P_TEXT(row->pipeline_name), P_INT(row->version),
                              P_TEXT(row->version_hash) };
     sluice_status rc = text ? dk_first_int(d, text, c, 3, &clash, "check the state version")
                             : d->ctx->code;
+    sl_sql_cleanup(&q);
     if (rc == SLUICE_OK && clash)
         rc = dk_fail(d, "a different pipeline state with this version was already committed "
                         "(another process loaded in between)",
                      "store the pipeline state");
-    if (rc == SLUICE_OK) {
-        text = on_table(d, &q, "INSERT INTO ", "_dlt_pipeline_state",
-                        " (\"version\", \"engine_version\", \"pipeline_name\", \"state\", "
-                        "\"created_at\", \"version_hash\", \"_dlt_load_id\", \"_dlt_id\") "
-                        "VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMP WITH TIME ZONE), $6, $7, "
-                        "$8)");
-        struct dk_param p[8] = { P_INT(row->version),      P_INT(row->engine_version),
-                                 P_TEXT(row->pipeline_name), P_TEXT(row->state),
-                                 P_TEXT(row->created_at),  P_TEXT(row->version_hash),
-                                 P_TEXT(row->load_id),     P_TEXT(row->dlt_id) };
-        rc = text ? dk_run_n(d, text, p, 8, NULL, "store the pipeline state") : d->ctx->code;
-    }
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* The state rows of pipeline above version (or all, when !above) whose load is not completed:
- * out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads exists. */
-static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
-                                   int have_loads, struct sl_state_row_owned *out)
-{
-    struct sl_sql q;
-    duck_result res;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
-    dk_table_ref(&q, d, "_dlt_pipeline_state", 0);
-    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = $1 AND ($2 = 0 OR s.\"version\" > $3)");
-    if (have_loads) {
-        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-        dk_table_ref(&q, d, "_dlt_loads", 0);
-        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
-    }
-    sl_sql_put(&q, " ORDER BY s.\"version\"");
-    const char *text = sl_sql_text(d->ctx, &q);
-    struct dk_param p[3] = { P_TEXT(pipeline), P_INT(above), P_INT(out->version) };
-    sluice_status rc = text ? dk_run(d, text, p, 3, &res, "read the pipeline state")
-                            : d->ctx->code;
-    if (text) {
-        duck_idx rows = rc == SLUICE_OK ? d->api->row_count(&res) : 0;
-        out->orphans += (int64_t)rows;
-        if (rows > 0) {
-            out->orphan_version = d->api->value_int64(&res, 0, 0);
-            char *v = d->api->value_varchar(&res, 1, 0);
-            out->orphan_load_id = v ? sl_strdup(v) : NULL;
-            d->api->free(v);
-            if (!out->orphan_load_id)
-                rc = sl_nomem(d->ctx);
-        }
-        d->api->destroy_result(&res);
-    }
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* A text value of row 0 as a new string (NULL for SQL NULL); -1 when out of memory. */
-static int dup_val(struct sl_dest *d, duck_result *res, duck_idx col, char **out)
-{
-    *out = NULL;
-    if (d->api->value_is_null(res, col, 0))
-        return 0;
-    char *v = d->api->value_varchar(res, col, 0);
-    *out = v ? sl_strdup(v) : NULL;
-    d->api->free(v);
-    return *out ? 0 : -1;
+    return rc ? rc : sl_sys_save_state(&dk_systables, d, d->ctx, row);
 }
 
 static sluice_status duckdb_load_state(struct sl_dest *d, const char *pipeline,
                                        struct sl_state_row_owned *out, int *found)
 {
-    struct sl_sql q;
-    duck_result res;
-    int have_s = 0, have_l = 0;
-    memset(out, 0, sizeof(*out));
-    *found = 0;
-    sluice_status rc = table_exists(d, d->dataset, "_dlt_pipeline_state", &have_s);
-    if (rc == SLUICE_OK)
-        rc = table_exists(d, d->dataset, "_dlt_loads", &have_l);
-    if (rc || !have_s)
-        return rc;
-    if (!have_l)
-        return count_orphans(d, pipeline, 0, 0, out);
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
-                   "strftime(CAST(s.\"created_at\" AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%fZ'), "
-                   "s.\"version_hash\", "
-                   "s.\"_dlt_load_id\" FROM ");
-    dk_table_ref(&q, d, "_dlt_pipeline_state", 0);
-    sl_sql_put(&q, " AS s JOIN ");
-    dk_table_ref(&q, d, "_dlt_loads", 0);
-    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = $1 "
-                   "AND l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC "
-                   "LIMIT 1");
-    const char *text = sl_sql_text(d->ctx, &q);
-    struct dk_param p[1] = { P_TEXT(pipeline) };
-    rc = text ? dk_run(d, text, p, 1, &res, "read the pipeline state") : d->ctx->code;
-    if (text) {
-        if (rc == SLUICE_OK && d->api->row_count(&res) > 0) {
-            out->version = d->api->value_int64(&res, 0, 0);
-            out->engine_version = d->api->value_int64(&res, 1, 0);
-            if (dup_val(d, &res, 2, &out->pipeline_name) || dup_val(d, &res, 3, &out->state) ||
-                dup_val(d, &res, 4, &out->created_at) ||
-                dup_val(d, &res, 5, &out->version_hash) || dup_val(d, &res, 6, &out->load_id))
-                rc = sl_nomem(d->ctx);
-            else
-                *found = 1;
-        }
-        d->api->destroy_result(&res);
-    }
-    if (rc == SLUICE_OK)
-        rc = count_orphans(d, pipeline, *found, 1, out);
-    if (rc != SLUICE_OK) {
-        sl_state_row_owned_free(out);
-        *found = 0;
-    }
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_load_state(&dk_systables, d, d->ctx, pipeline, out, found);
 }
 
 /* ---- inspection -------------------------------------------------------------------------- */

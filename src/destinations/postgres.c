@@ -70,11 +70,11 @@
 #include "destinations/effects.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
+#include "destinations/systables.h"
 #include "model/naming.h"
 
 #define PG_NAME_MAX 63               /* NAMEDATALEN - 1 */
 #define COPY_CHUNK ((size_t)256 << 10)
-#define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
 #define CONNECT_TIMEOUT "15"         /* seconds; dlt's default; the dsn may override it */
 
 /* ---- handle ------------------------------------------------------------------------------ */
@@ -1256,18 +1256,8 @@ static void pg_rollback(struct sl_dest *d)
     d->staging_ok = 0;
 }
 
-static const char *const system_ddl[] = {
-    "_dlt_loads", "(\"load_id\" varchar(64) NOT NULL, \"schema_name\" varchar, "
-    "\"status\" bigint NOT NULL, \"inserted_at\" timestamp with time zone NOT NULL, "
-    "\"schema_version_hash\" varchar)",
-    "_dlt_version", "(\"version\" bigint NOT NULL, \"engine_version\" bigint NOT NULL, "
-    "\"inserted_at\" timestamp with time zone NOT NULL, \"schema_name\" varchar NOT NULL, "
-    "\"version_hash\" varchar NOT NULL, \"schema\" varchar NOT NULL)",
-    "_dlt_pipeline_state", "(\"version\" bigint NOT NULL, \"engine_version\" bigint NOT NULL, "
-    "\"pipeline_name\" varchar NOT NULL, \"state\" varchar NOT NULL, "
-    "\"created_at\" timestamp with time zone NOT NULL, \"version_hash\" varchar, "
-    "\"_dlt_load_id\" varchar(64) NOT NULL, \"_dlt_id\" varchar NOT NULL)",
-};
+/* dlt's system tables on PostgreSQL (below) */
+static const struct sl_systables pg_systables;
 
 /*
  * One state per version (issue 8 point 1): a trigger on _dlt_pipeline_state refuses a row whose
@@ -1326,7 +1316,7 @@ static sluice_status ensure_dataset(struct sl_dest *d)
     sl_sql_init(&q);
     for (int i = 0; i < 3; i++) {
         sl_sql_reset(&q);
-        sl_sql_qname(&q, d->dataset, system_ddl[2 * i]);
+        sl_sql_qname(&q, d->dataset, sl_sys_table_name((size_t)i));
         const char *t = sl_sql_text(d->ctx, &q);
         refs[i] = t ? sl_strdup(t) : NULL;
         if (!refs[i]) {
@@ -1356,9 +1346,8 @@ static sluice_status ensure_dataset(struct sl_dest *d)
         if (strcmp(PQgetvalue(res, 0, 1 + i), "t") == 0)
             continue;
         sl_sql_put(&q, "CREATE TABLE ");
-        sl_sql_qname(&q, d->dataset, system_ddl[2 * i]);
-        sl_sql_ch(&q, ' ');
-        sl_sql_put(&q, system_ddl[2 * i + 1]);
+        sl_sql_qname(&q, d->dataset, sl_sys_table_name((size_t)i));
+        sl_sys_columns(&q, &pg_systables, (size_t)i);
         sl_sql_put(&q, ";\n");
     }
     /* the state table: new, or ours without the trigger */
@@ -1448,21 +1437,6 @@ fail:
 /* ---- system tables ----------------------------------------------------------------------- */
 
 /* Run "<head>"ds"."<table>"<rest>" with parameters. */
-static sluice_status run_on(struct sl_dest *d, const char *head, const char *table,
-                            const char *rest, int nparams, const char *const *params,
-                            ExecStatusType want, PGresult **out, const char *what)
-{
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, head);
-    sl_sql_qname(&q, d->dataset, table);
-    sl_sql_put(&q, rest);
-    const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? pg_run(d, text, nparams, params, want, out, what) : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
 /* Does the dataset have this system table? (Outside xBegin the dataset may not exist.) */
 static sluice_status have_table(struct sl_dest *d, const char *table, int *have)
 {
@@ -1476,232 +1450,120 @@ static sluice_status have_table(struct sl_dest *d, const char *table, int *have)
     return rc;
 }
 
-static sluice_status pg_load_exists(struct sl_dest *d, const char *load_id, int *exists)
+static void sys_table(struct sl_sql *q, void *ud, const char *name)
 {
+    const struct sl_dest *d = ud;
+    sl_sql_qname(q, d->dataset, name);
+}
+
+/* Parameters go as text: each placeholder carries its type. */
+static void sys_param(struct sl_sql *q, int n, enum sl_sys_type t)
+{
+    char p[32];
+    snprintf(p, sizeof(p), "$%d::%s", n,
+             t == SL_SYS_INT ? "bigint" : t == SL_SYS_TIME ? "timestamptz" : "varchar");
+    sl_sql_put(q, p);
+}
+
+static sluice_status sys_have(void *ud, const char *name, int *have)
+{
+    return have_table(ud, name, have);
+}
+
+static sluice_status sys_run(void *ud, const char *sql, const struct sl_sys_param *p, int np,
+                             sl_sys_row_fn fn, void *fud, const char *what)
+{
+    struct sl_dest *d = ud;
+    const char *params[8];
+    char ints[8][24];
     PGresult *res = NULL;
-    int have = 0;
-    *exists = 0;
-    sluice_status rc = have_table(d, "_dlt_loads", &have);
-    if (rc || !have)
-        return rc;
-    const char *params[1] = { load_id };
-    rc = run_on(d, "SELECT 1 FROM ", "_dlt_loads",
-                " WHERE \"load_id\" = $1 AND \"status\" = 0 LIMIT 1", 1, params,
-                PGRES_TUPLES_OK, &res, "look up a load");
-    if (rc == SLUICE_OK)
-        *exists = PQntuples(res) > 0;
+    if (np > 8)
+        return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many parameters", what);
+    for (int i = 0; i < np; i++) {
+        params[i] = p[i].text;
+        if (p[i].type == SL_SYS_INT) {
+            snprintf(ints[i], sizeof(ints[i]), "%lld", (long long)p[i].i);
+            params[i] = ints[i];
+        }
+    }
+    sluice_status rc = pg_run(d, sql, np, params, fn ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+                              fn ? &res : NULL, what);
+    int ncols = rc == SLUICE_OK && fn ? PQnfields(res) : 0;
+    if (ncols > 8)
+        rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many columns", what);
+    for (int r = 0; rc == SLUICE_OK && fn && r < PQntuples(res); r++) {
+        const char *vals[8];
+        for (int c = 0; c < ncols; c++)
+            vals[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+        if (fn(fud, vals, (size_t)ncols))
+            rc = sl_nomem(d->ctx);
+    }
     PQclear(res);
     return rc;
+}
+
+/* State times read as ISO 8601 UTC text; load ids in numeric order (numeric is exact; a load
+ * id that is not a number sorts last). */
+static const struct sl_systables pg_systables = {
+    .table = sys_table,
+    .param = sys_param,
+    .text_type = "varchar",
+    .load_id_type = "varchar(64)",
+    .dlt_id_type = "varchar",
+    .int_type = "bigint",
+    .time_type = "timestamp with time zone",
+    .newest_load = "CASE WHEN \"load_id\" ~ '^[0-9]+([.][0-9]+)?$' THEN \"load_id\"::numeric "
+                   "END DESC NULLS LAST",
+    .created_at = "to_char(s.\"created_at\" AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    .have = sys_have,
+    .run = sys_run,
+};
+
+static sluice_status pg_load_exists(struct sl_dest *d, const char *load_id, int *exists)
+{
+    return sl_sys_load_exists(&pg_systables, d, d->ctx, load_id, exists);
 }
 
 static sluice_status pg_insert_load(struct sl_dest *d, const char *load_id,
                                     const char *schema_name, const char *schema_version_hash)
 {
-    char now[64];
-    sl_clock_utc_iso(now, sizeof(now));
-    const char *params[4] = { load_id, schema_name, now, schema_version_hash };
-    return run_on(d, "INSERT INTO ", "_dlt_loads",
-                  " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
-                  "\"schema_version_hash\") VALUES ($1, $2, 0, $3, $4)",
-                  4, params, PGRES_COMMAND_OK, NULL, "record the load");
+    return sl_sys_insert_load(&pg_systables, d, d->ctx, load_id, schema_name,
+                              schema_version_hash);
 }
 
 static sluice_status pg_delete_schema_versions(struct sl_dest *d, const char *schema_name)
 {
-    const char *params[1] = { schema_name };
-    return run_on(d, "DELETE FROM ", "_dlt_version", " WHERE \"schema_name\" = $1", 1, params,
-                  PGRES_COMMAND_OK, NULL, "forget the schema history");
+    return sl_sys_delete_schema_versions(&pg_systables, d, d->ctx, schema_name);
 }
 
 static sluice_status pg_save_schema(struct sl_dest *d, const char *schema_name, int64_t version,
                                     const char *version_hash, const char *schema_json)
 {
-    struct sl_json *doc = NULL;
-    struct sl_sql q;
-    int64_t engine = SCHEMA_ENGINE_VERSION;
-    char now[64], vtext[24], etext[24];
-    if (!schema_name || !version_hash || !schema_json)
-        return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
-    /* the schema document carries its engine version (dlt layout) */
-    sluice_status rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
-    if (rc)
-        return rc;
-    const struct sl_json *ev = sl_json_get(doc, "engine_version");
-    if (ev && ev->type == SL_JSON_INT)
-        engine = ev->u.i;
-    sl_json_free(doc);
-    sl_clock_utc_iso(now, sizeof(now));
-    snprintf(vtext, sizeof(vtext), "%lld", (long long)version);
-    snprintf(etext, sizeof(etext), "%lld", (long long)engine);
-    sl_sql_init(&q);
-    sl_sql_put(&q, "INSERT INTO ");
-    sl_sql_qname(&q, d->dataset, "_dlt_version");
-    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
-                   "\"version_hash\", \"schema\") SELECT $1::bigint, $2::bigint, $3::timestamptz, "
-                   "$4::varchar, $5::varchar, $6::varchar WHERE NOT "
-                   "EXISTS (SELECT 1 FROM ");
-    sl_sql_qname(&q, d->dataset, "_dlt_version");
-    sl_sql_put(&q, " WHERE \"version_hash\" = $5::varchar)");
-    const char *params[6] = { vtext, etext, now, schema_name, version_hash, schema_json };
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? pg_run(d, text, 6, params, PGRES_COMMAND_OK, NULL, "store the schema")
-              : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_save_schema(&pg_systables, d, d->ctx, schema_name, version, version_hash,
+                              schema_json);
 }
 
-static sluice_status dup_val(struct sl_dest *d, const PGresult *res, int col, char **out)
-{
-    *out = NULL;
-    if (PQgetisnull(res, 0, col))
-        return SLUICE_OK;
-    *out = sl_strdup(PQgetvalue(res, 0, col));
-    return *out ? SLUICE_OK : sl_nomem(d->ctx);
-}
-
-/* The highest load id as a number (numeric is exact; a load id that is not a number sorts
- * last). */
 static sluice_status pg_newest_load_id(struct sl_dest *d, char **out)
 {
-    PGresult *res = NULL;
-    int have = 0;
-    *out = NULL;
-    sluice_status rc = have_table(d, "_dlt_loads", &have);
-    if (rc || !have)
-        return rc;
-    rc = run_on(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
-                " ORDER BY CASE WHEN \"load_id\" ~ '^[0-9]+([.][0-9]+)?$' THEN "
-                "\"load_id\"::numeric END DESC NULLS LAST LIMIT 1",
-                0, NULL, PGRES_TUPLES_OK, &res, "read the newest load id");
-    if (rc == SLUICE_OK && PQntuples(res) > 0)
-        rc = dup_val(d, res, 0, out);
-    PQclear(res);
-    return rc;
+    return sl_sys_newest_load_id(&pg_systables, d, d->ctx, out);
 }
 
 static sluice_status pg_load_schema(struct sl_dest *d, const char *schema_name, char **json_out)
 {
-    PGresult *res = NULL;
-    int have = 0;
-    *json_out = NULL;
-    sluice_status rc = have_table(d, "_dlt_version", &have);
-    if (rc || !have)
-        return rc;
-    const char *params[1] = { schema_name };
-    rc = run_on(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                " WHERE \"schema_name\" = $1 ORDER BY \"version\" DESC, \"inserted_at\" DESC "
-                "LIMIT 1",
-                1, params, PGRES_TUPLES_OK, &res, "read the schema");
-    if (rc == SLUICE_OK && PQntuples(res) > 0)
-        rc = dup_val(d, res, 0, json_out);
-    PQclear(res);
-    return rc;
+    return sl_sys_load_schema(&pg_systables, d, d->ctx, schema_name, json_out);
 }
 
+/* One state per version: the trigger (ensure_dataset) refuses a second, different state. */
 static sluice_status pg_save_state(struct sl_dest *d, const struct sl_state_row *row)
 {
-    char vtext[24], etext[24];
-    snprintf(vtext, sizeof(vtext), "%lld", (long long)row->version);
-    snprintf(etext, sizeof(etext), "%lld", (long long)row->engine_version);
-    const char *params[8] = { vtext, etext, row->pipeline_name, row->state, row->created_at,
-                              row->version_hash, row->load_id, row->dlt_id };
-    return run_on(d, "INSERT INTO ", "_dlt_pipeline_state",
-                  " (\"version\", \"engine_version\", \"pipeline_name\", \"state\", "
-                  "\"created_at\", \"version_hash\", \"_dlt_load_id\", \"_dlt_id\") "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                  8, params, PGRES_COMMAND_OK, NULL, "store the pipeline state");
-}
-
-/* The state rows of pipeline above out->version (or all, when !above) whose load is not
- * completed: out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads
- * exists. */
-static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
-                                   int have_loads, struct sl_state_row_owned *out)
-{
-    PGresult *res = NULL;
-    struct sl_sql q;
-    char vtext[24];
-    snprintf(vtext, sizeof(vtext), "%lld", (long long)out->version);
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
-    sl_sql_qname(&q, d->dataset, "_dlt_pipeline_state");
-    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = $1 AND ($2::int = 0 OR "
-                   "s.\"version\" > $3::bigint)");
-    if (have_loads) {
-        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-        sl_sql_qname(&q, d->dataset, "_dlt_loads");
-        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
-    }
-    sl_sql_put(&q, " ORDER BY s.\"version\"");
-    const char *params[3] = { pipeline, above ? "1" : "0", vtext };
-    const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? pg_run(d, text, 3, params, PGRES_TUPLES_OK, &res,
-                                     "read the pipeline state")
-                            : d->ctx->code;
-    if (rc == SLUICE_OK && PQntuples(res) > 0) {
-        out->orphans = PQntuples(res);
-        out->orphan_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        rc = dup_val(d, res, 1, &out->orphan_load_id);
-    }
-    PQclear(res);
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_save_state(&pg_systables, d, d->ctx, row);
 }
 
 static sluice_status pg_load_state(struct sl_dest *d, const char *pipeline,
                                    struct sl_state_row_owned *out, int *found)
 {
-    PGresult *res = NULL;
-    struct sl_sql q;
-    int have_s = 0, have_l = 0;
-    memset(out, 0, sizeof(*out));
-    *found = 0;
-    sluice_status rc = have_table(d, "_dlt_pipeline_state", &have_s);
-    if (rc == SLUICE_OK)
-        rc = have_table(d, "_dlt_loads", &have_l);
-    if (rc || !have_s)
-        return rc;
-    if (!have_l)
-        return count_orphans(d, pipeline, 0, 0, out);
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", "
-                   "s.\"state\", to_char(s.\"created_at\" AT TIME ZONE 'UTC', "
-                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), s.\"version_hash\", "
-                   "s.\"_dlt_load_id\" FROM ");
-    sl_sql_qname(&q, d->dataset, "_dlt_pipeline_state");
-    sl_sql_put(&q, " AS s JOIN ");
-    sl_sql_qname(&q, d->dataset, "_dlt_loads");
-    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = $1 "
-                   "AND l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC "
-                   "LIMIT 1");
-    const char *params[1] = { pipeline };
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? pg_run(d, text, 1, params, PGRES_TUPLES_OK, &res, "read the pipeline state")
-              : d->ctx->code;
-    if (rc == SLUICE_OK && PQntuples(res) > 0) {
-        out->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->engine_version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        rc = dup_val(d, res, 2, &out->pipeline_name);
-        if (rc == SLUICE_OK)
-            rc = dup_val(d, res, 3, &out->state);
-        if (rc == SLUICE_OK)
-            rc = dup_val(d, res, 4, &out->created_at);
-        if (rc == SLUICE_OK)
-            rc = dup_val(d, res, 5, &out->version_hash);
-        if (rc == SLUICE_OK)
-            rc = dup_val(d, res, 6, &out->load_id);
-        if (rc == SLUICE_OK)
-            *found = 1;
-    }
-    if (rc == SLUICE_OK)
-        rc = count_orphans(d, pipeline, *found, 1, out);
-    if (rc != SLUICE_OK) {
-        sl_state_row_owned_free(out);
-        *found = 0;
-    }
-    PQclear(res);
-    sl_sql_cleanup(&q);
-    return rc;
+    return sl_sys_load_state(&pg_systables, d, d->ctx, pipeline, out, found);
 }
 
 /* ---- inspection -------------------------------------------------------------------------- */

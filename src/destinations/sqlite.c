@@ -91,12 +91,12 @@
 #include "destinations/effects.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
+#include "destinations/systables.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define STG_PREFIX "_sl_stg_"
 #define ITEM_COL SL_SQL_ITEM_COL      /* staging copies: the row's package item (xInsertRow) */
 #define IDX_NAME_MAX 64              /* longer index names are shortened with a hash */
-#define SCHEMA_ENGINE_VERSION 11     /* dlt's, used when the schema JSON does not say */
 
 /* ---- handle ------------------------------------------------------------------------------ */
 
@@ -1254,20 +1254,12 @@ static void sqlite_rollback(struct sl_dest *d)
  * again (dlt re-extracts an unchanged state after a restore or a drop) stays allowed, which
  * is why this is a trigger and not a unique index. Rows already in the table are not checked.
  */
+/* dlt's system tables on SQLite (below) */
+static const struct sl_systables sq_systables;
+
 static sluice_status create_system_tables(struct sl_dest *d)
 {
     static const char *const ddl[] = {
-        "TABLE IF NOT EXISTS %s.\"_dlt_loads\" (\"load_id\" VARCHAR(64) NOT NULL, "
-        "\"schema_name\" TEXT, \"status\" BIGINT NOT NULL, \"inserted_at\" DATETIME NOT NULL, "
-        "\"schema_version_hash\" TEXT)",
-        "TABLE IF NOT EXISTS %s.\"_dlt_version\" (\"version\" BIGINT NOT NULL, "
-        "\"engine_version\" BIGINT NOT NULL, \"inserted_at\" DATETIME NOT NULL, "
-        "\"schema_name\" TEXT NOT NULL, \"version_hash\" TEXT NOT NULL, "
-        "\"schema\" TEXT NOT NULL)",
-        "TABLE IF NOT EXISTS %s.\"_dlt_pipeline_state\" (\"version\" BIGINT NOT NULL, "
-        "\"engine_version\" BIGINT NOT NULL, \"pipeline_name\" TEXT NOT NULL, "
-        "\"state\" TEXT NOT NULL, \"created_at\" DATETIME NOT NULL, \"version_hash\" TEXT, "
-        "\"_dlt_load_id\" VARCHAR(64) NOT NULL, \"_dlt_id\" VARCHAR(128) NOT NULL)",
         "INDEX IF NOT EXISTS %s.\"_dlt_pipeline_state__version__idx\" ON "
         "\"_dlt_pipeline_state\" (\"pipeline_name\", \"version\")",
         "TRIGGER IF NOT EXISTS %s.\"_dlt_pipeline_state__one_state_per_version\" BEFORE INSERT "
@@ -1280,6 +1272,12 @@ static sluice_status create_system_tables(struct sl_dest *d)
     struct sl_sql q;
     sluice_status rc = SLUICE_OK;
     sl_sql_init(&q);
+    for (size_t i = 0; i < SL_SYS_TABLES; i++) {
+        sl_sql_put(&q, "CREATE TABLE IF NOT EXISTS ");
+        sq_table(&q, d, sl_sys_table_name(i), 0);
+        sl_sys_columns(&q, &sq_systables, i);
+        sl_sql_put(&q, ";\n");
+    }
     for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
         const char *at = strstr(ddl[i], "%s");
         sl_sql_put(&q, "CREATE ");
@@ -1358,20 +1356,139 @@ fail:
     return rc;
 }
 
-/* ---- system tables ----------------------------------------------------------------------- */
+/* ---- system tables (systables.h) --------------------------------------------------------- */
 
-/* The wall clock as dlt's SQLAlchemy destination stores a timestamp on SQLite (UTC). */
-static void now_text(char *out, size_t n)
+static void sys_table(struct sl_sql *q, void *ud, const char *name)
 {
-    int64_t sec;
-    long usec;
-    struct tm tm;
-    sl_clock_wall(&sec, &usec);
-    time_t t = (time_t)sec;
-    gmtime_r(&t, &tm);
-    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    sq_table(q, ud, name, 0);
 }
+
+static void sys_param(struct sl_sql *q, int n, enum sl_sys_type t)
+{
+    char p[16];
+    (void)t;
+    snprintf(p, sizeof(p), "?%d", n);
+    sl_sql_put(q, p);
+}
+
+static sluice_status sys_have(void *ud, const char *name, int *have)
+{
+    struct sl_dest *d = ud;
+    return table_exists(d, d->dataset, name, have);
+}
+
+/* Times are stored as the text dlt's SQLAlchemy destination writes (dlt_time_text); each
+ * row's values as SQLite's text of them. */
+static sluice_status sys_run(void *ud, const char *sql, const struct sl_sys_param *p, int np,
+                             sl_sys_row_fn fn, void *fud, const char *what)
+{
+    struct sl_dest *d = ud;
+    sqlite3_stmt *st = NULL;
+    sluice_status rc = prepare(d, sql, &st, what);
+    for (int i = 0; rc == SLUICE_OK && i < np; i++) {
+        char tt[40];
+        const char *v = p[i].text;
+        if (p[i].type == SL_SYS_INT) {
+            sqlite3_bind_int64(st, i + 1, p[i].i);
+            continue;
+        }
+        if (p[i].type == SL_SYS_TIME && v &&
+            dlt_time_text(v, strlen(v), FMT_TIMESTAMP, tt, sizeof(tt)))
+            v = tt;
+        bind_text(st, i + 1, v);
+    }
+    int r = rc == SLUICE_OK ? sqlite3_step(st) : SQLITE_DONE;
+    int ncols = rc == SLUICE_OK ? sqlite3_column_count(st) : 0;
+    if (ncols > 8)
+        rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many columns", what);
+    for (; rc == SLUICE_OK && r == SQLITE_ROW; r = sqlite3_step(st)) {
+        const char *vals[8];
+        int bad = 0;
+        for (int c = 0; c < ncols; c++) {
+            vals[c] = sqlite3_column_type(st, c) == SQLITE_NULL
+                          ? NULL
+                          : (const char *)sqlite3_column_text(st, c);
+            bad |= sqlite3_column_type(st, c) != SQLITE_NULL && !vals[c];
+        }
+        if (bad || (fn && fn(fud, vals, (size_t)ncols)))
+            rc = sl_nomem(d->ctx);
+    }
+    if (rc == SLUICE_OK && r != SQLITE_DONE)
+        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Times as dlt's SQLite DATETIME text (state times read back as stored); load ids in REAL
+ * order, which tells ids one microsecond apart (what load_id_above in run/pipeline.c needs),
+ * ties within a microsecond to the longer, then larger text. */
+static const struct sl_systables sq_systables = {
+    .table = sys_table,
+    .param = sys_param,
+    .text_type = "TEXT",
+    .load_id_type = "VARCHAR(64)",
+    .dlt_id_type = "VARCHAR(128)",
+    .int_type = "BIGINT",
+    .time_type = "DATETIME",
+    .newest_load = "CAST(\"load_id\" AS REAL) DESC, length(\"load_id\") DESC, "
+                   "\"load_id\" DESC",
+    .created_at = "s.\"created_at\"",
+    .have = sys_have,
+    .run = sys_run,
+};
+
+static sluice_status sqlite_load_exists(struct sl_dest *d, const char *load_id, int *exists)
+{
+    return sl_sys_load_exists(&sq_systables, d, d->ctx, load_id, exists);
+}
+
+static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
+                                        const char *schema_name,
+                                        const char *schema_version_hash)
+{
+    return sl_sys_insert_load(&sq_systables, d, d->ctx, load_id, schema_name,
+                              schema_version_hash);
+}
+
+static sluice_status sqlite_newest_load_id(struct sl_dest *d, char **out)
+{
+    return sl_sys_newest_load_id(&sq_systables, d, d->ctx, out);
+}
+
+/* Forget a schema's stored versions (tables were dropped: the history no longer applies). */
+static sluice_status sqlite_delete_schema_versions(struct sl_dest *d, const char *schema_name)
+{
+    return sl_sys_delete_schema_versions(&sq_systables, d, d->ctx, schema_name);
+}
+
+static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_name,
+                                        int64_t version, const char *version_hash,
+                                        const char *schema_json)
+{
+    return sl_sys_save_schema(&sq_systables, d, d->ctx, schema_name, version, version_hash,
+                              schema_json);
+}
+
+static sluice_status sqlite_load_schema(struct sl_dest *d, const char *schema_name,
+                                        char **json_out)
+{
+    return sl_sys_load_schema(&sq_systables, d, d->ctx, schema_name, json_out);
+}
+
+/* One state per version: the trigger (create_system_tables) refuses a second, different
+ * state. */
+static sluice_status sqlite_save_state(struct sl_dest *d, const struct sl_state_row *row)
+{
+    return sl_sys_save_state(&sq_systables, d, d->ctx, row);
+}
+
+static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
+                                       struct sl_state_row_owned *out, int *found)
+{
+    return sl_sys_load_state(&sq_systables, d, d->ctx, pipeline, out, found);
+}
+
+/* ---- inspection -------------------------------------------------------------------------- */
 
 /* sl_strdup of a text column; NULL for SQL NULL; -1 when out of memory. */
 static int dup_col(sqlite3_stmt *st, int i, char **out)
@@ -1385,308 +1502,6 @@ static int dup_col(sqlite3_stmt *st, int i, char **out)
     *out = sl_strdup(s);
     return *out ? 0 : -1;
 }
-
-/* Prepare "<head>"ds".<rest>" (a statement on one dataset table). */
-static sluice_status prepare_on(struct sl_dest *d, const char *head, const char *table,
-                                const char *rest, sqlite3_stmt **st, const char *what)
-{
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, head);
-    sq_table(&q, d, table, 0);
-    sl_sql_put(&q, rest);
-    const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? prepare(d, text, st, what) : d->ctx->code;
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status sqlite_load_exists(struct sl_dest *d, const char *load_id, int *exists)
-{
-    sqlite3_stmt *st = NULL;
-    int have = 0;
-    *exists = 0;
-    sluice_status rc = table_exists(d, d->dataset, "_dlt_loads", &have);
-    if (rc || !have)
-        return rc;
-    rc = prepare_on(d, "SELECT 1 FROM ", "_dlt_loads",
-                    " WHERE \"load_id\" = ?1 AND \"status\" = 0 LIMIT 1", &st,
-                    "look up a load");
-    if (rc)
-        return rc;
-    bind_text(st, 1, load_id);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        *exists = 1;
-    else if (r != SQLITE_DONE)
-        rc = sl_sqlite_fail(d->ctx, d->db, "look up load %s", load_id);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static sluice_status sqlite_insert_load(struct sl_dest *d, const char *load_id,
-                                        const char *schema_name,
-                                        const char *schema_version_hash)
-{
-    sqlite3_stmt *st = NULL;
-    char now[64];
-    now_text(now, sizeof(now));
-    sluice_status rc = prepare_on(d, "INSERT INTO ", "_dlt_loads",
-                                  " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
-                                  "\"schema_version_hash\") VALUES (?1, ?2, 0, ?3, ?4)",
-                                  &st, "record the load");
-    if (rc)
-        return rc;
-    bind_text(st, 1, load_id);
-    bind_text(st, 2, schema_name);
-    bind_text(st, 3, now);
-    bind_text(st, 4, schema_version_hash);
-    rc = step_done(d, st, "record the load");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The first column of the first row of "<head>"ds"."table"<rest>" (?1 bound to param unless
- * NULL) as a new string in *out; NULL when the table or the row is missing, or the value is. */
-static sluice_status first_text(struct sl_dest *d, const char *head, const char *table,
-                                const char *rest, const char *param, char **out,
-                                const char *what)
-{
-    sqlite3_stmt *st = NULL;
-    int have = 0;
-    *out = NULL;
-    sluice_status rc = table_exists(d, d->dataset, table, &have);
-    if (rc || !have)
-        return rc;
-    rc = prepare_on(d, head, table, rest, &st, what);
-    if (rc)
-        return rc;
-    if (param)
-        bind_text(st, 1, param);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        if (dup_col(st, 0, out))
-            rc = sl_nomem(d->ctx);
-    } else if (r != SQLITE_DONE) {
-        rc = sl_sqlite_fail(d->ctx, d->db, "%s", what);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* REAL ordering tells ids one microsecond apart (what load_id_above in run/pipeline.c needs);
- * ties within a microsecond go to the longer, then larger text. */
-static sluice_status sqlite_newest_load_id(struct sl_dest *d, char **out)
-{
-    return first_text(d, "SELECT \"load_id\" FROM ", "_dlt_loads",
-                      " ORDER BY CAST(\"load_id\" AS REAL) DESC, length(\"load_id\") DESC, "
-                      "\"load_id\" DESC LIMIT 1",
-                      NULL, out, "read the newest load id");
-}
-
-/* Forget a schema's stored versions (tables were dropped: the history no longer applies). */
-static sluice_status sqlite_delete_schema_versions(struct sl_dest *d, const char *schema_name)
-{
-    sqlite3_stmt *st = NULL;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "DELETE FROM ");
-    sq_table(&q, d, "_dlt_version", 0);
-    sl_sql_put(&q, " WHERE \"schema_name\" = ?1");
-    const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? prepare(d, text, &st, "forget the schema history") : d->ctx->code;
-    if (rc == SLUICE_OK) {
-        bind_text(st, 1, schema_name);
-        rc = step_done(d, st, "forget the schema history");
-    }
-    sqlite3_finalize(st);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status sqlite_save_schema(struct sl_dest *d, const char *schema_name,
-                                        int64_t version, const char *version_hash,
-                                        const char *schema_json)
-{
-    sqlite3_stmt *st = NULL;
-    struct sl_json *doc = NULL;
-    struct sl_sql q;
-    int64_t engine = SCHEMA_ENGINE_VERSION;
-    char now[64];
-    sluice_status rc = SLUICE_OK;
-    if (!schema_name || !version_hash || !schema_json)
-        return sl_fail(d->ctx, SLUICE_ERR_INVALID_ARG, "schema name, hash and JSON required");
-    sl_sql_init(&q);
-    /* the schema document carries its engine version (dlt layout) */
-    rc = sl_json_parse_heap(d->ctx, schema_json, strlen(schema_json), &doc);
-    if (rc)
-        goto done;
-    const struct sl_json *ev = sl_json_get(doc, "engine_version");
-    if (ev && ev->type == SL_JSON_INT)
-        engine = ev->u.i;
-    now_text(now, sizeof(now));
-    sl_sql_put(&q, "INSERT INTO ");
-    sq_table(&q, d, "_dlt_version", 0);
-    sl_sql_put(&q, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
-           "\"version_hash\", \"schema\") SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS "
-           "(SELECT 1 FROM ");
-    sq_table(&q, d, "_dlt_version", 0);
-    sl_sql_put(&q, " WHERE \"version_hash\" = ?5)");
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? prepare(d, text, &st, "store the schema") : d->ctx->code;
-    if (rc)
-        goto done;
-    sqlite3_bind_int64(st, 1, version);
-    sqlite3_bind_int64(st, 2, engine);
-    bind_text(st, 3, now);
-    bind_text(st, 4, schema_name);
-    bind_text(st, 5, version_hash);
-    bind_text(st, 6, schema_json);
-    rc = step_done(d, st, "store the schema");
-done:
-    sqlite3_finalize(st);
-    sl_json_free(doc);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status sqlite_load_schema(struct sl_dest *d, const char *schema_name,
-                                        char **json_out)
-{
-    return first_text(d, "SELECT \"schema\" FROM ", "_dlt_version",
-                      " WHERE \"schema_name\" = ?1 ORDER BY \"version\" DESC, "
-                      "\"inserted_at\" DESC LIMIT 1",
-                      schema_name, json_out, "read the schema");
-}
-
-static sluice_status sqlite_save_state(struct sl_dest *d, const struct sl_state_row *row)
-{
-    sqlite3_stmt *st = NULL;
-    sluice_status rc = prepare_on(d, "INSERT INTO ", "_dlt_pipeline_state",
-                                  " (\"version\", \"engine_version\", \"pipeline_name\", "
-                                  "\"state\", \"created_at\", \"version_hash\", "
-                                  "\"_dlt_load_id\", \"_dlt_id\") "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                  &st, "store the pipeline state");
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, row->version);
-    sqlite3_bind_int64(st, 2, row->engine_version);
-    bind_text(st, 3, row->pipeline_name);
-    bind_text(st, 4, row->state);
-    char created[40];
-    if (row->created_at &&
-        dlt_time_text(row->created_at, strlen(row->created_at), FMT_TIMESTAMP, created,
-                      sizeof(created)))
-        bind_text(st, 5, created);
-    else
-        bind_text(st, 5, row->created_at);
-    bind_text(st, 6, row->version_hash);
-    bind_text(st, 7, row->load_id);
-    bind_text(st, 8, row->dlt_id);
-    rc = step_done(d, st, "store the pipeline state");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The state rows of pipeline above version (or all, when !above) whose load is not completed:
- * out->orphans, and the oldest one's version and load id. have_loads: _dlt_loads exists. */
-static sluice_status count_orphans(struct sl_dest *d, const char *pipeline, int above,
-                                   int have_loads, struct sl_state_row_owned *out)
-{
-    sqlite3_stmt *st = NULL;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"_dlt_load_id\" FROM ");
-    sq_table(&q, d, "_dlt_pipeline_state", 0);
-    sl_sql_put(&q, " AS s WHERE s.\"pipeline_name\" = ?1 AND (?2 = 0 OR s.\"version\" > ?3)");
-    if (have_loads) {
-        sl_sql_put(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-        sq_table(&q, d, "_dlt_loads", 0);
-        sl_sql_put(&q, " AS l WHERE l.\"load_id\" = s.\"_dlt_load_id\" AND l.\"status\" = 0)");
-    }
-    sl_sql_put(&q, " ORDER BY s.\"version\"");
-    const char *text = sl_sql_text(d->ctx, &q);
-    sluice_status rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
-    if (rc)
-        goto done;
-    bind_text(st, 1, pipeline);
-    sqlite3_bind_int(st, 2, above);
-    sqlite3_bind_int64(st, 3, out->version);
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->orphans++ == 0) {
-            out->orphan_version = sqlite3_column_int64(st, 0);
-            if (dup_col(st, 1, &out->orphan_load_id)) {
-                rc = sl_nomem(d->ctx);
-                goto done;
-            }
-        }
-    }
-    if (r != SQLITE_DONE)
-        rc = sl_sqlite_fail(d->ctx, d->db, "read the state of pipeline %s", pipeline);
-done:
-    sqlite3_finalize(st);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-static sluice_status sqlite_load_state(struct sl_dest *d, const char *pipeline,
-                                       struct sl_state_row_owned *out, int *found)
-{
-    sqlite3_stmt *st = NULL;
-    struct sl_sql q;
-    int have_s = 0, have_l = 0;
-    memset(out, 0, sizeof(*out));
-    *found = 0;
-    sluice_status rc = table_exists(d, d->dataset, "_dlt_pipeline_state", &have_s);
-    if (rc == SLUICE_OK)
-        rc = table_exists(d, d->dataset, "_dlt_loads", &have_l);
-    if (rc || !have_s)
-        return rc;
-    if (!have_l)
-        return count_orphans(d, pipeline, 0, 0, out);
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT s.\"version\", s.\"engine_version\", s.\"pipeline_name\", s.\"state\", "
-           "s.\"created_at\", s.\"version_hash\", s.\"_dlt_load_id\" FROM ");
-    sq_table(&q, d, "_dlt_pipeline_state", 0);
-    sl_sql_put(&q, " AS s JOIN ");
-    sq_table(&q, d, "_dlt_loads", 0);
-    sl_sql_put(&q, " AS l ON l.\"load_id\" = s.\"_dlt_load_id\" WHERE s.\"pipeline_name\" = ?1 AND "
-           "l.\"status\" = 0 ORDER BY s.\"version\" DESC, s.\"created_at\" DESC LIMIT 1");
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? prepare(d, text, &st, "read the pipeline state") : d->ctx->code;
-    if (rc)
-        goto done;
-    bind_text(st, 1, pipeline);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        out->version = sqlite3_column_int64(st, 0);
-        out->engine_version = sqlite3_column_int64(st, 1);
-        if (dup_col(st, 2, &out->pipeline_name) || dup_col(st, 3, &out->state) ||
-            dup_col(st, 4, &out->created_at) || dup_col(st, 5, &out->version_hash) ||
-            dup_col(st, 6, &out->load_id)) {
-            sl_state_row_owned_free(out);
-            rc = sl_nomem(d->ctx);
-            goto done;
-        }
-        *found = 1;
-    } else if (r != SQLITE_DONE) {
-        rc = sl_sqlite_fail(d->ctx, d->db, "read the state of pipeline %s", pipeline);
-    }
-    if (rc == SLUICE_OK)
-        rc = count_orphans(d, pipeline, *found, 1, out);
-    if (rc != SLUICE_OK) {
-        sl_state_row_owned_free(out);
-        *found = 0;
-    }
-done:
-    sqlite3_finalize(st);
-    sl_sql_cleanup(&q);
-    return rc;
-}
-
-/* ---- inspection -------------------------------------------------------------------------- */
 
 /* The type of column i's value in the current row: SQLite's storage class, and the declared
  * type of the column it comes from for json and booleans. */
