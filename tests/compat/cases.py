@@ -50,6 +50,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CASES = os.path.join(REPO, "tests", "cases")
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
+sys.path.insert(0, os.path.join(FIXTURES, "dlt_oracle"))
+from dltconf import (file_pages, incremental_resource, interpolate, resource_hints,  # noqa: E402
+                     rest_session, window)
 SHARED_SPEC = os.environ.get("SLUICE_SHARED_SPEC", "/work/shared/spec/README.md")
 
 # KEY -> (the bold title of its entry under "Where sluice deliberately differs from dlt" in
@@ -207,20 +210,10 @@ def parse_run(words):
 def load_config(path, env):
     import yaml
 
-    def interp(v):
-        if isinstance(v, dict):
-            return {k: interp(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [interp(x) for x in v]
-        if isinstance(v, str):
-            def var(m):
-                if m.group(1) not in env:
-                    raise ConfigError("environment variable %s is not set" % m.group(1))
-                return env[m.group(1)]
-            return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", var, v)
-        return v
+    def missing(name):
+        raise ConfigError("environment variable %s is not set" % name)
     with open(path) as f:
-        return interp(yaml.safe_load(f))
+        return interpolate(yaml.safe_load(f), env, missing)
 
 
 class ConfigError(Exception):
@@ -299,75 +292,13 @@ def static_config(config, files):
 
 # ---- running a case through dlt ---------------------------------------------------------------
 
-def window(opt, var, env):
-    v = opt if opt is not None else env.get(var) or None
-    if v is None:
-        return None
-    try:
-        j = json.loads(v)
-        if not isinstance(j, (dict, list)):
-            return j
-    except ValueError:
-        pass
-    return v
-
-
-def file_items(pattern, cfgdir):
-    for p in sorted(glob.glob(os.path.join(cfgdir, pattern))):
-        opener = gzip.open if p.endswith(".gz") else open
-        with opener(p, "rt", encoding="utf-8") as f:
-            text = f.read()
-        base = p[:-3] if p.endswith(".gz") else p
-        if base.endswith(".json") and text.lstrip().startswith("["):
-            yield json.loads(text)
-            continue
-        for line in text.splitlines():
-            if line.strip():
-                yield json.loads(line)
-
-
-def make_incremental(dlt, ic, start, end):
-    kw = {"cursor_path": ic["cursor_path"]}
-    for k in ("initial_value", "end_value", "last_value_func", "lag", "on_cursor_value_missing",
-              "row_order", "range_start", "range_end"):
-        if ic.get(k) is not None:
-            kw[k] = ic[k]
-    if "primary_key" in ic:
-        pk = ic["primary_key"]
-        kw["primary_key"] = tuple(pk) if isinstance(pk, list) else pk
-    if start is not None:
-        kw["initial_value"] = start
-    if end is not None:
-        kw["end_value"] = end
-    return dlt.sources.incremental(**kw)
-
-
-def table_fn(template):
-    if "{" not in template:
-        return template
-    return lambda item: re.sub(r"\{([^}]+)\}", lambda m: str(item[m.group(1)]), template)
-
-
 def make_resource(dlt, name, rc, cfgdir, start, end):
     src = rc.get("from", {})
-    hints = {"name": name, "write_disposition": rc.get("write_disposition", "append"),
-             "table_name": table_fn(rc.get("table_name", name))}
-    for k in ("primary_key", "merge_key", "columns", "max_table_nesting"):
-        if k in rc:
-            hints[k] = rc[k]
+    hints = resource_hints(name, rc)
     if "file" not in src:
         raise Inexpressible("resource %s: source %s" % (name, sorted(src)))
-    ic = rc.get("incremental")
-    if ic:
-        inc0 = make_incremental(dlt, ic, start, end)
-
-        def res(cursor=inc0):
-            yield from file_items(src["file"], cfgdir)
-    else:
-        def res():
-            yield from file_items(src["file"], cfgdir)
-    res.__name__ = name
-    return dlt.resource(res, **hints)()
+    return incremental_resource(dlt, name, hints, rc.get("incremental"), start, end,
+                                lambda inc: file_pages(src["file"], cfgdir))
 
 
 def dlt_run(config, opts, env, pipes):
@@ -458,17 +389,9 @@ def rest_resources(ra):
     """A rest_api block through dlt's own rest_api_resources; sluice's client.session settings
     are dlt's [runtime] request settings (set in the environment)."""
     from dlt.sources.rest_api import rest_api_resources
-    ra = dict(ra)
-    client = dict(ra["client"])
-    session = client.pop("session", None) or {}
-    names = {"timeout": "REQUEST_TIMEOUT", "max_attempts": "REQUEST_MAX_ATTEMPTS",
-             "backoff_factor": "REQUEST_BACKOFF_FACTOR",
-             "max_retry_delay": "REQUEST_MAX_RETRY_DELAY"}
-    for k, v in session.items():
-        if k not in names:
-            raise Inexpressible("rest_api client.session.%s" % k)
-        os.environ["RUNTIME__" + names[k]] = str(v)
-    ra["client"] = client
+    ra, unknown = rest_session(ra)
+    if unknown:
+        raise Inexpressible("rest_api client.session.%s" % unknown[0])
     return rest_api_resources(ra)
 
 
