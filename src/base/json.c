@@ -963,6 +963,27 @@ sluice_status sl_json_parser_finish(struct sl_json_parser *p)
     return SLUICE_OK;
 }
 
+int sl_json_parser_error(struct sl_ctx *ctx, const struct sl_ctx *pctx, sluice_status rc,
+                         const char *where, const char *label)
+{
+    static const char prefix[] = "malformed JSON at ";
+    if (ctx->code != SLUICE_OK)
+        return 0;
+    if (pctx->code == SLUICE_ERR_NOMEM) {
+        sl_nomem(ctx);
+        return 0;
+    }
+    if (pctx->code == SLUICE_OK)
+        sl_fail(ctx, rc, "reading %s failed", where);
+    else if (strncmp(pctx->message, prefix, sizeof(prefix) - 1) == 0)
+        sl_fail(ctx, pctx->code, "malformed JSON in %s at %s", where,
+                pctx->message + sizeof(prefix) - 1);
+    else
+        sl_fail(ctx, pctx->code, "%s: %s", label, pctx->message);
+    sl_fail_origin(ctx, pctx->origin[0] ? pctx->origin : "json", NULL);
+    return 1;
+}
+
 void sl_json_parser_free(struct sl_json_parser **pp)
 {
     struct sl_json_parser *p = *pp;

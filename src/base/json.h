@@ -159,6 +159,14 @@ int64_t sl_json_parser_page(const struct sl_json_parser *p);
 /* Line number (1-based) at the current parse position. */
 int64_t sl_json_parser_line(const struct sl_json_parser *p);
 void sl_json_parser_free(struct sl_json_parser **p);
+/* A parser of a source's input (given its own ctx, pctx) failed with rc: unless ctx already
+ * holds an error (the caller's or its value callback's) or pctx says out of memory (then
+ * NOMEM), put the parser's error into ctx worded to name the input: "malformed JSON in
+ * <where> at <position>: ..." for a syntax error, "<label>: <message>" for another, "reading
+ * <where> failed" when the parser recorded none; its origin stays (default "json"). Returns 1
+ * when it put the parser's error (the caller then locates it), else 0. */
+int sl_json_parser_error(struct sl_ctx *ctx, const struct sl_ctx *pctx, sluice_status rc,
+                         const char *where, const char *label);
 
 /* Parse one complete document from memory into an arena tree. */
 sluice_status sl_json_parse(struct sl_ctx *ctx, struct sl_arena *arena, const char *text,

@@ -249,7 +249,7 @@ static sluice_status apply_dest_var(struct sl_ctx *ctx, struct sl_json *root, st
     bool is_path_var = strcmp(e->up, "DESTINATION__PATH") == 0;
     const char *target = NULL;
     struct sl_json val;
-    bool created = false;
+    bool created;
 
     sl_cfg_app(typed, sizeof(typed), &tn, "DESTINATION__%s__CREDENTIALS", type_up);
     if (strcmp(e->up, "DESTINATION__CREDENTIALS") == 0 || strcmp(e->up, typed) == 0)
@@ -258,15 +258,10 @@ static sluice_status apply_dest_var(struct sl_ctx *ctx, struct sl_json *root, st
         target = "path";
     if (!target)
         return SLUICE_OK;
-    struct sl_json *dest = sl_json_get_mut(root, "destination");
-    if (!dest) {
-        struct sl_json obj;
-        sl_json_set_object(&obj);
-        dest = sl_json_obj_set_take(root, "destination", &obj);
-        if (!dest)
-            return sl_nomem(ctx);
-        created = true;
-    }
+    created = sl_json_get(root, "destination") == NULL;
+    struct sl_json *dest = sl_json_obj_setdefault(root, "destination", SL_JSON_OBJECT);
+    if (!dest)
+        return sl_nomem(ctx);
     if (dest->type != SL_JSON_OBJECT)
         return SLUICE_OK; /* validation reports the file's mistake */
     if (!(is_pg && is_path_var))
@@ -287,14 +282,9 @@ static sluice_status apply_type_var(struct sl_ctx *ctx, struct sl_json *root,
                                     const struct envvar *e, struct sl_cfg_overrides *ov)
 {
     struct sl_json val;
-    struct sl_json *dest = sl_json_get_mut(root, "destination");
-    if (!dest) {
-        struct sl_json obj;
-        sl_json_set_object(&obj);
-        dest = sl_json_obj_set_take(root, "destination", &obj);
-        if (!dest)
-            return sl_nomem(ctx);
-    }
+    struct sl_json *dest = sl_json_obj_setdefault(root, "destination", SL_JSON_OBJECT);
+    if (!dest)
+        return sl_nomem(ctx);
     if (dest->type != SL_JSON_OBJECT)
         return SLUICE_OK; /* validation reports the file's mistake */
     const char *old = sl_json_str(sl_json_get(dest, "type"));

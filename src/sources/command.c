@@ -281,27 +281,14 @@ static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_
     return emit_item(r, v, line, NULL);
 }
 
-/* A parser call failed with rc: keep an error already in the caller's context (ours or the
- * sink's), else re-word the parser's own error (in pctx) to say where the JSON came from. */
+/* A parser call failed with rc: the parser's error (in pctx) worded to name the command's
+ * output, unless the caller's context (ours or the sink's) holds one. */
 static sluice_status parser_failed(struct cmd_run *r, const struct sl_ctx *pctx,
                                    sluice_status rc)
 {
-    static const char prefix[] = "malformed JSON at ";
-    struct sl_ctx *ctx = r->ctx;
-    if (ctx->code != SLUICE_OK)
-        return ctx->code;
-    if (pctx->code == SLUICE_ERR_NOMEM)
-        return sl_nomem(ctx);
-    if (pctx->code == SLUICE_OK)
-        sl_fail(ctx, rc, "reading the command's output failed");
-    else if (strncmp(pctx->message, prefix, sizeof(prefix) - 1) == 0)
-        sl_fail(ctx, pctx->code, "malformed JSON in the command's output at %s",
-                pctx->message + sizeof(prefix) - 1);
-    else
-        sl_fail(ctx, pctx->code, "command output: %s", pctx->message);
-    sl_fail_origin(ctx, pctx->origin[0] ? pctx->origin : "json", NULL);
-    sl_fail_locate(ctx, r->res->name, r->singer ? -1 : r->items + 1, NULL);
-    return ctx->code;
+    if (sl_json_parser_error(r->ctx, pctx, rc, "the command's output", "command output"))
+        sl_fail_locate(r->ctx, r->res->name, r->singer ? -1 : r->items + 1, NULL);
+    return r->ctx->code;
 }
 
 /* ============================================================================================

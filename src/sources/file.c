@@ -73,28 +73,15 @@ static sluice_status on_value(void *ud, struct sl_json *v, int64_t index, int64_
     return rc;
 }
 
-/* A parser call failed with rc: keep an error already in the caller's context (ours or the
- * sink's), else re-word the parser's own error (in pctx) so that it names the file. */
+/* A parser call failed with rc: the parser's error (in pctx) worded to name the file, unless
+ * the caller's context (ours or the sink's) holds one. The failing value is the next item,
+ * whatever line it started on. */
 static sluice_status parser_failed(struct file_run *r, const struct sl_ctx *pctx,
                                    sluice_status rc)
 {
-    static const char prefix[] = "malformed JSON at ";
-    struct sl_ctx *ctx = r->ctx;
-    if (ctx->code != SLUICE_OK)
-        return ctx->code;
-    if (pctx->code == SLUICE_ERR_NOMEM)
-        return sl_nomem(ctx);
-    if (pctx->code == SLUICE_OK)
-        sl_fail(ctx, rc, "reading %s failed", r->shown);
-    else if (strncmp(pctx->message, prefix, sizeof(prefix) - 1) == 0)
-        sl_fail(ctx, pctx->code, "malformed JSON in %s at %s", r->shown,
-                pctx->message + sizeof(prefix) - 1);
-    else
-        sl_fail(ctx, pctx->code, "%s: %s", r->shown, pctx->message);
-    sl_fail_origin(ctx, pctx->origin[0] ? pctx->origin : "json", NULL);
-    /* The failing value is the next item, whatever line it started on. */
-    sl_fail_locate(ctx, r->res->name, r->items + 1, NULL);
-    return ctx->code;
+    if (sl_json_parser_error(r->ctx, pctx, rc, r->shown, r->shown))
+        sl_fail_locate(r->ctx, r->res->name, r->items + 1, NULL);
+    return r->ctx->code;
 }
 
 /* ============================================================================================
