@@ -29,16 +29,8 @@ set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FAULT_DIR=$here/tests/fault
-tb=${1:-build/san}
-case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
 . "$FAULT_DIR/lib.sh"
-
-if [ ! -x "$tb/sluice" ]; then
-    echo "crash.sh: $tb/sluice is missing (make $tb/sluice)" >&2
-    exit 2
-fi
-dest_check || exit 2
-unset SLUICE_FAULT
+fault_init crash.sh "${1:-}"
 if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
     : "${CRASH_HITS:=1 2 7 100}"
     : "${CRASH_TWICE:=0}"
@@ -55,24 +47,11 @@ FAULT_MOD=${FAULT_MOD:-250}
 K1=200
 K2=400
 K3=600
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-crash-XXXXXX") || exit 2
-FAULT_PG_DBS=$tmp/pgdbs
-if [ "${FAULT_KEEP:-0}" = 1 ]; then
-    echo "crash.sh: keeping $tmp"
-else
-    # the dirs of failing cases (fail/) outlive the run (their postgres databases do not)
-    trap 'rest_mock_stop; pg_drop_all; rm -rf "$tmp/run" "$tmp/tpl" "$tmp/bin" "$tmp/pgdbs"; rmdir "$tmp/fail" 2>/dev/null && rm -rf "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
-mkdir -p "$tmp/bin" "$tmp/run" "$tmp/tpl" "$tmp/fail"
+# the dirs of failing cases (fail/) outlive the run (their postgres databases do not)
+fault_tmp crash.sh
+mkdir -p "$tmp/run" "$tmp/tpl" "$tmp/fail"
 case " $DISPS " in *" rest "*) rest_mock_start "$tmp/restapi" || exit 2 ;; esac
-# a private copy: a rebuild of the tree while this runs does not change the binary under test
-cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
-SLUICE=$tmp/bin/sluice
-CHECK_ERR=$tmp/check.err
 
 # ---- the points -------------------------------------------------------------------------
 grep -rhoE 'SL_FAULT_POINT\("[^"]+"\)' "$here/src" | sed -E 's/.*\("([^"]+)"\).*/\1/' |

@@ -21,17 +21,9 @@ set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FAULT_DIR=$here/tests/fault
-tb=${1:-build/san}
-case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
 FAULT_DEST=postgres
 . "$FAULT_DIR/lib.sh"
-
-if [ ! -x "$tb/sluice" ]; then
-    echo "disrupt.sh: $tb/sluice is missing" >&2
-    exit 2
-fi
-dest_check || exit 2
-unset SLUICE_FAULT
+fault_init disrupt.sh "${1:-}"
 if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
     : "${DISRUPT_ITERS:=3}"
     : "${DISRUPT_ITEMS:=20000}"
@@ -42,8 +34,6 @@ SEED=${DISRUPT_SEED:-1}
 MODES=${DISRUPT_MODES:-terminate restart}
 DISPS=${DISRUPT_DISPOSITIONS:-merge_inc append}
 FAULT_MOD=$ITEMS
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 case " $MODES " in
     *" restart "*)
         if [ -z "${SLUICE_TEST_PG_DIR:-}" ]; then
@@ -52,35 +42,7 @@ case " $MODES " in
         fi ;;
 esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-disrupt-XXXXXX") || exit 2
-FAULT_PG_DBS=$tmp/pgdbs
-if [ "${FAULT_KEEP:-0}" = 1 ]; then
-    echo "disrupt.sh: keeping $tmp"
-else
-    trap 'pg_drop_all; for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
-fi
-trap 'exit 130' INT TERM
-mkdir -p "$tmp/bin"
-cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
-SLUICE=$tmp/bin/sluice
-CHECK_ERR=$tmp/check.err
-
-now_ms() { date +%s%3N; }
-
-# clean_run DIR K: a run to completion; sets rc and dur (ms); 1 on a sanitizer report
-clean_run() {
-    echo "$2" > "$1/work/k"
-    t0=$(now_ms)
-    (cd "$1/work" && "$SLUICE" run config.yaml --progress none > "$1/out" 2> "$1/err")
-    rc=$?
-    dur=$(($(now_ms) - t0))
-    wait_children "$1/work"
-    if has_san_report "$1/err"; then
-        sed -n '1,40p' "$1/err"
-        return 1
-    fi
-    return 0
-}
+fault_tmp disrupt.sh
 
 # disrupt MODE DB: drop sluice's connections to DB, or restart the server as after a crash
 disrupt() {
@@ -125,35 +87,23 @@ for d in $DISPS; do
         i=1
         while [ $i -le $ITERS ]; do
             k=$((prev + ITEMS))
-            delay=$(awk -v s="$SEED" -v i=$i -v d=$di -v t=$T \
-                'BEGIN { srand(s * 100003 + d * 1009 + i); printf "%d", rand() * t * 1.1 }')
-            echo "$k" > "$dir/work/k"
-            (cd "$dir/work" && exec "$SLUICE" run config.yaml --progress none \
-                > "$dir/out" 2> "$dir/err") &
-            pid=$!
-            sleep "$(awk -v ms=$delay 'BEGIN { printf "%.3f", ms / 1000 }')"
+            delay=$(delay_ms "$SEED" $i $di $T)
+            run_bg "$dir" $k
+            sleep_ms $delay
             disrupt $mode "$db" > "$tmp/disrupt.out" 2>&1
             drc=$?
             wait $pid
             krc=$?
             wait_children "$dir/work"
-            pend=$("$SLUICE" pipeline $name pending 2>&1)
+            stage=$(pending_stage $name)
             b=$(check_between $name $d $prev $k)
             brc=$?
-            case "$pend" in
-                "No pending packages.") stage=none ;;
-                *unfinished*) stage=extract ;;
-                *extracted*) stage=normalize ;;
-                *normalized*) stage=load ;;
-                *) stage="?($pend)" ;;
-            esac
             if [ $krc -eq 0 ]; then
                 where="completed before the $mode"
             else
                 where="$mode during stage $stage (tables of k=$b)"
             fi
             echo "$mode: $where" | sed 's/ (tables of k=[0-9]*)//' >> "$tmp/where"
-            fail=""
             if [ $drc -ne 0 ]; then
                 fail="the $mode itself failed: $(head -n 3 "$tmp/disrupt.out")"
             elif has_san_report "$dir/err"; then
@@ -162,36 +112,17 @@ for d in $DISPS; do
                 fail="the disrupted run exited $krc: $(head -n 3 "$dir/err")"
             elif [ $krc -eq 1 ] && ! grep -q "postgres destination" "$dir/err"; then
                 fail="the disrupted run failed without a postgres error: $(head -n 3 "$dir/err")"
-            elif [ $brc -ne 0 ]; then
-                fail="after the $mode: $b"
-            elif ! clean_run "$dir" $k > "$tmp/msg"; then
-                fail="sanitizer report in the recovery run: $(cat "$tmp/msg")"
-            elif [ $rc -ne 0 ]; then
-                fail="the recovery run exited $rc: $(head -n 3 "$dir/err")"
-            elif ! check_final $name $d $k > "$tmp/msg"; then
-                fail=$(cat "$tmp/msg")
-            fi
-            [ -z "$fail" ] && [ $dur -gt $T ] && T=$dur
-            if [ -z "$fail" ]; then
-                echo "  $d/$mode #$i: k=$k, after ${delay} ms: $where; recovered in ${dur} ms: ok"
-                survived=$((survived + 1))
             else
-                echo "  $d/$mode #$i: k=$k, after ${delay} ms: $where: FAIL"
-                echo "$fail" | sed 's/^/    /'
-                status=1
-                failed=$((failed + 1))
-                copy_pipeline "$dir" "$tmp/fail-$d-$mode-$i"
-                echo "    (kept in $tmp/fail-$d-$mode-$i)"
-                break
+                recover "$dir" $name $d $k $mode
             fi
+            iteration_end "$d/$mode #$i: k=$k, after ${delay} ms: $where" "$dir" \
+                "fail-$d-$mode-$i" || break
             prev=$k
             i=$((i + 1))
         done
     done
 done
 t_end=$(date +%s)
-echo
-echo "where the disruptions landed:"
-sort "$tmp/where" | uniq -c | sort -rn | sed 's/^/  /'
+where_landed disruptions
 echo "server disruptions (postgres): $survived iterations survived, $failed failed ($((t_end - t_start)) s)"
 exit $status

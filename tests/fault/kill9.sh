@@ -25,16 +25,8 @@ set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FAULT_DIR=$here/tests/fault
-tb=${1:-build/san}
-case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
 . "$FAULT_DIR/lib.sh"
-
-if [ ! -x "$tb/sluice" ]; then
-    echo "kill9.sh: $tb/sluice is missing" >&2
-    exit 2
-fi
-dest_check || exit 2
-unset SLUICE_FAULT
+fault_init kill9.sh "${1:-}"
 if [ "${SLUICE_FAULT_QUICK:-0}" = 1 ]; then
     : "${KILL9_ITERS:=6}"
     : "${KILL9_ITEMS:=50000}"
@@ -50,41 +42,8 @@ items_of() {
     if [ "$1" = rest ]; then echo "$REST_ITEMS"; else echo "$ITEMS"; fi
 }
 FAULT_MOD=$ITEMS
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-kill9-XXXXXX") || exit 2
-FAULT_PG_DBS=$tmp/pgdbs
-if [ "${FAULT_KEEP:-0}" = 1 ]; then
-    echo "kill9.sh: keeping $tmp"
-else
-    # the dirs of failing iterations (fail-*) outlive the run (their postgres databases do not)
-    trap 'rest_mock_stop; pg_drop_all; for f in "$tmp"/*; do case $f in */fail-*) ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
-fi
-trap 'exit 130' INT TERM
-mkdir -p "$tmp/bin"
+fault_tmp kill9.sh
 case " $DISPS " in *" rest "*) rest_mock_start "$tmp/restapi" || exit 2 ;; esac
-cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
-SLUICE=$tmp/bin/sluice
-CHECK_ERR=$tmp/check.err
-
-now_ms() { date +%s%3N; }
-
-# clean_run DIR K: a run to completion; sets rc and dur (ms); 1 on a sanitizer report
-clean_run() {
-    echo "$2" > "$1/work/k"
-    before_run "$1/work"
-    t0=$(now_ms)
-    (cd "$1/work" && "$SLUICE" run config.yaml --progress none > "$1/out" 2> "$1/err")
-    rc=$?
-    dur=$(($(now_ms) - t0))
-    wait_children "$1/work"
-    if has_san_report "$1/err"; then
-        sed -n '1,40p' "$1/err"
-        return 1
-    fi
-    return 0
-}
 
 echo "kill9.sh: $ITERS kills × $(echo $DISPS | wc -w) dispositions, $ITEMS items per run," \
     "seed $SEED; destination $FAULT_DEST; binary $tb/sluice"
@@ -140,28 +99,16 @@ for d in $DISPS; do
             fi
         fi
         k=$((prev + $(items_of $d)))
-        delay=$(awk -v s="$SEED" -v i=$i -v d=$di -v t=$T \
-            'BEGIN { srand(s * 100003 + d * 1009 + i); printf "%d", rand() * t * 1.1 }')
-        echo "$k" > "$dir/work/k"
-        before_run "$dir/work"
-        (cd "$dir/work" && exec "$SLUICE" run config.yaml --progress none \
-            > "$dir/out" 2> "$dir/err") &
-        pid=$!
-        sleep "$(awk -v ms=$delay 'BEGIN { printf "%.3f", ms / 1000 }')"
+        delay=$(delay_ms "$SEED" $i $di $T)
+        run_bg "$dir" $k
+        sleep_ms $delay
         kill -9 $pid 2>/dev/null
         { wait $pid; } 2>/dev/null # no "Killed" notice
         krc=$?
         wait_children "$dir/work"
-        pend=$("$SLUICE" pipeline $name pending 2>&1)
+        stage=$(pending_stage $name)
         b=$(check_between $name $d $prev $k)
         brc=$?
-        case "$pend" in
-            "No pending packages.") stage=none ;;
-            *unfinished*) stage=extract ;;
-            *extracted*) stage=normalize ;;
-            *normalized*) stage=load ;;
-            *) stage="?($pend)" ;;
-        esac
         if [ $krc -eq 0 ]; then
             where="completed before the kill"
         elif [ $krc -ne 137 ]; then
@@ -180,40 +127,21 @@ for d in $DISPS; do
             esac
         fi
         echo "$where" >> "$tmp/where"
-        fail=""
         if has_san_report "$dir/err"; then
             fail="sanitizer report in the killed run: $(grep -m1 -E 'ERROR|runtime error' "$dir/err")"
         elif [ $krc -ne 0 ] && [ $krc -ne 137 ]; then
             fail="the killed run exited $krc: $(head -n 3 "$dir/err")"
-        elif [ $brc -ne 0 ]; then
-            fail="after the kill: $b"
-        elif ! clean_run "$dir" $k > "$tmp/msg"; then
-            fail="sanitizer report in the recovery run: $(cat "$tmp/msg")"
-        elif [ $rc -ne 0 ]; then
-            fail="the recovery run exited $rc: $(head -n 3 "$dir/err")"
-        elif ! check_final $name $d $k > "$tmp/msg"; then
-            fail=$(cat "$tmp/msg")
-        fi
-        [ -z "$fail" ] && [ $dur -gt $T ] && T=$dur
-        if [ -z "$fail" ]; then
-            echo "  $d #$i: k=$k, kill -9 after ${delay} ms: $where; recovered in ${dur} ms: ok"
-            survived=$((survived + 1))
         else
-            echo "  $d #$i: k=$k, kill -9 after ${delay} ms: $where: FAIL"
-            echo "$fail" | sed 's/^/    /'
-            status=1
-            failed=$((failed + 1))
-            copy_pipeline "$dir" "$tmp/fail-$d-$i"
-            echo "    (kept in $tmp/fail-$d-$i)"
-            break # the next iterations would start from a broken pipeline
+            recover "$dir" $name $d $k kill
         fi
+        # the next iterations would start from a broken pipeline
+        iteration_end "$d #$i: k=$k, kill -9 after ${delay} ms: $where" "$dir" "fail-$d-$i" ||
+            break
         prev=$k
         i=$((i + 1))
     done
 done
 t_end=$(date +%s)
-echo
-echo "where the kills landed:"
-sort "$tmp/where" | uniq -c | sort -rn | sed 's/^/  /'
+where_landed kills
 echo "kill -9 ($FAULT_DEST): $survived iterations survived, $failed failed ($((t_end - t_start)) s)"
 exit $status

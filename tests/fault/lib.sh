@@ -1,6 +1,8 @@
-# lib.sh — shared by crash.sh and kill9.sh (sourced, POSIX sh): the test pipelines, their
-# expected tables and the invariant checks. Needs: $SLUICE (the binary under test), $FAULT_DIR
-# (this folder) and SLUICE_PIPELINES_DIR set by the caller.
+# lib.sh — shared by crash.sh, kill9.sh, disrupt.sh and machines.sh (sourced, POSIX sh): how a
+# script starts (fault_init, fault_tmp), the test pipelines, their expected tables, the
+# invariant checks and the kill-and-recover loop's steps. Needs: $here (the repository),
+# $FAULT_DIR (this folder) and SLUICE_PIPELINES_DIR set by the caller; fault_tmp sets $SLUICE
+# (the binary under test).
 #
 # One pipeline per disposition (destination: FAULT_DEST), all loading the items of gen.awk (a parent with a list of
 # scalars and a list of objects holding another list: tables items, items__tags, items__parts,
@@ -26,6 +28,42 @@ FAULT_WINDOW=${FAULT_WINDOW:-300}
 # (a database of its own per pipeline dir on the server of SLUICE_TEST_PG_DSN, named after the
 # dir; see pg_db).
 FAULT_DEST=${FAULT_DEST:-sqlite}
+
+# ---- how a script starts -----------------------------------------------------------------
+# fault_init SCRIPT [BUILD_DIR]: tb, the build under test (default build/san, relative to the
+# repository), whose sluice must exist; FAULT_DEST must be usable; no SLUICE_FAULT inherited;
+# the sanitizers' options. Exits 2 when something is missing.
+fault_init() {
+    tb=${2:-build/san}
+    case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
+    if [ ! -x "$tb/sluice" ]; then
+        echo "$1: $tb/sluice is missing (make $tb/sluice)" >&2
+        exit 2
+    fi
+    dest_check || exit 2
+    unset SLUICE_FAULT
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+}
+
+# fault_tmp SCRIPT: the temp dir $tmp, with a private copy of the binary ($SLUICE: a rebuild of
+# the tree while the script runs does not change the binary under test), CHECK_ERR and
+# FAULT_PG_DBS. At exit (unless FAULT_KEEP=1) the REST mock stops, the postgres databases are
+# dropped and everything goes but the kept failures (fail-* and a non-empty fail/).
+fault_tmp() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-${1%.sh}-XXXXXX") || exit 2
+    FAULT_PG_DBS=$tmp/pgdbs
+    if [ "${FAULT_KEEP:-0}" = 1 ]; then
+        echo "$1: keeping $tmp"
+    else
+        trap 'rest_mock_stop; pg_drop_all; for f in "$tmp"/*; do case $f in */fail-*) ;; */fail) rmdir "$f" 2>/dev/null ;; *) rm -rf "$f" ;; esac; done; rmdir "$tmp" 2>/dev/null' EXIT
+    fi
+    trap 'exit 130' INT TERM
+    mkdir -p "$tmp/bin"
+    cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
+    SLUICE=$tmp/bin/sluice
+    CHECK_ERR=$tmp/check.err
+}
 
 # ---- postgres databases ------------------------------------------------------------------
 # pg_sql SQL: run SQL as the test server's superuser (maintenance database postgres).
@@ -401,4 +439,98 @@ check_between() {
     done
     echo "not atomic (matches no run)$cb_why"
     return 1
+}
+
+# ---- the kill-and-recover loop (kill9.sh, disrupt.sh) --------------------------------------
+now_ms() { date +%s%3N; }
+
+# delay_ms SEED I D T: the seeded delay (ms) of iteration I of loop D, uniform in [0, 1.1 T]
+delay_ms() {
+    awk -v s="$1" -v i="$2" -v d="$3" -v t="$4" \
+        'BEGIN { srand(s * 100003 + d * 1009 + i); printf "%d", rand() * t * 1.1 }'
+}
+
+# sleep_ms MS
+sleep_ms() {
+    sleep "$(awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }')"
+}
+
+# clean_run DIR K: a run to completion; sets rc and dur (ms); 1 on a sanitizer report
+clean_run() {
+    echo "$2" > "$1/work/k"
+    before_run "$1/work"
+    t0=$(now_ms)
+    (cd "$1/work" && "$SLUICE" run config.yaml --progress none > "$1/out" 2> "$1/err")
+    rc=$?
+    dur=$(($(now_ms) - t0))
+    wait_children "$1/work"
+    if has_san_report "$1/err"; then
+        sed -n '1,40p' "$1/err"
+        return 1
+    fi
+    return 0
+}
+
+# run_bg DIR K: start a run with k = K in the background; sets pid
+run_bg() {
+    echo "$2" > "$1/work/k"
+    before_run "$1/work"
+    (cd "$1/work" && exec "$SLUICE" run config.yaml --progress none \
+        > "$1/out" 2> "$1/err") &
+    pid=$!
+}
+
+# pending_stage NAME: where the pipeline's pending package stopped (none, extract, normalize,
+# load)
+pending_stage() {
+    ps_pend=$("$SLUICE" pipeline "$1" pending 2>&1)
+    case "$ps_pend" in
+        "No pending packages.") echo none ;;
+        *unfinished*) echo extract ;;
+        *extracted*) echo normalize ;;
+        *normalized*) echo load ;;
+        *) echo "?($ps_pend)" ;;
+    esac
+}
+
+# recover DIR NAME DISP K WHAT: after the run killed by WHAT was found atomic or not (brc, b of
+# check_between), the recovery run to completion and every invariant. Sets fail (empty: all
+# held); uses tmp.
+recover() {
+    fail=""
+    if [ $brc -ne 0 ]; then
+        fail="after the $5: $b"
+    elif ! clean_run "$1" "$4" > "$tmp/msg"; then
+        fail="sanitizer report in the recovery run: $(cat "$tmp/msg")"
+    elif [ $rc -ne 0 ]; then
+        fail="the recovery run exited $rc: $(head -n 3 "$1/err")"
+    elif ! check_final "$2" "$3" "$4" > "$tmp/msg"; then
+        fail=$(cat "$tmp/msg")
+    fi
+}
+
+# iteration_end LABEL DIR KEEP: print the iteration's outcome (LABEL, then ok or FAIL with
+# $fail) and count it in survived or failed (and status); a failure's DIR is kept as
+# $tmp/KEEP and returns 1. A survivor's recovery time dur raises T.
+iteration_end() {
+    if [ -z "$fail" ]; then
+        [ $dur -gt $T ] && T=$dur
+        echo "  $1; recovered in ${dur} ms: ok"
+        survived=$((survived + 1))
+        return 0
+    fi
+    echo "  $1: FAIL"
+    echo "$fail" | sed 's/^/    /'
+    status=1
+    failed=$((failed + 1))
+    copy_pipeline "$2" "$tmp/$3"
+    echo "    (kept in $tmp/$3)"
+    return 1
+}
+
+# where_landed WHAT: the counts of where the kills landed ($tmp/where)
+where_landed() {
+    echo
+    echo "where the $1 landed:"
+    sort "$tmp/where" | uniq -c | sort -rn | sed 's/^/  /'
 }

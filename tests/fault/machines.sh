@@ -19,24 +19,11 @@ set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FAULT_DIR=$here/tests/fault
-tb=${1:-build/san}
-case "$tb" in /*) ;; *) tb=$here/$tb ;; esac
 . "$FAULT_DIR/lib.sh"
-
-if [ ! -x "$tb/sluice" ]; then
-    echo "machines.sh: $tb/sluice is missing (make $tb/sluice)" >&2
-    exit 2
-fi
-unset SLUICE_FAULT SLUICE_TEST_CLOCK_SHIFT
+fault_init machines.sh "${1:-}"
+unset SLUICE_TEST_CLOCK_SHIFT
 FAULT_MOD=${FAULT_MOD:-250}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-machines-XXXXXX") || exit 2
-[ "${FAULT_KEEP:-0}" = 1 ] && echo "machines.sh: keeping $tmp" || trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/bin"
-cp "$tb/sluice" "$tmp/bin/sluice" || exit 2
-SLUICE=$tmp/bin/sluice
-CHECK_ERR=$tmp/check.err
+fault_tmp machines.sh
 runs=0
 failed=0
 
