@@ -39,7 +39,12 @@ case " $MODES " in
         if [ -z "${SLUICE_TEST_PG_DIR:-}" ]; then
             echo "disrupt.sh: restarts need SLUICE_TEST_PG_DIR (scripts/pg-start --env)" >&2
             exit 2
-        fi ;;
+        fi
+        # An immediate stop is a crash: a server without fsync and synchronous_commit (the test
+        # cluster's fast default) may lose a commit it already confirmed, such as the previous
+        # run's, which no client can survive. Restarts need the durable server sluice relies on.
+        SLUICE_PG_DIR=$SLUICE_TEST_PG_DIR SLUICE_PG_DURABLE=1 sh "$here/scripts/pg-start" \
+            > /dev/null || exit 2 ;;
 esac
 
 fault_tmp disrupt.sh
@@ -52,7 +57,8 @@ disrupt() {
                     WHERE datname = '$2' AND pid <> pg_backend_pid()" ;;
         restart)
             SLUICE_PG_DIR=$SLUICE_TEST_PG_DIR sh "$here/scripts/pg-stop" immediate &&
-                SLUICE_PG_DIR=$SLUICE_TEST_PG_DIR sh "$here/scripts/pg-start" > /dev/null ;;
+                SLUICE_PG_DIR=$SLUICE_TEST_PG_DIR SLUICE_PG_DURABLE=1 sh "$here/scripts/pg-start" \
+                    > /dev/null ;;
     esac
 }
 
