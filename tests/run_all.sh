@@ -56,6 +56,16 @@ add_summary() {
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-run-all-XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# timed LABEL: the seconds since the previous call, added to the timings line printed last
+# (where the suite's time goes: CI has a time budget)
+timings=
+t_prev=$(date +%s)
+timed() {
+    t_now=$(date +%s)
+    timings="$timings${timings:+, }$1 $((t_now - t_prev)) s"
+    t_prev=$t_now
+}
+
 # 1. unit tests
 if [ -x "$tb/test/unit" ]; then
     { "$tb/test/unit"; echo $? > "$tmp/unit.rc"; } | tee "$tmp/unit.out"
@@ -66,6 +76,7 @@ else
     failed=$((failed + 1))
     status=1
 fi
+timed unit
 
 # 2. the C API example, in a scratch dir with its own pipelines dir
 if [ -x "$tb/examples/c_api" ]; then
@@ -81,6 +92,7 @@ if [ -x "$tb/examples/c_api" ]; then
         status=1
     fi
 fi
+timed c_api
 
 # 3. scenario cases
 if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
@@ -93,6 +105,7 @@ else
     failed=$((failed + 1))
     status=1
 fi
+timed cases
 
 # 4. the bad-input catalogue (same runner and format)
 if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
@@ -100,6 +113,7 @@ if [ -x "$tb/test/run_cases" ] && [ -x "$tb/sluice" ]; then
     [ "$(cat "$tmp/bad.rc")" = 0 ] || status=1
     add_summary "$tmp/bad.out" cases
 fi
+timed bad
 # 4b. the conformance passes (tests/README.md "One suite, every destination"): the cases and
 # the bad-input catalogue again, loaded into PostgreSQL (when SLUICE_TEST_PG_DSN is set, as
 # .ci/run does) and into DuckDB (when libduckdb.so is there), side by side.
@@ -139,6 +153,7 @@ for d in $extra; do
         add_summary "$tmp/$d-$dir.out" cases
     done
 done
+[ -n "$extra" ] && timed "conformance ($(echo $extra | tr ' ' '+'))"
 
 # 5. the README's tutorial, run as it is written (tests/readme/tutorial.sh)
 if [ -x "$tb/sluice" ]; then
@@ -146,18 +161,22 @@ if [ -x "$tb/sluice" ]; then
     [ "$(cat "$tmp/readme.rc")" = 0 ] || status=1
     add_summary "$tmp/readme.out" readme
 fi
+timed readme
 # 6. make install and the C API link line of the README (tests/install.sh)
 if [ -x "$tb/sluice" ]; then
     { sh tests/install.sh "$tb"; echo $? > "$tmp/install.rc"; } | tee "$tmp/install.out"
     [ "$(cat "$tmp/install.rc")" = 0 ] || status=1
     add_summary "$tmp/install.out" install
 fi
+timed install
 # 7. the progress bar under a real (pseudo-)terminal (tests/tty/progress.sh)
 if [ -x "$tb/sluice" ]; then
     { sh tests/tty/progress.sh "$tb"; echo $? > "$tmp/tty.rc"; } | tee "$tmp/tty.out"
     [ "$(cat "$tmp/tty.rc")" = 0 ] || status=1
     add_summary "$tmp/tty.out" tty
 fi
+timed tty
+echo "run_all timings: $timings"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] || status=1
 exit $status
