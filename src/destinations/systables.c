@@ -182,6 +182,24 @@ static sluice_status first_value(const struct sl_systables *s, void *ud, struct 
     return rc;
 }
 
+/* "INSERT INTO <table> (<cols>) <kw>$1, ..., $n", parameter i typed types[i - 1]: the head of
+ * every system-table insert; kw is "VALUES (" or "SELECT ", the caller writes what follows. */
+static void insert_head(struct stmt *st, const char *table, const char *cols, const char *kw,
+                        const enum sl_sys_type *types, int n)
+{
+    put(st, "INSERT INTO ");
+    tab(st, table);
+    put(st, " (");
+    put(st, cols);
+    put(st, ") ");
+    put(st, kw);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            put(st, ", ");
+        par(st, i + 1, types[i]);
+    }
+}
+
 /* ---- loads --------------------------------------------------------------------------------- */
 
 sluice_status sl_sys_load_exists(const struct sl_systables *s, void *ud, struct sl_ctx *ctx,
@@ -202,22 +220,17 @@ sluice_status sl_sys_insert_load(const struct sl_systables *s, void *ud, struct 
     struct stmt st;
     char now[64];
     sl_clock_utc_iso(now, sizeof(now));
+    static const enum sl_sys_type types[5] = { SL_SYS_TEXT, SL_SYS_TEXT, SL_SYS_INT, SL_SYS_TIME,
+                                               SL_SYS_TEXT };
     st_init(&st, s, ud, ctx);
-    put(&st, "INSERT INTO ");
-    tab(&st, "_dlt_loads");
-    put(&st, " (\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
-             "\"schema_version_hash\") VALUES (");
-    par(&st, 1, SL_SYS_TEXT);
-    put(&st, ", ");
-    par(&st, 2, SL_SYS_TEXT);
-    put(&st, ", 0, ");
-    par(&st, 3, SL_SYS_TIME);
-    put(&st, ", ");
-    par(&st, 4, SL_SYS_TEXT);
+    insert_head(&st, "_dlt_loads",
+                "\"load_id\", \"schema_name\", \"status\", \"inserted_at\", "
+                "\"schema_version_hash\"",
+                "VALUES (", types, 5);
     put(&st, ")");
-    struct sl_sys_param p[4] = { TEXT(load_id), TEXT(schema_name), TIME(now),
+    struct sl_sys_param p[5] = { TEXT(load_id), TEXT(schema_name), INT(0), TIME(now),
                                  TEXT(schema_version_hash) };
-    return st_run(&st, p, 4, NULL, NULL, "record the load");
+    return st_run(&st, p, 5, NULL, NULL, "record the load");
 }
 
 sluice_status sl_sys_newest_load_id(const struct sl_systables *s, void *ud, struct sl_ctx *ctx,
@@ -264,15 +277,10 @@ sluice_status sl_sys_save_schema(const struct sl_systables *s, void *ud, struct 
     static const enum sl_sys_type types[6] = { SL_SYS_INT,  SL_SYS_INT,  SL_SYS_TIME,
                                                SL_SYS_TEXT, SL_SYS_TEXT, SL_SYS_TEXT };
     st_init(&st, s, ud, ctx);
-    put(&st, "INSERT INTO ");
-    tab(&st, "_dlt_version");
-    put(&st, " (\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
-             "\"version_hash\", \"schema\") SELECT ");
-    for (int i = 0; i < 6; i++) {
-        if (i)
-            put(&st, ", ");
-        par(&st, i + 1, types[i]);
-    }
+    insert_head(&st, "_dlt_version",
+                "\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", "
+                "\"version_hash\", \"schema\"",
+                "SELECT ", types, 6);
     put(&st, " WHERE NOT EXISTS (SELECT 1 FROM ");
     tab(&st, "_dlt_version");
     put(&st, " WHERE \"version_hash\" = ");
@@ -301,15 +309,10 @@ sluice_status sl_sys_save_state(const struct sl_systables *s, void *ud, struct s
                                                SL_SYS_TEXT, SL_SYS_TEXT };
     struct stmt st;
     st_init(&st, s, ud, ctx);
-    put(&st, "INSERT INTO ");
-    tab(&st, "_dlt_pipeline_state");
-    put(&st, " (\"version\", \"engine_version\", \"pipeline_name\", \"state\", \"created_at\", "
-             "\"version_hash\", \"_dlt_load_id\", \"_dlt_id\") VALUES (");
-    for (int i = 0; i < 8; i++) {
-        if (i)
-            put(&st, ", ");
-        par(&st, i + 1, types[i]);
-    }
+    insert_head(&st, "_dlt_pipeline_state",
+                "\"version\", \"engine_version\", \"pipeline_name\", \"state\", \"created_at\", "
+                "\"version_hash\", \"_dlt_load_id\", \"_dlt_id\"",
+                "VALUES (", types, 8);
     put(&st, ")");
     struct sl_sys_param p[8] = { INT(row->version),       INT(row->engine_version),
                                  TEXT(row->pipeline_name), TEXT(row->state),
