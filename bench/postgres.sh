@@ -44,6 +44,19 @@ sql() { PGOPTIONS='-c client_min_messages=warning' psql_q -c "$1" >/dev/null; }
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
+# server_cpu: CPU seconds the cluster has used so far: the backends it reaped (the postmaster's
+# cutime + cstime) and its live processes (WAL writer, checkpointer ...); read from /proc
+PM_PID=$(head -n 1 "$SLUICE_PG_DIR/data/postmaster.pid" 2>/dev/null || echo)
+server_cpu() {
+    [ -n "$PM_PID" ] && [ -r "/proc/$PM_PID/stat" ] || { echo 0; return; }
+    {
+        sed 's/.*) //' "/proc/$PM_PID/stat" | awk '{ print $14 + $15 }'
+        for c in $(cat "/proc/$PM_PID/task/$PM_PID/children" 2>/dev/null); do
+            sed 's/.*) //' "/proc/$c/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+        done
+    } | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.2f\n", t / hz }'
+}
+cpu_delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 
 # ---- 1. end to end ---------------------------------------------------------------------------
 data=$OUT/items_$ITEMS.jsonl
@@ -60,38 +73,60 @@ sources:
 EOF
 : > "$OUT/e2e.ms"
 : > "$OUT/e2e.rss"
+: > "$OUT/e2e.cpu"
+: > "$OUT/e2e.scpu"
 echo "bench: $ITEMS items end to end into PostgreSQL ($REPEAT runs)"
 r=0
 while [ $r -lt "$REPEAT" ]; do
     r=$((r + 1))
     sql "DROP SCHEMA IF EXISTS bench_e2e CASCADE"
     rm -rf "$SLUICE_PIPELINES_DIR"
+    c0=$(server_cpu)
     t0=$(now_ms)
     if [ -n "$TIME_BIN" ]; then
         "$TIME_BIN" -v -o "$OUT/e2e.time" "$SLUICE" run "$OUT/e2e.yaml" --progress none \
             > "$OUT/e2e.out" 2>&1
         awk -F': *' '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' \
             "$OUT/e2e.time" >> "$OUT/e2e.rss"
+        awk -F': *' '/User time|System time/ { t += $2 } END { printf "%.2f\n", t }' \
+            "$OUT/e2e.time" >> "$OUT/e2e.cpu"
     else
         "$SLUICE" run "$OUT/e2e.yaml" --progress none > "$OUT/e2e.out" 2>&1
     fi
     echo $(($(now_ms) - t0)) >> "$OUT/e2e.ms"
+    sleep 0.2 # the backend's exit is reaped
+    cpu_delta "$c0" "$(server_cpu)" >> "$OUT/e2e.scpu"
 done
 rows=$(psql_q -tA -c "SELECT (SELECT count(*) FROM bench_e2e.items) + (SELECT count(*) FROM bench_e2e.items__tags)")
 # the same rows as COPY text files, into tables of the same definition
 psql_q -c "\\copy bench_e2e.items TO '$OUT/items.copy'" >/dev/null
 psql_q -c "\\copy bench_e2e.items__tags TO '$OUT/items__tags.copy'" >/dev/null
 : > "$OUT/native.ms"
+: > "$OUT/native.cpu"
+: > "$OUT/native.scpu"
 r=0
 while [ $r -lt "$REPEAT" ]; do
     r=$((r + 1))
     sql "DROP SCHEMA IF EXISTS bench_native CASCADE; CREATE SCHEMA bench_native;
          CREATE TABLE bench_native.items (LIKE bench_e2e.items INCLUDING ALL);
          CREATE TABLE bench_native.items__tags (LIKE bench_e2e.items__tags INCLUDING ALL)"
+    c0=$(server_cpu)
     t0=$(now_ms)
-    psql_q -c "BEGIN" -c "\\copy bench_native.items FROM '$OUT/items.copy'" \
-        -c "\\copy bench_native.items__tags FROM '$OUT/items__tags.copy'" -c "COMMIT" >/dev/null
+    if [ -n "$TIME_BIN" ]; then
+        "$TIME_BIN" -v -o "$OUT/native.time" psql -X -q -v ON_ERROR_STOP=1 -d "$DSN" \
+            -c "BEGIN" -c "\\copy bench_native.items FROM '$OUT/items.copy'" \
+            -c "\\copy bench_native.items__tags FROM '$OUT/items__tags.copy'" -c "COMMIT" \
+            >/dev/null
+        awk -F': *' '/User time|System time/ { t += $2 } END { printf "%.2f\n", t }' \
+            "$OUT/native.time" >> "$OUT/native.cpu"
+    else
+        psql_q -c "BEGIN" -c "\\copy bench_native.items FROM '$OUT/items.copy'" \
+            -c "\\copy bench_native.items__tags FROM '$OUT/items__tags.copy'" -c "COMMIT" \
+            >/dev/null
+    fi
     echo $(($(now_ms) - t0)) >> "$OUT/native.ms"
+    sleep 0.2
+    cpu_delta "$c0" "$(server_cpu)" >> "$OUT/native.scpu"
 done
 got=$(psql_q -tA -c "SELECT (SELECT count(*) FROM bench_native.items) + (SELECT count(*) FROM bench_native.items__tags)")
 [ "$got" = "$rows" ] || { echo "bench: native path loaded $got rows, sluice $rows" >&2; exit 1; }
@@ -100,6 +135,7 @@ rm -f "$OUT/items.copy" "$OUT/items__tags.copy"
 e2e_ms=$(median < "$OUT/e2e.ms")
 nat_ms=$(median < "$OUT/native.ms")
 rss=$( [ -s "$OUT/e2e.rss" ] && sort -n "$OUT/e2e.rss" | tail -n 1 || echo -)
+cpu_of() { [ -s "$1" ] && median < "$1" || echo -; }
 
 # ---- 2. merge of a delta into large tables ----------------------------------------------------
 # delta FILE SIZE RUN: DELTA items; the first half update ids spread over 1..SIZE, the second
@@ -165,11 +201,16 @@ done
 
 # ---- report ------------------------------------------------------------------------------------
 echo
-echo "PostgreSQL, $ITEMS items end to end ($rows rows: items + items__tags), median of $REPEAT:"
-printf '  %-34s %10s s %12s rows/s\n' "psql \\copy of the same rows" "$(secs "$nat_ms")" \
-    "$(awk -v r="$rows" -v ms="$nat_ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
-printf '  %-34s %10s s %12s rows/s\n' "sluice run (JSON lines → tables)" "$(secs "$e2e_ms")" \
-    "$(awk -v r="$rows" -v ms="$e2e_ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
+echo "PostgreSQL, $ITEMS items end to end ($rows rows: items + items__tags), median of $REPEAT"
+echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); CPU s: the client process"
+echo "and the server's processes, from /proc):"
+printf '  %-34s %8s %12s %10s %10s\n' "" "wall s" "rows/s" "client CPU" "server CPU"
+printf '  %-34s %8s %12s %10s %10s\n' "psql \\copy of the same rows" "$(secs "$nat_ms")" \
+    "$(awk -v r="$rows" -v ms="$nat_ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')" \
+    "$(cpu_of "$OUT/native.cpu")" "$(cpu_of "$OUT/native.scpu")"
+printf '  %-34s %8s %12s %10s %10s\n' "sluice run (JSON lines → tables)" "$(secs "$e2e_ms")" \
+    "$(awk -v r="$rows" -v ms="$e2e_ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')" \
+    "$(cpu_of "$OUT/e2e.cpu")" "$(cpu_of "$OUT/e2e.scpu")"
 awk -v a="$nat_ms" -v b="$e2e_ms" -v rss="$rss" 'BEGIN {
     printf "  sluice/native rows/s: %.2f (target >= 0.70); sluice peak RSS %s MiB (target <= 100)\n",
         a / b, rss }'
