@@ -148,6 +148,10 @@ struct sl_dest_methods {
                                     first is open but idle (no transaction): the load thread
                                     that follows the normalizer (run/loadpipe.h). 0: packages
                                     load on the pipeline's handle after normalizing */
+    size_t follow_batch;         /* the load thread inserts a row file's new rows once this
+                                    many bytes of them wait, or the normalizer is done (0: as
+                                    they are published, every 256 KiB): each insert is a
+                                    statement of its own (a COPY on PostgreSQL) */
     sluice_status (*xOpen)(struct sl_ctx *ctx, const struct sl_dest_config *cfg,
                            struct sl_dest **out);
     void (*xClose)(struct sl_dest *d);
