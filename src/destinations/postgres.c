@@ -826,25 +826,31 @@ static sluice_status copy_flush(struct sl_dest *d)
     return SLUICE_OK;
 }
 
-/* Text with COPY's escapes. */
-static int copy_text(struct sl_buf *b, const char *s, size_t len)
+/* COPY text's escape letter after a backslash for the bytes that need one (0: as it is). */
+static const unsigned char copy_esc[256] = {
+    ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r',
+};
+
+/* The encoders below write at p, which has room for their worst case (pg_insert_row reserves
+ * it for the whole row), and return the end of what they wrote. */
+
+/* Text with COPY's escapes: at most 2 * len bytes. */
+static char *copy_text(char *p, const char *s, size_t len)
 {
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        const char *esc = NULL;
-        switch (c) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        default: continue;
-        }
-        if (sl_buf_append(b, s + run, i - run) || sl_buf_append(b, esc, 2))
-            return -1;
-        run = i + 1;
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && !copy_esc[(unsigned char)s[run]])
+            run++;
+        memcpy(p, s + i, run - i);
+        p += run - i;
+        if (run == len)
+            break;
+        *p++ = '\\';
+        *p++ = (char)copy_esc[(unsigned char)s[run]];
+        i = run + 1;
     }
-    return sl_buf_append(b, s + run, len - run);
+    return p;
 }
 
 static int b64_value(unsigned char c)
@@ -863,19 +869,18 @@ static int b64_value(unsigned char c)
 }
 
 /* Binary text from the normalizer ("0x" hex, spaces allowed, or base64) as a bytea hex
- * literal written for COPY text ("\\x..."). */
-static int copy_binary(struct sl_buf *b, const char *s, size_t len)
+ * literal written for COPY text ("\\x..."): at most 3 + 2 * len bytes. */
+static char *copy_binary(char *p, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (sl_buf_append(b, "\\\\x", 3))
-        return -1;
+    memcpy(p, "\\\\x", 3);
+    p += 3;
     if (len >= 2 && s[0] == '0' && s[1] == 'x') {
         for (size_t i = 2; i < len; i++) {
-            if (s[i] != ' ' && sl_buf_putc(b, (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32
-                                                                                : s[i])))
-                return -1;
+            if (s[i] != ' ')
+                *p++ = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]);
         }
-        return 0;
+        return p;
     }
     uint32_t acc = 0;
     int bits = 0;
@@ -888,26 +893,29 @@ static int copy_binary(struct sl_buf *b, const char *s, size_t len)
         if (bits >= 8) {
             bits -= 8;
             unsigned char byte = (unsigned char)(acc >> bits);
-            char two[2] = { hex[byte >> 4], hex[byte & 15] };
-            if (sl_buf_append(b, two, 2))
-                return -1;
+            *p++ = hex[byte >> 4];
+            *p++ = hex[byte & 15];
         }
     }
-    return 0;
+    return p;
 }
 
-static int copy_int(struct sl_buf *b, int64_t v)
+#define COPY_INT_MAX 20 /* "-9223372036854775808" */
+
+static char *copy_int(char *p, int64_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
+    char tmp[COPY_INT_MAX];
+    char *q = tmp + sizeof(tmp);
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        *--p = (char)('0' + u % 10);
+        *--q = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        *--p = '-';
-    return sl_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+        *--q = '-';
+    size_t n = (size_t)(tmp + sizeof(tmp) - q);
+    memcpy(p, q, n);
+    return p + n;
 }
 
 static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t, int staging)
@@ -997,54 +1005,65 @@ static sluice_status pg_insert_row(struct sl_dest *d, const struct sl_value *val
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
                        "row for table %s has %zu values, the insert was opened for %zu columns",
                        d->ins->name, nvals, d->ins_ncols);
-    struct sl_buf *b = &d->copy;
-    int bad = 0;
-    int first = 1;
-    for (size_t i = 0; i < d->ins_ncols && !bad; i++) {
-        int type = d->ins_type[i];
+    /* the row's worst case first (a separator or newline per column), then straight in */
+    size_t room = 1 + (d->ins_item ? 1 + COPY_INT_MAX : 0);
+    for (size_t i = 0; i < d->ins_ncols; i++) {
         const struct sl_value *v = i < nvals ? &vals[i] : NULL;
-        if (type == 0) {
+        if (d->ins_type[i] == 0) {
             if (v && v->kind != SL_V_NULL)
                 return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
                                "value for column %zu of table %s, which has no type", i,
                                d->ins->name);
             continue;
         }
-        if (!first)
-            bad |= sl_buf_putc(b, '\t');
-        first = 0;
-        if (!v) {
-            bad |= sl_buf_append(b, "\\N", 2);
+        size_t w = SL_FMT_DOUBLE_MAX; /* numbers, booleans and \N */
+        if (v && v->kind == SL_V_TEXT) {
+            if (v->len > (SIZE_MAX - room) / 4)
+                return sl_nomem(d->ctx);
+            w = 3 + 2 * v->len;
+        }
+        room += 1 + w;
+    }
+    struct sl_buf *b = &d->copy;
+    if (sl_buf_reserve(b, room))
+        return sl_nomem(d->ctx);
+    char *p = b->data + b->len;
+    int first = 1;
+    for (size_t i = 0; i < d->ins_ncols; i++) {
+        int type = d->ins_type[i];
+        if (type == 0)
             continue;
-        }
-        switch (v->kind) {
+        const struct sl_value *v = i < nvals ? &vals[i] : NULL;
+        if (!first)
+            *p++ = '\t';
+        first = 0;
+        switch (v ? v->kind : SL_V_NULL) {
         case SL_V_INT:
-            bad |= copy_int(b, v->u.i);
+            p = copy_int(p, v->u.i);
             break;
-        case SL_V_DOUBLE: {
-            char num[SL_FMT_DOUBLE_MAX];
-            bad |= sl_buf_append(b, num, sl_fmt_double(num, v->u.d));
+        case SL_V_DOUBLE:
+            p += sl_fmt_double(p, v->u.d);
             break;
-        }
         case SL_V_BOOL:
-            bad |= sl_buf_putc(b, v->u.i ? 't' : 'f');
+            *p++ = v->u.i ? 't' : 'f';
             break;
         case SL_V_TEXT:
-            if (type - 1 == SL_DT_BINARY)
-                bad |= copy_binary(b, v->u.s, v->len);
-            else
-                bad |= copy_text(b, v->u.s, v->len);
+            p = type - 1 == SL_DT_BINARY ? copy_binary(p, v->u.s, v->len)
+                                         : copy_text(p, v->u.s, v->len);
             break;
         default:
-            bad |= sl_buf_append(b, "\\N", 2);
+            *p++ = '\\';
+            *p++ = 'N';
             break;
         }
     }
-    if (d->ins_item)
-        bad |= sl_buf_putc(b, '\t') | copy_int(b, item);
-    bad |= sl_buf_putc(b, '\n');
-    if (bad)
-        return sl_nomem(d->ctx);
+    if (d->ins_item) {
+        *p++ = '\t';
+        p = copy_int(p, item);
+    }
+    *p++ = '\n';
+    b->len = (size_t)(p - b->data);
+    b->data[b->len] = '\0';
     if (b->len >= COPY_CHUNK)
         return copy_flush(d);
     return SLUICE_OK;
