@@ -201,12 +201,6 @@ static sluice_status check_destination(struct sl_check *c, struct sl_json *dest,
                               "must be a number of seconds from 0 to 86400");
             goto done;
         }
-        if (pg) {
-            rc = sl_check_err(c, sl_json_get(dest, "lock_timeout"), "'destination.lock_timeout' "
-                              "applies to sqlite and duckdb (postgres runs wait for the "
-                              "pipeline's advisory lock as long as it is held)");
-            goto done;
-        }
         cfg->dest_lock_timeout_set = true;
         cfg->dest_lock_timeout = t;
     }

@@ -31,10 +31,12 @@ struct sl_dest_config {
                               does not exist is NOT_FOUND "database not found: PATH", never
                               created */
     /* How long xOpen/xBegin wait for another process holding the destination's lock (a
-     * SQLite write lock, a DuckDB file): lock_timeout seconds when lock_timeout_set, else the
-     * back-end's default (SQLite 5 s, DuckDB 60 s). Past it: DuckDB fails LOCKED naming the
-     * file and the holder, SQLite DEST with its "database is locked". stop (may be NULL) is
-     * polled while DuckDB waits: non-zero ends the wait as INTERRUPTED. */
+     * SQLite write lock, a DuckDB file, the pipeline's PostgreSQL advisory lock):
+     * lock_timeout seconds when lock_timeout_set, else the back-end's default (SQLite 5 s,
+     * DuckDB 60 s, PostgreSQL 60 s). Past it: DuckDB and PostgreSQL fail LOCKED naming the
+     * destination and the holder, SQLite DEST with its "database is locked". stop (may be
+     * NULL) is polled while DuckDB and PostgreSQL wait: non-zero ends the wait as
+     * INTERRUPTED. */
     int lock_timeout_set;
     double lock_timeout;
     int (*stop)(const void *ud);

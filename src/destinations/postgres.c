@@ -14,9 +14,13 @@
  * dlt also puts a UNIQUE constraint on every `_dlt_id`; we do not (its index costs about a
  * third of a bulk load and the ids are random 80-bit values), which dlt does not rely on.
  *
- * Transactions. xBegin opens a transaction and takes pg_advisory_xact_lock on a hash of
+ * Transactions. xBegin opens a transaction and takes the advisory lock of a hash of
  * (dataset, pipeline), so two runs of one pipeline, on any machines, never interleave their
- * packages (the state compare-and-swap of load.c then finds a stale package). Everything of
+ * packages (the state compare-and-swap of load.c then finds a stale package). xOpen of a run
+ * (not must_exist) takes it and lets it go at once, so a run waits for another one's load
+ * before it restores state and extracts, and goes on from that load's state. Both wait up to
+ * destination.lock_timeout (LOCK_WAIT_DEFAULT) and then fail LOCKED naming the holder
+ * (take_lock). Everything of
  * a package (DDL, COPY, merge, schema, state and _dlt_loads rows) happens in that transaction:
  * PostgreSQL's DDL is transactional, so xRollback (or a dropped connection, or a server
  * restart) leaves the dataset as it was. COMMIT is checked for its command tag: a transaction
@@ -60,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -80,6 +85,7 @@
  * the same rows in a few large COPYs (bench/postgres.sh) */
 #define FOLLOW_BATCH ((size_t)4 << 20)
 #define CONNECT_TIMEOUT "15"         /* seconds; dlt's default; the dsn may override it */
+#define LOCK_WAIT_DEFAULT 60.0       /* seconds xBegin waits for the pipeline's lock */
 
 /* ---- handle ------------------------------------------------------------------------------ */
 
@@ -107,6 +113,10 @@ struct sl_dest {
     char *dataset;         /* schema */
     char *staging;         /* <dataset>_staging */
     int64_t lock_key;      /* pg_advisory_xact_lock key of (dataset, pipeline) */
+    char *pipeline;        /* for the lock's messages */
+    double lock_wait;      /* seconds xBegin waits for the lock (destination.lock_timeout) */
+    int (*stop)(const void *ud); /* polled while waiting: non-zero ends the wait */
+    const void *stop_ud;
     int in_txn;
     int staging_ok;        /* the staging schema exists (this transaction) */
     struct pg_table **tabs;
@@ -1390,9 +1400,107 @@ done:
     return rc;
 }
 
+/* ---- the pipeline's lock ----------------------------------------------------------------- */
+
+/* Who holds the advisory lock of key, from pg_locks and pg_stat_activity: "server pid N,
+ * application_name A, client C" (what the server lets us see), or "" when nobody holds it
+ * any more or the query fails (then nothing is reported: this only adorns a message). A
+ * bigint key is held as classid = its high 32 bits, objid = its low 32 bits, objsubid 1. */
+static void lock_holder(struct sl_dest *d, char *out, size_t n)
+{
+    char sql[640];
+    uint64_t k = (uint64_t)d->lock_key;
+    snprintf(sql, sizeof(sql),
+             "SELECT l.pid, coalesce(a.application_name, ''), "
+             "coalesce(host(a.client_addr), CASE WHEN a.pid IS NULL THEN '' ELSE 'local' END) "
+             "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+             "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+             "(SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+             "l.classid = '%lu' AND l.objid = '%lu' AND l.objsubid = 1 LIMIT 1",
+             (unsigned long)(k >> 32), (unsigned long)(k & 0xffffffffu));
+    out[0] = '\0';
+    PGresult *res = PQexec(d->conn, sql);
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        const char *app = PQgetvalue(res, 0, 1), *client = PQgetvalue(res, 0, 2);
+        int len = snprintf(out, n, "server pid %s", PQgetvalue(res, 0, 0));
+        if (app[0] && len > 0 && (size_t)len < n)
+            len += snprintf(out + len, n - (size_t)len, ", application_name %s", app);
+        if (client[0] && len > 0 && (size_t)len < n)
+            snprintf(out + len, n - (size_t)len, ", client %s", client);
+    }
+    PQclear(res);
+}
+
+/*
+ * Take the pipeline's advisory lock in the open transaction, waiting up to d->lock_wait
+ * seconds for another run holding it. The wait polls pg_try_advisory_xact_lock (every 50 ms,
+ * backing off to 500 ms) rather than blocking in pg_advisory_xact_lock under SET LOCAL
+ * lock_timeout (which PostgreSQL applies to advisory locks too): polling lets an interrupt end
+ * the wait, and names the holder while we wait, as the duckdb destination does for its file.
+ * Past the limit: LOCKED naming the destination, the pipeline and the holder; the caller rolls
+ * back, so nothing of the package was done.
+ */
+static sluice_status take_lock(struct sl_dest *d)
+{
+    char sql[96], who[256];
+    double start = sl_clock_mono();
+    long pause_ms = 50;
+    int waiting = 0;
+    snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_xact_lock(%lld)",
+             (long long)d->lock_key);
+    for (;;) {
+        PGresult *res = NULL;
+        sluice_status rc = pg_run(d, sql, 0, NULL, PGRES_TUPLES_OK, &res, "take the pipeline's "
+                                  "lock");
+        if (rc)
+            return rc;
+        int got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        double waited = sl_clock_mono() - start;
+        if (got) {
+            if (waiting)
+                sl_log(d->ctx, SLUICE_LOG_INFO, "postgres destination %s: the lock of pipeline "
+                       "%s is free, after %.1f s", d->label, d->pipeline, waited);
+            return SLUICE_OK;
+        }
+        int stop = d->stop && d->stop(d->stop_ud);
+        if (stop || waited >= d->lock_wait || !waiting) {
+            lock_holder(d, who, sizeof(who));
+            if (!who[0])
+                snprintf(who, sizeof(who), "not visible to this user");
+        }
+        if (stop) {
+            sl_fail(d->ctx, SLUICE_ERR_INTERRUPTED, "postgres destination %s: interrupted while "
+                    "waiting for another run of pipeline %s (%s) to release its lock: nothing "
+                    "was done", d->label, d->pipeline, who);
+            sl_fail_origin(d->ctx, "postgres", "");
+            return SLUICE_ERR_INTERRUPTED;
+        }
+        if (waited >= d->lock_wait) {
+            sl_fail(d->ctx, SLUICE_ERR_LOCKED, "postgres destination %s: the lock of pipeline "
+                    "%s on dataset %s is held by another run (%s) and stayed so for %g s "
+                    "(destination.lock_timeout)", d->label, d->pipeline, d->dataset, who,
+                    d->lock_wait);
+            sl_fail_origin(d->ctx, "postgres", "");
+            return SLUICE_ERR_LOCKED;
+        }
+        if (!waiting) {
+            sl_log(d->ctx, SLUICE_LOG_INFO, "postgres destination %s: waiting for the run "
+                   "holding the lock of pipeline %s (%s), up to %g s (destination.lock_timeout)",
+                   d->label, d->pipeline, who, d->lock_wait);
+            waiting = 1;
+        }
+        double left = d->lock_wait - waited;
+        long ms = left * 1000 < pause_ms ? (long)(left * 1000) : pause_ms;
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        if (pause_ms < 500)
+            pause_ms *= 2;
+    }
+}
+
 static sluice_status pg_begin(struct sl_dest *d)
 {
-    char sql[96];
     if (d->in_txn)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
     if (PQstatus(d->conn) != CONNECTION_OK) {
@@ -1407,9 +1515,9 @@ static sluice_status pg_begin(struct sl_dest *d)
     cache_clear(d);
     sl_effects_clear(&d->fx);
     d->staging_ok = 0;
-    snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
-             (long long)d->lock_key);
-    sluice_status rc = pg_run(d, sql, 0, NULL, PGRES_TUPLES_OK, NULL, "begin a transaction");
+    sluice_status rc = pg_exec(d, "BEGIN", "begin a transaction");
+    if (rc == SLUICE_OK)
+        rc = take_lock(d);
     if (rc) {
         pg_rollback(d);
         return rc;
@@ -1788,6 +1896,7 @@ static void pg_close(struct sl_dest *d)
         PQfinish(d->conn);
     sl_free(d->tabs);
     sl_free(d->label);
+    sl_free(d->pipeline);
     sl_free(d->dataset);
     sl_free(d->staging);
     sl_free(d->ins_type);
@@ -1870,6 +1979,14 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
         goto fail;
     }
     d->lock_key = (int64_t)sl_sql_fnv1a(key_text);
+    d->pipeline = sl_strdup(cfg->pipeline ? cfg->pipeline : "");
+    if (!d->pipeline) {
+        rc = sl_nomem(ctx);
+        goto fail;
+    }
+    d->lock_wait = cfg->lock_timeout_set ? cfg->lock_timeout : LOCK_WAIT_DEFAULT;
+    d->stop = cfg->stop;
+    d->stop_ud = cfg->stop_ud;
 
     const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
     const char *vals[] = { CONNECT_TIMEOUT, "sluice", cfg->dsn, NULL };
@@ -1897,6 +2014,17 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
     rc = setup_session(d);
     if (rc)
         goto fail;
+    if (!cfg->must_exist) {
+        /* a run: wait here, before it restores state and extracts, for another run of the
+         * pipeline to finish its load (take the lock and let it go at once): a package
+         * extracted while that run loads would be stale when it commits (load.c) */
+        rc = pg_exec(d, "BEGIN", "begin a transaction");
+        if (rc == SLUICE_OK)
+            rc = take_lock(d);
+        pg_rollback(d);
+        if (rc)
+            goto fail;
+    }
     PQconninfoFree(opts);
     sl_free(key_text);
     *out = d;
