@@ -33,8 +33,8 @@ struct sl_dest_config {
     /* How long xOpen/xBegin wait for another process holding the destination's lock (a
      * SQLite write lock, a DuckDB file, the pipeline's PostgreSQL advisory lock):
      * lock_timeout seconds when lock_timeout_set, else the back-end's default (SQLite 5 s,
-     * DuckDB 60 s, PostgreSQL 60 s). Past it: DuckDB and PostgreSQL fail LOCKED naming the
-     * destination and the holder, SQLite DEST with its "database is locked". stop (may be
+     * DuckDB 60 s, PostgreSQL 60 s). Past it each fails LOCKED naming the destination (the
+     * file) and the holder, in one wording (filelock.h finds a file's holder). stop (may be
      * NULL) is polled while DuckDB and PostgreSQL wait: non-zero ends the wait as
      * INTERRUPTED. */
     int lock_timeout_set;

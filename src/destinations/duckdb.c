@@ -58,6 +58,7 @@
 #include "base/json.h"
 #include "destinations/duckdb_lib.h"
 #include "destinations/effects.h"
+#include "destinations/filelock.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
 #include "destinations/systables.h"
@@ -1540,29 +1541,6 @@ static long lock_holder(const char *path)
     return pid;
 }
 
-/* "pid N, program" of a lock holder, as far as /proc tells. */
-static void holder_text(long pid, char *out, size_t n)
-{
-    char comm[64] = "";
-    if (pid > 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (!fgets(comm, sizeof(comm), f))
-                comm[0] = '\0';
-            fclose(f);
-            comm[strcspn(comm, "\n")] = '\0';
-        }
-    }
-    if (pid <= 0)
-        snprintf(out, n, "a process of another pid namespace");
-    else if (comm[0])
-        snprintf(out, n, "pid %ld, %s", pid, comm);
-    else
-        snprintf(out, n, "pid %ld", pid);
-}
-
 /* Open the database file, waiting while another process holds it (see the top comment). */
 static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg)
 {
@@ -1588,7 +1566,7 @@ static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg
         if (pid == 0 && !seen) {
             rc = dk_fail(d, err, "cannot open DuckDB database %s", d->path);
         } else if (stop || waited >= limit) {
-            holder_text(pid ? pid : seen, who, sizeof(who));
+            sl_filelock_holder_text(pid ? pid : seen, who, sizeof(who));
             if (stop)
                 rc = sl_fail(d->ctx, SLUICE_ERR_INTERRUPTED,
                              "duckdb destination %s: interrupted while waiting for another "
@@ -1605,7 +1583,7 @@ static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg
         if (rc)
             return rc;
         if (pid != 0 && pid != seen) {
-            holder_text(pid, who, sizeof(who));
+            sl_filelock_holder_text(pid, who, sizeof(who));
             sl_log(d->ctx, SLUICE_LOG_INFO, "duckdb destination %s: waiting for the process "
                    "holding the file (%s), up to %g s (destination.lock_timeout)", d->path, who,
                    limit);

@@ -18,7 +18,8 @@
  *
  * Transactions. xBegin runs BEGIN IMMEDIATE (the write lock is taken up front, so a
  * concurrent writer waits up to busy_timeout = 5000 ms, or destination.lock_timeout, and then
- * fails with SQLITE_BUSY), then creates the system tables when missing. Both files keep
+ * fails LOCKED naming the dataset file and the process holding it, as the duckdb destination
+ * words it: sqlite_fail_or_busy), then creates the system tables when missing. Both files keep
  * SQLite's default rollback journal: only the dataset file is ever written, so a commit is a
  * single-file atomic commit (WAL would break atomicity across attached files, which is why we
  * do not switch to it). synchronous is
@@ -89,6 +90,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "destinations/effects.h"
+#include "destinations/filelock.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
 #include "destinations/systables.h"
@@ -129,6 +131,7 @@ struct sl_dest {
     char *ds_path;
     int in_txn;
     int64_t cookie;        /* dataset schema_version at our last commit, -1 unknown */
+    double lock_wait;      /* seconds busy_timeout waits for another process's lock */
     struct known_table **tabs;
     size_t ntabs, captabs;
     /* the open inserter (xInsertBegin .. xInsertEnd) */
@@ -168,6 +171,31 @@ static sluice_status sl_sqlite_fail(struct sl_ctx *ctx, sqlite3 *db, const char 
     snprintf(detail, sizeof(detail), "%d", ext);
     sl_fail_origin(ctx, "sqlite", detail);
     return rc;
+}
+
+/* A statement that stayed SQLITE_BUSY for the whole busy_timeout: another process holds the
+ * dataset file (or the main file) locked. LOCKED naming the file and the holder, worded as
+ * the duckdb destination's; other errors go to sl_sqlite_fail as "<what> <dataset file>". */
+static sluice_status sqlite_fail_or_busy(struct sl_dest *d, const char *what)
+{
+    int ext = sqlite3_extended_errcode(d->db);
+    if ((ext & 0xff) != SQLITE_BUSY || d->ctx->code != SLUICE_OK)
+        return sl_sqlite_fail(d->ctx, d->db, "%s %s", what, d->ds_path);
+    const char *file = d->ds_path;
+    long pid = sl_filelock_holder(d->ds_path);
+    if (!pid && (pid = sl_filelock_holder(d->main_path)) != 0)
+        file = d->main_path;
+    char who[128], detail[32];
+    if (pid)
+        sl_filelock_holder_text(pid, who, sizeof(who));
+    else
+        snprintf(who, sizeof(who), "which one could not be told");
+    sl_fail(d->ctx, SLUICE_ERR_LOCKED, "sqlite destination %s: the database file is held by "
+            "another process (%s) and stayed so for %g s (destination.lock_timeout)", file, who,
+            d->lock_wait);
+    snprintf(detail, sizeof(detail), "%d", ext);
+    sl_fail_origin(d->ctx, "sqlite", detail);
+    return SLUICE_ERR_LOCKED;
 }
 
 /* ---- SQL text ---------------------------------------------------------------------------- */
@@ -1298,7 +1326,7 @@ static sluice_status sqlite_begin(struct sl_dest *d)
     if (d->in_txn)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
     if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sl_sqlite_fail(d->ctx, d->db, "begin a transaction on %s", d->ds_path);
+        return sqlite_fail_or_busy(d, "begin a transaction on");
     d->in_txn = 1;
     sl_effects_clear(&d->fx);
     sluice_status rc = schema_cookie(d, &cookie);
@@ -1343,7 +1371,7 @@ static sluice_status sqlite_commit(struct sl_dest *d)
     if (rc)
         goto fail;
     if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = sl_sqlite_fail(d->ctx, d->db, "commit to %s", d->ds_path);
+        rc = sqlite_fail_or_busy(d, "commit to");
         goto fail;
     }
     d->in_txn = 0;
@@ -1783,8 +1811,8 @@ static sluice_status sqlite_open(struct sl_ctx *ctx, const struct sl_dest_config
         goto fail;
     }
     sqlite3_extended_result_codes(d->db, 1);
-    sqlite3_busy_timeout(d->db, cfg->lock_timeout_set ? (int)(cfg->lock_timeout * 1000)
-                                                      : BUSY_TIMEOUT_MS);
+    d->lock_wait = cfg->lock_timeout_set ? cfg->lock_timeout : BUSY_TIMEOUT_MS / 1000.0;
+    sqlite3_busy_timeout(d->db, (int)(d->lock_wait * 1000));
     if (sqlite3_db_readonly(d->db, "main") == 1) {
         rc = sl_fail(ctx, SLUICE_ERR_DEST, "SQLite database %s is read-only", d->main_path);
         goto fail;

@@ -1271,9 +1271,13 @@ TEST(concurrent_writer_waits_then_fails)
     struct sl_dest *d = open_ds("out.db", "ds");
     struct sl_dest *d2 = open_ds("out.db", "ds");
     CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
-    /* the second writer waits busy_timeout (5 s) for the write lock, then fails */
-    CHECK_EQ_INT(M->xBegin(d2), SLUICE_ERR_DEST);
+    /* the second writer waits busy_timeout (5 s) for the write lock, then fails LOCKED
+     * naming the dataset file (its holder is this process: not named) */
+    CHECK_EQ_INT(M->xBegin(d2), SLUICE_ERR_LOCKED);
     CHECK_EQ_STR(ctx.detail, "5"); /* SQLITE_BUSY */
+    CHECK(strstr(ctx.message, "out__ds.db: the database file is held by another process (which "
+                              "one could not be told) and stayed so for 5 s "
+                              "(destination.lock_timeout)") != NULL);
     sl_ctx_clear(&ctx);
     CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
     CHECK_EQ_INT(M->xBegin(d2), SLUICE_OK);
