@@ -14,7 +14,8 @@
 #   of b's runs is killed before its commit while a evolves the schema, then b recovers. After
 #   every run: the invariants, f is never text in the bigint column (b's values are in
 #   f__v_text), and _dlt_version holds one schema per version.
-# Prints one line per failed step and ends with "machines: N runs, N failed".
+# FAULT_DEST (lib.sh) picks the destination: sqlite (default), duckdb or postgres.
+# Prints one line per failed step and ends with "machines (DEST): N runs, N failed".
 set -u
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,6 +31,20 @@ failed=0
 fail() {
     failed=$((failed + 1))
     echo "FAIL $*"
+}
+
+# commit_order ALIAS: an expression of the _dlt_loads row ALIAS that grows in commit order.
+# SQLite and DuckDB: its rowid (the table is only appended to, by one writer at a time);
+# PostgreSQL: the inserting transaction's id (assigned at its first write, which comes after
+# the pipeline's advisory lock, so in commit order). Load ids are compared as DOUBLE
+# PRECISION: REAL is a 4-byte float on DuckDB and PostgreSQL (steps of 128 at 1.8e9), which
+# made distinct load ids a minute apart compare equal.
+commit_order() {
+    if [ "$FAULT_DEST" = postgres ]; then
+        echo "CAST(CAST($1.xmin AS TEXT) AS BIGINT)"
+    else
+        echo "$1.rowid"
+    fi
 }
 
 # one_run WORK NAME DISP MACHINE SHIFT K [FAULT]: a run of machine MACHINE with its clock
@@ -71,15 +86,16 @@ one_run() {
     fi
     [ -z "$or_why" ] || fail "$3 machine $4 (clock $5 s) k=$6: $or_why"
     or_order=$(cd "$1" && SLUICE_PIPELINES_DIR="$1/machine_$4" "$SLUICE" pipeline "$2" query \
-        "SELECT (SELECT count(*) FROM _dlt_loads a JOIN _dlt_loads b ON a.rowid < b.rowid
-                 AND CAST(a.load_id AS REAL) >= CAST(b.load_id AS REAL))
+        "SELECT (SELECT count(*) FROM _dlt_loads a JOIN _dlt_loads b
+                 ON $(commit_order a) < $(commit_order b)
+                 AND CAST(a.load_id AS DOUBLE PRECISION) >= CAST(b.load_id AS DOUBLE PRECISION))
               + (SELECT count(*) FROM (SELECT 1 FROM _dlt_pipeline_state
-                 GROUP BY pipeline_name, version HAVING count(DISTINCT version_hash) > 1))
+                 GROUP BY pipeline_name, version HAVING count(DISTINCT version_hash) > 1) s)
               + (SELECT count(*) FROM (SELECT 1 FROM _dlt_version
-                 GROUP BY schema_name, version HAVING count(*) > 1)) AS n" --format csv \
+                 GROUP BY schema_name, version HAVING count(*) > 1) v) AS n" --format csv \
         2> "$CHECK_ERR" | sed -n 2p)
     [ "$or_order" = 0 ] || fail "$3 machine $4 k=$6: load ids out of commit order, or a state" \
-        "or schema version written twice ($or_order)"
+        "or schema version written twice ($or_order) $(head -c 300 "$CHECK_ERR")"
     return 0
 }
 
@@ -99,6 +115,11 @@ for disp in append append_state merge_inc; do
 done
 
 # ---- schema evolution ----------------------------------------------------------------------
+# not_int COLUMN: a condition true where COLUMN holds something else than an integer (text
+# in SQLite's bigint column; SQLite's typeof names storage classes, DuckDB's the column type)
+not_int() {
+    echo "$1 IS NOT NULL AND CAST($1 AS TEXT) <> CAST(CAST($1 AS BIGINT) AS TEXT)"
+}
 # FIELDS (in the work dir) says which extra fields this run's items carry: "f:int g:text" ...
 extra_awk='{
     n = split(fields, fl, " ")
@@ -139,9 +160,9 @@ for disp in append_state merge_nostate; do
     step "f:int h:text" b 800                   # b's pending package is stale: re-extracted
     step "f:int" a 900
     got=$(cd "$w" && SLUICE_PIPELINES_DIR="$w/machine_a" "$SLUICE" pipeline "$name" query \
-        "SELECT (SELECT count(*) FROM items WHERE typeof(f) NOT IN ('integer', 'null'))
+        "SELECT (SELECT count(*) FROM items WHERE $(not_int f))
               || ':' || (SELECT count(*) FROM items WHERE f__v_text IS NOT NULL)
-              || ':' || (SELECT count(*) FROM items WHERE typeof(g) NOT IN ('integer', 'null'))
+              || ':' || (SELECT count(*) FROM items WHERE $(not_int g))
               || ':' || (SELECT count(*) FROM items WHERE h IS NOT NULL) AS n" --format csv \
         2> "$CHECK_ERR" | sed -n 2p)
     # append_state: b's text f is seq 301..500; b's killed package (501..600 with h) is stale
@@ -156,5 +177,5 @@ for disp in append_state merge_nostate; do
         "(f not int, f__v_text, g not int, h): $got, expected $want"
 done
 
-echo "machines: $runs runs, $failed failed"
+echo "machines ($FAULT_DEST): $runs runs, $failed failed"
 [ $failed -eq 0 ]

@@ -4,10 +4,11 @@
 # loop on SQLite, and, when a test PostgreSQL server is up (SLUICE_TEST_PG_DSN, from
 # `eval "$(sh scripts/pg-start --env)"`), the crash-point matrix, the kill -9 loop and the
 # server disruptions (dropped connection, server restart) on PostgreSQL, and, when libduckdb.so
-# is installed (scripts/install-deps), the crash-point matrix and the kill -9 loop on DuckDB.
+# is installed (scripts/install-deps), the crash-point matrix, the kill -9 loop and the several
+# machines on DuckDB.
 # Prints each one's output and, at the end, their summary lines and times; exits 1 when any
-# failed. FAULT_ONLY="alloc crash kill9 pg-crash pg-kill9 pg-disrupt duck-crash duck-kill9"
-# picks some; SLUICE_FAULT_QUICK=1 bounds all of them (see README.md).
+# failed. FAULT_ONLY="alloc crash kill9 machines pg-crash pg-kill9 pg-disrupt duck-crash
+# duck-kill9 duck-machines" picks some; SLUICE_FAULT_QUICK=1 bounds all of them (see README.md).
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tb=${1:-build/san}
@@ -19,7 +20,7 @@ else
 fi
 if [ -z "${FAULT_ONLY:-}" ] &&
     [ -r "${SLUICE_DUCKDB_LIB:-$here/deps/duckdb/libduckdb.so}" ]; then
-    only="$only duck-crash duck-kill9"
+    only="$only duck-crash duck-kill9 duck-machines"
 fi
 quick=${SLUICE_FAULT_QUICK:-0}
 status=0
@@ -38,8 +39,11 @@ for t in $only; do
             ;;
         machines)
             # several machines, one SQLite dataset: clock skew, schema evolution (issue 8.1, 8.6)
-            out=$(mktemp "${TMPDIR:-/tmp}/sluice-fault-XXXXXX")
-            sh "$here/tests/fault/machines.sh" "$tb" 2>&1 | tee "$out"
+            FAULT_DEST=sqlite sh "$here/tests/fault/machines.sh" "$tb" 2>&1 | tee "$out"
+            ;;
+        duck-machines)
+            # the same on one DuckDB file (45 runs, about a minute alone)
+            FAULT_DEST=duckdb sh "$here/tests/fault/machines.sh" "$tb" 2>&1 | tee "$out"
             ;;
         crash | kill9)
             FAULT_DEST=sqlite sh "$here/tests/fault/$t.sh" "$tb" 2>&1 | tee "$out"
@@ -80,11 +84,11 @@ for t in $only; do
             sh "$here/tests/fault/disrupt.sh" "$tb" 2>&1 | tee "$out"
             ;;
         *)
-            echo "run.sh: unknown test '$t' (alloc, crash, kill9, machines, pg-crash, pg-kill9, pg-disrupt, duck-crash, duck-kill9)" >&2
+            echo "run.sh: unknown test '$t' (alloc, crash, kill9, machines, pg-crash, pg-kill9, pg-disrupt, duck-crash, duck-kill9, duck-machines)" >&2
             exit 2
             ;;
     esac
-    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points|kill -9|server disruptions|machines:)' "$out" | tail -n 1)
+    line=$(grep -E '^(alloc: [0-9]+ allocation failures|fault points|kill -9|server disruptions|machines \()' "$out" | tail -n 1)
     [ -n "$line" ] || line="$t: no summary line (crashed?)"
     # a failure shows as "N failed" with N > 0, or as a missing summary or a sanitizer report
     if ! echo "$line" | grep -qE '(^|[ ,])0 failed'; then
