@@ -892,6 +892,64 @@ TEST(merge_children_replaced)
     done(d);
 }
 
+/* An append into a nested table with _dlt_root_id (root_key) created in the open transaction
+ * builds its index after the rows, at the commit (a random-order insert per row thrashed
+ * SQLite's page cache); an append into a table that existed before keeps the index as the
+ * rows go in. Either way the committed index covers every row. */
+TEST(append_builds_new_table_index_at_commit)
+{
+    fresh_dir();
+    struct sl_dest *d = open_ds("out.db", "ds");
+    struct sl_table *items = mk_table("orders__items", "orders", SL_WD_APPEND, item_cols,
+                                      NCOLS(item_cols));
+    const char *idx = "SELECT name FROM ds.sqlite_master WHERE type = 'index' AND "
+                      "tbl_name = 'orders__items'";
+    const char *by_idx = "SELECT group_concat(sku, ',') FROM ds.orders__items INDEXED BY "
+                         "orders__items___dlt_root_id__idx WHERE _dlt_root_id = 'r1'";
+    struct sl_value i1[] = {vt("A"), vt("r1"), vt("r1"), vi(0), vt("i1a"),
+                            vt("B"), vt("r2"), vt("r2"), vi(0), vt("i2a")};
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    CHECK_EQ_INT(M->xSyncTable(d, items), SLUICE_OK);
+    insert_rows(d, items, SL_INSERT_FINAL, i1, 2, 5);
+    CHECK_EQ_STR(q(d, idx), ""); /* put off while the new table fills */
+    CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
+    CHECK_EQ_STR(q(d, idx), "orders__items___dlt_root_id__idx\n");
+    CHECK_EQ_STR(q(d, by_idx), "A\n");
+
+    /* the table exists now: its index stays while the next rows go in */
+    struct sl_value i2[] = {vt("C"), vt("r1"), vt("r1"), vi(1), vt("i1c")};
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    CHECK_EQ_INT(M->xSyncTable(d, items), SLUICE_OK);
+    insert_rows(d, items, SL_INSERT_FINAL, i2, 1, 5);
+    CHECK_EQ_STR(q(d, idx), "orders__items___dlt_root_id__idx\n");
+    CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
+    CHECK_EQ_STR(q(d, by_idx), "A,C\n");
+    CHECK_EQ_STR(q(d, "PRAGMA ds.integrity_check"), "ok\n");
+
+    /* a new table rolled back leaves neither rows nor index, and the next transaction that
+     * creates it again defers its index again */
+    struct sl_table *tags = mk_table("orders__items__tags", "orders__items", SL_WD_APPEND,
+                                     tag_cols, NCOLS(tag_cols));
+    const char *tidx = "SELECT name FROM ds.sqlite_master WHERE type = 'index' AND "
+                       "tbl_name = 'orders__items__tags'";
+    struct sl_value t1[] = {vt("red"), vt("r1"), vt("i1a"), vi(0), vt("t1")};
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    CHECK_EQ_INT(M->xSyncTable(d, tags), SLUICE_OK);
+    insert_rows(d, tags, SL_INSERT_FINAL, t1, 1, 5);
+    M->xRollback(d);
+    CHECK_EQ_STR(q(d, tidx), "");
+    CHECK_EQ_INT(M->xBegin(d), SLUICE_OK);
+    CHECK_EQ_INT(M->xSyncTable(d, tags), SLUICE_OK);
+    insert_rows(d, tags, SL_INSERT_FINAL, t1, 1, 5);
+    CHECK_EQ_STR(q(d, tidx), "");
+    CHECK_EQ_INT(M->xCommit(d), SLUICE_OK);
+    CHECK_EQ_STR(q(d, tidx), "orders__items__tags___dlt_root_id__idx\n");
+    CHECK_EQ_STR(q(d, "PRAGMA ds.integrity_check"), "ok\n");
+    free_table(items);
+    free_table(tags);
+    done(d);
+}
+
 TEST(merge_absent_children)
 {
     fresh_dir();
@@ -1300,6 +1358,7 @@ static const struct test_case destination_sqlite_tests[] = {
     {"merge_hard_delete", merge_hard_delete},
     {"merge_dedup_sort", merge_dedup_sort},
     {"merge_children_replaced", merge_children_replaced},
+    {"append_builds_new_table_index_at_commit", append_builds_new_table_index_at_commit},
     {"merge_absent_children", merge_absent_children},
     {"merge_append_fallback", merge_append_fallback},
     {"merge_uses_indexes", merge_uses_indexes},
