@@ -45,6 +45,7 @@ struct sl_follow;
 
 struct sl_recfile {
     FILE *f;
+    char *iobuf;         /* f's stdio buffer (freed after f is closed) */
     char *path;
     struct sl_buf buf;   /* record being written / read */
     int64_t records;
