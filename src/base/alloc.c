@@ -211,7 +211,7 @@ int sl_buf_reserve(struct sl_buf *b, size_t extra)
     return 0;
 }
 
-int sl_buf_append(struct sl_buf *b, const void *data, size_t n)
+int sl_buf_append_grow(struct sl_buf *b, const void *data, size_t n)
 {
     if (sl_buf_reserve(b, n))
         return -1;
@@ -222,7 +222,6 @@ int sl_buf_append(struct sl_buf *b, const void *data, size_t n)
     return 0;
 }
 
-int sl_buf_putc(struct sl_buf *b, char c) { return sl_buf_append(b, &c, 1); }
 int sl_buf_puts(struct sl_buf *b, const char *s) { return sl_buf_append(b, s, strlen(s)); }
 
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
