@@ -123,7 +123,10 @@ struct sl_dest {
     duck_data_chunk chunk;
     duck_idx chunk_rows, chunk_cap;
     int64_t unflushed;     /* rows handed to the appender since it last flushed */
-    int low_mem;           /* memory_limit is APPEND_MEMORY (see append_memory) */
+    int *low_mem;          /* memory_limit is APPEND_MEMORY (see append_memory): a setting
+                              of the database object, so shared by its handles */
+    char default_limit[96]; /* "SET memory_limit = '<DuckDB's own>'" (RESET leaves the buffer
+                               pool's lower limit in place, 1.5.6) */
     int64_t seq;
     struct sl_buf blob;
     /* truncates not run yet (see duckdb_truncate) */
@@ -843,20 +846,20 @@ static int decode_binary(struct sl_buf *b, const char *s, size_t len)
  * buffer pool up to its limit (80% of the machine's memory by default): a 1M-row package
  * grew the process past 200 MiB. While a package appends, the limit is APPEND_MEMORY (what
  * is cached beyond it is dropped, not lost: it is in the file already, or spilled to the
- * temp folder); merges and the rest run with DuckDB's default, set back by append_memory(d,
- * 0) before a merge and after the transaction ends.
+ * temp folder); merges and the rest run with DuckDB's own limit (read at open), set back by
+ * append_memory(d, 0) before a merge and after the transaction ends.
  */
-#define APPEND_MEMORY "32MB"
+#define APPEND_MEMORY "16MB"
 
 static sluice_status append_memory(struct sl_dest *d, int low)
 {
-    if (d->low_mem == low)
+    if (*d->low_mem == low)
         return SLUICE_OK;
     sluice_status rc = dk_exec(d, low ? "SET memory_limit = '" APPEND_MEMORY "'"
-                                      : "RESET memory_limit",
+                                      : d->default_limit,
                                "set DuckDB's memory limit");
     if (rc == SLUICE_OK)
-        d->low_mem = low;
+        *d->low_mem = low;
     return rc;
 }
 
@@ -864,12 +867,12 @@ static sluice_status append_memory(struct sl_dest *d, int low)
  * fail the package any more, so a failure is ignored (the limit stays low until the next). */
 static void default_memory(struct sl_dest *d)
 {
-    if (!d->low_mem)
+    if (!d->low_mem || !*d->low_mem)
         return;
     duck_result res;
     memset(&res, 0, sizeof(res));
-    if (d->api->query(d->conn, "RESET memory_limit", &res) == 0)
-        d->low_mem = 0;
+    if (d->api->query(d->conn, d->default_limit, &res) == 0)
+        *d->low_mem = 0;
     d->api->destroy_result(&res);
 }
 
@@ -1784,6 +1787,7 @@ struct dk_shared {
     char *path;
     duck_database db;
     int refs;
+    int *low_mem;   /* see append_memory */
 };
 
 static struct dk_shared *shared;
@@ -1802,6 +1806,7 @@ static duck_state shared_open(struct sl_dest *d, char **err, long *holder)
         if (strcmp(shared[i].path, d->path) == 0) {
             shared[i].refs++;
             d->db = shared[i].db;
+            d->low_mem = shared[i].low_mem;
             pthread_mutex_unlock(&shared_mu);
             return 0;
         }
@@ -1815,17 +1820,23 @@ static duck_state shared_open(struct sl_dest *d, char **err, long *holder)
         capshared = ncap;
     }
     char *path = sl_strdup(d->path);
-    if (!path)
+    int *low = sl_calloc(1, sizeof(int));
+    if (!path || !low) {
+        sl_free(path);
+        sl_free(low);
         goto done;
+    }
     st = d->api->open_ext(d->path, &d->db, NULL, err);
     if (st != 0) {
         d->db = NULL;
         sl_free(path);
+        sl_free(low);
         if (*err && strcmp(d->path, ":memory:") != 0)
             *holder = lock_holder(d->path);
         goto done;
     }
-    shared[nshared++] = (struct dk_shared){ path, d->db, 1 };
+    d->low_mem = low;
+    shared[nshared++] = (struct dk_shared){ path, d->db, 1, low };
 done:
     pthread_mutex_unlock(&shared_mu);
     return st;
@@ -1841,6 +1852,7 @@ static void shared_close(struct sl_dest *d)
         if (--shared[i].refs == 0) {
             d->api->close(&shared[i].db);
             sl_free(shared[i].path);
+            sl_free(shared[i].low_mem);
             shared[i] = shared[--nshared];
         }
         break;
@@ -1852,6 +1864,7 @@ static void shared_close(struct sl_dest *d)
     }
     pthread_mutex_unlock(&shared_mu);
     d->db = NULL;
+    d->low_mem = NULL;
 }
 
 /* Open the database file, waiting while another process holds it (see the top comment). */
@@ -2007,6 +2020,16 @@ static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config
     memset(&res, 0, sizeof(res));
     api->query(d->conn, "SET threads = 1", &res);
     api->destroy_result(&res);
+    char *lim = NULL;
+    rc = dk_first_text(d, "SELECT current_setting('memory_limit')", NULL, 0, &lim,
+                       "read DuckDB's memory limit");
+    if (rc == SLUICE_OK && (!lim || strlen(lim) > 60 || strchr(lim, '\'')))
+        rc = dk_fail(d, lim ? lim : "none", "read DuckDB's memory limit");
+    if (rc == SLUICE_OK)
+        snprintf(d->default_limit, sizeof(d->default_limit), "SET memory_limit = '%s'", lim);
+    sl_free(lim);
+    if (rc)
+        goto fail;
     struct sl_sql q;
     sl_sql_init(&q);
     int have = 0;
