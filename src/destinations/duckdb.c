@@ -32,7 +32,7 @@
  * type: timestamps with their offset, dates, times, decimals, JSON), binary decoded from the
  * normalizer's 0x-hex or base64 text to a BLOB. Staging copies also get "_sl_item" (the
  * package item, destination.h) and "_sl_seq" (the staging order: the last staged copy wins).
- * While rows are appended DuckDB's buffer pool is held to APPEND_MEMORY, and DuckDB runs one
+ * While rows are appended DuckDB's buffer pool is held low (append_memory), and DuckDB runs one
  * thread of its own (see duckdb_open).
  *
  * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open
@@ -85,6 +85,7 @@ struct dk_table {
     int staging;
     int exists;
     int fresh;             /* staging: created in this transaction */
+    int appended;          /* rows appended to it in this transaction (see append_memory) */
     struct dk_col *cols;   /* in catalog order */
     size_t ncols, cap;
 };
@@ -115,6 +116,7 @@ struct sl_dest {
     /* the open appender (xInsertBegin .. xInsertEnd) and the data chunk it is fed */
     duck_appender app;
     struct dk_table *ins;
+    const char *ins_resource; /* the resource filling the table (the schema's), for errors */
     long *ins_map;         /* per catalog column: t column index, or -1 NULL, -2 item, -3 seq */
     size_t ins_nmap;
     size_t ins_ncols;      /* t->ncols */
@@ -123,8 +125,9 @@ struct sl_dest {
     duck_data_chunk chunk;
     duck_idx chunk_rows, chunk_cap;
     int64_t unflushed;     /* rows handed to the appender since it last flushed */
-    int *low_mem;          /* memory_limit is APPEND_MEMORY (see append_memory): a setting
-                              of the database object, so shared by its handles */
+    size_t app_cols;       /* columns of the tables appended to in this transaction */
+    int *low_mem;          /* the memory_limit append_memory set, in MB (0: DuckDB's own): a
+                              setting of the database object, so shared by its handles */
     char default_limit[96]; /* "SET memory_limit = '<DuckDB's own>'" (RESET leaves the buffer
                                pool's lower limit in place, 1.5.6) */
     int64_t seq;
@@ -844,22 +847,28 @@ static int decode_binary(struct sl_buf *b, const char *s, size_t len)
  * DuckDB's memory while rows are appended. Appended rows of the open transaction are
  * compressed into row groups and written to the file as they fill, but stay cached in the
  * buffer pool up to its limit (80% of the machine's memory by default): a 1M-row package
- * grew the process past 200 MiB. While a package appends, the limit is APPEND_MEMORY (what
- * is cached beyond it is dropped, not lost: it is in the file already, or spilled to the
- * temp folder); merges and the rest run with DuckDB's own limit (read at open), set back by
- * append_memory(d, 0) before a merge and after the transaction ends.
+ * grew the process past 200 MiB. While a package appends, the limit is APPEND_MEMORY_MB
+ * plus APPEND_COL_KB per column of the tables appended to in the transaction (what is cached
+ * beyond it is dropped, not lost: it is in the file already, or spilled to the temp folder;
+ * but every column being filled holds blocks of its own that cannot go: the 23 tables and
+ * 1,573 columns of one GitHub events package failed to append at 16 and 32 MB and passed at
+ * 64). Merges and the commit run with DuckDB's own limit (read at open), set back by
+ * append_memory(d, 0) before a merge, before COMMIT and after the transaction ends.
  */
-#define APPEND_MEMORY "16MB"
+#define APPEND_MEMORY_MB 16
+#define APPEND_COL_KB 64
 
 static sluice_status append_memory(struct sl_dest *d, int low)
 {
-    if (*d->low_mem == low)
+    int mb = low ? APPEND_MEMORY_MB + (int)((d->app_cols * APPEND_COL_KB + 1023) / 1024) : 0;
+    if (*d->low_mem == mb)
         return SLUICE_OK;
-    sluice_status rc = dk_exec(d, low ? "SET memory_limit = '" APPEND_MEMORY "'"
-                                      : d->default_limit,
-                               "set DuckDB's memory limit");
+    char set[64];
+    if (mb)
+        snprintf(set, sizeof(set), "SET memory_limit = '%dMB'", mb);
+    sluice_status rc = dk_exec(d, mb ? set : d->default_limit, "set DuckDB's memory limit");
     if (rc == SLUICE_OK)
-        *d->low_mem = low;
+        *d->low_mem = mb;
     return rc;
 }
 
@@ -928,6 +937,68 @@ static sluice_status chunk_make(struct sl_dest *d)
     return SLUICE_OK;
 }
 
+/*
+ * The appender refused the chunk because a value could not be cast to its column's type
+ * (DuckDB 1.5 says only "type mismatch in AppendDataChunk ... for column N"): find the
+ * first such value, trying TRY_CAST of each value of a vector whose type is not its
+ * column's, and fail naming the table, the column, the value and the type. 0 when none is
+ * found (the caller reports DuckDB's message).
+ */
+#define CULPRIT_SHOWN 80 /* bytes of the value the message shows */
+
+static sluice_status chunk_culprit(struct sl_dest *d)
+{
+    const struct dk_table *kt = d->ins;
+    for (size_t j = 0; j < d->ins_nmap && j < kt->ncols; j++) {
+        const struct dk_vec *c = &d->vec[j];
+        const char *type = kt->cols[j].type;
+        if (!type || strcasecmp(type, "VARCHAR") == 0 || strcasecmp(type, "BLOB") == 0 ||
+            (c->kind != DUCK_TYPE_VARCHAR && c->kind != DUCK_TYPE_BIGINT &&
+             c->kind != DUCK_TYPE_DOUBLE))
+            continue;
+        char *sql = sl_aprintf("SELECT TRY_CAST($1 AS %s) IS NULL", type);
+        if (!sql)
+            return sl_nomem(d->ctx);
+        sluice_status rc = SLUICE_OK;
+        for (duck_idx r = 0; rc == SLUICE_OK && r < d->chunk_rows; r++) {
+            if (c->valid && !(c->valid[r >> 6] & ((uint64_t)1 << (r & 63))))
+                continue;
+            char num[32];
+            const char *v = num;
+            size_t len;
+            if (c->kind == DUCK_TYPE_VARCHAR) {
+                const duck_string *e = &((const duck_string *)c->data)[r];
+                len = e->value.inlined.length;
+                v = len <= 12 ? e->value.inlined.inlined : e->value.pointer.ptr;
+            } else if (c->kind == DUCK_TYPE_BIGINT) {
+                len = (size_t)snprintf(num, sizeof(num), "%lld",
+                                       (long long)((const int64_t *)c->data)[r]);
+            } else {
+                len = (size_t)snprintf(num, sizeof(num), "%.17g", ((const double *)c->data)[r]);
+            }
+            char *text = sl_strndup(v, len);
+            int64_t bad = 0;
+            rc = text ? dk_first_int(d, sql, (struct dk_param[1]){ P_TEXT(text) }, 1, &bad,
+                                     "check a value")
+                      : sl_nomem(d->ctx);
+            if (rc == SLUICE_OK && bad) {
+                rc = sl_fail_at(d->ctx, SLUICE_ERR_DEST, d->ins_resource, -1, kt->cols[j].name,
+                             "duckdb destination %s: insert into table %s.%s: column %s: the "
+                             "value %.*s%s cannot be stored as %s",
+                             d->path, kt->staging ? d->staging : d->dataset, kt->name,
+                             kt->cols[j].name, len > CULPRIT_SHOWN ? CULPRIT_SHOWN : (int)len,
+                             text, len > CULPRIT_SHOWN ? "..." : "", type);
+                sl_fail_origin(d->ctx, "duckdb", "");
+            }
+            sl_free(text);
+        }
+        sl_free(sql);
+        if (rc)
+            return rc;
+    }
+    return SLUICE_OK;
+}
+
 /* Hand the chunk's rows to the appender and start an empty chunk (with the vectors' usual
  * types again when `reset_kinds`). */
 static sluice_status chunk_append(struct sl_dest *d, int reset_kinds)
@@ -936,9 +1007,12 @@ static sluice_status chunk_append(struct sl_dest *d, int reset_kinds)
     sluice_status rc = SLUICE_OK;
     if (d->chunk_rows > 0) {
         a->data_chunk_set_size(d->chunk, d->chunk_rows);
-        if (a->append_data_chunk(d->app, d->chunk) != 0)
-            return dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
-                           d->ins->staging ? d->staging : d->dataset, d->ins->name);
+        if (a->append_data_chunk(d->app, d->chunk) != 0) {
+            rc = chunk_culprit(d);
+            return rc ? rc
+                      : dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
+                                d->ins->staging ? d->staging : d->dataset, d->ins->name);
+        }
         d->unflushed += (int64_t)d->chunk_rows;
         if (d->unflushed >= FLUSH_ROWS) {
             if (a->appender_flush(d->app) != 0)
@@ -971,6 +1045,7 @@ static void insert_discard(struct sl_dest *d)
         d->api->appender_destroy(&d->app);
     d->app = NULL;
     d->ins = NULL;
+    d->ins_resource = NULL;
 }
 
 static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_table *t,
@@ -1027,6 +1102,10 @@ static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_tabl
     d->ins_ncols = t->ncols;
     d->chunk_cap = d->api->vector_size();
     d->unflushed = 0;
+    if (!kt->appended) {
+        kt->appended = 1;
+        d->app_cols += kt->ncols;
+    }
     rc = append_memory(d, 1);
     if (rc)
         return rc;
@@ -1040,6 +1119,7 @@ static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_tabl
         return rc;
     }
     d->ins = kt;
+    d->ins_resource = t->resource;
     rc = chunk_make(d);
     if (rc)
         insert_discard(d);
@@ -1256,6 +1336,7 @@ static void duckdb_rollback(struct sl_dest *d)
         d->api->destroy_result(&res);
     }
     default_memory(d);
+    d->app_cols = 0;
     cache_clear(d);
     sl_effects_clear(&d->fx);
     forget_truncates(d);
@@ -1332,6 +1413,8 @@ static sluice_status duckdb_commit(struct sl_dest *d)
             rc = dk_exec_q(d, &q, NULL, "drop the staging tables");
     }
     if (rc == SLUICE_OK)
+        rc = append_memory(d, 0);
+    if (rc == SLUICE_OK)
         rc = dk_exec(d, "COMMIT", "commit");
     sl_sql_cleanup(&q);
     if (rc) {
@@ -1340,6 +1423,7 @@ static sluice_status duckdb_commit(struct sl_dest *d)
     }
     d->in_txn = 0;
     default_memory(d);
+    d->app_cols = 0;
     d->staging_ok = 0;
     cache_clear(d);
     return SLUICE_OK;

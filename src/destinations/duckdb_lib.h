@@ -43,6 +43,22 @@ typedef struct {
     void *internal_data;
 } duck_result;
 
+/* A VARCHAR vector's element (duckdb_string_t): 16 bytes, the length first; up to 12 bytes
+ * are held inline after it, a longer string is pointed to after a 4-byte prefix. */
+typedef struct {
+    union {
+        struct {
+            uint32_t length;
+            char prefix[4];
+            char *ptr;
+        } pointer;
+        struct {
+            uint32_t length;
+            char inlined[12];
+        } inlined;
+    } value;
+} duck_string;
+
 /* Type ids of duckdb_column_type (the documented DUCKDB_TYPE enum) that sluice tells apart. */
 enum {
     DUCK_TYPE_BOOLEAN = 1,
