@@ -37,7 +37,9 @@
  *
  * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open
  * transaction with the SQL every SQL back-end shares (sql_merge.c): scratch tables are TEMP
- * tables, destination rows are addressed by DuckDB's rowid, staged rows by "_sl_seq".
+ * tables, destination rows are addressed by DuckDB's rowid, staged rows by "_sl_seq". A
+ * first merge into empty tables appends straight to them (xIsEmpty, xMergeDirectClean: the
+ * fast first merge of destination.h; DuckDB has no merge indexes to put off).
  *
  * Errors from DuckDB are translated in one place, dk_fail(): DEST with "duckdb destination
  * <path>: <what>: <DuckDB's message>", origin "duckdb". Time: inserted_at is the wall clock
@@ -1051,6 +1053,7 @@ static void insert_discard(struct sl_dest *d)
 static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_table *t,
                                          int staging)
 {
+    staging = staging == SL_INSERT_STAGING; /* a fast first merge appends to the table */
     struct dk_table *kt = NULL;
     if (d->app)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "an insert into %s is already open",
@@ -1320,6 +1323,24 @@ static sluice_status duckdb_merge(struct sl_dest *d, const struct sl_merge_spec 
     if (rc)
         return rc;
     return sl_sql_merge(&dk_merge_ops, d, &d->fx, d->ctx, m);
+}
+
+/* ---- the fast first merge (destination.h) ------------------------------------------------ */
+
+/* A table with a truncate still pending (duckdb_truncate) still has its rows: its chain takes
+ * the staging route. */
+static sluice_status duckdb_is_empty(struct sl_dest *d, const char *table, int *empty)
+{
+    return sl_sql_merge_is_empty(&dk_merge_ops, d, d->ctx, table, empty);
+}
+
+static sluice_status duckdb_merge_direct_clean(struct sl_dest *d, const struct sl_merge_spec *m,
+                                               int *clean)
+{
+    /* DuckDB's own limit for the check and what follows (the appends are over) */
+    sluice_status rc = append_memory(d, 0);
+    *clean = 0;
+    return rc ? rc : sl_sql_merge_direct_clean(&dk_merge_ops, d, d->ctx, m, clean);
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1673,9 +1694,11 @@ static size_t last_statement(const char *sql, size_t *len)
     return start;
 }
 
-/* One callback per row: fn (untyped) or tfn (typed). A SELECT with columns of types the C
- * API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (its last statement):
- * names, order and values as DuckDB prints them; the types are the first run's. */
+/* One callback per row: fn (untyped) or tfn (typed), of sql's last statement: the ones before
+ * it run first, in a call of their own (given several statements, DuckDB answers with the
+ * rows of the first that returns rows, not of the last). A SELECT with columns of types the
+ * C API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (it): names, order and
+ * values as DuckDB prints them; the types are the first run's. */
 static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
                                sluice_typed_row_fn tfn, void *ud)
 {
@@ -1694,13 +1717,29 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
     size_t n = 0;
     sl_buf_init(&scratch, 0);
     sl_sql_init(&q);
-    if (a->query(d->conn, sql, &res) != 0) {
+    size_t len = 0, at = last_statement(sql, &len);
+    char *last = at ? sl_strndup(sql + at, len) : NULL;
+    if (at) {
+        char *head = sl_strndup(sql, at);
+        if (!head || !last) {
+            sl_free(head);
+            rc = sl_nomem(d->ctx);
+            goto done;
+        }
+        if (a->query(d->conn, head, &res) != 0)
+            rc = dk_fail(d, a->result_error(&res), "query");
+        sl_free(head);
+        a->destroy_result(&res);
+        memset(&res, 0, sizeof(res));
+        if (rc)
+            goto done;
+    }
+    if (a->query(d->conn, last ? last : sql, &res) != 0) {
         rc = dk_fail(d, a->result_error(&res), "query");
         goto done;
     }
     n = (size_t)a->column_count(&res);
     if (needs_cast(d, &res, n) && a->result_statement_type(res) == 1) {
-        size_t len = 0, at = last_statement(sql, &len);
         sl_sql_put(&q, "SELECT COLUMNS(*)::VARCHAR FROM (");
         sl_sql_putn(&q, sql + at, len);
         sl_sql_put(&q, "\n)");
@@ -1757,6 +1796,7 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
             break;
     }
 done:
+    sl_free(last);
     sl_buf_cleanup(&scratch);
     sl_free(offs);
     sl_free(kinds);
@@ -2155,6 +2195,8 @@ const struct sl_dest_methods sl_dest_duckdb = {
     .xInsertRow = duckdb_insert_row,
     .xInsertEnd = duckdb_insert_end,
     .xMerge = duckdb_merge,
+    .xIsEmpty = duckdb_is_empty,
+    .xMergeDirectClean = duckdb_merge_direct_clean,
     .xLoadExists = duckdb_load_exists,
     .xInsertLoad = duckdb_insert_load,
     .max_columns = 0,
