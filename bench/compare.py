@@ -553,7 +553,7 @@ def main():
             say("FAILED: " + str(e))
             return None
 
-    s_append = merge_empty = scale = None
+    s_append = merge_empty = scale = dscale = None
     if "sqlite" in ONLY:
         r = guarded(bench_append, "sqlite", data, None)
         s_append = r[0] if r else None
@@ -575,7 +575,7 @@ def main():
         row("%s rows, merge of %s changes into %s vs %s rows (DuckDB)" % (
             label(BIG), label(N // 100), label(BIG), label(N)), None, note="skipped: " + skip)
     else:
-        guarded(bench_scale, "duckdb", data)
+        dscale = guarded(bench_scale, "duckdb", data)
 
     notes = []
     if s_append and merge_empty:
@@ -592,6 +592,12 @@ def main():
                      "(target <= 2)" % (label(N // 100), label(BIG), scale[BIG]["merge"]["wall"],
                                         label(N), scale[N]["merge"]["wall"],
                                         scale[BIG]["merge"]["wall"] / scale[N]["merge"]["wall"]))
+    if dscale:
+        notes.append("DuckDB: merge of %s changes: into %s rows %.2f s, into %s rows %.2f s, "
+                     "ratio %.2f (target <= 2)" %
+                     (label(N // 100), label(BIG), dscale[BIG]["merge"]["wall"], label(N),
+                      dscale[N]["merge"]["wall"],
+                      dscale[BIG]["merge"]["wall"] / dscale[N]["merge"]["wall"]))
     lo, hi = (min(LOADS), max(LOADS)) if LOADS else (0, 0)
     notes.append("load average (1 min) before each run: %.2f to %.2f on %d cores" %
                  (lo, hi, os.cpu_count()))

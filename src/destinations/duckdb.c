@@ -25,24 +25,31 @@
  * so xSaveState refuses, inside the transaction, a second different state with a version
  * already written (the single writer makes the check race-free).
  *
- * Bulk rows go through the appender (one per xInsertBegin .. xInsertEnd), in the table's
- * catalog column order (a table made by dlt or grown by ALTER keeps its own order); columns
- * the schema does not know get NULL. Values: integers, doubles and booleans natively, text
- * as VARCHAR (DuckDB casts it to the column's type: timestamps with their offset, dates,
- * times, decimals, JSON), binary decoded from the normalizer's 0x-hex or base64 text to a
- * BLOB. Staging copies also get "_sl_item" (the package item, destination.h) and "_sl_seq"
- * (the staging order: the last staged copy wins).
+ * Bulk rows go through the appender (one per xInsertBegin .. xInsertEnd), fed data chunks
+ * of 2048 rows (see "bulk insert"), in the table's catalog column order (a table made by dlt
+ * or grown by ALTER keeps its own order); columns the schema does not know get NULL. Values:
+ * integers, doubles and booleans natively, text as VARCHAR (DuckDB casts it to the column's
+ * type: timestamps with their offset, dates, times, decimals, JSON), binary decoded from the
+ * normalizer's 0x-hex or base64 text to a BLOB. Staging copies also get "_sl_item" (the
+ * package item, destination.h) and "_sl_seq" (the staging order: the last staged copy wins).
+ * While rows are appended DuckDB's buffer pool is held low (append_memory), and DuckDB runs one
+ * thread of its own (see duckdb_open).
  *
  * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open
  * transaction with the SQL every SQL back-end shares (sql_merge.c): scratch tables are TEMP
- * tables, destination rows are addressed by DuckDB's rowid, staged rows by "_sl_seq".
+ * tables, destination rows are addressed by DuckDB's rowid, staged rows by "_sl_seq". A
+ * first merge into empty tables appends straight to them (xIsEmpty, xMergeDirectClean: the
+ * fast first merge of destination.h; DuckDB has no merge indexes to put off).
  *
  * Errors from DuckDB are translated in one place, dk_fail(): DEST with "duckdb destination
  * <path>: <what>: <DuckDB's message>", origin "duckdb". Time: inserted_at is the wall clock
- * (base/clock.h), never used to order anything. Thread model: one handle, one thread.
+ * (base/clock.h), never used to order anything. Thread model: one handle, one thread; the
+ * handles of one file in a process share one database object (a connection each), so the
+ * load thread's handle runs a package while the pipeline's handle is idle (second_handle).
  */
 #include "destinations/destination.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +88,18 @@ struct dk_table {
     int staging;
     int exists;
     int fresh;             /* staging: created in this transaction */
+    int appended;          /* rows appended to it in this transaction (see append_memory) */
     struct dk_col *cols;   /* in catalog order */
     size_t ncols, cap;
+};
+
+/* One column of the data chunk being filled: its vector, of type `kind` (DUCK_TYPE_*), and
+ * `want`, the type it has at the start of each chunk (from the schema's column type). */
+struct dk_vec {
+    duck_vector v;
+    void *data;
+    uint64_t *valid;       /* NULL until a NULL is written into this chunk */
+    unsigned char kind, want;
 };
 
 struct sl_dest {
@@ -99,13 +116,23 @@ struct sl_dest {
     int staging_ok;
     struct dk_table **tabs;
     size_t ntabs, captabs;
-    /* the open appender (xInsertBegin .. xInsertEnd) */
+    /* the open appender (xInsertBegin .. xInsertEnd) and the data chunk it is fed */
     duck_appender app;
     struct dk_table *ins;
+    const char *ins_resource; /* the resource filling the table (the schema's), for errors */
     long *ins_map;         /* per catalog column: t column index, or -1 NULL, -2 item, -3 seq */
     size_t ins_nmap;
     size_t ins_ncols;      /* t->ncols */
     unsigned char *ins_bin; /* per t column: 1 = binary (decode) */
+    struct dk_vec *vec;    /* per catalog column */
+    duck_data_chunk chunk;
+    duck_idx chunk_rows, chunk_cap;
+    int64_t unflushed;     /* rows handed to the appender since it last flushed */
+    size_t app_cols;       /* columns of the tables appended to in this transaction */
+    int *low_mem;          /* the memory_limit append_memory set, in MB (0: DuckDB's own): a
+                              setting of the database object, so shared by its handles */
+    char default_limit[96]; /* "SET memory_limit = '<DuckDB's own>'" (RESET leaves the buffer
+                               pool's lower limit in place, 1.5.6) */
     int64_t seq;
     struct sl_buf blob;
     /* truncates not run yet (see duckdb_truncate) */
@@ -805,9 +832,229 @@ static int decode_binary(struct sl_buf *b, const char *s, size_t len)
     return 0;
 }
 
+/*
+ * Rows go into a data chunk (vector_size() rows, one vector per catalog column), and full
+ * chunks go to the appender in one call: one write per value into a plain C array instead of
+ * a library call per value. Each vector's type is the one sluice's values of that column have
+ * (BIGINT, DOUBLE, BOOLEAN, BLOB for binary, VARCHAR for the rest); the appender casts a
+ * vector whose type is not the table's (VARCHAR into TIMESTAMP WITH TIME ZONE, DATE, JSON,
+ * DECIMAL...) as it cast single values, so the table gets the same values as before. A value
+ * of another kind than its vector's (never made by the normalizer; from an older package,
+ * perhaps) ends the chunk before it and starts one whose vector has the value's type: the
+ * rows keep their order. The appender buffers what it is given until it flushes; it is
+ * flushed every FLUSH_ROWS rows so that its buffer, not the package, bounds the memory.
+ */
+#define FLUSH_ROWS 65536
+
+/*
+ * DuckDB's memory while rows are appended. Appended rows of the open transaction are
+ * compressed into row groups and written to the file as they fill, but stay cached in the
+ * buffer pool up to its limit (80% of the machine's memory by default): a 1M-row package
+ * grew the process past 200 MiB. While a package appends, the limit is APPEND_MEMORY_MB
+ * plus APPEND_COL_KB per column of the tables appended to in the transaction (what is cached
+ * beyond it is dropped, not lost: it is in the file already, or spilled to the temp folder;
+ * but every column being filled holds blocks of its own that cannot go: the 23 tables and
+ * 1,573 columns of one GitHub events package failed to append at 16 and 32 MB and passed at
+ * 64). Merges and the commit run with DuckDB's own limit (read at open), set back by
+ * append_memory(d, 0) before a merge, before COMMIT and after the transaction ends.
+ */
+#define APPEND_MEMORY_MB 16
+#define APPEND_COL_KB 64
+
+static sluice_status append_memory(struct sl_dest *d, int low)
+{
+    int mb = low ? APPEND_MEMORY_MB + (int)((d->app_cols * APPEND_COL_KB + 1023) / 1024) : 0;
+    if (*d->low_mem == mb)
+        return SLUICE_OK;
+    char set[64];
+    if (mb)
+        snprintf(set, sizeof(set), "SET memory_limit = '%dMB'", mb);
+    sluice_status rc = dk_exec(d, mb ? set : d->default_limit, "set DuckDB's memory limit");
+    if (rc == SLUICE_OK)
+        *d->low_mem = mb;
+    return rc;
+}
+
+/* append_memory(d, 0) once the transaction is over (committed or rolled back): it cannot
+ * fail the package any more, so a failure is ignored (the limit stays low until the next). */
+static void default_memory(struct sl_dest *d)
+{
+    if (!d->low_mem || !*d->low_mem)
+        return;
+    duck_result res;
+    memset(&res, 0, sizeof(res));
+    if (d->api->query(d->conn, d->default_limit, &res) == 0)
+        *d->low_mem = 0;
+    d->api->destroy_result(&res);
+}
+
+/* The vector type of a value (DUCK_TYPE_*), 0 for NULL (any vector takes it). */
+static unsigned char value_kind(const struct sl_value *v, int binary)
+{
+    switch (v->kind) {
+    case SL_V_INT:
+        return DUCK_TYPE_BIGINT;
+    case SL_V_DOUBLE:
+        return DUCK_TYPE_DOUBLE;
+    case SL_V_BOOL:
+        return DUCK_TYPE_BOOLEAN;
+    case SL_V_TEXT:
+        return binary ? DUCK_TYPE_BLOB : DUCK_TYPE_VARCHAR;
+    default:
+        return 0;
+    }
+}
+
+static void chunk_bind(struct sl_dest *d)
+{
+    for (size_t j = 0; j < d->ins_nmap; j++) {
+        struct dk_vec *c = &d->vec[j];
+        c->v = d->api->data_chunk_get_vector(d->chunk, j);
+        c->data = d->api->vector_get_data(c->v);
+        c->valid = NULL;
+    }
+    d->chunk_rows = 0;
+}
+
+/* A new empty chunk with the vectors' current kinds. */
+static sluice_status chunk_make(struct sl_dest *d)
+{
+    const struct sl_duck_api *a = d->api;
+    if (d->chunk)
+        a->destroy_data_chunk(&d->chunk);
+    d->chunk = NULL;
+    duck_logical_type *types = sl_calloc(d->ins_nmap + 1, sizeof(*types));
+    if (!types)
+        return sl_nomem(d->ctx);
+    size_t made = 0;
+    while (made < d->ins_nmap && (types[made] = a->create_logical_type(d->vec[made].kind)))
+        made++;
+    if (made == d->ins_nmap)
+        d->chunk = a->create_data_chunk(types, d->ins_nmap);
+    for (size_t j = 0; j < made; j++)
+        a->destroy_logical_type(&types[j]);
+    sl_free(types);
+    if (!d->chunk)
+        return sl_nomem(d->ctx);
+    chunk_bind(d);
+    return SLUICE_OK;
+}
+
+/*
+ * The appender refused the chunk because a value could not be cast to its column's type
+ * (DuckDB 1.5 says only "type mismatch in AppendDataChunk ... for column N"): find the
+ * first such value, trying TRY_CAST of each value of a vector whose type is not its
+ * column's, and fail naming the table, the column, the value and the type. 0 when none is
+ * found (the caller reports DuckDB's message).
+ */
+#define CULPRIT_SHOWN 80 /* bytes of the value the message shows */
+
+static sluice_status chunk_culprit(struct sl_dest *d)
+{
+    const struct dk_table *kt = d->ins;
+    for (size_t j = 0; j < d->ins_nmap && j < kt->ncols; j++) {
+        const struct dk_vec *c = &d->vec[j];
+        const char *type = kt->cols[j].type;
+        if (!type || strcasecmp(type, "VARCHAR") == 0 || strcasecmp(type, "BLOB") == 0 ||
+            (c->kind != DUCK_TYPE_VARCHAR && c->kind != DUCK_TYPE_BIGINT &&
+             c->kind != DUCK_TYPE_DOUBLE))
+            continue;
+        char *sql = sl_aprintf("SELECT TRY_CAST($1 AS %s) IS NULL", type);
+        if (!sql)
+            return sl_nomem(d->ctx);
+        sluice_status rc = SLUICE_OK;
+        for (duck_idx r = 0; rc == SLUICE_OK && r < d->chunk_rows; r++) {
+            if (c->valid && !(c->valid[r >> 6] & ((uint64_t)1 << (r & 63))))
+                continue;
+            char num[32];
+            const char *v = num;
+            size_t len;
+            if (c->kind == DUCK_TYPE_VARCHAR) {
+                const duck_string *e = &((const duck_string *)c->data)[r];
+                len = e->value.inlined.length;
+                v = len <= 12 ? e->value.inlined.inlined : e->value.pointer.ptr;
+            } else if (c->kind == DUCK_TYPE_BIGINT) {
+                len = (size_t)snprintf(num, sizeof(num), "%lld",
+                                       (long long)((const int64_t *)c->data)[r]);
+            } else {
+                len = (size_t)snprintf(num, sizeof(num), "%.17g", ((const double *)c->data)[r]);
+            }
+            char *text = sl_strndup(v, len);
+            int64_t bad = 0;
+            rc = text ? dk_first_int(d, sql, (struct dk_param[1]){ P_TEXT(text) }, 1, &bad,
+                                     "check a value")
+                      : sl_nomem(d->ctx);
+            if (rc == SLUICE_OK && bad) {
+                rc = sl_fail_at(d->ctx, SLUICE_ERR_DEST, d->ins_resource, -1, kt->cols[j].name,
+                             "duckdb destination %s: insert into table %s.%s: column %s: the "
+                             "value %.*s%s cannot be stored as %s",
+                             d->path, kt->staging ? d->staging : d->dataset, kt->name,
+                             kt->cols[j].name, len > CULPRIT_SHOWN ? CULPRIT_SHOWN : (int)len,
+                             text, len > CULPRIT_SHOWN ? "..." : "", type);
+                sl_fail_origin(d->ctx, "duckdb", "");
+            }
+            sl_free(text);
+        }
+        sl_free(sql);
+        if (rc)
+            return rc;
+    }
+    return SLUICE_OK;
+}
+
+/* Hand the chunk's rows to the appender and start an empty chunk (with the vectors' usual
+ * types again when `reset_kinds`). */
+static sluice_status chunk_append(struct sl_dest *d, int reset_kinds)
+{
+    const struct sl_duck_api *a = d->api;
+    sluice_status rc = SLUICE_OK;
+    if (d->chunk_rows > 0) {
+        a->data_chunk_set_size(d->chunk, d->chunk_rows);
+        if (a->append_data_chunk(d->app, d->chunk) != 0) {
+            rc = chunk_culprit(d);
+            return rc ? rc
+                      : dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
+                                d->ins->staging ? d->staging : d->dataset, d->ins->name);
+        }
+        d->unflushed += (int64_t)d->chunk_rows;
+        if (d->unflushed >= FLUSH_ROWS) {
+            if (a->appender_flush(d->app) != 0)
+                return dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
+                               d->ins->staging ? d->staging : d->dataset, d->ins->name);
+            d->unflushed = 0;
+        }
+    }
+    int same = 1;
+    for (size_t j = 0; reset_kinds && j < d->ins_nmap; j++) {
+        same &= d->vec[j].kind == d->vec[j].want;
+        d->vec[j].kind = d->vec[j].want;
+    }
+    if (same) {
+        a->data_chunk_reset(d->chunk);
+        chunk_bind(d);
+    } else {
+        rc = chunk_make(d);
+    }
+    return rc;
+}
+
+/* The appender and its chunk go (rows not appended yet are dropped). */
+static void insert_discard(struct sl_dest *d)
+{
+    if (d->chunk)
+        d->api->destroy_data_chunk(&d->chunk);
+    d->chunk = NULL;
+    if (d->app)
+        d->api->appender_destroy(&d->app);
+    d->app = NULL;
+    d->ins = NULL;
+    d->ins_resource = NULL;
+}
+
 static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_table *t,
                                          int staging)
 {
+    staging = staging == SL_INSERT_STAGING; /* a fast first merge appends to the table */
     struct dk_table *kt = NULL;
     if (d->app)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "an insert into %s is already open",
@@ -822,13 +1069,18 @@ static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_tabl
                        t->name);
     sl_free(d->ins_map);
     sl_free(d->ins_bin);
+    sl_free(d->vec);
     d->ins_map = sl_calloc(kt->ncols + 1, sizeof(long));
     d->ins_bin = sl_calloc(t->ncols + 1, 1);
-    if (!d->ins_map || !d->ins_bin)
+    d->vec = sl_calloc(kt->ncols + 1, sizeof(*d->vec));
+    if (!d->ins_map || !d->ins_bin || !d->vec)
         return sl_nomem(d->ctx);
+    for (size_t i = 0; i < t->ncols; i++)
+        d->ins_bin[i] = t->cols[i].type == SL_DT_BINARY;
     for (size_t j = 0; j < kt->ncols; j++) {
         const char *cn = kt->cols[j].name;
         long m = -1;
+        unsigned char kind = DUCK_TYPE_VARCHAR; /* a column left NULL: any type does */
         if (staging && strcmp(cn, ITEM_COL) == 0)
             m = -2;
         else if (staging && strcmp(cn, SEQ_COL) == 0)
@@ -836,96 +1088,136 @@ static sluice_status duckdb_insert_begin(struct sl_dest *d, const struct sl_tabl
         for (size_t i = 0; m == -1 && i < t->ncols; i++)
             if (t->cols[i].type != SL_DT_NONE && strcasecmp(t->cols[i].name, cn) == 0)
                 m = (long)i;
+        if (m < -1) {
+            kind = DUCK_TYPE_BIGINT;
+        } else if (m >= 0) {
+            switch (t->cols[m].type) {
+            case SL_DT_BIGINT: kind = DUCK_TYPE_BIGINT; break;
+            case SL_DT_DOUBLE: kind = DUCK_TYPE_DOUBLE; break;
+            case SL_DT_BOOL: kind = DUCK_TYPE_BOOLEAN; break;
+            case SL_DT_BINARY: kind = DUCK_TYPE_BLOB; break;
+            default: break;
+            }
+        }
         d->ins_map[j] = m;
+        d->vec[j].kind = d->vec[j].want = kind;
     }
-    for (size_t i = 0; i < t->ncols; i++)
-        d->ins_bin[i] = t->cols[i].type == SL_DT_BINARY;
     d->ins_nmap = kt->ncols;
     d->ins_ncols = t->ncols;
+    d->chunk_cap = d->api->vector_size();
+    d->unflushed = 0;
+    if (!kt->appended) {
+        kt->appended = 1;
+        d->app_cols += kt->ncols;
+    }
+    rc = append_memory(d, 1);
+    if (rc)
+        return rc;
     if (d->api->appender_create_ext(d->conn, d->catalog, staging ? d->staging : d->dataset,
                                     kt->name, &d->app) != 0) {
         rc = dk_fail(d, d->app ? d->api->appender_error(d->app) : NULL,
                      "open the appender of table %s.%s", staging ? d->staging : d->dataset,
                      kt->name);
-        d->api->appender_destroy(&d->app);
-        d->app = NULL;
+        insert_discard(d);
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
         return rc;
     }
     d->ins = kt;
-    return SLUICE_OK;
+    d->ins_resource = t->resource;
+    rc = chunk_make(d);
+    if (rc)
+        insert_discard(d);
+    return rc;
+}
+
+static void put_null(struct sl_dest *d, struct dk_vec *c, duck_idx row)
+{
+    if (!c->valid) {
+        d->api->vector_ensure_validity_writable(c->v);
+        c->valid = d->api->vector_get_validity(c->v);
+    }
+    c->valid[row >> 6] &= ~((uint64_t)1 << (row & 63));
 }
 
 static sluice_status duckdb_insert_row(struct sl_dest *d, const struct sl_value *vals,
                                        size_t nvals, int64_t item)
 {
     const struct sl_duck_api *a = d->api;
+    sluice_status rc = SLUICE_OK;
     if (!d->app)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "xInsertRow without xInsertBegin");
     if (nvals > d->ins_ncols)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL,
                        "row for table %s has %zu values, the insert was opened for %zu columns",
                        d->ins->name, nvals, d->ins_ncols);
-    duck_state s = 0;
-    for (size_t j = 0; j < d->ins_nmap && s == 0; j++) {
+    /* a value of another type than its vector's: the chunk ends before this row */
+    int remake = 0;
+    for (size_t j = 0; j < d->ins_nmap; j++) {
         long m = d->ins_map[j];
-        if (m == -2) {
-            s = a->append_int64(d->app, item);
+        if (m < 0 || (size_t)m >= nvals)
             continue;
+        unsigned char k = value_kind(&vals[m], d->ins_bin[m]);
+        if (k && k != d->vec[j].kind) {
+            if (!remake && (rc = chunk_append(d, 0)) != SLUICE_OK)
+                return rc;
+            remake = 1;
+            d->vec[j].kind = k;
         }
-        if (m == -3) {
-            s = a->append_int64(d->app, ++d->seq);
+    }
+    if (remake && (rc = chunk_make(d)) != SLUICE_OK)
+        return rc;
+    duck_idx row = d->chunk_rows;
+    for (size_t j = 0; j < d->ins_nmap; j++) {
+        struct dk_vec *c = &d->vec[j];
+        long m = d->ins_map[j];
+        if (m < -1) {
+            ((int64_t *)c->data)[row] = m == -2 ? item : ++d->seq;
             continue;
         }
         const struct sl_value *v = m >= 0 && (size_t)m < nvals ? &vals[m] : NULL;
-        if (!v) {
-            s = a->append_null(d->app);
+        if (!v || v->kind == SL_V_NULL || v->kind > SL_V_TEXT) {
+            put_null(d, c, row);
             continue;
         }
-        switch (v->kind) {
-        case SL_V_INT:
-            s = a->append_int64(d->app, v->u.i);
+        switch (c->kind) {
+        case DUCK_TYPE_BIGINT:
+            ((int64_t *)c->data)[row] = v->u.i;
             break;
-        case SL_V_DOUBLE:
-            s = a->append_double(d->app, v->u.d);
+        case DUCK_TYPE_DOUBLE:
+            ((double *)c->data)[row] = v->u.d;
             break;
-        case SL_V_BOOL:
-            s = a->append_bool(d->app, v->u.i != 0);
+        case DUCK_TYPE_BOOLEAN:
+            ((bool *)c->data)[row] = v->u.i != 0;
             break;
-        case SL_V_TEXT:
-            if (d->ins_bin[m]) {
-                if (decode_binary(&d->blob, v->u.s, v->len))
-                    return sl_nomem(d->ctx);
-                s = a->append_blob(d->app, d->blob.len ? d->blob.data : "", d->blob.len);
-            } else {
-                s = a->append_varchar_length(d->app, v->u.s, v->len);
-            }
+        case DUCK_TYPE_BLOB:
+            if (decode_binary(&d->blob, v->u.s, v->len))
+                return sl_nomem(d->ctx);
+            a->vector_assign_string_element_len(c->v, row, d->blob.len ? d->blob.data : "",
+                                                d->blob.len);
             break;
         default:
-            s = a->append_null(d->app);
+            a->vector_assign_string_element_len(c->v, row, v->u.s, v->len);
             break;
         }
     }
-    if (s == 0)
-        s = a->appender_end_row(d->app);
-    if (s != 0)
-        return dk_fail(d, a->appender_error(d->app), "insert into table %s.%s",
-                       d->ins->staging ? d->staging : d->dataset, d->ins->name);
-    return SLUICE_OK;
+    if (++d->chunk_rows == d->chunk_cap)
+        rc = chunk_append(d, 1);
+    return rc;
 }
 
-/* Close the appender: its buffered rows go into the table (errors surface here). */
+/* Append the last chunk and close the appender: its buffered rows go into the table
+ * (errors surface here). */
 static sluice_status duckdb_insert_end(struct sl_dest *d)
 {
     sluice_status rc = SLUICE_OK;
     if (!d->app)
         return SLUICE_OK;
-    if (d->ctx->code == SLUICE_OK && d->api->appender_close(d->app) != 0)
+    if (d->ctx->code == SLUICE_OK)
+        rc = chunk_append(d, 0);
+    if (rc == SLUICE_OK && d->ctx->code == SLUICE_OK && d->api->appender_close(d->app) != 0)
         rc = dk_fail(d, d->api->appender_error(d->app), "insert into table %s.%s",
                      d->ins->staging ? d->staging : d->dataset, d->ins->name);
-    d->api->appender_destroy(&d->app);
-    d->app = NULL;
-    d->ins = NULL;
+    insert_discard(d);
     return rc;
 }
 
@@ -1028,7 +1320,28 @@ static const struct sl_sql_merge_ops dk_merge_ops = {
 
 static sluice_status duckdb_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
+    sluice_status rc = append_memory(d, 0); /* merges run with DuckDB's own limit */
+    if (rc)
+        return rc;
     return sl_sql_merge(&dk_merge_ops, d, &d->fx, d->ctx, m);
+}
+
+/* ---- the fast first merge (destination.h) ------------------------------------------------ */
+
+/* A table with a truncate still pending (duckdb_truncate) still has its rows: its chain takes
+ * the staging route. */
+static sluice_status duckdb_is_empty(struct sl_dest *d, const char *table, int *empty)
+{
+    return sl_sql_merge_is_empty(&dk_merge_ops, d, d->ctx, table, empty);
+}
+
+static sluice_status duckdb_merge_direct_clean(struct sl_dest *d, const struct sl_merge_spec *m,
+                                               int *clean)
+{
+    /* DuckDB's own limit for the check and what follows (the appends are over) */
+    sluice_status rc = append_memory(d, 0);
+    *clean = 0;
+    return rc ? rc : sl_sql_merge_direct_clean(&dk_merge_ops, d, d->ctx, m, clean);
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1037,17 +1350,15 @@ static void duckdb_rollback(struct sl_dest *d)
 {
     if (!d)
         return;
-    if (d->app) {
-        d->api->appender_destroy(&d->app);
-        d->app = NULL;
-        d->ins = NULL;
-    }
+    insert_discard(d);
     if (d->in_txn) {
         duck_result res;
         memset(&res, 0, sizeof(res));
         d->api->query(d->conn, "ROLLBACK", &res);
         d->api->destroy_result(&res);
     }
+    default_memory(d);
+    d->app_cols = 0;
     cache_clear(d);
     sl_effects_clear(&d->fx);
     forget_truncates(d);
@@ -1124,6 +1435,8 @@ static sluice_status duckdb_commit(struct sl_dest *d)
             rc = dk_exec_q(d, &q, NULL, "drop the staging tables");
     }
     if (rc == SLUICE_OK)
+        rc = append_memory(d, 0);
+    if (rc == SLUICE_OK)
         rc = dk_exec(d, "COMMIT", "commit");
     sl_sql_cleanup(&q);
     if (rc) {
@@ -1131,6 +1444,8 @@ static sluice_status duckdb_commit(struct sl_dest *d)
         return rc;
     }
     d->in_txn = 0;
+    default_memory(d);
+    d->app_cols = 0;
     d->staging_ok = 0;
     cache_clear(d);
     return SLUICE_OK;
@@ -1380,9 +1695,11 @@ static size_t last_statement(const char *sql, size_t *len)
     return start;
 }
 
-/* One callback per row: fn (untyped) or tfn (typed). A SELECT with columns of types the C
- * API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (its last statement):
- * names, order and values as DuckDB prints them; the types are the first run's. */
+/* One callback per row: fn (untyped) or tfn (typed), of sql's last statement: the ones before
+ * it run first, in a call of their own (given several statements, DuckDB answers with the
+ * rows of the first that returns rows, not of the last). A SELECT with columns of types the
+ * C API does not render runs again as SELECT COLUMNS(*)::VARCHAR FROM (it): names, order and
+ * values as DuckDB prints them; the types are the first run's. */
 static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn fn,
                                sluice_typed_row_fn tfn, void *ud)
 {
@@ -1401,13 +1718,29 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
     size_t n = 0;
     sl_buf_init(&scratch, 0);
     sl_sql_init(&q);
-    if (a->query(d->conn, sql, &res) != 0) {
+    size_t len = 0, at = last_statement(sql, &len);
+    char *last = at ? sl_strndup(sql + at, len) : NULL;
+    if (at) {
+        char *head = sl_strndup(sql, at);
+        if (!head || !last) {
+            sl_free(head);
+            rc = sl_nomem(d->ctx);
+            goto done;
+        }
+        if (a->query(d->conn, head, &res) != 0)
+            rc = dk_fail(d, a->result_error(&res), "query");
+        sl_free(head);
+        a->destroy_result(&res);
+        memset(&res, 0, sizeof(res));
+        if (rc)
+            goto done;
+    }
+    if (a->query(d->conn, last ? last : sql, &res) != 0) {
         rc = dk_fail(d, a->result_error(&res), "query");
         goto done;
     }
     n = (size_t)a->column_count(&res);
     if (needs_cast(d, &res, n) && a->result_statement_type(res) == 1) {
-        size_t len = 0, at = last_statement(sql, &len);
         sl_sql_put(&q, "SELECT COLUMNS(*)::VARCHAR FROM (");
         sl_sql_putn(&q, sql + at, len);
         sl_sql_put(&q, "\n)");
@@ -1464,6 +1797,7 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
             break;
     }
 done:
+    sl_free(last);
     sl_buf_cleanup(&scratch);
     sl_free(offs);
     sl_free(kinds);
@@ -1522,9 +1856,9 @@ static sluice_status duckdb_list_tables(struct sl_dest *d, sl_table_list_fn fn, 
 /* ---- open / close ------------------------------------------------------------------------ */
 
 /* The pid of another process holding a lock on the file at path (-1: one whose pid this
- * process cannot see), 0 when none does or path cannot be read. Only called after DuckDB
- * failed to open path, so this process holds no lock of its own on it (closing the probe's
- * descriptor would drop such a lock). */
+ * process cannot see), 0 when none does or path cannot be read. Only called by shared_open
+ * after DuckDB failed to open path, under its mutex: this process then holds no lock of its
+ * own on the file (closing the probe's descriptor would drop such a lock). */
 static long lock_holder(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1541,6 +1875,100 @@ static long lock_holder(const char *path)
     return pid;
 }
 
+/* ---- one database object per file ------------------------------------------------------ */
+
+/*
+ * A DuckDB file is opened once per process: the handles of one path share its database
+ * object, each with a connection of its own (DuckDB locks the file per database object, so
+ * a second duckdb_open of it in the process would fail). That is what lets the load thread
+ * (run/loadpipe.h, second_handle) run a package's transaction on a handle of its own while
+ * the pipeline's handle stays open. ":memory:" is shared too: a second handle of the same
+ * dataset must see the same database. The last handle of a path closes it.
+ */
+struct dk_shared {
+    char *path;
+    duck_database db;
+    int refs;
+    int *low_mem;   /* see append_memory */
+};
+
+static struct dk_shared *shared;
+static size_t nshared, capshared;
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The database of d->path, shared or opened now; on failure DuckDB's error in *err
+ * (duckdb_free it; NULL: out of memory) and in *holder the process holding the file's lock
+ * (lock_holder), probed under the mutex so no other handle of this process opens the file
+ * meanwhile (closing the probe's descriptor would drop that handle's lock). */
+static duck_state shared_open(struct sl_dest *d, char **err, long *holder)
+{
+    duck_state st = 1;
+    pthread_mutex_lock(&shared_mu);
+    for (size_t i = 0; i < nshared; i++) {
+        if (strcmp(shared[i].path, d->path) == 0) {
+            shared[i].refs++;
+            d->db = shared[i].db;
+            d->low_mem = shared[i].low_mem;
+            pthread_mutex_unlock(&shared_mu);
+            return 0;
+        }
+    }
+    if (nshared == capshared) {
+        size_t ncap = capshared ? capshared * 2 : 4;
+        struct dk_shared *n = sl_realloc(shared, ncap * sizeof(*n));
+        if (!n)
+            goto done;
+        shared = n;
+        capshared = ncap;
+    }
+    char *path = sl_strdup(d->path);
+    int *low = sl_calloc(1, sizeof(int));
+    if (!path || !low) {
+        sl_free(path);
+        sl_free(low);
+        goto done;
+    }
+    st = d->api->open_ext(d->path, &d->db, NULL, err);
+    if (st != 0) {
+        d->db = NULL;
+        sl_free(path);
+        sl_free(low);
+        if (*err && strcmp(d->path, ":memory:") != 0)
+            *holder = lock_holder(d->path);
+        goto done;
+    }
+    d->low_mem = low;
+    shared[nshared++] = (struct dk_shared){ path, d->db, 1, low };
+done:
+    pthread_mutex_unlock(&shared_mu);
+    return st;
+}
+
+/* d's reference to its database goes; the last one closes it. */
+static void shared_close(struct sl_dest *d)
+{
+    pthread_mutex_lock(&shared_mu);
+    for (size_t i = 0; i < nshared; i++) {
+        if (shared[i].db != d->db)
+            continue;
+        if (--shared[i].refs == 0) {
+            d->api->close(&shared[i].db);
+            sl_free(shared[i].path);
+            sl_free(shared[i].low_mem);
+            shared[i] = shared[--nshared];
+        }
+        break;
+    }
+    if (nshared == 0) {
+        sl_free(shared);
+        shared = NULL;
+        capshared = 0;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    d->db = NULL;
+    d->low_mem = NULL;
+}
+
 /* Open the database file, waiting while another process holds it (see the top comment). */
 static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg)
 {
@@ -1551,15 +1979,17 @@ static sluice_status open_db(struct sl_dest *d, const struct sl_dest_config *cfg
     char who[128];
     for (;;) {
         char *err = NULL;
-        if (api->open_ext(d->path, &d->db, NULL, &err) == 0) {
+        long pid = 0;
+        duck_state st = shared_open(d, &err, &pid);
+        if (st == 0) {
             api->free(err);
             if (seen)
                 sl_log(d->ctx, SLUICE_LOG_INFO, "duckdb destination %s: the file is free, "
                        "after %.1f s", d->path, sl_clock_mono() - start);
             return SLUICE_OK;
         }
-        d->db = NULL;
-        long pid = strcmp(d->path, ":memory:") != 0 ? lock_holder(d->path) : 0;
+        if (!err)
+            return sl_nomem(d->ctx);
         double waited = sl_clock_mono() - start;
         int stop = cfg->stop && cfg->stop(cfg->stop_ud);
         sluice_status rc = SLUICE_OK;
@@ -1606,7 +2036,7 @@ static void duckdb_close(struct sl_dest *d)
         d->api->disconnect(&d->conn);
     }
     if (d->db)
-        d->api->close(&d->db);
+        shared_close(d);
     cache_clear(d);
     sl_effects_clear(&d->fx);
     sl_effects_free(&d->fx);
@@ -1615,6 +2045,7 @@ static void duckdb_close(struct sl_dest *d)
     sl_free(d->tabs);
     sl_free(d->ins_map);
     sl_free(d->ins_bin);
+    sl_free(d->vec);
     sl_buf_cleanup(&d->blob);
     sl_free(d->path);
     sl_free(d->catalog);
@@ -1685,6 +2116,22 @@ static sluice_status duckdb_open(struct sl_ctx *ctx, const struct sl_dest_config
     api->destroy_result(&res);
     if (rc)
         goto fail;
+    /* one DuckDB thread: sluice's extract and normalize threads keep the other cores busy
+     * while a package loads, and DuckDB's idle workers spin on its task queue (an eighth of
+     * a 1M-row load's CPU time on 2 cores); the loads are appends and merges of one package */
+    memset(&res, 0, sizeof(res));
+    api->query(d->conn, "SET threads = 1", &res);
+    api->destroy_result(&res);
+    char *lim = NULL;
+    rc = dk_first_text(d, "SELECT current_setting('memory_limit')", NULL, 0, &lim,
+                       "read DuckDB's memory limit");
+    if (rc == SLUICE_OK && (!lim || strlen(lim) > 60 || strchr(lim, '\'')))
+        rc = dk_fail(d, lim ? lim : "none", "read DuckDB's memory limit");
+    if (rc == SLUICE_OK)
+        snprintf(d->default_limit, sizeof(d->default_limit), "SET memory_limit = '%s'", lim);
+    sl_free(lim);
+    if (rc)
+        goto fail;
     struct sl_sql q;
     sl_sql_init(&q);
     int have = 0;
@@ -1713,6 +2160,7 @@ fail:
 const struct sl_dest_methods sl_dest_duckdb = {
     .version = 2,
     .name = "duckdb",
+    .second_handle = 1,
     .xOpen = duckdb_open,
     .xClose = duckdb_close,
     .xBegin = duckdb_begin,
@@ -1725,6 +2173,8 @@ const struct sl_dest_methods sl_dest_duckdb = {
     .xInsertRow = duckdb_insert_row,
     .xInsertEnd = duckdb_insert_end,
     .xMerge = duckdb_merge,
+    .xIsEmpty = duckdb_is_empty,
+    .xMergeDirectClean = duckdb_merge_direct_clean,
     .xLoadExists = duckdb_load_exists,
     .xInsertLoad = duckdb_insert_load,
     .max_columns = 0,

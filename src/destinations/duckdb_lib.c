@@ -84,7 +84,20 @@ static int load(void)
              R(logical_type_get_alias, "duckdb_logical_type_get_alias") &&
              R(destroy_logical_type, "duckdb_destroy_logical_type") &&
              R(result_statement_type, "duckdb_result_statement_type") &&
-             R(library_version, "duckdb_library_version");
+             R(library_version, "duckdb_library_version") &&
+             R(create_logical_type, "duckdb_create_logical_type") &&
+             R(create_data_chunk, "duckdb_create_data_chunk") &&
+             R(destroy_data_chunk, "duckdb_destroy_data_chunk") &&
+             R(data_chunk_reset, "duckdb_data_chunk_reset") &&
+             R(data_chunk_get_vector, "duckdb_data_chunk_get_vector") &&
+             R(data_chunk_set_size, "duckdb_data_chunk_set_size") &&
+             R(vector_get_data, "duckdb_vector_get_data") &&
+             R(vector_get_validity, "duckdb_vector_get_validity") &&
+             R(vector_ensure_validity_writable, "duckdb_vector_ensure_validity_writable") &&
+             R(vector_assign_string_element_len, "duckdb_vector_assign_string_element_len") &&
+             R(append_data_chunk, "duckdb_append_data_chunk") &&
+             R(appender_flush, "duckdb_appender_flush") &&
+             R(vector_size, "duckdb_vector_size");
 #undef R
     return ok ? 1 : -1; /* the handle stays open either way: never dlclose a C++ runtime */
 }

@@ -30,6 +30,8 @@ typedef struct duck_connection_s *duck_connection;
 typedef struct duck_prepared_s *duck_prepared;
 typedef struct duck_appender_s *duck_appender;
 typedef struct duck_logical_type_s *duck_logical_type;
+typedef struct duck_data_chunk_s *duck_data_chunk;
+typedef struct duck_vector_s *duck_vector;
 
 /* The C API's materialized result (caller-allocated, filled by query / execute). */
 typedef struct {
@@ -40,6 +42,22 @@ typedef struct {
     char *error_message_;
     void *internal_data;
 } duck_result;
+
+/* A VARCHAR vector's element (duckdb_string_t): 16 bytes, the length first; up to 12 bytes
+ * are held inline after it, a longer string is pointed to after a 4-byte prefix. */
+typedef struct {
+    union {
+        struct {
+            uint32_t length;
+            char prefix[4];
+            char *ptr;
+        } pointer;
+        struct {
+            uint32_t length;
+            char inlined[12];
+        } inlined;
+    } value;
+} duck_string;
 
 /* Type ids of duckdb_column_type (the documented DUCKDB_TYPE enum) that sluice tells apart. */
 enum {
@@ -54,6 +72,7 @@ enum {
     DUCK_TYPE_UBIGINT = 9,
     DUCK_TYPE_FLOAT = 10,
     DUCK_TYPE_DOUBLE = 11,
+    DUCK_TYPE_VARCHAR = 17,
     DUCK_TYPE_BLOB = 18,
     DUCK_TYPE_HUGEINT = 16,
     DUCK_TYPE_DECIMAL = 19, /* types above it are not rendered by duckdb_value_varchar */
@@ -101,6 +120,22 @@ struct sl_duck_api {
     void (*destroy_logical_type)(duck_logical_type *t);
     int (*result_statement_type)(duck_result r); /* 1: SELECT */
     const char *(*library_version)(void);
+    /* data chunks: columns of vector_size() rows each, appended to a table in one call (the
+     * appender casts each column to the table's type, as it does single values) */
+    duck_logical_type (*create_logical_type)(int type_id);
+    duck_data_chunk (*create_data_chunk)(duck_logical_type *types, duck_idx ncols);
+    void (*destroy_data_chunk)(duck_data_chunk *c);
+    void (*data_chunk_reset)(duck_data_chunk c);
+    duck_vector (*data_chunk_get_vector)(duck_data_chunk c, duck_idx col);
+    void (*data_chunk_set_size)(duck_data_chunk c, duck_idx rows);
+    void *(*vector_get_data)(duck_vector v);
+    uint64_t *(*vector_get_validity)(duck_vector v);
+    void (*vector_ensure_validity_writable)(duck_vector v);
+    void (*vector_assign_string_element_len)(duck_vector v, duck_idx row, const char *s,
+                                             duck_idx len);
+    duck_state (*append_data_chunk)(duck_appender a, duck_data_chunk c);
+    duck_state (*appender_flush)(duck_appender a);
+    duck_idx (*vector_size)(void);
 };
 
 /* The loaded API (loaded once per process, never unloaded), or NULL after failing with DEST

@@ -2040,65 +2040,15 @@ fail:
 
 /* ---- the fast first merge (destination.h) ------------------------------------------------ */
 
-/* Run q, a query of one row of one integer column, into *out. */
-static sluice_status pg_query_int(struct sl_dest *d, struct sl_sql *q, const char *what,
-                                  int64_t *out)
-{
-    PGresult *res = NULL;
-    const char *text = sl_sql_text(d->ctx, q);
-    sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, &res, what)
-                            : d->ctx->code;
-    if (rc == SLUICE_OK)
-        *out = PQntuples(res) > 0 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-    PQclear(res);
-    return rc;
-}
-
 static sluice_status pg_is_empty(struct sl_dest *d, const char *table, int *empty)
 {
-    struct pg_table *kt = NULL;
-    int64_t any = 0;
-    *empty = 1;
-    sluice_status rc = kt_get(d, table, 0, &kt);
-    if (rc || !kt->exists)
-        return rc;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT CASE WHEN EXISTS (SELECT 1 FROM ");
-    pg_table_ref(&q, d, table, 0);
-    sl_sql_put(&q, ") THEN 1 ELSE 0 END");
-    rc = pg_query_int(d, &q, "merge: is the table empty", &any);
-    sl_sql_cleanup(&q);
-    *empty = !any;
-    return rc;
+    return sl_sql_merge_is_empty(&pg_merge_ops, d, d->ctx, table, empty);
 }
 
 static sluice_status pg_merge_direct_clean(struct sl_dest *d, const struct sl_merge_spec *m,
                                            int *clean)
 {
-    struct sl_merge_keys k;
-    struct sl_sql ref, q;
-    int64_t dirty = 1;
-    *clean = 0;
-    sl_sql_init(&ref);
-    sl_sql_init(&q);
-    sluice_status rc = sl_merge_keys_init(d->ctx, m->root, &k);
-    if (rc == SLUICE_OK) {
-        pg_table_ref(&ref, d, m->root->name, 0);
-        const char *tref = sl_sql_text(d->ctx, &ref);
-        if (tref) {
-            sl_sql_merge_dirty(&q, tref, &k, "true", "false");
-            rc = pg_query_int(d, &q, "merge: check the rows loaded directly", &dirty);
-        } else {
-            rc = d->ctx->code;
-        }
-    }
-    if (rc == SLUICE_OK)
-        *clean = !dirty;
-    sl_merge_keys_cleanup(&k);
-    sl_sql_cleanup(&q);
-    sl_sql_cleanup(&ref);
-    return rc;
+    return sl_sql_merge_direct_clean(&pg_merge_ops, d, d->ctx, m, clean);
 }
 
 /* Column names PostgreSQL keeps for itself (CREATE TABLE refuses them). */

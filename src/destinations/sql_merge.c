@@ -889,3 +889,54 @@ sluice_status sl_sql_merge(const struct sl_sql_merge_ops *ops, void *ud, struct 
     merge_cleanup(&g);
     return rc;
 }
+
+/* ---- the fast first merge (destination.h) ------------------------------------------------ */
+
+sluice_status sl_sql_merge_is_empty(const struct sl_sql_merge_ops *ops, void *ud,
+                                    struct sl_ctx *ctx, const char *table, int *empty)
+{
+    int exists = 0;
+    int64_t any = 0;
+    *empty = 1;
+    sluice_status rc = ops->exists(ud, table, &exists);
+    if (rc || !exists)
+        return rc;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    sl_sql_put(&q, "SELECT CASE WHEN EXISTS (SELECT 1 FROM ");
+    ops->table(&q, ud, table, 0);
+    sl_sql_put(&q, ") THEN 1 ELSE 0 END");
+    const char *text = sl_sql_text(ctx, &q);
+    rc = text ? ops->count(ud, text, &any, "merge: is the table empty") : ctx->code;
+    sl_sql_cleanup(&q);
+    *empty = !any;
+    return rc;
+}
+
+sluice_status sl_sql_merge_direct_clean(const struct sl_sql_merge_ops *ops, void *ud,
+                                        struct sl_ctx *ctx, const struct sl_merge_spec *m,
+                                        int *clean)
+{
+    struct sl_merge_keys k;
+    struct sl_sql ref, q;
+    int64_t dirty = 1;
+    *clean = 0;
+    sl_sql_init(&ref);
+    sl_sql_init(&q);
+    sluice_status rc = sl_merge_keys_init(ctx, m->root, &k);
+    if (rc == SLUICE_OK) {
+        ops->table(&ref, ud, m->root->name, 0);
+        const char *tref = sl_sql_text(ctx, &ref);
+        if (tref)
+            sl_sql_merge_dirty(&q, tref, &k, ops->true_lit, ops->false_lit);
+        const char *text = tref ? sl_sql_text(ctx, &q) : NULL;
+        rc = text ? ops->count(ud, text, &dirty, "merge: check the rows loaded directly")
+                  : ctx->code;
+    }
+    if (rc == SLUICE_OK)
+        *clean = !dirty;
+    sl_merge_keys_cleanup(&k);
+    sl_sql_cleanup(&q);
+    sl_sql_cleanup(&ref);
+    return rc;
+}

@@ -86,4 +86,17 @@ struct sl_sql_merge_ops {
 sluice_status sl_sql_merge(const struct sl_sql_merge_ops *ops, void *ud, struct sl_effects *fx,
                            struct sl_ctx *ctx, const struct sl_merge_spec *m);
 
+/*
+ * The fast first merge's two questions (destination.h: xIsEmpty, xMergeDirectClean), asked
+ * through ops->exists, ops->table and ops->count. sl_sql_merge_is_empty: *empty = 1 when
+ * the dataset has no table `table` or it has no row. sl_sql_merge_direct_clean: *clean = 1
+ * when m->root's rows, loaded straight into it, are what merging them into an empty table
+ * makes (no two share a primary key, none is a hard delete).
+ */
+sluice_status sl_sql_merge_is_empty(const struct sl_sql_merge_ops *ops, void *ud,
+                                    struct sl_ctx *ctx, const char *table, int *empty);
+sluice_status sl_sql_merge_direct_clean(const struct sl_sql_merge_ops *ops, void *ud,
+                                        struct sl_ctx *ctx, const struct sl_merge_spec *m,
+                                        int *clean);
+
 #endif

@@ -1219,35 +1219,14 @@ static sluice_status sqlite_merge(struct sl_dest *d, const struct sl_merge_spec 
 
 static sluice_status sqlite_is_empty(struct sl_dest *d, const char *table, int *empty)
 {
-    int exists = 0;
-    int64_t any = 0;
-    *empty = 1;
-    sluice_status rc = table_exists(d, d->dataset, table, &exists);
-    if (rc || !exists)
-        return rc;
-    struct sl_sql q;
-    sl_sql_init(&q);
-    sl_sql_put(&q, "SELECT EXISTS (SELECT 1 FROM ");
-    sq_table(&q, d, table, 0);
-    sl_sql_put(&q, ")");
-    const char *text = sl_sql_text(d->ctx, &q);
-    rc = text ? query_int(d, text, "merge: is the table empty", &any) : d->ctx->code;
-    sl_sql_cleanup(&q);
-    *empty = !any;
-    return rc;
+    return sl_sql_merge_is_empty(&sqlite_merge_ops, d, d->ctx, table, empty);
 }
 
 static sluice_status sqlite_merge_direct_clean(struct sl_dest *d, const struct sl_merge_spec *m,
                                                int *clean)
 {
-    struct sl_merge_keys k;
-    struct sl_sql ref, q;
-    int64_t dirty = 1;
-    *clean = 0;
-    memset(&k, 0, sizeof(k));
-    sl_sql_init(&ref);
-    sl_sql_init(&q);
     sluice_status rc = SLUICE_OK;
+    *clean = 0;
     /* the indexes dropped while the rows went in are built now, whatever the answer */
     for (size_t i = 0; i <= m->nchildren && rc == SLUICE_OK; i++) {
         const struct sl_table *t = i ? m->children[i - 1] : m->root;
@@ -1255,23 +1234,7 @@ static sluice_status sqlite_merge_direct_clean(struct sl_dest *d, const struct s
         if (kt)
             rc = build_deferred(d, kt);
     }
-    if (rc == SLUICE_OK)
-        rc = sl_merge_keys_init(d->ctx, m->root, &k);
-    if (rc == SLUICE_OK) {
-        sq_table(&ref, d, m->root->name, 0);
-        const char *tref = sl_sql_text(d->ctx, &ref);
-        if (tref)
-            sl_sql_merge_dirty(&q, tref, &k, "1", "0");
-        const char *text = tref ? sl_sql_text(d->ctx, &q) : NULL;
-        rc = text ? query_int(d, text, "merge: check the rows loaded directly", &dirty)
-                  : d->ctx->code;
-    }
-    if (rc == SLUICE_OK)
-        *clean = !dirty;
-    sl_merge_keys_cleanup(&k);
-    sl_sql_cleanup(&q);
-    sl_sql_cleanup(&ref);
-    return rc;
+    return rc ? rc : sl_sql_merge_direct_clean(&sqlite_merge_ops, d, d->ctx, m, clean);
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */

@@ -66,9 +66,10 @@ for t in $only; do
             ;;
         duck-crash)
             # DuckDB: the quick subset keeps the points of the load and its recovery, with the
-            # dispositions of every kind of load (append, replace, merge, upsert)
+            # dispositions of every kind of load (append, replace, merge, upsert); load.follow_* are
+            # the load thread's (it follows the normalizer on DuckDB too)
             if [ "$quick" = 1 ]; then
-                : "${DUCK_FAULT_POINTS:=run.after_pending load.after_ddl load.row load.after_rows load.after_merge load.after_state load.before_commit load.after_commit local.before_state_save}"
+                : "${DUCK_FAULT_POINTS:=run.after_pending load.after_ddl load.row load.follow_row load.follow_drained load.after_rows load.after_merge load.after_state load.before_commit load.after_commit local.before_state_save}"
                 : "${DUCK_FAULT_DISPOSITIONS:=append replace merge_inc upsert}"
             fi
             FAULT_DEST=duckdb FAULT_POINTS=${DUCK_FAULT_POINTS:-${FAULT_POINTS:-}} \
