@@ -56,7 +56,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -1853,28 +1852,6 @@ static sluice_status duckdb_list_tables(struct sl_dest *d, sl_table_list_fn fn, 
     return rc;
 }
 
-/* ---- open / close ------------------------------------------------------------------------ */
-
-/* The pid of another process holding a lock on the file at path (-1: one whose pid this
- * process cannot see), 0 when none does or path cannot be read. Only called by shared_open
- * after DuckDB failed to open path, under its mutex: this process then holds no lock of its
- * own on the file (closing the probe's descriptor would drop such a lock). */
-static long lock_holder(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    struct flock fl;
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    long pid = 0;
-    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-        pid = fl.l_pid > 0 ? (long)fl.l_pid : -1;
-    close(fd);
-    return pid;
-}
-
 /* ---- one database object per file ------------------------------------------------------ */
 
 /*
@@ -1898,8 +1875,7 @@ static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The database of d->path, shared or opened now; on failure DuckDB's error in *err
  * (duckdb_free it; NULL: out of memory) and in *holder the process holding the file's lock
- * (lock_holder), probed under the mutex so no other handle of this process opens the file
- * meanwhile (closing the probe's descriptor would drop that handle's lock). */
+ * (sl_filelock_holder: /proc/locks, nothing of the file opened). */
 static duck_state shared_open(struct sl_dest *d, char **err, long *holder)
 {
     duck_state st = 1;
@@ -1934,7 +1910,7 @@ static duck_state shared_open(struct sl_dest *d, char **err, long *holder)
         sl_free(path);
         sl_free(low);
         if (*err && strcmp(d->path, ":memory:") != 0)
-            *holder = lock_holder(d->path);
+            *holder = sl_filelock_holder(d->path);
         goto done;
     }
     d->low_mem = low;
