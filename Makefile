@@ -10,10 +10,15 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 SAN      ?= 1
-PKGS     := sqlite3 yaml-0.1 zlib libcrypto libpq libxxhash libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# linked; libpq and libcurl are compiled against (their headers) but opened at run time, by
+# the first run that needs them (src/base/dynlib.h); libcrypto only for the unit tests, which
+# check our Keccak against OpenSSL
+PKGS     := sqlite3 yaml-0.1 zlib libxxhash
+RT_PKGS  := libpq libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(RT_PKGS) libcrypto 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS     := $(PKG_LIBS) -lyajl -lpthread -ldl -lm
+TEST_LIBS := $(LIBS) $(shell pkg-config --libs libcrypto 2>/dev/null)
 # where the duckdb destination looks for libduckdb.so unless SLUICE_DUCKDB_LIB says
 # (scripts/install-deps fetches it there; src/destinations/duckdb_lib.h)
 DUCKDB_LIB_DEFAULT := -DSLUICE_DUCKDB_LIB_DEFAULT='"$(CURDIR)/deps/duckdb/libduckdb.so"'
@@ -55,7 +60,7 @@ build/sluice: $(call objs,build,$(CLI_SRC)) build/libsluice.a
 	$(CC) $(OPTFLAGS) -o $@ $^ $(LIBS)
 build/test/unit: $(call objs,build,$(UNIT_SRC)) build/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPTFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(OPTFLAGS) -o $@ $^ $(TEST_LIBS)
 build/test/run_cases: tests/run_cases.c build/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(OPTFLAGS) -Iinclude -Isrc -o $@ $< build/libsluice.a $(LIBS)
@@ -80,7 +85,7 @@ build/san/sluice: $(call objs,build/san,$(CLI_SRC)) build/san/libsluice.a
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 build/san/test/unit: $(call objs,build/san,$(UNIT_SRC)) build/san/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 build/san/test/run_cases: tests/run_cases.c build/san/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -Iinclude -Isrc -o $@ $< build/san/libsluice.a $(LIBS)

@@ -5,9 +5,10 @@
  * dlt's layout goes through (nested row ids, boundary hashes, identifier tags). Every nested
  * row needs a digest, so this is on the normalizer's hot path; measured against OpenSSL 3's
  * EVP (assembler permutation, prefetched EVP_MD, reused context) it is as fast or faster and
- * allocates nothing, so it cannot fail (figures above keccak_f1600). The unit tests check it
- * against OpenSSL for inputs and outputs of every length around the 168-byte rate. SHA3-256
- * (version hashes, one per state or schema write) stays with EVP; the package file checksums
+ * allocates nothing, so it cannot fail (figures above keccak_f1600). SHA3-256 (the version
+ * hashes of state and schema) is the same sponge with SHA-3's rate and padding: sluice links
+ * no OpenSSL (base/dynlib.h says why). The unit tests check both against OpenSSL for inputs
+ * and outputs of every length around the rates. The package file checksums
  * are libxxhash's XXH3. The generator is xorshift128+ (fast, and only used for row ids, never
  * for anything secret).
  */
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <xxhash.h>
 
 uint64_t sl_checksum_add(uint64_t h, const void *data, size_t len)
@@ -228,28 +228,40 @@ static void absorb(uint64_t s[25], const unsigned char *in, size_t len)
         s[i / 8] ^= (uint64_t)in[i] << (8 * (i % 8));
 }
 
-void sl_shake128(unsigned char *out, size_t outlen, const void *data, size_t len)
+/* The Keccak sponge of FIPS 202 with capacity 1600 - 8 * rate bits: absorb data, pad with the
+ * domain bits dom (SHAKE: 0x1F, SHA-3: 0x06) and pad10*1, squeeze outlen bytes. */
+static void sponge(size_t rate, unsigned dom, unsigned char *out, size_t outlen,
+                   const void *data, size_t len)
 {
-    enum { RATE = 168 };
     uint64_t s[25];
     const unsigned char *in = data;
     memset(s, 0, sizeof(s));
-    while (len >= RATE) {
-        absorb(s, in, RATE);
+    while (len >= rate) {
+        absorb(s, in, rate);
         keccak_f1600(s);
-        in += RATE;
-        len -= RATE;
+        in += rate;
+        len -= rate;
     }
     absorb(s, in, len);
-    s[len / 8] ^= (uint64_t)0x1F << (8 * (len % 8)); /* SHAKE domain bits and pad10*1 */
-    s[(RATE - 1) / 8] ^= (uint64_t)0x80 << (8 * ((RATE - 1) % 8));
+    s[len / 8] ^= (uint64_t)dom << (8 * (len % 8));
+    s[(rate - 1) / 8] ^= (uint64_t)0x80 << (8 * ((rate - 1) % 8));
     keccak_f1600(s);
     for (size_t i = 0; i < outlen; i++) {
-        if (i && i % RATE == 0)
+        if (i && i % rate == 0)
             keccak_f1600(s); /* squeeze the next block */
-        size_t k = i % RATE;
+        size_t k = i % rate;
         out[i] = (unsigned char)(s[k / 8] >> (8 * (k % 8)));
     }
+}
+
+void sl_shake128(unsigned char *out, size_t outlen, const void *data, size_t len)
+{
+    sponge(168, 0x1F, out, outlen, data, len);
+}
+
+void sl_sha3_256(unsigned char out[32], const void *data, size_t len)
+{
+    sponge(136, 0x06, out, 32, data, len);
 }
 
 int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *out)
@@ -265,15 +277,7 @@ int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *ou
 int sl_digest_sha3_256_b64(const void *data, size_t len, char out[45])
 {
     unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c)
-        return -1;
-    int ok = EVP_DigestInit_ex(c, EVP_sha3_256(), NULL) && EVP_DigestUpdate(c, data, len) &&
-             EVP_DigestFinal_ex(c, md, &mdlen);
-    EVP_MD_CTX_free(c);
-    if (!ok || mdlen != 32)
-        return -1;
+    sl_sha3_256(md, data, len);
     sl_base64(md, 32, 1, out);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * digest.h — the hashes and ids dlt's layout uses, computed with OpenSSL's libcrypto.
+ * digest.h — the hashes and ids dlt's layout uses (our own Keccak, checked against OpenSSL).
  *
  * - row ids: base64 of 10 random bytes, or of a 10-byte SHAKE-128 digest, no padding (14
  *   chars): _dlt_id of child rows = digest of "<parent _dlt_id>_<table>_<list index>".
@@ -24,7 +24,9 @@ void sl_shake128(unsigned char *out, size_t outlen, const void *data, size_t len
  * '=' padding, NUL-terminated. out must hold 4*ceil(nbytes/3)+1 bytes. Returns 0, or -1 when
  * nbytes > 64. */
 int sl_digest_shake128_b64(const void *data, size_t len, size_t nbytes, char *out);
-/* base64 of SHA3-256(data) with padding (45 bytes incl. NUL). */
+/* SHA3-256 (FIPS 202) of data. Cannot fail; allocates nothing; thread-safe. */
+void sl_sha3_256(unsigned char out[32], const void *data, size_t len);
+/* base64 of SHA3-256(data) with padding (45 bytes incl. NUL). Returns 0. */
 int sl_digest_sha3_256_b64(const void *data, size_t len, char out[45]);
 /* base64 encoding; pad: add '=' padding. out must hold 4*ceil(len/3)+1 bytes. */
 void sl_base64(const unsigned char *in, size_t len, int pad, char *out);

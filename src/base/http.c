@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "base/clock.h"
+#include "base/dynlib.h"
 #include "base/digest.h"
 #include "base/url.h"
 
@@ -45,12 +46,50 @@ struct sl_http_client {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* libcurl, opened by the first client (base/dynlib.h says why): libcurl.so.4, or the file
+ * SLUICE_LIBCURL names. Each pointer has the type of the function it stands for. */
+static struct {
+    __typeof__(curl_global_init) *global_init;
+    __typeof__(curl_easy_strerror) *easy_strerror;
+    __typeof__(curl_easy_init) *easy_init;
+    __typeof__(curl_easy_cleanup) *easy_cleanup;
+    __typeof__(curl_getdate) *getdate;
+    __typeof__(curl_easy_reset) *easy_reset;
+    __typeof__(curl_easy_setopt) *easy_setopt;
+    __typeof__(curl_easy_perform) *easy_perform;
+    __typeof__(curl_easy_getinfo) *easy_getinfo;
+    __typeof__(curl_slist_append) *slist_append;
+    __typeof__(curl_slist_free_all) *slist_free_all;
+} cu;
+static struct sl_dynlib curl_lib = SL_DYNLIB_INIT;
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_loaded;
 static CURLcode global_rc = CURLE_OK;
 
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    static const char *const names[] = { "libcurl.so.4", "libcurl.so", "libcurl-gnutls.so.4" };
+#define S(f) { "curl_" #f, &cu.f }
+    const struct sl_dynsym syms[] = {
+        S(global_init),
+        S(easy_strerror),
+        S(easy_init),
+        S(easy_cleanup),
+        S(getdate),
+        S(easy_reset),
+        S(easy_setopt),
+        S(easy_perform),
+        S(easy_getinfo),
+        S(slist_append),
+        S(slist_free_all)
+    };
+#undef S
+    global_loaded = sl_dynlib_load(&curl_lib, "SLUICE_LIBCURL", names,
+                                   sizeof(names) / sizeof(names[0]), syms,
+                                   sizeof(syms) / sizeof(syms[0]));
+    if (global_loaded)
+        global_rc = cu.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 void sl_http_opts_default(struct sl_http_opts *o)
@@ -126,9 +165,14 @@ sluice_status sl_http_client_new(struct sl_ctx *ctx, const struct sl_http_opts *
 {
     *out = NULL;
     pthread_once(&global_once, global_init);
+    if (!global_loaded)
+        return sl_fail(ctx, SLUICE_ERR_SOURCE_HTTP,
+                       "HTTP needs libcurl: %s: install it (Debian: apt install libcurl4), or "
+                       "set SLUICE_LIBCURL to the path of a libcurl.so",
+                       curl_lib.why);
     if (global_rc != CURLE_OK)
         return sl_fail(ctx, SLUICE_ERR_SOURCE_HTTP, "cannot initialise libcurl: %s",
-                       curl_easy_strerror(global_rc));
+                       cu.easy_strerror(global_rc));
     struct sl_http_client *c = sl_calloc(1, sizeof(*c));
     if (!c)
         return sl_nomem(ctx);
@@ -140,7 +184,7 @@ sluice_status sl_http_client_new(struct sl_ctx *ctx, const struct sl_http_opts *
     if (c->o.max_attempts < 1)
         c->o.max_attempts = 1;
     sl_rng_seed(&c->rng, c->o.seed);
-    c->easy = curl_easy_init();
+    c->easy = cu.easy_init();
     if (!c->easy) {
         sl_free(c);
         return sl_nomem(ctx);
@@ -155,7 +199,7 @@ void sl_http_client_free(struct sl_http_client **cp)
     if (!c)
         return;
     if (c->easy)
-        curl_easy_cleanup(c->easy);
+        cu.easy_cleanup(c->easy);
     for (size_t i = 0; i < c->nsecrets; i++)
         sl_free_secret(c->secrets[i]);
     sl_free(c->secrets);
@@ -394,7 +438,7 @@ static double retry_after(struct sl_http_client *c, const struct sl_http_respons
             for (const char *k = s; k < d && secs < 1e12; k++)
                 secs = secs * 10 + (*k - '0');
         } else {
-            time_t when = curl_getdate(s, NULL);
+            time_t when = cu.getdate(s, NULL);
             if (when != -1)
                 secs = difftime(when, time(NULL));
         }
@@ -450,7 +494,7 @@ static CURLcode perform(struct sl_http_client *c, const struct sl_http_request *
                         struct curl_slist *hdrs, struct sl_http_response *resp)
 {
     CURL *e = c->easy;
-    curl_easy_reset(e);
+    cu.easy_reset(e);
     sl_buf_reset(&resp->body);
     sl_buf_reset(&resp->headers);
     resp->status = 0;
@@ -459,38 +503,38 @@ static CURLcode perform(struct sl_http_client *c, const struct sl_http_request *
     c->too_big = false;
     c->errbuf[0] = '\0';
     long tmo = (long)ceil(c->o.timeout > 0 ? c->o.timeout : 60);
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.timeout * 1000));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, tmo);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    cu.easy_setopt(e, CURLOPT_URL, req->url);
+    cu.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    cu.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    cu.easy_setopt(e, CURLOPT_MAXREDIRS, 30L);
+    cu.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.timeout * 1000));
+    cu.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    cu.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, tmo);
+    cu.easy_setopt(e, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
+    cu.easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+    cu.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    cu.easy_setopt(e, CURLOPT_WRITEDATA, c);
+    cu.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    cu.easy_setopt(e, CURLOPT_HEADERDATA, c);
+    cu.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
     const char *m = req->method ? req->method : "GET";
     if (req->body || strcmp(m, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+        cu.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)(req->body ? req->body_len : 0));
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        cu.easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         if (strcmp(m, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+            cu.easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
     } else if (strcmp(m, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        cu.easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(m, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        cu.easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+        cu.easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
     }
-    CURLcode rc = curl_easy_perform(e);
+    CURLcode rc = cu.easy_perform(e);
     if (rc == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+        cu.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
     c->cur = NULL;
     return rc;
 }
@@ -502,14 +546,14 @@ sluice_status sl_http_send(struct sl_http_client *c, const struct sl_http_reques
     struct curl_slist *hdrs = NULL;
     sluice_status rc = SLUICE_OK;
     for (size_t i = 0; req->headers && req->headers[i]; i++) {
-        struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
+        struct curl_slist *n = cu.slist_append(hdrs, req->headers[i]);
         if (!n) {
             rc = sl_nomem(c->ctx);
             goto done;
         }
         hdrs = n;
     }
-    struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
+    struct curl_slist *n = cu.slist_append(hdrs, "Expect:");
     if (!n) {
         rc = sl_nomem(c->ctx);
         goto done;
@@ -549,7 +593,7 @@ sluice_status sl_http_send(struct sl_http_client *c, const struct sl_http_reques
                              c->o.max_body);
             goto done;
         }
-        const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
+        const char *why = c->errbuf[0] ? c->errbuf : cu.easy_strerror(cc);
         char tmo[96];
         if (cc == CURLE_OPERATION_TIMEDOUT) {
             snprintf(tmo, sizeof(tmo), "timed out: %s for %g s",
@@ -573,7 +617,7 @@ sluice_status sl_http_send(struct sl_http_client *c, const struct sl_http_reques
         pause_for(c, w);
     }
 done:
-    curl_slist_free_all(hdrs);
+    cu.slist_free_all(hdrs);
     return rc;
 }
 

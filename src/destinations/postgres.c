@@ -66,13 +66,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <libpq-fe.h>
-
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/numfmt.h"
 #include "destinations/effects.h"
+#include "destinations/pq_lib.h"
 #include "destinations/sql.h"
 #include "destinations/sql_merge.h"
 #include "destinations/systables.h"
@@ -169,13 +168,13 @@ static sluice_status sl_pg_fail(struct sl_dest *d, const PGresult *res, const ch
     struct sl_ctx *ctx = d->ctx;
     if (ctx->code != SLUICE_OK)
         return ctx->code;
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *state = res ? sl_pq.resultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? sl_pq.resultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char msg[512], what[512];
-    if (!primary && res && *PQresultErrorMessage(res))
-        primary = PQresultErrorMessage(res);
+    if (!primary && res && *sl_pq.resultErrorMessage(res))
+        primary = sl_pq.resultErrorMessage(res);
     if (!primary)
-        primary = d->conn ? PQerrorMessage(d->conn) : "out of memory";
+        primary = d->conn ? sl_pq.errorMessage(d->conn) : "out of memory";
     one_line(msg, sizeof(msg), primary);
     if (!msg[0])
         snprintf(msg, sizeof(msg), "unknown error");
@@ -183,7 +182,7 @@ static sluice_status sl_pg_fail(struct sl_dest *d, const PGresult *res, const ch
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    if (!state && d->conn && PQstatus(d->conn) == CONNECTION_BAD)
+    if (!state && d->conn && sl_pq.status(d->conn) == CONNECTION_BAD)
         state = "08006";
     sluice_status rc = sl_fail(ctx, SLUICE_ERR_DEST, "postgres destination %s: %s: %s",
                                d->label ? d->label : "?", what, msg);
@@ -246,17 +245,17 @@ static sluice_status pg_run(struct sl_dest *d, const char *sql, int nparams,
 {
     if (out)
         *out = NULL;
-    PGresult *res = nparams ? PQexecParams(d->conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                            : PQexec(d->conn, sql);
-    if (!res || PQresultStatus(res) != want) {
+    PGresult *res = nparams ? sl_pq.execParams(d->conn, sql, nparams, NULL, params, NULL, NULL, 0)
+                            : sl_pq.exec(d->conn, sql);
+    if (!res || sl_pq.resultStatus(res) != want) {
         sluice_status rc = sl_pg_fail(d, res, "%s", what);
-        PQclear(res);
+        sl_pq.clear(res);
         return rc;
     }
     if (out)
         *out = res;
     else
-        PQclear(res);
+        sl_pq.clear(res);
     return SLUICE_OK;
 }
 
@@ -402,9 +401,9 @@ static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
                 1, params, PGRES_TUPLES_OK, &res, what);
     if (rc)
         goto done;
-    int n = PQntuples(res);
+    int n = sl_pq.ntuples(res);
     if (n > 0) {
-        const char *kind = PQgetvalue(res, 0, 0);
+        const char *kind = sl_pq.getvalue(res, 0, 0);
         if (strcmp(kind, "r") != 0 && strcmp(kind, "p") != 0) {
             rc = sl_fail(d->ctx, SLUICE_ERR_DEST,
                          "postgres destination %s: %s.%s is not a table (relkind '%s'); "
@@ -416,9 +415,9 @@ static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
         kt->exists = 1;
     }
     for (int i = 0; i < n; i++) {
-        if (PQgetisnull(res, i, 1))
+        if (sl_pq.getisnull(res, i, 1))
             continue;
-        rc = kt_add(d, kt, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+        rc = kt_add(d, kt, sl_pq.getvalue(res, i, 1), sl_pq.getvalue(res, i, 2));
         if (rc)
             goto done;
     }
@@ -426,7 +425,7 @@ static sluice_status kt_get(struct sl_dest *d, const char *name, int staging,
     *out = kt;
     kt = NULL;
 done:
-    PQclear(res);
+    sl_pq.clear(res);
     kt_free(kt);
     sl_free(pgname);
     sl_sql_cleanup(&q);
@@ -517,8 +516,8 @@ static sluice_status ensure_staging_schema(struct sl_dest *d)
                               PGRES_TUPLES_OK, &res, "look up the staging schema");
     if (rc)
         return rc;
-    int have = PQntuples(res) > 0;
-    PQclear(res);
+    int have = sl_pq.ntuples(res) > 0;
+    sl_pq.clear(res);
     if (!have) {
         sl_sql_init(&q);
         sl_sql_put(&q, "CREATE SCHEMA ");
@@ -765,9 +764,9 @@ static sluice_status count_deleted(struct sl_dest *d, const char *table, const c
     const char *text = sl_sql_text(d->ctx, &q);
     sluice_status rc = text ? pg_run(d, text, 0, NULL, PGRES_TUPLES_OK, &res, what)
                             : d->ctx->code;
-    if (rc == SLUICE_OK && PQntuples(res) > 0)
-        sl_effects_add(&d->fx, table, 0, 0, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-    PQclear(res);
+    if (rc == SLUICE_OK && sl_pq.ntuples(res) > 0)
+        sl_effects_add(&d->fx, table, 0, 0, strtoll(sl_pq.getvalue(res, 0, 0), NULL, 10));
+    sl_pq.clear(res);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -829,7 +828,7 @@ static sluice_status copy_flush(struct sl_dest *d)
     if (d->copy.len == 0)
         return SLUICE_OK;
     if (d->copy.len > (size_t)0x7fffffff ||
-        PQputCopyData(d->conn, d->copy.data, (int)d->copy.len) != 1)
+        sl_pq.putCopyData(d->conn, d->copy.data, (int)d->copy.len) != 1)
         return sl_pg_fail(d, NULL, "copy rows into table %s.%s", d->ins->staging ? d->staging
                                                                   : d->dataset, d->ins->name);
     sl_buf_reset(&d->copy);
@@ -985,8 +984,8 @@ static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t
         rc = d->ctx->code;
         goto done;
     }
-    res = PQexec(d->conn, text);
-    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+    res = sl_pq.exec(d->conn, text);
+    if (!res || sl_pq.resultStatus(res) != PGRES_COPY_IN) {
         rc = sl_pg_fail(d, res, "copy rows into table %s.%s", staging ? d->staging : d->dataset,
                         kt->name);
         sl_fail_locate(d->ctx, t->resource, -1, NULL);
@@ -1000,7 +999,7 @@ static sluice_status pg_insert_begin(struct sl_dest *d, const struct sl_table *t
         kt->used = 1;
     sl_buf_reset(&d->copy);
 done:
-    PQclear(res);
+    sl_pq.clear(res);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -1091,16 +1090,16 @@ static sluice_status pg_insert_end(struct sl_dest *d)
     if (ok)
         rc = copy_flush(d);
     ok = ok && rc == SLUICE_OK;
-    if (PQputCopyEnd(d->conn, ok ? NULL : "sluice: load failed") != 1 && ok)
+    if (sl_pq.putCopyEnd(d->conn, ok ? NULL : "sluice: load failed") != 1 && ok)
         rc = sl_pg_fail(d, NULL, "copy rows into table %s.%s",
                         d->ins->staging ? d->staging : d->dataset, d->ins->name);
     PGresult *res;
-    while ((res = PQgetResult(d->conn)) != NULL) {
-        if (ok && rc == SLUICE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+    while ((res = sl_pq.getResult(d->conn)) != NULL) {
+        if (ok && rc == SLUICE_OK && sl_pq.resultStatus(res) != PGRES_COMMAND_OK)
             rc = sl_pg_fail(d, res, "copy rows into table %s.%s",
                             d->ins->staging ? d->staging : d->dataset, d->ins->name);
-        PQclear(res);
-        if (PQstatus(d->conn) == CONNECTION_BAD)
+        sl_pq.clear(res);
+        if (sl_pq.status(d->conn) == CONNECTION_BAD)
             break;
     }
     d->in_copy = 0;
@@ -1134,9 +1133,9 @@ static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
         rc = pg_exec(d, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
                      "merge: plan by the key indexes");
     if (rc == SLUICE_OK) {
-        res = nparams ? PQexecParams(d->conn, sql, nparams, types, params, NULL, NULL, 0)
-                      : PQexec(d->conn, sql);
-        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        res = nparams ? sl_pq.execParams(d->conn, sql, nparams, types, params, NULL, NULL, 0)
+                      : sl_pq.exec(d->conn, sql);
+        if (!res || sl_pq.resultStatus(res) != PGRES_COMMAND_OK) {
             char full[300];
             /* "merge into table ds.t: <step>", as every merge error has said */
             snprintf(full, sizeof(full), "merge into table %s.%s: %s", d->dataset,
@@ -1144,9 +1143,9 @@ static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
                      strncmp(what, "merge: ", 7) == 0 ? what + 7 : what);
             rc = sl_pg_fail(d, res, "%s", full);
         } else {
-            *changes = strtoll(PQcmdTuples(res), NULL, 10);
+            *changes = strtoll(sl_pq.cmdTuples(res), NULL, 10);
         }
-        PQclear(res);
+        sl_pq.clear(res);
     }
     if (rc == SLUICE_OK && scan_d)
         rc = pg_exec(d, "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on",
@@ -1160,9 +1159,9 @@ static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const cha
     PGresult *res = NULL;
     *out = 0;
     sluice_status rc = pg_run(d, sql, 0, NULL, PGRES_TUPLES_OK, &res, what);
-    if (rc == SLUICE_OK && PQntuples(res) > 0)
-        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
+    if (rc == SLUICE_OK && sl_pq.ntuples(res) > 0)
+        *out = strtoll(sl_pq.getvalue(res, 0, 0), NULL, 10);
+    sl_pq.clear(res);
     return rc;
 }
 
@@ -1271,18 +1270,18 @@ static void pg_rollback(struct sl_dest *d)
     if (!d)
         return;
     if (d->in_copy && d->conn) {
-        PQputCopyEnd(d->conn, "sluice: rollback");
+        sl_pq.putCopyEnd(d->conn, "sluice: rollback");
         PGresult *res;
-        while ((res = PQgetResult(d->conn)) != NULL) {
-            PQclear(res);
-            if (PQstatus(d->conn) == CONNECTION_BAD)
+        while ((res = sl_pq.getResult(d->conn)) != NULL) {
+            sl_pq.clear(res);
+            if (sl_pq.status(d->conn) == CONNECTION_BAD)
                 break;
         }
         d->in_copy = 0;
     }
-    if (d->conn && PQstatus(d->conn) == CONNECTION_OK &&
-        PQtransactionStatus(d->conn) != PQTRANS_IDLE)
-        PQclear(PQexec(d->conn, "ROLLBACK"));
+    if (d->conn && sl_pq.status(d->conn) == CONNECTION_OK &&
+        sl_pq.transactionStatus(d->conn) != PQTRANS_IDLE)
+        sl_pq.clear(sl_pq.exec(d->conn, "ROLLBACK"));
     cache_clear(d);
     sl_effects_clear(&d->fx);
     d->in_txn = 0;
@@ -1370,13 +1369,13 @@ static sluice_status ensure_dataset(struct sl_dest *d)
     if (rc)
         goto done;
     sl_sql_reset(&q);
-    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+    if (strcmp(sl_pq.getvalue(res, 0, 0), "t") != 0) {
         sl_sql_put(&q, "CREATE SCHEMA ");
         sl_sql_id(&q, d->dataset);
         sl_sql_put(&q, ";\n");
     }
     for (int i = 0; i < 3; i++) {
-        if (strcmp(PQgetvalue(res, 0, 1 + i), "t") == 0)
+        if (strcmp(sl_pq.getvalue(res, 0, 1 + i), "t") == 0)
             continue;
         sl_sql_put(&q, "CREATE TABLE ");
         sl_sql_qname(&q, d->dataset, sl_sys_table_name((size_t)i));
@@ -1384,8 +1383,8 @@ static sluice_status ensure_dataset(struct sl_dest *d)
         sl_sql_put(&q, ";\n");
     }
     /* the state table: new, or ours without the trigger */
-    if (strcmp(PQgetvalue(res, 0, 3), "t") != 0 ||
-        (strcmp(PQgetvalue(res, 0, 4), "t") != 0 && strcmp(PQgetvalue(res, 0, 5), "t") == 0))
+    if (strcmp(sl_pq.getvalue(res, 0, 3), "t") != 0 ||
+        (strcmp(sl_pq.getvalue(res, 0, 4), "t") != 0 && strcmp(sl_pq.getvalue(res, 0, 5), "t") == 0))
         state_trigger_ddl(&q, d);
     if (q.b.len > 0 || q.bad) {
         char what[128];
@@ -1393,7 +1392,7 @@ static sluice_status ensure_dataset(struct sl_dest *d)
         rc = pg_exec_q(d, &q, what);
     }
 done:
-    PQclear(res);
+    sl_pq.clear(res);
     for (int i = 0; i < 3; i++)
         sl_free(refs[i]);
     sl_sql_cleanup(&q);
@@ -1419,16 +1418,16 @@ static void lock_holder(struct sl_dest *d, char *out, size_t n)
              "l.classid = '%lu' AND l.objid = '%lu' AND l.objsubid = 1 LIMIT 1",
              (unsigned long)(k >> 32), (unsigned long)(k & 0xffffffffu));
     out[0] = '\0';
-    PGresult *res = PQexec(d->conn, sql);
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        const char *app = PQgetvalue(res, 0, 1), *client = PQgetvalue(res, 0, 2);
-        int len = snprintf(out, n, "server pid %s", PQgetvalue(res, 0, 0));
+    PGresult *res = sl_pq.exec(d->conn, sql);
+    if (res && sl_pq.resultStatus(res) == PGRES_TUPLES_OK && sl_pq.ntuples(res) == 1) {
+        const char *app = sl_pq.getvalue(res, 0, 1), *client = sl_pq.getvalue(res, 0, 2);
+        int len = snprintf(out, n, "server pid %s", sl_pq.getvalue(res, 0, 0));
         if (app[0] && len > 0 && (size_t)len < n)
             len += snprintf(out + len, n - (size_t)len, ", application_name %s", app);
         if (client[0] && len > 0 && (size_t)len < n)
             snprintf(out + len, n - (size_t)len, ", client %s", client);
     }
-    PQclear(res);
+    sl_pq.clear(res);
 }
 
 /*
@@ -1454,8 +1453,8 @@ static sluice_status take_lock(struct sl_dest *d)
                                   "lock");
         if (rc)
             return rc;
-        int got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        PQclear(res);
+        int got = sl_pq.ntuples(res) == 1 && strcmp(sl_pq.getvalue(res, 0, 0), "t") == 0;
+        sl_pq.clear(res);
         double waited = sl_clock_mono() - start;
         if (got) {
             if (waiting)
@@ -1503,10 +1502,10 @@ static sluice_status pg_begin(struct sl_dest *d)
 {
     if (d->in_txn)
         return sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "a transaction is already open");
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    if (sl_pq.status(d->conn) != CONNECTION_OK) {
         /* the connection broke after an earlier package (server restarted): one new try */
-        PQreset(d->conn);
-        if (PQstatus(d->conn) != CONNECTION_OK)
+        sl_pq.reset(d->conn);
+        if (sl_pq.status(d->conn) != CONNECTION_OK)
             return sl_pg_fail(d, NULL, "reconnect");
         sluice_status src = setup_session(d);
         if (src)
@@ -1542,25 +1541,25 @@ static sluice_status pg_commit(struct sl_dest *d)
         if (rc)
             goto fail;
     }
-    res = PQexec(d->conn, "COMMIT");
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    res = sl_pq.exec(d->conn, "COMMIT");
+    if (!res || sl_pq.resultStatus(res) != PGRES_COMMAND_OK) {
         rc = sl_pg_fail(d, res, "commit");
         goto fail;
     }
-    if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+    if (strcmp(sl_pq.cmdStatus(res), "COMMIT") != 0) {
         rc = sl_fail(d->ctx, SLUICE_ERR_DEST,
                      "postgres destination %s: commit: the server rolled the transaction back",
                      d->label);
         sl_fail_origin(d->ctx, "postgres", "40000");
         goto fail;
     }
-    PQclear(res);
+    sl_pq.clear(res);
     d->in_txn = 0;
     cache_clear(d);
     d->staging_ok = 0;
     return SLUICE_OK;
 fail:
-    PQclear(res);
+    sl_pq.clear(res);
     pg_rollback(d);
     return rc;
 }
@@ -1619,17 +1618,17 @@ static sluice_status sys_run(void *ud, const char *sql, const struct sl_sys_para
     }
     sluice_status rc = pg_run(d, sql, np, params, fn ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
                               fn ? &res : NULL, what);
-    int ncols = rc == SLUICE_OK && fn ? PQnfields(res) : 0;
+    int ncols = rc == SLUICE_OK && fn ? sl_pq.nfields(res) : 0;
     if (ncols > 8)
         rc = sl_fail(d->ctx, SLUICE_ERR_INTERNAL, "%s: too many columns", what);
-    for (int r = 0; rc == SLUICE_OK && fn && r < PQntuples(res); r++) {
+    for (int r = 0; rc == SLUICE_OK && fn && r < sl_pq.ntuples(res); r++) {
         const char *vals[8];
         for (int c = 0; c < ncols; c++)
-            vals[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+            vals[c] = sl_pq.getisnull(res, r, c) ? NULL : sl_pq.getvalue(res, r, c);
         if (fn(fud, vals, (size_t)ncols))
             rc = sl_nomem(d->ctx);
     }
-    PQclear(res);
+    sl_pq.clear(res);
     return rc;
 }
 
@@ -1763,7 +1762,7 @@ static sluice_value_type value_type(Oid type, const char *v)
 static int emit_row(struct sl_dest *d, const PGresult *res, struct sl_buf *scratch,
                     sluice_row_fn fn, sluice_typed_row_fn tfn, void *ud, sluice_status *rc)
 {
-    int n = PQnfields(res);
+    int n = sl_pq.nfields(res);
     int stop = 0;
     const char **names = sl_calloc((size_t)n + 1, sizeof(char *));
     const char **vals = sl_calloc((size_t)n + 1, sizeof(char *));
@@ -1775,16 +1774,16 @@ static int emit_row(struct sl_dest *d, const PGresult *res, struct sl_buf *scrat
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        names[i] = PQfname(res, i);
+        names[i] = sl_pq.fname(res, i);
         offs[i] = scratch->len;
-        if (!PQgetisnull(res, 0, i) && render(scratch, PQftype(res, i), PQgetvalue(res, 0, i))) {
+        if (!sl_pq.getisnull(res, 0, i) && render(scratch, sl_pq.ftype(res, i), sl_pq.getvalue(res, 0, i))) {
             *rc = sl_nomem(d->ctx);
             goto done;
         }
     }
     for (int i = 0; i < n; i++) {
-        vals[i] = PQgetisnull(res, 0, i) ? NULL : scratch->data + offs[i];
-        types[i] = vals[i] ? value_type(PQftype(res, i), vals[i]) : SLUICE_VALUE_NULL;
+        vals[i] = sl_pq.getisnull(res, 0, i) ? NULL : scratch->data + offs[i];
+        types[i] = vals[i] ? value_type(sl_pq.ftype(res, i), vals[i]) : SLUICE_VALUE_NULL;
     }
     if (tfn ? tfn(ud, n, names, vals, types) != 0 : fn && fn(ud, n, names, vals) != 0)
         stop = 1;
@@ -1804,23 +1803,23 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
     sluice_status rc = SLUICE_OK;
     int stop = 0;
     sl_buf_init(&scratch, 0);
-    if (!PQsendQuery(d->conn, sql)) {
+    if (!sl_pq.sendQuery(d->conn, sql)) {
         rc = sl_pg_fail(d, NULL, "query");
         goto done;
     }
-    if (!PQsetSingleRowMode(d->conn))
+    if (!sl_pq.setSingleRowMode(d->conn))
         rc = sl_pg_fail(d, NULL, "query");
-    while ((res = PQgetResult(d->conn)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
+    while ((res = sl_pq.getResult(d->conn)) != NULL) {
+        ExecStatusType st = sl_pq.resultStatus(res);
         if (st == PGRES_SINGLE_TUPLE && !stop && rc == SLUICE_OK) {
             stop = emit_row(d, res, &scratch, fn, tfn, ud, &rc);
             if (stop || rc) {
                 /* the rest of the result is not wanted: ask the server to stop sending it */
-                PGcancel *c = PQgetCancel(d->conn);
+                PGcancel *c = sl_pq.getCancel(d->conn);
                 char err[256];
                 if (c) {
-                    PQcancel(c, err, sizeof(err));
-                    PQfreeCancel(c);
+                    sl_pq.cancel(c, err, sizeof(err));
+                    sl_pq.freeCancel(c);
                 }
             }
         } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
@@ -1828,8 +1827,8 @@ static sluice_status run_query(struct sl_dest *d, const char *sql, sluice_row_fn
                    rc == SLUICE_OK) {
             rc = sl_pg_fail(d, res, "query");
         }
-        PQclear(res);
-        if (PQstatus(d->conn) == CONNECTION_BAD)
+        sl_pq.clear(res);
+        if (sl_pq.status(d->conn) == CONNECTION_BAD)
             break;
     }
 done:
@@ -1864,8 +1863,8 @@ static sluice_status pg_list_tables(struct sl_dest *d, sl_table_list_fn fn, void
                               "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN "
                               "('r', 'p') ORDER BY c.relname COLLATE \"C\"",
                               1, params, PGRES_TUPLES_OK, &res, "list tables");
-    for (int i = 0; rc == SLUICE_OK && i < PQntuples(res); i++) {
-        const char *name = PQgetvalue(res, i, 0);
+    for (int i = 0; rc == SLUICE_OK && i < sl_pq.ntuples(res); i++) {
+        const char *name = sl_pq.getvalue(res, i, 0);
         sl_sql_reset(&q);
         sl_sql_put(&q, "SELECT count(*) FROM ");
         sl_sql_qname(&q, d->dataset, name);
@@ -1874,12 +1873,12 @@ static sluice_status pg_list_tables(struct sl_dest *d, sl_table_list_fn fn, void
                   : d->ctx->code;
         if (rc)
             break;
-        int64_t rows = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
-        PQclear(cnt);
+        int64_t rows = strtoll(sl_pq.getvalue(cnt, 0, 0), NULL, 10);
+        sl_pq.clear(cnt);
         cnt = NULL;
         rc = fn(ud, name, rows);
     }
-    PQclear(res);
+    sl_pq.clear(res);
     sl_sql_cleanup(&q);
     return rc;
 }
@@ -1893,7 +1892,7 @@ static void pg_close(struct sl_dest *d)
     pg_rollback(d);
     cache_clear(d);
     if (d->conn)
-        PQfinish(d->conn);
+        sl_pq.finish(d->conn);
     sl_free(d->tabs);
     sl_free(d->label);
     sl_free(d->pipeline);
@@ -1917,10 +1916,10 @@ static void on_notice(void *arg, const char *message)
 /* user@host:port/db of the connection (attempted or made), never the password. */
 static char *make_label(PGconn *conn)
 {
-    const char *user = conn ? PQuser(conn) : NULL;
-    const char *host = conn ? PQhost(conn) : NULL;
-    const char *port = conn ? PQport(conn) : NULL;
-    const char *db = conn ? PQdb(conn) : NULL;
+    const char *user = conn ? sl_pq.user(conn) : NULL;
+    const char *host = conn ? sl_pq.host(conn) : NULL;
+    const char *port = conn ? sl_pq.port(conn) : NULL;
+    const char *db = conn ? sl_pq.db(conn) : NULL;
     return sl_aprintf("%s%s%s%s%s/%s", user && *user ? user : "", user && *user ? "@" : "",
                       host && *host ? host : "localhost", port && *port ? ":" : "",
                       port && *port ? port : "", db && *db ? db : "");
@@ -1945,7 +1944,11 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
         rc = sl_fail(ctx, SLUICE_ERR_CONFIG, "the postgres destination needs a dataset name");
         goto fail;
     }
-    opts = PQconninfoParse(cfg->dsn, &errmsg);
+    if (!sl_pq_load(ctx)) {
+        rc = ctx->code;
+        goto fail;
+    }
+    opts = sl_pq.conninfoParse(cfg->dsn, &errmsg);
     if (!opts) {
         /* libpq's message may quote the dsn, password included: not shown */
         rc = sl_fail(ctx, SLUICE_ERR_CONFIG,
@@ -1990,25 +1993,25 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
 
     const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
     const char *vals[] = { CONNECT_TIMEOUT, "sluice", cfg->dsn, NULL };
-    d->conn = PQconnectdbParams(keys, vals, 1);
+    d->conn = sl_pq.connectdbParams(keys, vals, 1);
     d->label = make_label(d->conn);
     if (!d->conn || !d->label) {
         rc = sl_nomem(ctx);
         goto fail;
     }
-    PQsetNoticeProcessor(d->conn, on_notice, ctx);
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    sl_pq.setNoticeProcessor(d->conn, on_notice, ctx);
+    if (sl_pq.status(d->conn) != CONNECTION_OK) {
         char msg[512];
-        one_line(msg, sizeof(msg), PQerrorMessage(d->conn));
+        one_line(msg, sizeof(msg), sl_pq.errorMessage(d->conn));
         rc = sl_fail(ctx, SLUICE_ERR_DEST, "postgres destination %s: cannot connect: %s",
                      d->label, msg);
         sl_fail_origin(ctx, "postgres", "08001");
         goto fail;
     }
-    if (PQserverVersion(d->conn) < 100000) {
+    if (sl_pq.serverVersion(d->conn) < 100000) {
         rc = sl_fail(ctx, SLUICE_ERR_DEST,
                      "postgres destination %s: server version %d is too old (10 or newer)",
-                     d->label, PQserverVersion(d->conn));
+                     d->label, sl_pq.serverVersion(d->conn));
         goto fail;
     }
     rc = setup_session(d);
@@ -2025,14 +2028,15 @@ static sluice_status pg_open(struct sl_ctx *ctx, const struct sl_dest_config *cf
         if (rc)
             goto fail;
     }
-    PQconninfoFree(opts);
+    sl_pq.conninfoFree(opts);
     sl_free(key_text);
     *out = d;
     return SLUICE_OK;
 fail:
     if (errmsg)
-        PQfreemem(errmsg);
-    PQconninfoFree(opts);
+        sl_pq.freemem(errmsg);
+    if (opts)
+        sl_pq.conninfoFree(opts);
     sl_free(key_text);
     pg_close(d);
     return rc;

@@ -58,6 +58,38 @@ TEST(shake128_matches_openssl)
     CHECK_EQ_INT(bad, 0);
 }
 
+TEST(sha3_256_matches_openssl)
+{
+    /* FIPS 202 vectors, then every input length across the first rate blocks (136 bytes) */
+    char b64[45];
+    CHECK_EQ_INT(sl_digest_sha3_256_b64("", 0, b64), 0);
+    CHECK_EQ_STR(b64, "p//G+L8e12ZRwUdWoGHWYvWA/03kO0n6gtgKS4D4Q0o=");
+    unsigned char md[32];
+    char got_hex[65];
+    sl_sha3_256(md, "abc", 3);
+    hex(md, sizeof(md), got_hex);
+    CHECK_EQ_STR(got_hex, "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
+    unsigned char in[300], want[32], got[32];
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (unsigned char)(i * 13 + 5);
+    int bad = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    CHECK(c != NULL);
+    for (size_t len = 0; c && len <= sizeof(in); len++) {
+        unsigned int n = 0;
+        if (!EVP_DigestInit_ex(c, EVP_sha3_256(), NULL) || !EVP_DigestUpdate(c, in, len) ||
+            !EVP_DigestFinal_ex(c, want, &n) || n != 32) {
+            bad++;
+            continue;
+        }
+        sl_sha3_256(got, in, len);
+        if (memcmp(got, want, 32) != 0)
+            bad++;
+    }
+    EVP_MD_CTX_free(c);
+    CHECK_EQ_INT(bad, 0);
+}
+
 TEST(shake128_b64)
 {
     char out[96];
@@ -70,6 +102,7 @@ TEST(shake128_b64)
 static const struct test_case digest_tests[] = {
     { "shake128_known_answers", shake128_known_answers },
     { "shake128_matches_openssl", shake128_matches_openssl },
+    { "sha3_256_matches_openssl", sha3_256_matches_openssl },
     { "shake128_b64", shake128_b64 },
 };
 TEST_SUITE(digest, digest_tests)
