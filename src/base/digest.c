@@ -316,3 +316,25 @@ void sl_rng_row_id(struct sl_rng *r, char out[15])
     memcpy(bytes + 8, &b, 8);
     sl_base64(bytes, 10, 0, out);
 }
+
+/* base64's 64 characters in byte order: a counter written with them grows as text */
+static const char sorted_b64[] =
+    "+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void sl_row_ids_init(struct sl_row_ids *ids, struct sl_rng *r)
+{
+    uint64_t a = sl_rng_next(r);
+    for (int i = 0; i < 6; i++)
+        ids->prefix[i] = sorted_b64[(a >> (6 * i)) & 63];
+    ids->next = sl_rng_next(r) >> 23; /* 41 bits: 2^41 ids before the 42-bit counter wraps */
+}
+
+void sl_row_ids_next(struct sl_row_ids *ids, char out[15])
+{
+    uint64_t v = ids->next++;
+    memcpy(out, ids->prefix, 6);
+    for (int i = 12; i >= 6; i--, v >>= 6)
+        out[i] = sorted_b64[v & 63];
+    out[13] = 'A'; /* the last character carries 2 bits of the 10th byte and 4 zero bits */
+    out[14] = '\0';
+}

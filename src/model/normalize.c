@@ -152,6 +152,7 @@ struct sl_normalizer {
     char *load_id;
     size_t load_id_len;
     struct sl_rng *rng;
+    struct sl_row_ids ids; /* root _dlt_id values (digest.h says why they increase) */
     size_t max_len;
     struct sl_arena arena;
     /* caches */
@@ -436,6 +437,7 @@ sluice_status sl_normalizer_new(struct sl_ctx *ctx, struct sl_schema *schema,
     n->ctx = ctx;
     n->schema = schema;
     n->rng = rng;
+    sl_row_ids_init(&n->ids, rng);
     n->load_id = sl_strdup(load_id);
     if (!n->load_id) {
         sl_free(n);
@@ -1068,7 +1070,7 @@ static sluice_status normalize_row(struct sl_normalizer *n, struct tctx *tc,
                 goto done;
             }
             if (tc->id_kind == ID_RANDOM)
-                sl_rng_row_id(n->rng, id);
+                sl_row_ids_next(&n->ids, id);
             else
                 rc = root_hash(n, tc, obj, lvl, id);
             row_id = id;

@@ -90,6 +90,33 @@ TEST(sha3_256_matches_openssl)
     CHECK_EQ_INT(bad, 0);
 }
 
+TEST(row_ids_increase)
+{
+    /* ids of one sequence grow as text across counter carries, are 14 characters of base64
+     * that decode to 10 bytes, and two sequences differ in their prefix */
+    struct sl_rng r;
+    sl_rng_seed(&r, 42);
+    struct sl_row_ids a, b;
+    sl_row_ids_init(&a, &r);
+    sl_row_ids_init(&b, &r);
+    a.next = ((uint64_t)1 << 41) - 70000; /* cross a carry of every counter digit but one */
+    char prev[15], cur[15], other[15];
+    sl_row_ids_next(&a, prev);
+    int bad = 0;
+    for (int i = 0; i < 140000; i++) {
+        sl_row_ids_next(&a, cur);
+        if (strlen(cur) != 14 || strcmp(cur, prev) <= 0)
+            bad++;
+        unsigned char bytes[16];
+        if (sl_base64_decode(cur, 14, bytes) != 10)
+            bad++;
+        memcpy(prev, cur, sizeof(prev));
+    }
+    CHECK_EQ_INT(bad, 0);
+    sl_row_ids_next(&b, other);
+    CHECK(memcmp(other, cur, 6) != 0);
+}
+
 TEST(shake128_b64)
 {
     char out[96];
@@ -103,6 +130,7 @@ static const struct test_case digest_tests[] = {
     { "shake128_known_answers", shake128_known_answers },
     { "shake128_matches_openssl", shake128_matches_openssl },
     { "sha3_256_matches_openssl", sha3_256_matches_openssl },
+    { "row_ids_increase", row_ids_increase },
     { "shake128_b64", shake128_b64 },
 };
 TEST_SUITE(digest, digest_tests)
