@@ -32,8 +32,9 @@
  * type: timestamps with their offset, dates, times, decimals, JSON), binary decoded from the
  * normalizer's 0x-hex or base64 text to a BLOB. Staging copies also get "_sl_item" (the
  * package item, destination.h) and "_sl_seq" (the staging order: the last staged copy wins).
- * While rows are appended DuckDB's buffer pool is held low (append_memory), and DuckDB runs one
- * thread of its own (see duckdb_open).
+ * While rows are appended, and while a delete-insert merge scans the destination, DuckDB's
+ * buffer pool is held low (append_memory, merge_memory), and DuckDB runs one thread of its own
+ * (see duckdb_open).
  *
  * Merges (destination.h: delete-insert, upsert, insert-only, scd2) run in the open
  * transaction with the SQL every SQL back-end shares (sql_merge.c): scratch tables are TEMP
@@ -128,7 +129,9 @@ struct sl_dest {
     duck_idx chunk_rows, chunk_cap;
     int64_t unflushed;     /* rows handed to the appender since it last flushed */
     size_t app_cols;       /* columns of the tables appended to in this transaction */
-    int *low_mem;          /* the memory_limit append_memory set, in MB (0: DuckDB's own): a
+    int64_t merge_kb;      /* what the merge's scans may pin (merge_memory), 0: no limit */
+    int merge_low;         /* its scans' limit is set */
+    int *low_mem;          /* the memory_limit set_memory set, in MB (0: DuckDB's own): a
                               setting of the database object, so shared by its handles */
     char default_limit[96]; /* "SET memory_limit = '<DuckDB's own>'" (RESET leaves the buffer
                                pool's lower limit in place, 1.5.6) */
@@ -854,15 +857,16 @@ static int decode_binary(struct sl_buf *b, const char *s, size_t len)
  * beyond it is dropped, not lost: it is in the file already, or spilled to the temp folder;
  * but every column being filled holds blocks of its own that cannot go: the 23 tables and
  * 1,573 columns of one GitHub events package failed to append at 16 and 32 MB and passed at
- * 64). Merges and the commit run with DuckDB's own limit (read at open), set back by
- * append_memory(d, 0) before a merge, before COMMIT and after the transaction ends.
+ * 64). Merges (but the scans of a delete-insert, see merge_memory) and the commit run with
+ * DuckDB's own limit (read at open), set back by append_memory(d, 0) before a merge, before
+ * COMMIT and after the transaction ends.
  */
 #define APPEND_MEMORY_MB 16
 #define APPEND_COL_KB 64
 
-static sluice_status append_memory(struct sl_dest *d, int low)
+/* SET memory_limit to mb MB (0: DuckDB's own), unless it is that already. */
+static sluice_status set_memory(struct sl_dest *d, int mb)
 {
-    int mb = low ? APPEND_MEMORY_MB + (int)((d->app_cols * APPEND_COL_KB + 1023) / 1024) : 0;
     if (*d->low_mem == mb)
         return SLUICE_OK;
     char set[64];
@@ -872,6 +876,12 @@ static sluice_status append_memory(struct sl_dest *d, int low)
     if (rc == SLUICE_OK)
         *d->low_mem = mb;
     return rc;
+}
+
+static sluice_status append_memory(struct sl_dest *d, int low)
+{
+    return set_memory(d, low ? APPEND_MEMORY_MB + (int)((d->app_cols * APPEND_COL_KB + 1023) / 1024)
+                             : 0);
 }
 
 /* append_memory(d, 0) once the transaction is over (committed or rolled back): it cannot
@@ -1227,15 +1237,81 @@ static void mg_table(struct sl_sql *q, void *ud, const char *name, int staging)
     dk_table_ref(q, ud, name, staging);
 }
 
+/*
+ * DuckDB's memory while a merge scans the destination. With DuckDB's own limit (80% of the
+ * machine's memory) every block a merge reads stays cached: a delete-insert joins the staged
+ * keys with the key, _dlt_id and root-link columns of the whole chain, and merging 10k rows
+ * into a 10M-row table (20M nested rows) peaked at 694 MiB. Its statements that reach the
+ * destination (scan_d) run under a limit: the memory DuckDB uses when the first of them
+ * starts (a limit below it would fail, and a failed SET aborts the transaction), plus
+ * MERGE_MEMORY_MB of cache, plus what the scans may pin until the commit: the columns of the
+ * transaction's tables (APPEND_COL_KB each, as appends), the staged rows' keys and row ids in
+ * the joins (STAGED_ROW_BYTES a row), and the delete marks, DELETE_VECTOR_KB per 2048-row
+ * vector holding a deleted row (measured with 1.5.6: 17.3 KiB a vector deleting one row in
+ * each, 19 KiB deleting every other row), bounded by the rows of the chain's tables as which
+ * of them go is not known before the deletes run. Its other statements (the staged rows'
+ * winners, sorts and inserts: a limit over them failed merging 1M rows into 1M) keep DuckDB's
+ * own limit, as do upsert and scd2: an UPDATE pins far more per vector it touches (265 MiB
+ * updating one column of one row in each vector of a 10M-row table).
+ */
+#define MERGE_MEMORY_MB 32
+#define STAGED_ROW_BYTES 256
+#define DELETE_VECTOR_KB 24
+#define DUCK_VECTOR_ROWS 2048
+
+static sluice_status merge_memory(struct sl_dest *d, const struct sl_merge_spec *m)
+{
+    d->merge_kb = 0;
+    if (m->strategy != SL_MERGE_DELETE_INSERT)
+        return SLUICE_OK;
+    int64_t vectors = 0, staged = 0;
+    size_t cols = 0;
+    sluice_status rc = SLUICE_OK;
+    struct sl_sql q;
+    sl_sql_init(&q);
+    for (size_t i = 0; i <= m->nchildren && rc == SLUICE_OK; i++) {
+        const char *name = i ? m->children[i - 1]->name : m->root->name;
+        for (int staging = 0; staging < 2 && rc == SLUICE_OK; staging++) {
+            struct dk_table *kt = NULL;
+            int64_t rows = 0;
+            rc = kt_get(d, name, staging, &kt);
+            if (rc || !kt->exists)
+                continue;
+            cols += kt->ncols;
+            sl_sql_reset(&q);
+            sl_sql_put(&q, "SELECT count(*) FROM ");
+            dk_table_ref(&q, d, name, staging);
+            rc = dk_first_int_q(d, &q, &rows, "merge: count the rows of a table");
+            if (staging)
+                staged += rows;
+            else
+                vectors += (rows + DUCK_VECTOR_ROWS - 1) / DUCK_VECTOR_ROWS;
+        }
+    }
+    sl_sql_cleanup(&q);
+    if (rc == SLUICE_OK)
+        d->merge_kb = (int64_t)(cols + d->app_cols) * APPEND_COL_KB +
+                      staged * STAGED_ROW_BYTES / 1024 + vectors * DELETE_VECTOR_KB;
+    return rc;
+}
+
+/* The limit of the merge's scans (see merge_memory), from the memory DuckDB uses now. */
+static sluice_status scan_memory(struct sl_dest *d)
+{
+    int64_t used = 0;
+    sluice_status rc = dk_first_int(d, "SELECT CAST(sum(memory_usage_bytes) AS BIGINT) FROM "
+                                       "duckdb_memory()", NULL, 0, &used,
+                                    "merge: read DuckDB's memory use");
+    int64_t mb = MERGE_MEMORY_MB + (used / 1024 + d->merge_kb + 1023) / 1024;
+    return rc ? rc : set_memory(d, mb > INT32_MAX ? 0 : (int)mb);
+}
+
 /* One statement (or several, without parameters). The scd2 placeholders are $1 (boundary)
  * and $2 (active); a text with $2 alone has it renumbered $1, as DuckDB wants parameters
  * without gaps. */
-static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
-                             const char *const *params, int64_t *changes, const char *what)
+static sluice_status mg_run(struct sl_dest *d, const char *sql, int nparams,
+                            const char *const *params, int64_t *changes, const char *what)
 {
-    struct sl_dest *d = ud;
-    (void)scan_d; /* DuckDB has no indexes here: its merges are hash joins */
-    *changes = 0;
     int has1 = nparams && strstr(sql, "$1") != NULL;
     int has2 = nparams > 1 && strstr(sql, "$2") != NULL;
     if (!has1 && !has2)
@@ -1253,6 +1329,25 @@ static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
     sluice_status rc = dk_run_n(d, one, p, 1, changes, what);
     sl_free(one);
     return rc;
+}
+
+/* DuckDB has no indexes here: a statement reaching the destination table (scan_d) is a hash
+ * join over a scan of it. The merge's scans run under its memory limit (merge_memory), the
+ * statements before and after them under DuckDB's own. */
+static sluice_status mg_exec(void *ud, const char *sql, int scan_d, int nparams,
+                             const char *const *params, int64_t *changes, const char *what)
+{
+    struct sl_dest *d = ud;
+    sluice_status rc = SLUICE_OK;
+    *changes = 0;
+    if (scan_d && d->merge_kb && !d->merge_low) {
+        rc = scan_memory(d);
+        d->merge_low = rc == SLUICE_OK;
+    } else if (!scan_d && d->merge_low) {
+        rc = append_memory(d, 0);
+        d->merge_low = 0;
+    }
+    return rc ? rc : mg_run(d, sql, nparams, params, changes, what);
 }
 
 static sluice_status mg_count(void *ud, const char *sql, int64_t *out, const char *what)
@@ -1289,11 +1384,12 @@ static sluice_status mg_sync(void *ud, const struct sl_table *t, int staging, co
     return sync_table(ud, t, staging, NULL);
 }
 
-/* Pending truncates run once the chain is synced (after every ALTER). */
+/* Once the chain is synced (after every ALTER): the pending truncates, and the memory limit
+ * of the merge's scans. */
 static sluice_status mg_ready(void *ud, const struct sl_merge_spec *m)
 {
-    (void)m;
-    return flush_truncates(ud, NULL);
+    sluice_status rc = flush_truncates(ud, NULL);
+    return rc ? rc : merge_memory(ud, m);
 }
 
 #define TSTZ "TIMESTAMP WITH TIME ZONE"
@@ -1319,10 +1415,16 @@ static const struct sl_sql_merge_ops dk_merge_ops = {
 
 static sluice_status duckdb_merge(struct sl_dest *d, const struct sl_merge_spec *m)
 {
-    sluice_status rc = append_memory(d, 0); /* merges run with DuckDB's own limit */
-    if (rc)
-        return rc;
-    return sl_sql_merge(&dk_merge_ops, d, &d->fx, d->ctx, m);
+    sluice_status rc = append_memory(d, 0); /* DuckDB's own limit but for the scans */
+    d->merge_kb = 0;
+    d->merge_low = 0;
+    if (rc == SLUICE_OK)
+        rc = sl_sql_merge(&dk_merge_ops, d, &d->fx, d->ctx, m);
+    if (rc == SLUICE_OK && d->merge_low)
+        rc = append_memory(d, 0);
+    d->merge_kb = 0;
+    d->merge_low = 0;
+    return rc;
 }
 
 /* ---- the fast first merge (destination.h) ------------------------------------------------ */
@@ -1866,7 +1968,7 @@ struct dk_shared {
     char *path;
     duck_database db;
     int refs;
-    int *low_mem;   /* see append_memory */
+    int *low_mem;   /* see set_memory */
 };
 
 static struct dk_shared *shared;
