@@ -42,6 +42,7 @@
 
 #define DEFAULT_MAX_NESTING 1000
 #define ID_BYTES 10          /* dlt's DLT_ID_LENGTH_BYTES: ids are 14 base64 characters */
+#define ID_BATCH 8           /* nested row ids computed at a time (child_ids) */
 #define MAX_ROW_DEPTH 512    /* nested rows deeper than this are a DATA_SCHEMA error */
 #define MAX_KEYS 200000      /* distinct key paths one normalizer remembers (null-only keys
                                 make no columns, so the column cap does not bound them) */
@@ -876,38 +877,55 @@ static sluice_status emit_row(struct sl_normalizer *n, struct row *r)
     return rc;
 }
 
-/* The id of a nested row: digest of "<parent id>_<table>_<idx>" (dlt's get_nested_row_hash). */
-static const char *child_id(struct sl_normalizer *n, const char *parent_id,
-                            const struct tctx *tc, int64_t idx)
+/* The ids of rows first .. first + count - 1 (count <= ID_BATCH) of a list of table tc under
+ * parent_id, into ids (arena): each the digest of "<parent id>_<table>_<idx>" (dlt's
+ * get_nested_row_hash). A list's ids are asked for together because their digests share
+ * permutations (sl_shake128_n). 0 ok, -1 no memory. */
+static int child_ids(struct sl_normalizer *n, const char *parent_id, const struct tctx *tc,
+                     uint32_t first, size_t count, const char **ids)
 {
-    char num[24];
-    size_t nl = 0;
-    uint64_t u = idx < 0 ? 0 : (uint64_t)idx; /* list indices are never negative */
-    do {
-        num[sizeof(num) - 1 - nl++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     const char *table = tc->t->name;
     size_t pl = strlen(parent_id), tl = tc->name_len;
-    char *id = sl_arena_alloc(&n->arena, 16);
+    char *id = sl_arena_alloc(&n->arena, 16 * count);
     sl_buf_reset(&n->tmp);
-    if (!id || sl_buf_reserve(&n->tmp, pl + tl + nl + 2))
-        return NULL;
+    if (!id || sl_buf_reserve(&n->tmp, count * (pl + tl + 2 + 10))) /* 10: digits of a u32 */
+        return -1;
+    const void *msg[ID_BATCH];
+    size_t len[ID_BATCH];
+    unsigned char md[ID_BATCH][ID_BYTES];
+    unsigned char *out[ID_BATCH];
     char *p = n->tmp.data;
-    memcpy(p, parent_id, pl);
-    p[pl] = '_';
-    memcpy(p + pl + 1, table, tl);
-    p[pl + 1 + tl] = '_';
-    memcpy(p + pl + tl + 2, num + sizeof(num) - nl, nl);
-    unsigned char md[ID_BYTES];
-    sl_shake128(md, ID_BYTES, p, pl + tl + nl + 2);
-    sl_base64(md, ID_BYTES, 0, id);
-    return id;
+    for (size_t k = 0; k < count; k++) {
+        char num[10];
+        size_t nl = 0;
+        uint32_t u = first + (uint32_t)k;
+        do {
+            num[sizeof(num) - 1 - nl++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        msg[k] = p;
+        memcpy(p, parent_id, pl);
+        p[pl] = '_';
+        memcpy(p + pl + 1, table, tl);
+        p[pl + 1 + tl] = '_';
+        memcpy(p + pl + tl + 2, num + sizeof(num) - nl, nl);
+        len[k] = pl + tl + nl + 2;
+        p += len[k];
+        out[k] = md[k];
+    }
+    sl_shake128_n(count, msg, len, out, ID_BYTES);
+    for (size_t k = 0; k < count; k++) {
+        sl_base64(md[k], ID_BYTES, 0, id + 16 * k);
+        ids[k] = id + 16 * k;
+    }
+    return 0;
 }
 
-/* The linking columns of a nested row (dlt's extend + _add_row_id, in dlt's order). */
+/* The linking columns of a nested row (dlt's extend + _add_row_id, in dlt's order); id: the
+ * row's computed id (child_ids), used unless the data brought one (*row_id). */
 static sluice_status link_child(struct sl_normalizer *n, struct row *r, const char *parent_id,
-                                int64_t idx, const char *root_id, const char **row_id)
+                                int64_t idx, const char *root_id, const char **row_id,
+                                const char *id)
 {
     struct tctx *tc = r->tc;
     sluice_status rc = SLUICE_OK;
@@ -926,10 +944,8 @@ static sluice_status link_child(struct sl_normalizer *n, struct row *r, const ch
     if (rc)
         return rc;
     if (!*row_id) {
-        *row_id = child_id(n, parent_id, tc, idx);
-        if (!*row_id)
-            return nomem(n);
-        return put_system(n, r, tc->k_id, *row_id, 0);
+        *row_id = id;
+        return put_system(n, r, tc->k_id, id, 0);
     }
     return SLUICE_OK;
 }
@@ -1036,11 +1052,12 @@ static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
                                     const struct pend *p, const char *parent_id,
                                     const char *root_id, int64_t lvl, int depth);
 
-/* One row of tc from object obj, then its lists (dlt's _normalize_row). */
+/* One row of tc from object obj, then its lists (dlt's _normalize_row). nested_id: the id
+ * child_ids computed for a nested row (NULL for a root row). */
 static sluice_status normalize_row(struct sl_normalizer *n, struct tctx *tc,
                                    const struct sl_json *obj, int64_t lvl, bool is_root,
-                                   const char *parent_id, int64_t idx, const char *root_id,
-                                   bool wrapper, int depth)
+                                   const char *parent_id, int64_t idx, const char *nested_id,
+                                   const char *root_id, bool wrapper, int depth)
 {
     struct row r;
     sluice_status rc = SLUICE_OK;
@@ -1080,7 +1097,7 @@ static sluice_status normalize_row(struct sl_normalizer *n, struct tctx *tc,
         if (!rc && (n->res->root_key || tc->chain_root_key))
             root_id = row_id;
     } else {
-        rc = link_child(n, &r, parent_id, idx, root_id, &row_id);
+        rc = link_child(n, &r, parent_id, idx, root_id, &row_id, nested_id);
     }
     if (rc)
         goto done;
@@ -1108,11 +1125,21 @@ static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
         return nomem(n);
     size_t at = n->nloc++;
     sluice_status rc = SLUICE_OK;
+    const char *ids[ID_BATCH];
     for (uint32_t i = 0; !rc && i < p->arr->len; i++) {
         const struct sl_json *e = &p->arr->u.items[i];
+        if (i % ID_BATCH == 0) {
+            size_t left = p->arr->len - i;
+            if (child_ids(n, parent_id, child, i, left < ID_BATCH ? left : ID_BATCH, ids)) {
+                rc = nomem(n);
+                break;
+            }
+        }
+        const char *id = ids[i % ID_BATCH];
         n->loc[at] = (struct loc){ p->synthetic ? NULL : p->k, (int64_t)i };
         if (e->type == SL_JSON_OBJECT) {
-            rc = normalize_row(n, child, e, lvl, false, parent_id, i, root_id, false, depth + 1);
+            rc = normalize_row(n, child, e, lvl, false, parent_id, i, id, root_id, false,
+                               depth + 1);
         } else if (e->type == SL_JSON_ARRAY) {
             /* a list in a list: a wrapper row {"list": e}, one level deeper */
             struct sl_json_member m;
@@ -1125,7 +1152,7 @@ static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
             wrap.type = SL_JSON_OBJECT;
             wrap.len = 1;
             wrap.u.members = &m;
-            rc = normalize_row(n, child, &wrap, lvl - 1, false, parent_id, i, root_id, true,
+            rc = normalize_row(n, child, &wrap, lvl - 1, false, parent_id, i, id, root_id, true,
                                depth + 1);
         } else {
             struct row r;
@@ -1136,7 +1163,7 @@ static sluice_status normalize_list(struct sl_normalizer *n, struct tctx *tc,
             }
             rc = put_value(n, &r, child->k_value, e);
             if (!rc)
-                rc = link_child(n, &r, parent_id, i, root_id, &row_id);
+                rc = link_child(n, &r, parent_id, i, root_id, &row_id, id);
             if (!rc)
                 rc = emit_row(n, &r);
         }
@@ -1704,7 +1731,7 @@ sluice_status sl_normalize_item(struct sl_normalizer *n, const struct sl_norm_re
         rc = root_setup(n, r, res);
     if (!rc) {
         int64_t lvl = res->max_table_nesting < 0 ? DEFAULT_MAX_NESTING : res->max_table_nesting;
-        rc = normalize_row(n, r->tc, item, lvl, true, NULL, 0, NULL, false, 0);
+        rc = normalize_row(n, r->tc, item, lvl, true, NULL, 0, NULL, NULL, false, 0);
     }
     if (rc)
         sl_fail_locate(n->ctx, res->resource, item_no, NULL);

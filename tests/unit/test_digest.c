@@ -126,11 +126,65 @@ TEST(shake128_b64)
     CHECK_EQ_INT(sl_digest_shake128_b64("", 0, 65, out), -1);
 }
 
+TEST(shake128_n_matches_one_by_one)
+{
+    /* every implementation this CPU has, batches of 1..9 messages of mixed lengths (one block
+     * and longer, so the vector path meets messages it must leave to the scalar one), outputs
+     * within one squeezed block and beyond */
+    static const size_t outlens[] = { 1, 10, 15, 64, 167, 168, 169, 400 };
+    static const size_t lens[] = { 0, 1, 7, 8, 9, 29, 100, 166, 167, 168, 169, 335, 336, 400 };
+    enum { NL = sizeof(lens) / sizeof(lens[0]) };
+    unsigned char in[400];
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (unsigned char)(i * 13 + 5);
+    int bad = 0, ran = 0;
+    for (int impl = SL_SHAKE_AUTO; impl <= SL_SHAKE_AVX512; impl++) {
+        for (size_t k = 0; k < sizeof(outlens) / sizeof(outlens[0]); k++) {
+            size_t outlen = outlens[k];
+            for (size_t n = 1; n <= 9; n++) {
+                for (size_t start = 0; start < NL; start++) {
+                    const void *data[9];
+                    size_t len[9];
+                    unsigned char buf[9][400], want[400];
+                    unsigned char *out[9];
+                    for (size_t i = 0; i < n; i++) {
+                        len[i] = lens[(start + i * 5) % NL];
+                        data[i] = in + (sizeof(in) - len[i]) * (i % 2); /* differ by message */
+                        out[i] = buf[i];
+                    }
+                    if (sl_shake128_n_impl(impl, n, data, len, out, outlen) != 0) {
+                        CHECK(impl == SL_SHAKE_AVX2 || impl == SL_SHAKE_AVX512);
+                        goto next_impl;
+                    }
+                    ran++;
+                    for (size_t i = 0; i < n; i++) {
+                        sl_shake128(want, outlen, data[i], len[i]);
+                        bad += memcmp(want, buf[i], outlen) != 0;
+                    }
+                }
+            }
+        }
+    next_impl:;
+    }
+    CHECK(ran > 0);
+    CHECK_EQ_INT(bad, 0);
+    /* the public form is the automatic one */
+    const void *d[2] = { "a", "bc" };
+    size_t l[2] = { 1, 2 };
+    unsigned char o0[10], o1[10], w0[10], w1[10];
+    unsigned char *o[2] = { o0, o1 };
+    sl_shake128_n(2, d, l, o, 10);
+    sl_shake128(w0, 10, "a", 1);
+    sl_shake128(w1, 10, "bc", 2);
+    CHECK(memcmp(o0, w0, 10) == 0 && memcmp(o1, w1, 10) == 0);
+}
+
 static const struct test_case digest_tests[] = {
     { "shake128_known_answers", shake128_known_answers },
     { "shake128_matches_openssl", shake128_matches_openssl },
     { "sha3_256_matches_openssl", sha3_256_matches_openssl },
     { "row_ids_increase", row_ids_increase },
     { "shake128_b64", shake128_b64 },
+    { "shake128_n_matches_one_by_one", shake128_n_matches_one_by_one },
 };
 TEST_SUITE(digest, digest_tests)
