@@ -79,8 +79,11 @@ static sluice_status publish(struct extract_res *er, int done)
         return SLUICE_OK;
     if (!done && er->rf.bytes - er->published < (256 << 10))
         return SLUICE_OK;
-    if (!done && fflush(er->rf.f) != 0)
-        return sl_fail(&er->p->ctx, SLUICE_ERR_IO, "cannot write '%s'", er->rf.path);
+    if (!done) {
+        sluice_status rc = sl_recfile_flush(&er->p->ctx, &er->rf);
+        if (rc != SLUICE_OK)
+            return rc;
+    }
     er->published = er->rf.bytes;
     sl_pipe_publish(er->pipe, er->follow, er->published, done);
     if (sl_pipe_failed(er->pipe)) {

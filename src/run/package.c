@@ -38,10 +38,13 @@
 
 #define REC_MAX ((size_t)1 << 31)
 #define FOLLOW_PUNCH ((int64_t)32 << 20)
-/* stdio buffer of a package file. glibc ignores the size given to setvbuf without a buffer
- * (it keeps st_blksize, 4 KiB): the buffer is ours. 1M items to SQLite made 121,003 write(2)
- * and 121,653 read(2) calls of 4 KiB with it. 256 KiB is what a writer hands over at a time
- * (extract.c, stage_normalize.c), so a follower reads a published chunk in one call. */
+/* I/O size of a package file. A writer encodes its records straight into rf->buf and writes
+ * it out when it holds REC_IOBUF bytes; a reader reads REC_IOBUF bytes at a time into
+ * rf->iobuf and decodes the records where they lie (one that does not fit is put together in
+ * rf->buf). Through stdio every record was copied twice more, into the FILE's buffer and out
+ * of it (fwrite / fread, ~465 MB each way for 1M nested items, and a lock per call). 256 KiB
+ * is what a writer hands over at a time (extract.c, stage_normalize.c), so a follower reads a
+ * published chunk in one call. */
 #define REC_IOBUF ((size_t)256 << 10)
 #define ROW_ITEM_FLAG 0x80000000u
 
@@ -88,15 +91,13 @@ static void split_path(const char *path, char *dir, size_t dirsz, const char **f
     *file = cut ? cut + 1 : path;
 }
 
-/* Give the just opened out->f its REC_IOBUF buffer (closes it when there is no memory). */
+/* Give the just opened reader out its REC_IOBUF buffer (closes it when there is no memory). */
 static sluice_status recfile_buffer(struct sl_ctx *ctx, struct sl_recfile *out)
 {
     out->iobuf = sl_malloc(REC_IOBUF);
-    if (!out->iobuf || setvbuf(out->f, out->iobuf, _IOFBF, REC_IOBUF) != 0) {
+    if (!out->iobuf) {
         fclose(out->f);
         out->f = NULL;
-        sl_free(out->iobuf);
-        out->iobuf = NULL;
         sl_free(out->path);
         out->path = NULL;
         return sl_nomem(ctx);
@@ -104,28 +105,41 @@ static sluice_status recfile_buffer(struct sl_ctx *ctx, struct sl_recfile *out)
     return SLUICE_OK;
 }
 
-/* Open path with an fopen mode and a REC_IOBUF stdio buffer; what: the verb for errors. */
-static sluice_status recfile_fopen(struct sl_ctx *ctx, const char *path, const char *mode,
-                                  const char *what, struct sl_recfile *out)
+sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
 {
     memset(out, 0, sizeof(*out));
     sl_buf_init(&out->buf, REC_MAX);
     out->path = sl_strdup(path);
     if (!out->path)
         return sl_nomem(ctx);
-    out->f = fopen(path, mode);
+    out->f = fopen(path, "wbe");
     if (!out->f) {
-        sluice_status rc = io_fail(ctx, what, path);
+        sluice_status rc = io_fail(ctx, "cannot create", path);
         sl_free(out->path);
         out->path = NULL;
         return rc;
     }
-    return recfile_buffer(ctx, out);
+    return SLUICE_OK;
 }
 
-sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
+sluice_status sl_recfile_flush(struct sl_ctx *ctx, struct sl_recfile *rf)
 {
-    return recfile_fopen(ctx, path, "wbe", "cannot create", out);
+    const char *p = rf->buf.data;
+    size_t left = rf->buf.len;
+    while (left) {
+        ssize_t w = write(fileno(rf->f), p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return io_fail(ctx, "cannot write", rf->path);
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    sl_buf_reset(&rf->buf);
+    return SLUICE_OK;
 }
 
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out)
@@ -153,10 +167,10 @@ sluice_status sl_recfile_close(struct sl_ctx *ctx, struct sl_recfile *rf, int sy
 {
     sluice_status rc = SLUICE_OK;
     if (rf->f) {
-        if (sync) {
-            if (fflush(rf->f) != 0 || fsync(fileno(rf->f)) != 0)
-                rc = io_fail(ctx, "cannot write", rf->path);
-        }
+        if (!rf->iobuf) /* a writer */
+            rc = sl_recfile_flush(ctx, rf);
+        if (rc == SLUICE_OK && sync && fsync(fileno(rf->f)) != 0)
+            rc = io_fail(ctx, "cannot write", rf->path);
         if (fclose(rf->f) != 0 && rc == SLUICE_OK)
             rc = io_fail(ctx, "cannot close", rf->path);
         rf->f = NULL;
@@ -235,39 +249,41 @@ static int put_value(struct sl_buf *b, const struct sl_json *v)
     return -1;
 }
 
-static sluice_status flush_record(struct sl_ctx *ctx, struct sl_recfile *rf)
+/* The record that starts at offset start of rf->buf is complete: its length, its checksum;
+ * the buffer goes to the file once it holds REC_IOBUF bytes. */
+static sluice_status flush_record(struct sl_ctx *ctx, struct sl_recfile *rf, size_t start)
 {
-    uint32_t len = (uint32_t)(rf->buf.len - 4);
-    memcpy(rf->buf.data, &len, 4);
-    if (fwrite(rf->buf.data, 1, rf->buf.len, rf->f) != rf->buf.len)
-        return io_fail(ctx, "cannot write", rf->path);
-    rf->sum = sl_checksum_add(rf->sum, rf->buf.data + 4, len);
+    uint32_t len = (uint32_t)(rf->buf.len - start - 4);
+    memcpy(rf->buf.data + start, &len, 4);
+    rf->sum = sl_checksum_add(rf->sum, rf->buf.data + start + 4, len);
     rf->records++;
-    rf->bytes += (int64_t)rf->buf.len;
-    return SLUICE_OK;
+    rf->bytes += 4 + (int64_t)len;
+    return rf->buf.len >= REC_IOBUF ? sl_recfile_flush(ctx, rf) : SLUICE_OK;
 }
 
 sluice_status sl_item_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_json *item,
                             int64_t item_no, int64_t line, const char *table)
 {
     struct sl_buf *b = &rf->buf;
-    sl_buf_reset(b);
+    size_t start = b->len;
     int bad = put_u32(b, 0) || put_i64(b, item_no) || put_i64(b, line);
     if (!bad)
         bad = table ? put_str(b, table, strlen(table)) : put_u32(b, 0xFFFFFFFFu);
     if (!bad)
         bad = put_value(b, item);
-    if (bad)
+    if (bad) {
+        b->len = start; /* the records before it stay */
         return sl_fail(ctx, SLUICE_ERR_NOMEM, "out of memory encoding item %lld",
                        (long long)item_no);
-    return flush_record(ctx, rf);
+    }
+    return flush_record(ctx, rf, start);
 }
 
 sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const struct sl_value *vals,
                            size_t nvals, int64_t item)
 {
     struct sl_buf *b = &rf->buf;
-    sl_buf_reset(b);
+    size_t start = b->len;
     if (nvals >= ROW_ITEM_FLAG)
         return sl_fail(ctx, SLUICE_ERR_INTERNAL, "a row of %zu values", nvals);
     int bad = put_u32(b, 0) || put_u32(b, (uint32_t)nvals | (item ? ROW_ITEM_FLAG : 0));
@@ -286,9 +302,11 @@ sluice_status sl_row_write(struct sl_ctx *ctx, struct sl_recfile *rf, const stru
         default: break;
         }
     }
-    if (bad)
+    if (bad) {
+        b->len = start; /* the records before it stay */
         return sl_fail(ctx, SLUICE_ERR_NOMEM, "out of memory encoding a row");
-    return flush_record(ctx, rf);
+    }
+    return flush_record(ctx, rf, start);
 }
 
 /* ---- decoding --------------------------------------------------------------------------- */
@@ -431,15 +449,42 @@ static void punch_read(struct sl_recfile *rf)
 }
 
 /* A file still being written: wait until need more bytes are readable. 0 ok, 1 the file ended
- * before them, -1 aborted. */
+ * before them, -1 aborted. What the writer published is remembered (rf->avail): the records
+ * of a published chunk are read without asking the pipe (its mutex) for each. */
 static int follow(struct sl_recfile *rf, int64_t need)
 {
+    if (rf->avail >= rf->bytes + need)
+        return 0;
     punch_read(rf);
     int64_t have = sl_follow_wait(rf->follow, rf->bytes + need);
     if (have < 0)
         return -1;
-    clearerr(rf->f); /* a read that met the old end of file left EOF set */
+    rf->avail = have;
     return have >= rf->bytes + need ? 0 : 1;
+}
+
+/* Read from the file until rf->iobuf holds need (<= REC_IOBUF) undecoded bytes, or the file
+ * ends. Returns the undecoded byte count, or -1 on a read error. */
+static ssize_t fill(struct sl_recfile *rf, size_t need)
+{
+    if (rf->iend - rf->ipos >= need)
+        return (ssize_t)(rf->iend - rf->ipos);
+    if (REC_IOBUF - rf->ipos < need) { /* the rest of the buffer is too short: move down */
+        memmove(rf->iobuf, rf->iobuf + rf->ipos, rf->iend - rf->ipos);
+        rf->iend -= rf->ipos;
+        rf->ipos = 0;
+    }
+    while (rf->iend - rf->ipos < need) {
+        ssize_t r = read(fileno(rf->f), rf->iobuf + rf->iend, REC_IOBUF - rf->iend);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        rf->iend += (size_t)r;
+    }
+    return (ssize_t)(rf->iend - rf->ipos);
 }
 
 /* At the end of a file: does it match the checksum the manifest recorded? */
@@ -452,7 +497,7 @@ static int sum_ok(const struct sl_recfile *rf)
     return strcmp(have, rf->want_sum) == 0;
 }
 
-/* Read the next record into rf->buf; returns 0 ok, 1 at end of file, -1 error (a short or
+/* Read the next record (rf->rec, rf->reclen); returns 0 ok, 1 at end of file, -1 error (a short or
  * damaged file), -2 out of memory (not damage: the package must not be discarded for it),
  * -3 the file ended but fails its checksum. */
 static int read_record(struct sl_recfile *rf)
@@ -463,22 +508,42 @@ static int read_record(struct sl_recfile *rf)
         if (w)
             return w == 1 && !sum_ok(rf) ? -3 : w;
     }
-    size_t r = fread(&len, 1, 4, rf->f);
-    if (r == 0 && feof(rf->f))
+    ssize_t r = fill(rf, 4);
+    if (r == 0)
         return sum_ok(rf) ? 1 : -3;
-    if (r != 4)
+    if (r < 4)
         return -1;
+    memcpy(&len, rf->iobuf + rf->ipos, 4);
+    rf->ipos += 4;
     if (rf->follow && follow(rf, 4 + (int64_t)len) != 0)
         return -1; /* a length was published without its record */
-    sl_buf_reset(&rf->buf);
     if ((size_t)len >= REC_MAX)
         return -1;
-    if (sl_buf_reserve(&rf->buf, len))
-        return -2;
-    if (fread(rf->buf.data, 1, len, rf->f) != len)
-        return -1;
-    rf->buf.len = len;
-    rf->sum = sl_checksum_add(rf->sum, rf->buf.data, len);
+    if (len <= REC_IOBUF) {
+        if (fill(rf, len) < (ssize_t)len)
+            return -1;
+        rf->rec = rf->iobuf + rf->ipos;
+        rf->ipos += len;
+    } else {
+        /* larger than the buffer: what it holds, then the rest straight from the file */
+        sl_buf_reset(&rf->buf);
+        if (sl_buf_reserve(&rf->buf, len))
+            return -2;
+        size_t have = rf->iend - rf->ipos;
+        memcpy(rf->buf.data, rf->iobuf + rf->ipos, have);
+        rf->ipos = rf->iend = 0;
+        while (have < len) {
+            ssize_t n = read(fileno(rf->f), rf->buf.data + have, len - have);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1;
+            have += (size_t)n;
+        }
+        rf->rec = rf->buf.data;
+    }
+    rf->reclen = len;
+    rf->sum = sl_checksum_add(rf->sum, rf->rec, len);
     rf->records++;
     rf->bytes += 4 + (int64_t)len;
     return 0;
@@ -513,7 +578,7 @@ sluice_status sl_item_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_
         return sl_nomem(ctx);
     if (r < 0)
         return corrupt(ctx, rf, r);
-    struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
+    struct cursor c = { rf->rec, rf->rec + rf->reclen, 0 };
     *item_no = get_i64(&c);
     *line = get_i64(&c);
     uint32_t tl = get_u32(&c);
@@ -546,13 +611,13 @@ sluice_status sl_row_read(struct sl_ctx *ctx, struct sl_recfile *rf, struct sl_v
         return sl_nomem(ctx);
     if (r < 0)
         return corrupt(ctx, rf, r);
-    struct cursor c = { rf->buf.data, rf->buf.data + rf->buf.len, 0 };
+    struct cursor c = { rf->rec, rf->rec + rf->reclen, 0 };
     uint32_t n = get_u32(&c);
     if (!c.bad && (n & ROW_ITEM_FLAG)) {
         n &= ~ROW_ITEM_FLAG;
         *item = get_i64(&c);
     }
-    if (c.bad || n > rf->buf.len)
+    if (c.bad || n > rf->reclen)
         return corrupt(ctx, rf, -1);
     if (n > *cap) {
         struct sl_value *nv = sl_realloc(*vals, n * sizeof(*nv));

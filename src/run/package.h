@@ -44,12 +44,18 @@ sluice_status sl_package_damaged(struct sl_ctx *ctx, const char *dir, const char
 struct sl_follow;
 
 struct sl_recfile {
-    FILE *f;
-    char *iobuf;         /* f's stdio buffer (freed after f is closed) */
+    FILE *f;             /* the open file; its bytes go through read(2) / write(2) on its
+                            descriptor and the buffers below, never through stdio */
+    char *iobuf;         /* reading: what was read from the file, records decoded in place */
+    size_t ipos, iend;   /* reading: iobuf[ipos, iend) is read but not yet decoded */
+    const char *rec;     /* reading: the payload of the last record (in iobuf or buf) */
+    size_t reclen;
     char *path;
-    struct sl_buf buf;   /* record being written / read */
+    struct sl_buf buf;   /* writing: records not yet written to the file; reading: a record
+                            larger than iobuf */
     int64_t records;
-    int64_t bytes;       /* bytes written / read so far */
+    int64_t bytes;       /* bytes of records written (buffered included) / read so far */
+    int64_t avail;       /* following: bytes of the file known to be readable */
     uint64_t sum;        /* checksum of the records written / read so far (sl_checksum_add) */
     const char *want_sum; /* reading: the checksum the manifest recorded (borrowed), or NULL;
                              checked when the end of the file is reached */
@@ -58,6 +64,9 @@ struct sl_recfile {
 };
 
 sluice_status sl_recfile_create(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
+/* Writers: write the records buffered so far to the file (before its bytes are handed to a
+ * follower: pipe.h, loadpipe.h). */
+sluice_status sl_recfile_flush(struct sl_ctx *ctx, struct sl_recfile *rf);
 /* Open a package file for reading; a file that cannot be opened is a damaged package. */
 sluice_status sl_recfile_open(struct sl_ctx *ctx, const char *path, struct sl_recfile *out);
 /* Flush, fsync when sync is set, and close (writers); close (readers). Package data files

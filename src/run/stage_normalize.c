@@ -181,8 +181,9 @@ static sluice_status emit_row(void *ud, struct sl_table *t, const struct sl_valu
     if (rc != SLUICE_OK)
         return rc;
     if (nr->lp && to->rf.bytes - to->published >= (256 << 10)) {
-        if (fflush(to->rf.f) != 0)
-            return sl_fail(nr->ctx, SLUICE_ERR_IO, "cannot write '%s'", to->rf.path);
+        rc = sl_recfile_flush(nr->ctx, &to->rf);
+        if (rc != SLUICE_OK)
+            return rc;
         to->published = to->rf.bytes;
         if (sl_loadpipe_rows(nr->lp, (size_t)(to - nr->outs), t->name, to->published))
             return sl_nomem(nr->ctx);
