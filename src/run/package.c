@@ -206,7 +206,8 @@ static int put_str(struct sl_buf *b, const char *s, size_t len)
 {
     if (len >= 0xFFFFFFFFu)
         return -1;
-    if (sl_buf_reserve(b, 4 + len + 1))
+    size_t need = 4 + len + 1; /* sl_buf_reserve's test inline: a call per string was ~1% */
+    if ((need >= b->cap - b->len || need > b->max - b->len) && sl_buf_reserve(b, need))
         return -1;
     uint32_t l = (uint32_t)len;
     memcpy(b->data + b->len, &l, 4);

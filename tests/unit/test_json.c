@@ -60,6 +60,53 @@ TEST(lines_and_types)
     }
 }
 
+/* Integers of every length around the 18-digit fast path: int64 values as strtoll reads
+ * them, bigints past int64 with their text, doubles with theirs. */
+TEST(integer_kinds)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_arena arena;
+    sl_arena_init(&arena, 4096);
+    static const char doc[] =
+        "[0, -0, 7, -12, 123456789012345678, -123456789012345678, 1234567890123456789, "
+        "-1234567890123456789, 9223372036854775807, -9223372036854775808, "
+        "9223372036854775808, -9223372036854775809, 1.5, -2e3, 10E1]";
+    static const struct {
+        enum sl_json_type type;
+        long long i;
+        const char *text;
+    } want[] = {
+        { SL_JSON_INT, 0, NULL },
+        { SL_JSON_INT, 0, NULL },
+        { SL_JSON_INT, 7, NULL },
+        { SL_JSON_INT, -12, NULL },
+        { SL_JSON_INT, 123456789012345678LL, NULL },
+        { SL_JSON_INT, -123456789012345678LL, NULL },
+        { SL_JSON_INT, 1234567890123456789LL, NULL },
+        { SL_JSON_INT, -1234567890123456789LL, NULL },
+        { SL_JSON_INT, 9223372036854775807LL, NULL },
+        { SL_JSON_INT, -9223372036854775807LL - 1, NULL },
+        { SL_JSON_BIGINT, 0, "9223372036854775808" },
+        { SL_JSON_BIGINT, 0, "-9223372036854775809" },
+        { SL_JSON_DOUBLE, 0, "1.5" },
+        { SL_JSON_DOUBLE, 0, "-2e3" },
+        { SL_JSON_DOUBLE, 0, "10E1" },
+    };
+    struct sl_json *d = NULL;
+    CHECK_EQ_INT(sl_json_parse(&ctx, &arena, doc, strlen(doc), &d), SLUICE_OK);
+    CHECK(d && d->type == SL_JSON_ARRAY && d->len == sizeof(want) / sizeof(want[0]));
+    for (uint32_t i = 0; d && d->type == SL_JSON_ARRAY && i < d->len; i++) {
+        const struct sl_json *v = &d->u.items[i];
+        CHECK_EQ_INT(v->type, want[i].type);
+        if (want[i].type == SL_JSON_INT)
+            CHECK_EQ_INT(v->u.i, want[i].i);
+        else
+            CHECK_EQ_STR(v->s, want[i].text);
+    }
+    sl_arena_cleanup(&arena);
+}
+
 TEST(unwrap_array)
 {
     struct sl_ctx ctx;
@@ -263,6 +310,7 @@ static const struct test_case json_tests[] = {
     { "equal_duplicate_keys", equal_duplicate_keys },
     { "mixed_containers_same_depth", mixed_containers_same_depth },
     { "lines_and_types", lines_and_types },
+    { "integer_kinds", integer_kinds },
     { "unwrap_array", unwrap_array },
     { "errors", errors },
     { "heap_tree", heap_tree },
