@@ -540,6 +540,36 @@ static int small_int(const char *s, size_t len, long long *out)
     return 0;
 }
 
+/* A decimal "-?D+.D+" of at most 15 digits: its double, without strtod (1 when s is not one).
+ * Exact and so identical to strtod's correctly rounded result: the digits as an integer m <
+ * 10^15 < 2^53 and 10^k for k <= 22 are both exact doubles, and IEEE division rounds m / 10^k
+ * correctly (Clinger's fast path). strtod was ~2% of the extract thread on items with a price. */
+static int small_decimal(const char *s, size_t len, double *out)
+{
+    static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    size_t i = len && s[0] == '-';
+    uint64_t m = 0;
+    int digits = 0, frac = -1; /* frac: digits after the point, -1 before it */
+    for (; i < len; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d <= 9) {
+            m = m * 10 + d;
+            digits++;
+            frac += frac >= 0;
+        } else if (s[i] == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return 1;
+        }
+    }
+    if (digits > 15 || frac < 1)
+        return 1;
+    double v = (double)m / pow10[frac];
+    *out = s[0] == '-' ? -v : v;
+    return 0;
+}
+
 static int cb_number(void *ud, const char *s, size_t len)
 {
     struct sl_json_parser *p = ud;
@@ -579,7 +609,8 @@ static int cb_number(void *ud, const char *s, size_t len)
         scalar_init(p, &v, SL_JSON_BIGINT);
     } else {
         scalar_init(p, &v, SL_JSON_DOUBLE);
-        v.u.d = strtod(text, NULL);
+        if (small_decimal(s, len, &v.u.d))
+            v.u.d = strtod(text, NULL);
         if (isinf(v.u.d)) {
             /* 1e400: yyjson and orjson (so dlt) refuse it as well; an infinity could not be
              * written back as JSON (state, json columns) */

@@ -107,6 +107,60 @@ TEST(integer_kinds)
     sl_arena_cleanup(&arena);
 }
 
+/* Decimals read to the same double as strtod reads their text, bit for bit: every digit count
+ * up to and past the 15 of the fast path, every position of the point, signs, zeros. */
+TEST(decimal_values)
+{
+    struct sl_ctx ctx;
+    sl_ctx_init(&ctx);
+    struct sl_arena arena;
+    sl_arena_init(&arena, 1 << 16);
+    struct sl_buf doc;
+    sl_buf_init(&doc, 0);
+    uint64_t x = 88172645463325252ull;
+    int n = 0;
+    sl_buf_putc(&doc, '[');
+    for (int digits = 1; digits <= 19; digits++) {
+        for (int point = 1; point < digits; point++) {
+            for (int k = 0; k < 60; k++, n++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char num[32];
+                int o = 0;
+                if (x & 1)
+                    num[o++] = '-';
+                for (int d = 0; d < digits; d++) {
+                    if (d == point)
+                        num[o++] = '.';
+                    /* k == 0: zeros; no leading zero before a longer integer part (JSON) */
+                    int digit = k == 0 ? 0 : (int)((x >> (4 + 3 * (d % 19))) % 10);
+                    if (d == 0 && point > 1 && digit == 0)
+                        digit = 1;
+                    num[o++] = (char)('0' + digit);
+                }
+                num[o] = '\0';
+                if (n)
+                    sl_buf_putc(&doc, ',');
+                sl_buf_puts(&doc, num);
+            }
+        }
+    }
+    sl_buf_putc(&doc, ']');
+    struct sl_json *d = NULL;
+    CHECK_EQ_INT(sl_json_parse(&ctx, &arena, doc.data, doc.len, &d), SLUICE_OK);
+    CHECK(d && d->type == SL_JSON_ARRAY && d->len == (uint32_t)n);
+    int bad = 0;
+    for (uint32_t i = 0; d && d->type == SL_JSON_ARRAY && i < d->len; i++) {
+        const struct sl_json *v = &d->u.items[i];
+        double want = v->s ? strtod(v->s, NULL) : 0;
+        bad += v->type != SL_JSON_DOUBLE || !v->s || memcmp(&want, &v->u.d, sizeof(want)) != 0;
+    }
+    CHECK_EQ_INT(bad, 0);
+    sl_buf_cleanup(&doc);
+    sl_arena_cleanup(&arena);
+}
+
 TEST(unwrap_array)
 {
     struct sl_ctx ctx;
@@ -311,6 +365,7 @@ static const struct test_case json_tests[] = {
     { "mixed_containers_same_depth", mixed_containers_same_depth },
     { "lines_and_types", lines_and_types },
     { "integer_kinds", integer_kinds },
+    { "decimal_values", decimal_values },
     { "unwrap_array", unwrap_array },
     { "errors", errors },
     { "heap_tree", heap_tree },
